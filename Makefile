@@ -1,0 +1,78 @@
+# shopstream — one plain, non-recursive GNU Makefile.
+#   make            build/shopstream
+#   make test       install deps, unit + end-to-end tests, then all again under ASan+UBSan
+#   make demo       the main job on embedded defaults
+#   make bench      benchmarks (figures, not pass/fail)
+#   SANITIZE=1      build into build/san with AddressSanitizer + UndefinedBehaviorSanitizer
+
+CC      ?= cc
+PKGS    := rdkafka hiredis yaml-0.1 libmicrohttpd libzstd sqlite3 libpq libxxhash
+ifeq ($(SANITIZE),1)
+BUILD   := build/san
+OPT     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD   := build
+OPT     := -O2 -g
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $(OPT) $(PKG_CFLAGS) -MMD -MP
+LDFLAGS += $(filter -fsanitize=%,$(OPT))
+LDLIBS  += $(PKG_LIBS) -lsnappy -lpthread -lm
+
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/decode/*.c src/source/*.c src/ops/*.c src/state/*.c \
+                 src/sink/*.c src/sink/parquet/*.c src/server/*.c src/engine/*.c src/report/*.c))
+CMD_SRC  := $(sort $(wildcard src/cmd/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all deps test unit e2e test-fast demo bench clean
+all: $(BUILD)/shopstream
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libshopstream.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/shopstream: $(CMD_OBJ) $(BUILD)/libshopstream.a
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libshopstream.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(BUILD)/libshopstream.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Isrc -o $@ $< $(BUILD)/libshopstream.a $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libshopstream.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Isrc -o $@ $< $(BUILD)/libshopstream.a $(LDLIBS)
+
+unit: $(UNIT_BIN) $(BUILD)/shopstream
+	@tests/unit/run $(UNIT_BIN)
+
+e2e: $(BUILD)/shopstream
+	@SHOPSTREAM_BIN=$(BUILD)/shopstream tests/e2e/run
+
+# The whole suite: normal build, then again under sanitizers.
+test: deps
+	@$(MAKE) --no-print-directory unit e2e
+	@$(MAKE) --no-print-directory SANITIZE=1 unit e2e E2E_QUICK=1
+
+demo: deps $(BUILD)/shopstream
+	$(BUILD)/shopstream demo
+
+bench: deps $(BUILD)/shopstream $(BENCH_BIN)
+	@bench/run $(BUILD)
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)

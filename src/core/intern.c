@@ -1,0 +1,193 @@
+/* intern.c — see intern.h.
+ *
+ * Entries live in one array indexed by id (32 bytes each, strings of up to 16 bytes
+ * inline so the common ids cost no extra allocation). The hash index is open
+ * addressing with linear probing over ids; deletion uses backward shifting, so there
+ * are no tombstones and probe lengths do not degrade on a long-running stream. */
+#include "intern.h"
+
+#include <string.h>
+
+#include "alloc.h"
+#include "err.h"
+#include "hash.h"
+
+#define INLINE_MAX 16
+
+struct entry {
+    uint64_t hash;
+    uint32_t refs;
+    uint32_t len : 31;
+    uint32_t pending : 1; /* on the sweep list */
+    union {
+        char inl[INLINE_MAX];
+        char *heap;
+    } u;
+};
+
+struct ss_intern {
+    struct entry *ents;   /* index 0 unused: id 0 means "none" */
+    size_t nents, cap_ents;
+    uint32_t *free_ids;   /* freed ids, reused first */
+    size_t nfree, cap_free;
+    uint32_t *slots;      /* hash index: 0 empty, else id */
+    size_t mask;          /* slots size - 1 */
+    size_t live;
+    uint32_t *sweep;      /* ids that may be unreferenced */
+    size_t nsweep, cap_sweep;
+    size_t heap_bytes;
+};
+
+static const char *ent_bytes(const struct entry *e) {
+    return e->len <= INLINE_MAX ? e->u.inl : e->u.heap;
+}
+
+struct ss_intern *ss_intern_new(void) {
+    struct ss_intern *t = ss_calloc(1, sizeof *t);
+    t->cap_ents = 1024;
+    t->ents = ss_calloc(t->cap_ents, sizeof *t->ents);
+    t->nents = 1;
+    t->mask = 2047;
+    t->slots = ss_calloc(t->mask + 1, sizeof *t->slots);
+    return t;
+}
+
+void ss_intern_free(struct ss_intern *t) {
+    if (!t) return;
+    for (size_t i = 1; i < t->nents; i++)
+        if (t->ents[i].len > INLINE_MAX && t->ents[i].u.heap) ss_free(t->ents[i].u.heap);
+    ss_free(t->ents);
+    ss_free(t->free_ids);
+    ss_free(t->slots);
+    ss_free(t->sweep);
+    ss_free(t);
+}
+
+static void rehash(struct ss_intern *t, size_t nslots) {
+    uint32_t *old = t->slots;
+    size_t oldn = t->mask + 1;
+    t->slots = ss_calloc(nslots, sizeof *t->slots);
+    t->mask = nslots - 1;
+    for (size_t i = 0; i < oldn; i++) {
+        uint32_t id = old[i];
+        if (!id) continue;
+        size_t s = t->ents[id].hash & t->mask;
+        while (t->slots[s]) s = (s + 1) & t->mask;
+        t->slots[s] = id;
+    }
+    ss_free(old);
+}
+
+uint32_t ss_intern_find(const struct ss_intern *t, struct ss_str s) {
+    uint64_t h = ss_hash(s.p, s.len);
+    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+        uint32_t id = t->slots[i];
+        if (!id) return 0;
+        const struct entry *e = &t->ents[id];
+        if (e->hash == h && e->len == s.len && memcmp(ent_bytes(e), s.p, s.len) == 0) return id;
+    }
+}
+
+static void mark_pending(struct ss_intern *t, uint32_t id) {
+    struct entry *e = &t->ents[id];
+    if (e->pending) return;
+    e->pending = 1;
+    SS_GROW(t->sweep, t->cap_sweep, t->nsweep + 1);
+    t->sweep[t->nsweep++] = id;
+}
+
+uint32_t ss_intern_get(struct ss_intern *t, struct ss_str s) {
+    uint64_t h = ss_hash(s.p, s.len);
+    size_t i = h & t->mask;
+    for (;; i = (i + 1) & t->mask) {
+        uint32_t id = t->slots[i];
+        if (!id) break;
+        const struct entry *e = &t->ents[id];
+        if (e->hash == h && e->len == s.len && memcmp(ent_bytes(e), s.p, s.len) == 0) return id;
+    }
+    uint32_t id;
+    if (t->nfree) {
+        id = t->free_ids[--t->nfree];
+    } else {
+        ss_assert(t->nents < UINT32_MAX);
+        SS_GROW(t->ents, t->cap_ents, t->nents + 1);
+        id = (uint32_t)t->nents++;
+    }
+    struct entry *e = &t->ents[id];
+    memset(e, 0, sizeof *e);
+    e->hash = h;
+    e->len = s.len;
+    if (s.len <= INLINE_MAX) {
+        if (s.len) memcpy(e->u.inl, s.p, s.len);
+    } else {
+        e->u.heap = ss_malloc(s.len);
+        memcpy(e->u.heap, s.p, s.len);
+        t->heap_bytes += s.len;
+    }
+    t->slots[i] = id;
+    t->live++;
+    mark_pending(t, id);
+    if (t->live * 4 > (t->mask + 1) * 3) rehash(t, (t->mask + 1) * 2);
+    return id;
+}
+
+void ss_intern_hold(struct ss_intern *t, uint32_t id) {
+    ss_assert(id > 0 && id < t->nents);
+    t->ents[id].refs++;
+}
+
+void ss_intern_drop(struct ss_intern *t, uint32_t id) {
+    ss_assert(id > 0 && id < t->nents && t->ents[id].refs > 0);
+    if (--t->ents[id].refs == 0) mark_pending(t, id);
+}
+
+struct ss_str ss_intern_str(const struct ss_intern *t, uint32_t id) {
+    ss_assert(id > 0 && id < t->nents);
+    const struct entry *e = &t->ents[id];
+    return (struct ss_str){ent_bytes(e), e->len};
+}
+
+/* Removes id from the index, shifting later members of its probe run back. */
+static void unindex(struct ss_intern *t, uint32_t id) {
+    size_t i = t->ents[id].hash & t->mask;
+    while (t->slots[i] != id) i = (i + 1) & t->mask;
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & t->mask;
+        uint32_t o = t->slots[j];
+        if (!o) break;
+        size_t home = t->ents[o].hash & t->mask;
+        /* o may move into the hole at i unless its home lies cyclically in (i, j] */
+        bool stays = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
+        if (stays) continue;
+        t->slots[i] = o;
+        i = j;
+    }
+    t->slots[i] = 0;
+}
+
+void ss_intern_sweep(struct ss_intern *t) {
+    for (size_t k = 0; k < t->nsweep; k++) {
+        uint32_t id = t->sweep[k];
+        struct entry *e = &t->ents[id];
+        e->pending = 0;
+        if (e->refs) continue;
+        unindex(t, id);
+        if (e->len > INLINE_MAX) {
+            t->heap_bytes -= e->len;
+            ss_free(e->u.heap);
+        }
+        memset(e, 0, sizeof *e);
+        SS_GROW(t->free_ids, t->cap_free, t->nfree + 1);
+        t->free_ids[t->nfree++] = id;
+        t->live--;
+    }
+    t->nsweep = 0;
+}
+
+size_t ss_intern_live(const struct ss_intern *t) { return t->live; }
+
+size_t ss_intern_bytes(const struct ss_intern *t) {
+    return t->cap_ents * sizeof *t->ents + (t->mask + 1) * sizeof *t->slots +
+           t->cap_free * sizeof *t->free_ids + t->heap_bytes;
+}

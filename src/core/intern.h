@@ -1,0 +1,38 @@
+/* intern.h — string interning: ids (user, product, category, promo) become dense
+ * uint32 so keyed state is keyed by ints (DESIGN §3).
+ *
+ * Memory stays bounded on an endless stream because ids are reference counted:
+ * - ss_intern_get returns an id (>= 1) that nobody holds yet; it stays valid until
+ *   the next ss_intern_sweep (the engine sweeps at the end of every batch);
+ * - an operator that keeps an id in its state calls ss_intern_hold once per place it
+ *   keeps it, and ss_intern_drop when that state is evicted;
+ * - ids whose count is zero at a sweep are freed and their numbers reused.
+ * So an operator may use an event's ids freely while processing it, and must hold
+ * what it keeps. At the end of a bounded run every state is evicted, so a correct
+ * engine ends with ss_intern_live() == 0 (the tests check this). */
+#ifndef SS_INTERN_H
+#define SS_INTERN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "str.h"
+
+struct ss_intern;
+
+struct ss_intern *ss_intern_new(void);
+void ss_intern_free(struct ss_intern *t);
+
+uint32_t ss_intern_get(struct ss_intern *t, struct ss_str s);
+/* Returns 0 when s is not interned. */
+uint32_t ss_intern_find(const struct ss_intern *t, struct ss_str s);
+void ss_intern_hold(struct ss_intern *t, uint32_t id);
+void ss_intern_drop(struct ss_intern *t, uint32_t id);
+/* The bytes of id; valid while id is held (or, unheld, until the next sweep). */
+struct ss_str ss_intern_str(const struct ss_intern *t, uint32_t id);
+void ss_intern_sweep(struct ss_intern *t);
+
+size_t ss_intern_live(const struct ss_intern *t);
+size_t ss_intern_bytes(const struct ss_intern *t);
+
+#endif

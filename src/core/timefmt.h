@@ -1,0 +1,38 @@
+/* timefmt.h — timestamps are int64 milliseconds since the Unix epoch, UTC. */
+#ifndef SS_TIMEFMT_H
+#define SS_TIMEFMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SS_TS_MIN INT64_MIN
+#define SS_TS_MAX INT64_MAX
+
+/* Accepts ISO-8601 with a zone: YYYY-MM-DDTHH:MM:SS[.fff...]( Z | +HH:MM | -HH:MM | +HHMM ),
+ * a space instead of 'T', or an integer of epoch milliseconds (a JSON number or digits).
+ * Fractions beyond milliseconds are truncated. A timestamp with no zone is rejected
+ * (its meaning would depend on the machine). Returns 0 and fills *out, or -1. */
+int ss_ts_parse(const char *s, size_t n, int64_t *out);
+
+/* "2026-11-27T10:30:00.123Z" (always milliseconds, always Z). buf needs 32 bytes.
+ * Returns the length written. */
+int ss_ts_format(int64_t ms, char *buf);
+
+/* Days since 1970-01-01 for a civil date, and back (proleptic Gregorian). */
+int64_t ss_days_from_civil(int64_t y, unsigned m, unsigned d);
+void ss_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+
+/* Floor division for window alignment: floor(ts / size) * size, also for negative ts. */
+static inline int64_t ss_ts_floor(int64_t ts, int64_t size) {
+    int64_t q = ts / size;
+    if ((ts % size) != 0 && ts < 0) q--;
+    return q * size;
+}
+
+/* Parses a duration: "15m", "15min", "30s", "2h", "1d", "500ms", or plain milliseconds. */
+int ss_duration_parse(const char *s, int64_t *out_ms);
+
+/* Processing time: wall-clock milliseconds (used only for data_quality minutes and idleness). */
+int64_t ss_now_ms(void);
+
+#endif

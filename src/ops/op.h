@@ -1,0 +1,71 @@
+/* op.h — the operator interface. An operator keeps keyed state, reads canonical
+ * events and writes rows; it never does I/O (DESIGN §2).
+ *
+ * The engine calls, for every valid, on-time, non-duplicate event, `process` of each
+ * operator in registration order; after each event that moved the watermark, and at
+ * the end with W = SS_TS_MAX, `advance`, which emits every row that became final and
+ * evicts what can no longer change. `provisional` (optional) emits the current state
+ * of open windows with final = false, for sinks that update in place; the engine
+ * calls it at epoch boundaries only when out->provisional is set.
+ *
+ * Determinism: rows depend on the events and their order only, never on the wall
+ * clock, so a replay writes the same rows (DESIGN §6). */
+#ifndef SS_OP_H
+#define SS_OP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/config.h"
+#include "../core/err.h"
+#include "../core/event.h"
+#include "../core/intern.h"
+#include "../core/table.h"
+
+/* What the engine knows about event time, lent read-only to operators. */
+struct ss_clock {
+    int64_t watermark;       /* W as it was before the current event */
+    const int64_t *max_ts;   /* largest valid ts seen per partition slot (ev->slot) */
+};
+
+struct ss_op_env {
+    const struct ss_config *cfg;
+    struct ss_intern *intern;
+};
+
+struct ss_op;
+
+struct ss_op_type {
+    const char *name;
+    int (*open)(struct ss_op **out, const struct ss_op_env *env, struct ss_err *err);
+    void (*process)(struct ss_op *op, const struct ss_event *ev, const struct ss_clock *clk,
+                    struct ss_out *out);
+    void (*advance)(struct ss_op *op, const struct ss_clock *clk, struct ss_out *out);
+    void (*provisional)(struct ss_op *op, struct ss_out *out); /* may be NULL */
+    /* At every epoch boundary (and once more at the end, before the last advance):
+     * emit state-change rows (recently_viewed). May be NULL. */
+    void (*flush)(struct ss_op *op, struct ss_out *out);
+    size_t (*state_bytes)(const struct ss_op *op);             /* memory held, for metrics */
+    size_t (*state_keys)(const struct ss_op *op);              /* live keys (sessions, ids...) */
+    void (*close)(struct ss_op *op);
+};
+
+/* Every operator's private struct starts with this. */
+struct ss_op {
+    const struct ss_op_type *type;
+};
+
+/* The registered operators, in processing order (ops.c). */
+extern const struct ss_op_type *const ss_op_types[];
+extern const int ss_op_ntypes;
+
+extern const struct ss_op_type ss_op_category_revenue;
+extern const struct ss_op_type ss_op_hourly_sales;
+extern const struct ss_op_type ss_op_trending;
+extern const struct ss_op_type ss_op_funnel;
+extern const struct ss_op_type ss_op_sessions;
+extern const struct ss_op_type ss_op_promo_join;
+extern const struct ss_op_type ss_op_alerts;
+extern const struct ss_op_type ss_op_recent;
+
+#endif

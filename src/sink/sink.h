@@ -1,0 +1,61 @@
+/* sink.h — the sink interface. A sink receives, once per epoch, the rows the
+ * operators produced in it and makes them durable atomically (DESIGN §6).
+ *
+ * `commit` answers SS_OK, SS_RETRY (transient: server down, disk full; the engine
+ * pauses input, backs off and calls commit again with the same epoch and the same
+ * rows) or SS_ERROR (fatal). Writes are idempotent upserts or deterministic file
+ * names, so a repeated commit of an epoch writes the same rows. A sink never calls
+ * back into operators. The rows are only valid during the call. */
+#ifndef SS_SINK_H
+#define SS_SINK_H
+
+#include <stdint.h>
+
+#include "../core/config.h"
+#include "../core/err.h"
+#include "../core/table.h"
+
+/* Where the inputs stand after an epoch: the next offset to read per partition. */
+struct ss_position {
+    const char *source;   /* topic or file path */
+    int32_t partition;
+    int64_t next_offset;
+};
+
+struct ss_epoch {
+    uint64_t epoch;                 /* 1, 2, ... */
+    const struct ss_out *rows;
+    const struct ss_position *positions;
+    int npositions;
+    int64_t watermark;
+    int final;                      /* the last epoch of a bounded run */
+};
+
+enum ss_sink_flags {
+    SS_SINK_PROVISIONAL = 1, /* wants provisional window rows (final = false) */
+    SS_SINK_EVENTS = 2,      /* wants the events table (the lake) */
+};
+
+struct ss_sink;
+
+struct ss_sink_type {
+    const char *name;    /* "jsonl" */
+    const char *scheme;  /* URL prefix it serves: "jsonl:" */
+    unsigned flags;
+    int (*open)(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err);
+    int (*commit)(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_err *err);
+    void (*close)(struct ss_sink *sk);
+};
+
+/* Every sink's private struct starts with this. */
+struct ss_sink {
+    const struct ss_sink_type *type;
+};
+
+/* Finds the type serving url (by scheme) and opens it. SS_EUSAGE for an unknown scheme. */
+int ss_sink_open_url(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err);
+
+extern const struct ss_sink_type ss_sink_jsonl;
+extern const struct ss_sink_type ss_sink_console;
+
+#endif

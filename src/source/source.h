@@ -1,0 +1,61 @@
+/* source.h — the source interface: where raw records come from (files, stdin,
+ * Kafka, the generator). A source hands out batches of records; it does not decode.
+ *
+ * Lifetime: the bytes of the records returned by `poll` stay valid until the next
+ * `poll` or `close` of the same source. */
+#ifndef SS_SOURCE_H
+#define SS_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/config.h"
+#include "../core/err.h"
+#include "../core/event.h"
+
+struct ss_record {
+    const char *data;
+    size_t len;
+    int32_t partition;
+    int64_t offset;      /* next position after this record is offset + 1 */
+};
+
+struct ss_input_spec {
+    enum ss_stream stream;
+    char *url;           /* "path", "-", "kafka://host:port/topic" */
+    int format;          /* enum ss_format */
+};
+
+struct ss_source;
+
+struct ss_source_type {
+    const char *name;
+    int (*open)(struct ss_source **out, const struct ss_input_spec *spec, const struct ss_config *cfg,
+                struct ss_err *err);
+    /* Fills up to max records. Returns the count (>= 0; 0 = nothing right now),
+     * SS_EOF when a bounded source is exhausted, or an error code. */
+    int (*poll)(struct ss_source *src, struct ss_record *recs, int max, int timeout_ms, struct ss_err *err);
+    /* The name records are known by (topic or path), for origins and positions. */
+    const char *(*name_of)(const struct ss_source *src);
+    /* Optional: make the given positions durable at the source (Kafka offsets). */
+    int (*commit)(struct ss_source *src, const int64_t *next_offsets, const int32_t *partitions, int n,
+                  struct ss_err *err);
+    /* Optional: stop / restart delivering (backpressure). */
+    void (*pause)(struct ss_source *src);
+    void (*resume)(struct ss_source *src);
+    void (*close)(struct ss_source *src);
+};
+
+struct ss_source {
+    const struct ss_source_type *type;
+};
+
+extern const struct ss_source_type ss_source_file;
+
+/* Parses "STREAM=PATH" into spec (format from --format / the extension). */
+int ss_input_spec_parse(struct ss_input_spec *spec, const char *arg, const char *default_format,
+                        struct ss_err *err);
+void ss_input_spec_free(struct ss_input_spec *spec);
+
+#endif
