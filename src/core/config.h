@@ -84,6 +84,8 @@ void ss_config_free(struct ss_config *cfg);
 /* Sets one key from text; SS_EUSAGE with a message naming the key on an unknown key
  * or a bad value. `kafka.<property>` keys go to kafka_props verbatim. */
 int ss_config_set(struct ss_config *cfg, const char *key, const char *value, struct ss_err *err);
+/* Empties a list key (inputs, sinks) so that command-line items replace the file's. */
+void ss_config_clear(struct ss_config *cfg, const char *key);
 /* "key=value" form of ss_config_set (for --set). */
 int ss_config_set_kv(struct ss_config *cfg, const char *kv, struct ss_err *err);
 /* Loads a YAML file: nested mappings become dotted keys; `inputs:` and `sinks:`

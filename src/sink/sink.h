@@ -22,6 +22,12 @@ struct ss_position {
     int64_t next_offset;
 };
 
+/* Run totals, for sinks that report progress (console). */
+struct ss_run_stats {
+    int64_t records, valid, invalid, late, duplicates;
+    int64_t started_ms;     /* processing time the run started */
+};
+
 struct ss_epoch {
     uint64_t epoch;                 /* 1, 2, ... */
     const struct ss_out *rows;
@@ -29,6 +35,7 @@ struct ss_epoch {
     int npositions;
     int64_t watermark;
     int final;                      /* the last epoch of a bounded run */
+    const struct ss_run_stats *stats;
 };
 
 enum ss_sink_flags {

@@ -25,9 +25,20 @@ struct ss_input_spec {
     enum ss_stream stream;
     char *url;           /* "path", "-", "kafka://host:port/topic" */
     int format;          /* enum ss_format */
+    int index;           /* position among the inputs: a file's partition number */
 };
 
 struct ss_source;
+
+/* How a source with dynamic partitions (Kafka consumer group) tells the engine about
+ * rebalances. Called from inside poll. On revocation the engine commits the current
+ * epoch (flushing the outputs of those partitions and committing their offsets)
+ * before returning, so a partition's outputs are durable before it moves. */
+struct ss_source_hooks {
+    void *ctx;
+    void (*assigned)(void *ctx, struct ss_source *src, const int32_t *partitions, int n);
+    void (*revoked)(void *ctx, struct ss_source *src, const int32_t *partitions, int n);
+};
 
 struct ss_source_type {
     const char *name;
@@ -41,6 +52,10 @@ struct ss_source_type {
     /* Optional: make the given positions durable at the source (Kafka offsets). */
     int (*commit)(struct ss_source *src, const int64_t *next_offsets, const int32_t *partitions, int n,
                   struct ss_err *err);
+    /* Optional: install rebalance hooks (before the first poll). */
+    void (*set_hooks)(struct ss_source *src, const struct ss_source_hooks *hooks);
+    /* Optional: consumer lag per partition, for metrics; returns the count filled. */
+    int (*lag)(struct ss_source *src, int32_t *partitions, int64_t *lag, int max);
     /* Optional: stop / restart delivering (backpressure). */
     void (*pause)(struct ss_source *src);
     void (*resume)(struct ss_source *src);
@@ -52,6 +67,7 @@ struct ss_source {
 };
 
 extern const struct ss_source_type ss_source_file;
+extern const struct ss_source_type ss_source_kafka;
 
 /* Parses "STREAM=PATH" into spec (format from --format / the extension). */
 int ss_input_spec_parse(struct ss_input_spec *spec, const char *arg, const char *default_format,

@@ -1,0 +1,43 @@
+/* main.c — `shopstream SUBCOMMAND ...`: dispatches to src/cmd/<subcommand>.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+#define SS_VERSION "0.1.0"
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *help;
+} cmds[] = {
+    {"run", ss_cmd_run, "run the pipeline over files, stdin or Kafka"},
+    {"produce", ss_cmd_produce, "generate realistic synthetic traffic (files, stdout)"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: shopstream COMMAND [options]   (shopstream COMMAND --help for its options)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
+    fprintf(f, "  %-10s %s\n", "version", "print the version");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return SS_EXIT_USAGE;
+    }
+    const char *c = argv[1];
+    if (!strcmp(c, "--help") || !strcmp(c, "-h") || !strcmp(c, "help")) {
+        usage(stdout);
+        return SS_EXIT_OK;
+    }
+    if (!strcmp(c, "version") || !strcmp(c, "--version")) {
+        printf("shopstream %s\n", SS_VERSION);
+        return SS_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (!strcmp(c, cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "shopstream: unknown command \"%s\"\n", c);
+    usage(stderr);
+    return SS_EXIT_USAGE;
+}

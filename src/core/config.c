@@ -1,0 +1,354 @@
+/* config.c — the declarative table of every setting (config.h) and the loaders
+ * that fill struct ss_config from defaults, YAML, the environment and --set.
+ *
+ * One table drives everything a key needs: its type, where it lives in the struct,
+ * its default, its help text (printed by `--help-config` and pasted in the README).
+ * Adding a setting is one line here. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "alloc.h"
+#include "money.h"
+#include "timefmt.h"
+
+enum cfg_type { T_DURATION, T_INT, T_MONEY, T_RATIO, T_STRING, T_BOOL, T_LIST };
+
+struct cfg_key {
+    const char *key;
+    enum cfg_type type;
+    size_t off;        /* offset of the field in struct ss_config */
+    size_t count_off;  /* T_LIST: offset of the int count */
+    const char *def;   /* default as text (NULL: none) */
+    int64_t min;       /* inclusive lower bound for numbers */
+    const char *help;
+};
+
+#define O(f) offsetof(struct ss_config, f)
+#define FIELD(stream, s, f, fname, def)                                                             \
+    {"fields." stream "." fname, T_STRING, O(field_names[s][f]), 0, def, 0,                          \
+     "input name of `" fname "` in the " stream " stream"}
+
+static const struct cfg_key keys[] = {
+    {"lateness", T_DURATION, O(lateness_ms), 0, "15m", 0, "watermark delay: W = min(max_ts per partition) - lateness"},
+    {"idle_timeout", T_DURATION, O(idle_timeout_ms), 0, "30s", 1, "a Kafka partition without events this long (processing time) stops holding the watermark back"},
+    {"epoch.interval", T_DURATION, O(epoch_interval_ms), 0, "2s", 1, "flush and commit outputs at least this often"},
+    {"epoch.events", T_INT, O(epoch_events), 0, "200000", 1, "... or after this many input records"},
+    {"windows.category_revenue", T_DURATION, O(category_revenue_ms), 0, "1m", 1, "tumbling window size of category_revenue"},
+    {"windows.hourly_sales", T_DURATION, O(hourly_sales_ms), 0, "1h", 1, "tumbling window size of hourly_sales"},
+    {"windows.trending.size", T_DURATION, O(trending_size_ms), 0, "10m", 1, "sliding window size of trending_products"},
+    {"windows.trending.slide", T_DURATION, O(trending_slide_ms), 0, "1m", 1, "slide of trending_products (must divide the size)"},
+    {"windows.trending.top", T_INT, O(trending_top), 0, "20", 1, "products per trending window"},
+    {"windows.funnel", T_DURATION, O(funnel_ms), 0, "1h", 1, "tumbling window size of funnel"},
+    {"sessions.gap", T_DURATION, O(session_gap_ms), 0, "30m", 1, "inactivity gap that ends a user session"},
+    {"join.grace", T_DURATION, O(join_grace_ms), 0, "2m", 0, "how long a click waits (event time) for a promotion that arrives after it"},
+    {"alerts.high_value.threshold", T_MONEY, O(high_value_threshold), 0, "1000.00", 0, "order amount (price x quantity) that raises high_value_order"},
+    {"alerts.velocity.count", T_INT, O(velocity_count), 0, "5", 1, "purchases by one user within alerts.velocity.range that raise a velocity alert"},
+    {"alerts.velocity.range", T_DURATION, O(velocity_range_ms), 0, "10m", 1, "event-time range of the velocity alert"},
+    {"alerts.quality.threshold", T_RATIO, O(quality_alert_threshold), 0, "0.95", 0, "quality score below which a minute counts as bad"},
+    {"alerts.quality.minutes", T_INT, O(quality_alert_minutes), 0, "3", 1, "bad minutes in a row that raise a quality alert"},
+    {"recent.size", T_INT, O(recent_size), 0, "20", 1, "products kept per user in recently viewed"},
+    {"recent.ttl", T_DURATION, O(recent_ttl_ms), 0, "24h", 1, "event time a user's recently-viewed list is kept after the last view"},
+    {"format", T_STRING, O(format), 0, "auto", 0, "input format: auto (by extension: .csv is CSV), json, csv"},
+    {"inputs", T_LIST, O(inputs), O(ninputs), NULL, 0, "inputs, each STREAM=PATH|-|kafka://HOST:PORT/TOPIC (same as --input)"},
+    {"sinks", T_LIST, O(sinks), O(nsinks), NULL, 0, "sink URLs: jsonl:DIR, console:, sqlite:PATH, postgresql://..., redis://..., parquet:DIR, kafka://HOST:PORT (same as --sink)"},
+    {"console.interval", T_DURATION, O(console_interval_ms), 0, "5s", 1, "how often the console sink prints its summary line"},
+    {"exit_at_end", T_BOOL, O(exit_at_end), 0, "false", 0, "treat Kafka inputs as bounded: stop at the end offsets seen at start"},
+    {"kafka.group_id", T_STRING, O(kafka_group), 0, "shopstream", 0, "consumer group of the Kafka inputs"},
+    {"http.listen", T_STRING, O(http_listen), 0, "", 0, "HOST:PORT of the metrics/health endpoint (empty: off)"},
+    {"checkpoint.dir", T_STRING, O(checkpoint_dir), 0, "", 0, "directory of checkpoint files (empty: off)"},
+    {"log.level", T_STRING, O(log_level), 0, "info", 0, "debug, info, warn or error"},
+    FIELD("clicks", SS_STREAM_CLICKS, SS_F_EVENT_ID, "event_id", "event_id"),
+    FIELD("clicks", SS_STREAM_CLICKS, SS_F_EVENT_TYPE, "event_type", "event_type"),
+    FIELD("clicks", SS_STREAM_CLICKS, SS_F_USER_ID, "user_id", "user_id"),
+    FIELD("clicks", SS_STREAM_CLICKS, SS_F_SESSION_ID, "session_id", "session_id"),
+    FIELD("clicks", SS_STREAM_CLICKS, SS_F_PRODUCT_ID, "product_id", "product_id"),
+    FIELD("clicks", SS_STREAM_CLICKS, SS_F_CATEGORY, "category", "category"),
+    FIELD("clicks", SS_STREAM_CLICKS, SS_F_PRICE, "price", "price"),
+    FIELD("clicks", SS_STREAM_CLICKS, SS_F_QUANTITY, "quantity", "quantity"),
+    FIELD("clicks", SS_STREAM_CLICKS, SS_F_ORDER_ID, "order_id", "order_id"),
+    FIELD("clicks", SS_STREAM_CLICKS, SS_F_TS, "ts", "ts"),
+    FIELD("orders", SS_STREAM_ORDERS, SS_F_ORDER_ID, "order_id", "order_id"),
+    FIELD("orders", SS_STREAM_ORDERS, SS_F_USER_ID, "user_id", "customer_id"),
+    FIELD("orders", SS_STREAM_ORDERS, SS_F_PRODUCT_ID, "product_id", "product_id"),
+    FIELD("orders", SS_STREAM_ORDERS, SS_F_CATEGORY, "category", "category"),
+    FIELD("orders", SS_STREAM_ORDERS, SS_F_PRICE, "price", "price"),
+    FIELD("orders", SS_STREAM_ORDERS, SS_F_QUANTITY, "quantity", "quantity"),
+    FIELD("orders", SS_STREAM_ORDERS, SS_F_TS, "ts", "order_ts"),
+    FIELD("promotions", SS_STREAM_PROMOTIONS, SS_F_PROMO_ID, "promo_id", "promo_id"),
+    FIELD("promotions", SS_STREAM_PROMOTIONS, SS_F_PRODUCT_ID, "product_id", "product_id"),
+    FIELD("promotions", SS_STREAM_PROMOTIONS, SS_F_DISCOUNT_PCT, "discount_pct", "discount_pct"),
+    FIELD("promotions", SS_STREAM_PROMOTIONS, SS_F_STARTS_AT, "starts_at", "starts_at"),
+    FIELD("promotions", SS_STREAM_PROMOTIONS, SS_F_ENDS_AT, "ends_at", "ends_at"),
+    FIELD("promotions", SS_STREAM_PROMOTIONS, SS_F_TS, "ts", "ts"),
+};
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+static void *field_at(struct ss_config *cfg, const struct cfg_key *k) { return (char *)cfg + k->off; }
+
+static void list_free(char ***items, int *n) {
+    for (int i = 0; i < *n; i++) ss_free((*items)[i]);
+    ss_free(*items);
+    *items = NULL;
+    *n = 0;
+}
+
+static void list_push(char ***items, int *n, const char *v) {
+    *items = ss_realloc(*items, (size_t)(*n + 1) * sizeof **items);
+    (*items)[(*n)++] = ss_strdup(v);
+}
+
+static int parse_int(const char *v, int64_t *out) {
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (errno || end == v || *end) return -1;
+    *out = x;
+    return 0;
+}
+
+static int parse_bool(const char *v, bool *out) {
+    if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on") || !strcmp(v, "1")) *out = true;
+    else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off") || !strcmp(v, "0")) *out = false;
+    else return -1;
+    return 0;
+}
+
+static int set_key(struct ss_config *cfg, const struct cfg_key *k, const char *value, struct ss_err *err) {
+    void *f = field_at(cfg, k);
+    int64_t n = 0;
+    switch (k->type) {
+    case T_DURATION:
+        if (ss_duration_parse(value, &n) != 0)
+            return ss_err_set(err, SS_EUSAGE, "config key %s: \"%s\" is not a duration (examples: 500ms, 30s, 15m, 2h)",
+                              k->key, value);
+        break;
+    case T_INT:
+        if (parse_int(value, &n) != 0)
+            return ss_err_set(err, SS_EUSAGE, "config key %s: \"%s\" is not an integer", k->key, value);
+        break;
+    case T_MONEY:
+        if (ss_money_parse(value, strlen(value), &n) != 0)
+            return ss_err_set(err, SS_EUSAGE, "config key %s: \"%s\" is not an exact decimal amount (example: 1000.00)",
+                              k->key, value);
+        break;
+    case T_RATIO:
+        if (ss_money_parse(value, strlen(value), &n) != 0 || n < 0 || n > SS_MONEY_SCALE)
+            return ss_err_set(err, SS_EUSAGE, "config key %s: \"%s\" is not a ratio between 0 and 1", k->key, value);
+        break;
+    case T_STRING:
+        ss_free(*(char **)f);
+        *(char **)f = ss_strdup(value);
+        return SS_OK;
+    case T_BOOL:
+        if (parse_bool(value, (bool *)f) != 0)
+            return ss_err_set(err, SS_EUSAGE, "config key %s: \"%s\" is not a boolean (true/false)", k->key, value);
+        return SS_OK;
+    case T_LIST:
+        list_push((char ***)f, (int *)((char *)cfg + k->count_off), value);
+        return SS_OK;
+    }
+    if (n < k->min)
+        return ss_err_set(err, SS_EUSAGE, "config key %s: %s is below the minimum (%lld)", k->key, value,
+                          (long long)k->min);
+    *(int64_t *)f = n;
+    return SS_OK;
+}
+
+void ss_config_init(struct ss_config *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (!keys[i].def) continue;
+        int rc = set_key(cfg, &keys[i], keys[i].def, NULL);
+        ss_assert(rc == SS_OK);
+    }
+}
+
+void ss_config_free(struct ss_config *cfg) {
+    for (size_t i = 0; i < NKEYS; i++) {
+        void *f = field_at(cfg, &keys[i]);
+        if (keys[i].type == T_STRING) {
+            ss_free(*(char **)f);
+            *(char **)f = NULL;
+        } else if (keys[i].type == T_LIST) {
+            list_free((char ***)f, (int *)((char *)cfg + keys[i].count_off));
+        }
+    }
+    list_free(&cfg->kafka_props, &cfg->nkafka_props);
+}
+
+static const struct cfg_key *find_key(const char *key) {
+    for (size_t i = 0; i < NKEYS; i++)
+        if (!strcmp(keys[i].key, key)) return &keys[i];
+    return NULL;
+}
+
+/* kafka.group_id is ours; every other kafka.* key is a librdkafka property. */
+static bool is_kafka_prop(const char *key) { return !strncmp(key, "kafka.", 6) && !find_key(key); }
+
+int ss_config_set(struct ss_config *cfg, const char *key, const char *value, struct ss_err *err) {
+    if (is_kafka_prop(key)) {
+        if (!key[6]) return ss_err_set(err, SS_EUSAGE, "config key \"kafka.\" names no librdkafka property");
+        size_t n = strlen(key + 6) + strlen(value) + 2;
+        char *kv = ss_malloc(n);
+        snprintf(kv, n, "%s=%s", key + 6, value);
+        list_push(&cfg->kafka_props, &cfg->nkafka_props, kv);
+        ss_free(kv);
+        return SS_OK;
+    }
+    const struct cfg_key *k = find_key(key);
+    if (!k)
+        return ss_err_set(err, SS_EUSAGE, "unknown config key \"%s\" (see `shopstream run --help-config`)", key);
+    return set_key(cfg, k, value, err);
+}
+
+void ss_config_clear(struct ss_config *cfg, const char *key) {
+    const struct cfg_key *k = find_key(key);
+    ss_assert(k && k->type == T_LIST);
+    list_free((char ***)field_at(cfg, k), (int *)((char *)cfg + k->count_off));
+}
+
+int ss_config_set_kv(struct ss_config *cfg, const char *kv, struct ss_err *err) {
+    const char *eq = strchr(kv, '=');
+    if (!eq || eq == kv) return ss_err_set(err, SS_EUSAGE, "--set expects key=value, got \"%s\"", kv);
+    char *key = ss_strndup(kv, (size_t)(eq - kv));
+    int rc = ss_config_set(cfg, key, eq + 1, err);
+    ss_free(key);
+    return rc;
+}
+
+/* ---- YAML ------------------------------------------------------------------ */
+
+/* Walks a YAML node: mappings extend the dotted key; sequences are lists (only for
+ * list keys); scalars are set. */
+static int yaml_walk(struct ss_config *cfg, yaml_document_t *doc, yaml_node_t *node, char *prefix, size_t plen,
+                     const char *path, struct ss_err *err) {
+    int line = (int)node->start_mark.line + 1;
+    switch (node->type) {
+    case YAML_MAPPING_NODE:
+        for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
+            yaml_node_t *k = yaml_document_get_node(doc, p->key);
+            yaml_node_t *v = yaml_document_get_node(doc, p->value);
+            if (!k || k->type != YAML_SCALAR_NODE)
+                return ss_err_set(err, SS_EUSAGE, "%s:%d: mapping keys must be plain names", path, line);
+            size_t n = plen + (plen ? 1 : 0) + k->data.scalar.length;
+            if (n >= 256) return ss_err_set(err, SS_EUSAGE, "%s:%d: key too long", path, line);
+            char key[256];
+            memcpy(key, prefix, plen);
+            size_t at = plen;
+            if (plen) key[at++] = '.';
+            memcpy(key + at, k->data.scalar.value, k->data.scalar.length);
+            key[n] = '\0';
+            /* a mapping under kafka.* or a known prefix recurses; anything else is a leaf */
+            int rc = yaml_walk(cfg, doc, v, key, n, path, err);
+            if (rc) return rc;
+        }
+        return SS_OK;
+    case YAML_SEQUENCE_NODE: {
+        const struct cfg_key *k = find_key(prefix);
+        if (!k || k->type != T_LIST)
+            return ss_err_set(err, SS_EUSAGE, "%s:%d: config key \"%s\" does not take a list", path, line, prefix);
+        for (yaml_node_item_t *it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
+            yaml_node_t *v = yaml_document_get_node(doc, *it);
+            if (!v || v->type != YAML_SCALAR_NODE)
+                return ss_err_set(err, SS_EUSAGE, "%s:%d: items of \"%s\" must be plain values", path, line, prefix);
+            int rc = set_key(cfg, k, (const char *)v->data.scalar.value, err);
+            if (rc) return ss_err_wrap(err, "%s:%d", path, (int)v->start_mark.line + 1);
+        }
+        return SS_OK;
+    }
+    case YAML_SCALAR_NODE: {
+        int rc = ss_config_set(cfg, prefix, (const char *)node->data.scalar.value, err);
+        if (rc) return ss_err_wrap(err, "%s:%d", path, line);
+        return SS_OK;
+    }
+    default:
+        return SS_OK;
+    }
+}
+
+int ss_config_load_yaml(struct ss_config *cfg, const char *path, struct ss_err *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return ss_err_set(err, SS_EUSAGE, "cannot open config file %s: %s", path, strerror(errno));
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_file(&parser, f);
+    int rc = SS_OK;
+    if (!yaml_parser_load(&parser, &doc)) {
+        rc = ss_err_set(err, SS_EUSAGE, "%s:%d: invalid YAML: %s", path, (int)parser.problem_mark.line + 1,
+                        parser.problem ? parser.problem : "parse error");
+        goto out_parser;
+    }
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (root) {
+        if (root->type != YAML_MAPPING_NODE) {
+            rc = ss_err_set(err, SS_EUSAGE, "%s: the top level must be a mapping of keys", path);
+        } else {
+            char prefix[256] = "";
+            rc = yaml_walk(cfg, &doc, root, prefix, 0, path, err);
+        }
+    }
+    yaml_document_delete(&doc);
+out_parser:
+    yaml_parser_delete(&parser);
+    fclose(f);
+    return rc;
+}
+
+/* ---- environment ------------------------------------------------------------- */
+
+static void env_name(const char *key, char *out, size_t cap) {
+    size_t i = 0;
+    const char *pre = "SHOPSTREAM_";
+    for (; *pre && i + 1 < cap; pre++) out[i++] = *pre;
+    for (; *key && i + 1 < cap; key++) out[i++] = (*key == '.' || *key == '-') ? '_' : (char)toupper((unsigned char)*key);
+    out[i] = '\0';
+}
+
+int ss_config_load_env(struct ss_config *cfg, char **envp, struct ss_err *err) {
+    if (!envp) return SS_OK;
+    for (size_t i = 0; i < NKEYS; i++) {
+        char name[128];
+        env_name(keys[i].key, name, sizeof name);
+        size_t n = strlen(name);
+        for (char **e = envp; *e; e++) {
+            if (strncmp(*e, name, n) || (*e)[n] != '=') continue;
+            const char *v = *e + n + 1;
+            int rc;
+            if (keys[i].type == T_LIST) {
+                /* a list from the environment is comma-separated and replaces the file's list */
+                list_free((char ***)field_at(cfg, &keys[i]), (int *)((char *)cfg + keys[i].count_off));
+                char *copy = ss_strdup(v), *save = NULL;
+                rc = SS_OK;
+                for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save))
+                    rc = set_key(cfg, &keys[i], tok, err);
+                ss_free(copy);
+            } else {
+                rc = set_key(cfg, &keys[i], v, err);
+            }
+            if (rc) return ss_err_wrap(err, "environment variable %s", name);
+        }
+    }
+    return SS_OK;
+}
+
+void ss_config_print_reference(FILE *f, bool markdown) {
+    if (markdown) fprintf(f, "| key | default | meaning |\n|---|---|---|\n");
+    for (size_t i = 0; i < NKEYS; i++) {
+        const struct cfg_key *k = &keys[i];
+        if (markdown)
+            fprintf(f, "| `%s` | `%s` | %s |\n", k->key, k->def ? k->def : "", k->help);
+        else
+            fprintf(f, "  %-32s %-12s %s\n", k->key, k->def ? k->def : "-", k->help);
+    }
+    if (markdown)
+        fprintf(f, "| `kafka.<property>` | | any librdkafka property, passed through verbatim |\n");
+    else
+        fprintf(f, "  %-32s %-12s %s\n", "kafka.<property>", "-", "any librdkafka property, passed through verbatim");
+}

@@ -1,0 +1,508 @@
+/* engine.c — the pipeline runtime (engine.h). Per record, in this order
+ * (docs/SEMANTICS.md §3): count, decode + validate (invalid -> dlq), late check
+ * against the watermark before the record (late -> late output), dedup, every
+ * operator, then max_ts of the record's partition and the watermark; when the
+ * watermark moves, operators emit what became final.
+ *
+ * Outputs collect in one struct ss_out and are handed to every sink at epoch
+ * boundaries (every epoch.interval or epoch.events records, and at the end). */
+#include "engine.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "../core/alloc.h"
+#include "../core/arena.h"
+#include "../core/intern.h"
+#include "../core/log.h"
+#include "../core/table.h"
+#include "../core/timefmt.h"
+#include "../decode/decode.h"
+#include "../ops/dedup.h"
+#include "../ops/op.h"
+#include "../ops/quality.h"
+
+#define MAX_INPUTS 64
+#define MAX_SINKS 16
+#define POLL_BATCH 4096
+
+struct input {
+    struct ss_input_spec spec;
+    struct ss_source *src;
+    struct ss_decoder *dec;
+    bool bounded;
+    bool finished;
+    uint32_t *slot_of;      /* partition -> slot + 1 (0: none yet) */
+    size_t nslot_of;
+};
+
+/* One input partition: the unit of the watermark. */
+struct slot {
+    int input;
+    int32_t partition;
+    int64_t next_offset;    /* position after the last record read */
+    bool finished;
+};
+
+struct ss_engine {
+    const struct ss_config *cfg;
+    struct ss_intern *intern;
+    struct ss_op *ops[16];
+    int nops;
+    struct ss_dedup *dedup_events;  /* clicks and orders: event_id */
+    struct ss_dedup *dedup_promos;  /* promotions: promo_id */
+    struct ss_quality quality;
+
+    struct input inputs[MAX_INPUTS];
+    int ninputs;
+    struct slot *slots;
+    int64_t *max_ts;                /* per slot */
+    size_t nslots, cap_slots, cap_max;
+    int min_slot;                   /* slot holding the watermark back; -1: recompute */
+
+    int64_t watermark;
+    struct ss_clock clk;
+
+    struct ss_sink *sinks[MAX_SINKS];
+    int nsinks;
+
+    struct ss_out out;
+    struct ss_arena batch;          /* decoded strings of the current poll batch */
+    struct ss_record *recs;
+
+    uint64_t epoch;
+    int64_t epoch_records;
+    int64_t epoch_started_ms;
+    int64_t now_ms;                 /* processing time, refreshed per batch */
+    struct ss_run_stats stats;
+    volatile sig_atomic_t stop;
+};
+
+static const char *comp = "engine";
+
+int ss_engine_open(struct ss_engine **out, const struct ss_config *cfg, struct ss_err *err) {
+    struct ss_engine *e = ss_calloc(1, sizeof *e);
+    e->cfg = cfg;
+    e->intern = ss_intern_new();
+    e->watermark = SS_TS_MIN;
+    e->min_slot = -1;
+    ss_out_init(&e->out);
+    ss_arena_init(&e->batch, 1 << 20);
+    e->recs = ss_calloc(POLL_BATCH, sizeof *e->recs);
+    /* a dedup generation per minute of event time: fine-grained enough that memory
+     * follows the watermark closely, coarse enough that tables stay large */
+    e->dedup_events = ss_dedup_new(60 * 1000);
+    e->dedup_promos = ss_dedup_new(60 * 60 * 1000);
+    ss_quality_init(&e->quality, cfg);
+    struct ss_op_env env = {.cfg = cfg, .intern = e->intern};
+    for (int i = 0; i < ss_op_ntypes; i++) {
+        int rc = ss_op_types[i]->open(&e->ops[e->nops], &env, err);
+        if (rc) {
+            ss_engine_close(e);
+            return rc;
+        }
+        e->nops++;
+    }
+    e->stats.started_ms = ss_now_ms();
+    *out = e;
+    return SS_OK;
+}
+
+static uint32_t slot_for(struct ss_engine *e, int input, int32_t partition) {
+    struct input *in = &e->inputs[input];
+    if (partition < 0) partition = 0;
+    if ((size_t)partition < in->nslot_of && in->slot_of[partition]) return in->slot_of[partition] - 1;
+    if ((size_t)partition >= in->nslot_of) {
+        size_t n = (size_t)partition + 1;
+        in->slot_of = ss_realloc(in->slot_of, n * sizeof *in->slot_of);
+        memset(in->slot_of + in->nslot_of, 0, (n - in->nslot_of) * sizeof *in->slot_of);
+        in->nslot_of = n;
+    }
+    SS_GROW(e->slots, e->cap_slots, e->nslots + 1);
+    SS_GROW(e->max_ts, e->cap_max, e->nslots + 1);
+    uint32_t s = (uint32_t)e->nslots++;
+    e->slots[s] = (struct slot){.input = input, .partition = partition, .next_offset = 0, .finished = false};
+    e->max_ts[s] = SS_TS_MIN;
+    e->clk.max_ts = e->max_ts;
+    in->slot_of[partition] = s + 1;
+    e->min_slot = -1;
+    return s;
+}
+
+static int add_input(struct ss_engine *e, struct ss_source *src, const struct ss_input_spec *spec, bool bounded,
+                     struct ss_err *err) {
+    if (e->ninputs == MAX_INPUTS) return ss_err_set(err, SS_EUSAGE, "too many inputs (at most %d)", MAX_INPUTS);
+    struct input *in = &e->inputs[e->ninputs];
+    memset(in, 0, sizeof *in);
+    int rc = ss_decoder_open(&in->dec, spec->stream, (enum ss_format)spec->format,
+                             e->cfg->field_names[spec->stream], err);
+    if (rc) return rc;
+    in->spec = *spec;
+    in->spec.url = ss_strdup(spec->url);
+    in->spec.index = e->ninputs;
+    in->src = src;
+    in->bounded = bounded;
+    e->ninputs++;
+    /* a file is one partition, known from the start: it holds the watermark back
+     * until it has been read (SEMANTICS §4) */
+    if (bounded) slot_for(e, e->ninputs - 1, (int32_t)(e->ninputs - 1));
+    return SS_OK;
+}
+
+int ss_engine_add_input(struct ss_engine *e, const char *arg, struct ss_err *err) {
+    struct ss_input_spec spec;
+    int rc = ss_input_spec_parse(&spec, arg, e->cfg->format, err);
+    if (rc) return rc;
+    spec.index = e->ninputs;
+    if (!strncmp(spec.url, "kafka://", 8)) {
+        ss_input_spec_free(&spec);
+        return ss_err_set(err, SS_EUSAGE, "input %s: Kafka inputs are not supported by this build yet", arg);
+    }
+    struct ss_source *src;
+    rc = ss_source_file.open(&src, &spec, e->cfg, err);
+    if (rc == SS_OK) {
+        rc = add_input(e, src, &spec, true, err);
+        if (rc) ss_source_file.close(src);
+    }
+    ss_input_spec_free(&spec);
+    return rc;
+}
+
+int ss_engine_add_source(struct ss_engine *e, struct ss_source *src, const struct ss_input_spec *spec,
+                         struct ss_err *err) {
+    return add_input(e, src, spec, false, err);
+}
+
+int ss_engine_add_sink(struct ss_engine *e, const char *url, struct ss_err *err) {
+    if (e->nsinks == MAX_SINKS) return ss_err_set(err, SS_EUSAGE, "too many sinks (at most %d)", MAX_SINKS);
+    struct ss_sink *sk;
+    int rc = ss_sink_open_url(&sk, url, e->cfg, err);
+    if (rc) return rc;
+    e->sinks[e->nsinks++] = sk;
+    if (sk->type->flags & SS_SINK_PROVISIONAL) e->out.provisional = true;
+    if (sk->type->flags & SS_SINK_EVENTS) e->out.events = true;
+    return SS_OK;
+}
+
+/* ---- watermark ------------------------------------------------------------- */
+
+static void advance_ops(struct ss_engine *e) {
+    e->clk.watermark = e->watermark;
+    for (int i = 0; i < e->nops; i++) e->ops[i]->type->advance(e->ops[i], &e->clk, &e->out);
+    ss_dedup_evict(e->dedup_events, e->watermark);
+    ss_dedup_evict(e->dedup_promos, e->watermark);
+}
+
+/* Recomputes W from the unfinished partitions; returns true when it moved. */
+static bool update_watermark(struct ss_engine *e) {
+    int64_t lowest = SS_TS_MAX;
+    bool any = false;
+    int min_slot = -1;
+    for (size_t s = 0; s < e->nslots; s++) {
+        if (e->slots[s].finished) continue;
+        any = true;
+        if (e->max_ts[s] < lowest || min_slot < 0) {
+            lowest = e->max_ts[s];
+            min_slot = (int)s;
+        }
+    }
+    e->min_slot = min_slot;
+    int64_t w;
+    if (!any) {
+        /* every known partition is finished: only if every input is, too */
+        for (int i = 0; i < e->ninputs; i++)
+            if (!e->inputs[i].finished) return false;
+        w = SS_TS_MAX;
+    } else if (lowest == SS_TS_MIN) {
+        return false;
+    } else {
+        w = lowest - e->cfg->lateness_ms;
+    }
+    if (w <= e->watermark) return false;
+    e->watermark = w;
+    return true;
+}
+
+/* ---- per record --------------------------------------------------------------- */
+
+static void emit_side(struct ss_engine *e, const struct ss_event *ev, const struct input *in, bool late,
+                      const char *reason) {
+    struct ss_val *v = ss_out_row(&e->out, late ? SS_T_LATE : SS_T_DLQ);
+    struct ss_str source = ss_str_c(in->src->type->name_of(in->src));
+    struct ss_str stream = ss_str_c(ss_stream_name(in->spec.stream));
+    if (late) {
+        ss_out_str(&e->out, &v[SS_LT_STREAM], stream);
+        ss_out_str(&e->out, &v[SS_LT_SOURCE], source);
+        v[SS_LT_PARTITION].i = ev->origin.partition;
+        v[SS_LT_OFFSET].i = ev->origin.offset;
+        v[SS_LT_TS].i = ev->ts;
+        v[SS_LT_WATERMARK].i = e->watermark;
+        ss_out_str(&e->out, &v[SS_LT_RECORD], ev->raw);
+    } else {
+        ss_out_str(&e->out, &v[SS_DL_REASON], ss_str_c(reason));
+        ss_out_str(&e->out, &v[SS_DL_STREAM], stream);
+        ss_out_str(&e->out, &v[SS_DL_SOURCE], source);
+        v[SS_DL_PARTITION].i = ev->origin.partition;
+        v[SS_DL_OFFSET].i = ev->origin.offset;
+        ss_out_str(&e->out, &v[SS_DL_RECORD], ev->raw);
+    }
+}
+
+static void emit_event_row(struct ss_engine *e, const struct ss_event *ev) {
+    struct ss_val *v = ss_out_row(&e->out, SS_T_EVENTS);
+    ss_out_str(&e->out, &v[SS_EV_EVENT_ID], ev->event_id);
+    v[SS_EV_TS].i = ev->ts;
+    ss_out_str(&e->out, &v[SS_EV_EVENT_TYPE], ss_str_c(ss_event_type_name((enum ss_event_type)ev->type)));
+    ss_out_str(&e->out, &v[SS_EV_USER_ID], ev->user_id);
+    ss_out_str(&e->out, &v[SS_EV_SESSION_ID], ev->session_id);
+    ss_out_str(&e->out, &v[SS_EV_PRODUCT_ID], ev->product_id);
+    ss_out_str(&e->out, &v[SS_EV_CATEGORY], ev->category);
+    v[SS_EV_PRICE].i = ev->price;
+    v[SS_EV_PRICE].null = !ev->has_price;
+    v[SS_EV_QUANTITY].i = ev->quantity;
+    ss_out_str(&e->out, &v[SS_EV_ORDER_ID], ev->order_id);
+}
+
+static void process_record(struct ss_engine *e, struct input *in, const struct ss_record *rec) {
+    struct ss_event ev;
+    struct ss_decode_result res;
+    enum ss_decode_status st = ss_decoder_decode(in->dec, rec->data, rec->len, &e->batch, &ev, &res);
+    if (st == SS_DEC_SKIP) return;
+    uint32_t slot = slot_for(e, in->spec.index, rec->partition);
+    e->slots[slot].next_offset = rec->offset + 1;
+    ev.origin.partition = rec->partition;
+    ev.origin.offset = rec->offset;
+    ev.slot = slot;
+    e->stats.records++;
+    if (st == SS_DEC_INVALID) {
+        e->stats.invalid++;
+        ev.raw = (struct ss_str){rec->data, (uint32_t)rec->len};
+        emit_side(e, &ev, in, false, res.reason_text);
+        ss_quality_record(&e->quality, res.reason, e->now_ms, &e->out);
+        return;
+    }
+    e->stats.valid++;
+    ss_quality_record(&e->quality, SS_VALID, e->now_ms, &e->out);
+    if (ev.ts < e->watermark) {
+        e->stats.late++;
+        emit_side(e, &ev, in, true, NULL);
+        ss_quality_count(&e->quality, SS_Q_LATE, e->now_ms, &e->out);
+        return;
+    }
+    bool dup = ev.stream == SS_STREAM_PROMOTIONS ? ss_dedup_check(e->dedup_promos, ev.promo_id, ev.ts)
+                                                 : ss_dedup_check(e->dedup_events, ev.event_id, ev.ts);
+    if (dup) {
+        e->stats.duplicates++;
+        ss_quality_count(&e->quality, SS_Q_DUPLICATES, e->now_ms, &e->out);
+        return;
+    }
+    ev.user = ev.user_id.len ? ss_intern_get(e->intern, ev.user_id) : 0;
+    ev.product = ev.product_id.len ? ss_intern_get(e->intern, ev.product_id) : 0;
+    ev.cat = ev.stream != SS_STREAM_PROMOTIONS ? ss_intern_get(e->intern, ev.category) : 0;
+    ev.promo = ev.stream == SS_STREAM_PROMOTIONS ? ss_intern_get(e->intern, ev.promo_id) : 0;
+    e->clk.watermark = e->watermark;
+    for (int i = 0; i < e->nops; i++) e->ops[i]->type->process(e->ops[i], &ev, &e->clk, &e->out);
+    if (e->out.events && ev.stream != SS_STREAM_PROMOTIONS) emit_event_row(e, &ev);
+    if (ev.ts > e->max_ts[slot]) {
+        e->max_ts[slot] = ev.ts;
+        /* W can only move when the partition holding it back moved */
+        if ((e->min_slot < 0 || (uint32_t)e->min_slot == slot) && update_watermark(e)) advance_ops(e);
+    }
+}
+
+/* ---- epochs and sinks ------------------------------------------------------------- */
+
+static void sleep_ms(int64_t ms) {
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void pause_inputs(struct ss_engine *e, bool pause) {
+    for (int i = 0; i < e->ninputs; i++) {
+        struct ss_source *s = e->inputs[i].src;
+        if (e->inputs[i].finished) continue;
+        if (pause && s->type->pause) s->type->pause(s);
+        if (!pause && s->type->resume) s->type->resume(s);
+    }
+}
+
+/* Hands the epoch to every sink; a sink that answers RETRY is retried with backoff
+ * (input paused meanwhile) until it succeeds: outputs are never dropped. */
+static int commit_epoch(struct ss_engine *e, bool final, struct ss_err *err) {
+    for (int i = 0; i < e->nops; i++)
+        if (e->ops[i]->type->flush) e->ops[i]->type->flush(e->ops[i], &e->out);
+    if (e->out.provisional && !final)
+        for (int i = 0; i < e->nops; i++)
+            if (e->ops[i]->type->provisional) e->ops[i]->type->provisional(e->ops[i], &e->out);
+
+    struct ss_position *pos = ss_calloc(e->nslots ? e->nslots : 1, sizeof *pos);
+    for (size_t s = 0; s < e->nslots; s++) {
+        struct input *in = &e->inputs[e->slots[s].input];
+        pos[s].source = in->src->type->name_of(in->src);
+        pos[s].partition = e->slots[s].partition;
+        pos[s].next_offset = e->slots[s].next_offset;
+    }
+    struct ss_epoch ep = {.epoch = ++e->epoch,
+                          .rows = &e->out,
+                          .positions = pos,
+                          .npositions = (int)e->nslots,
+                          .watermark = e->watermark,
+                          .final = final,
+                          .stats = &e->stats};
+    int rc = SS_OK;
+    for (int i = 0; i < e->nsinks && rc == SS_OK; i++) {
+        struct ss_sink *sk = e->sinks[i];
+        int64_t backoff = 100;
+        bool paused = false;
+        for (int attempt = 1;; attempt++) {
+            struct ss_err serr = {0};
+            rc = sk->type->commit(sk, &ep, &serr);
+            if (rc == SS_OK) break;
+            if (rc != SS_RETRY || (e->stop && attempt > 50)) {
+                ss_err_set(err, rc == SS_RETRY ? SS_ERROR : rc, "sink %s: %s", sk->type->name, serr.msg);
+                rc = rc == SS_RETRY ? SS_ERROR : rc;
+                break;
+            }
+            if (!paused) {
+                pause_inputs(e, true);
+                paused = true;
+            }
+            if (attempt == 1 || attempt % 10 == 0)
+                ss_warn(comp, "msg=\"sink unavailable, input paused, retrying\" sink=%s attempt=%d err=\"%s\"",
+                        sk->type->name, attempt, serr.msg);
+            sleep_ms(backoff);
+            backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+        }
+        if (paused) {
+            pause_inputs(e, false);
+            if (rc == SS_OK) ss_info(comp, "msg=\"sink recovered, input resumed\" sink=%s", sk->type->name);
+        }
+    }
+    /* inputs learn their durable positions only once every sink has the outputs */
+    for (int i = 0; rc == SS_OK && i < e->ninputs; i++) {
+        struct input *in = &e->inputs[i];
+        if (!in->src->type->commit) continue;
+        int32_t parts[256];
+        int64_t offs[256];
+        int n = 0;
+        for (size_t s = 0; s < e->nslots && n < 256; s++)
+            if (e->slots[s].input == i) {
+                parts[n] = e->slots[s].partition;
+                offs[n++] = e->slots[s].next_offset;
+            }
+        struct ss_err serr = {0};
+        if (in->src->type->commit(in->src, offs, parts, n, &serr) != SS_OK)
+            ss_warn(comp, "msg=\"could not commit input positions; they will be replayed\" input=%s err=\"%s\"",
+                    in->spec.url, serr.msg);
+    }
+    ss_free(pos);
+    ss_out_clear(&e->out);
+    e->epoch_records = 0;
+    e->epoch_started_ms = e->now_ms;
+    return rc;
+}
+
+static void finish_input(struct ss_engine *e, int i) {
+    e->inputs[i].finished = true;
+    for (size_t s = 0; s < e->nslots; s++)
+        if (e->slots[s].input == i) e->slots[s].finished = true;
+    if (update_watermark(e)) advance_ops(e);
+}
+
+/* The inputs polled now: unbounded ones always; bounded ones one after another. */
+static bool input_active(const struct ss_engine *e, int i) {
+    if (e->inputs[i].finished) return false;
+    if (!e->inputs[i].bounded) return true;
+    for (int j = 0; j < i; j++)
+        if (e->inputs[j].bounded && !e->inputs[j].finished) return false;
+    return true;
+}
+
+int ss_engine_run(struct ss_engine *e, struct ss_err *err) {
+    e->now_ms = ss_now_ms();
+    e->epoch_started_ms = e->now_ms;
+    int rc = SS_OK;
+    while (!e->stop) {
+        bool any = false;
+        int polled = 0;
+        for (int i = 0; i < e->ninputs && !e->stop; i++) {
+            if (!input_active(e, i)) continue;
+            any = true;
+            struct input *in = &e->inputs[i];
+            int n = in->src->type->poll(in->src, e->recs, POLL_BATCH, 100, err);
+            if (n == SS_EOF) {
+                finish_input(e, i);
+                continue;
+            }
+            if (n < 0) {
+                ss_err_wrap(err, "input %s", in->spec.url);
+                return n;
+            }
+            e->now_ms = ss_now_ms();
+            for (int k = 0; k < n; k++) process_record(e, in, &e->recs[k]);
+            polled += n;
+            e->epoch_records += n;
+            ss_arena_reset(&e->batch);
+            ss_intern_sweep(e->intern);
+        }
+        if (!any) break;
+        if (!polled) e->now_ms = ss_now_ms();
+        if (e->epoch_records >= e->cfg->epoch_events || e->now_ms - e->epoch_started_ms >= e->cfg->epoch_interval_ms) {
+            ss_quality_tick(&e->quality, e->now_ms, 0, &e->out);
+            rc = commit_epoch(e, false, err);
+            if (rc) return rc;
+        }
+    }
+    bool complete = !e->stop;
+    if (complete) {
+        /* every input is exhausted: state-change rows first, then W = +inf closes everything */
+        for (int i = 0; i < e->nops; i++)
+            if (e->ops[i]->type->flush) e->ops[i]->type->flush(e->ops[i], &e->out);
+        if (e->watermark != SS_TS_MAX) {
+            e->watermark = SS_TS_MAX;
+            advance_ops(e);
+        }
+    }
+    ss_quality_tick(&e->quality, ss_now_ms(), 1, &e->out);
+    rc = commit_epoch(e, complete, err);
+    ss_intern_sweep(e->intern);
+    return rc;
+}
+
+void ss_engine_stop(struct ss_engine *e) { e->stop = 1; }
+
+const struct ss_run_stats *ss_engine_stats(const struct ss_engine *e) { return &e->stats; }
+
+int64_t ss_engine_watermark(const struct ss_engine *e) { return e->watermark; }
+
+size_t ss_engine_state_bytes(const struct ss_engine *e) {
+    size_t b = ss_intern_bytes(e->intern) + ss_dedup_bytes(e->dedup_events) + ss_dedup_bytes(e->dedup_promos);
+    for (int i = 0; i < e->nops; i++)
+        if (e->ops[i]->type->state_bytes) b += e->ops[i]->type->state_bytes(e->ops[i]);
+    return b;
+}
+
+size_t ss_engine_intern_live(const struct ss_engine *e) { return ss_intern_live(e->intern); }
+
+void ss_engine_close(struct ss_engine *e) {
+    if (!e) return;
+    for (int i = 0; i < e->nsinks; i++) e->sinks[i]->type->close(e->sinks[i]);
+    for (int i = 0; i < e->ninputs; i++) {
+        struct input *in = &e->inputs[i];
+        if (in->src) in->src->type->close(in->src);
+        ss_decoder_close(in->dec);
+        ss_free(in->spec.url);
+        ss_free(in->slot_of);
+    }
+    for (int i = 0; i < e->nops; i++) e->ops[i]->type->close(e->ops[i]);
+    ss_dedup_free(e->dedup_events);
+    ss_dedup_free(e->dedup_promos);
+    ss_intern_sweep(e->intern);
+    ss_intern_free(e->intern);
+    ss_out_free(&e->out);
+    ss_arena_free(&e->batch);
+    ss_free(e->recs);
+    ss_free(e->slots);
+    ss_free(e->max_ts);
+    ss_free(e);
+}

@@ -1,0 +1,24 @@
+/* registry.c — the sinks shopstream knows, by URL scheme. Adding a sink is one line. */
+#include <string.h>
+
+#include "sink.h"
+
+static const struct ss_sink_type *const sink_types[] = {
+    &ss_sink_jsonl,
+    &ss_sink_console,
+};
+
+int ss_sink_open_url(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
+    for (size_t i = 0; i < sizeof sink_types / sizeof sink_types[0]; i++) {
+        const char *scheme = sink_types[i]->scheme;
+        if (strncmp(url, scheme, strlen(scheme)) == 0) {
+            int rc = sink_types[i]->open(out, url, cfg, err);
+            if (rc) ss_err_wrap(err, "sink %s", url);
+            return rc;
+        }
+    }
+    return ss_err_set(err, SS_EUSAGE,
+                      "unknown sink \"%s\" (known: jsonl:DIR, console:, sqlite:PATH, postgresql://USER@HOST:PORT/DB, "
+                      "redis://HOST:PORT, parquet:DIR, kafka://HOST:PORT)",
+                      url);
+}

@@ -1,0 +1,12 @@
+/* rowjson.h — one output row as a JSON object, in the encoding of docs/SEMANTICS.md
+ * §11 (shared by the JSONL sink and the Kafka outputs). */
+#ifndef SS_ROWJSON_H
+#define SS_ROWJSON_H
+
+#include "../core/buf.h"
+#include "../core/table.h"
+
+/* Appends {"col":value,...} (no newline) for row v of table t. */
+void ss_row_to_json(const struct ss_table *t, const struct ss_val *v, struct ss_buf *b);
+
+#endif

@@ -1,0 +1,45 @@
+/* input_spec.c — parses `--input STREAM=PATH` (also the YAML `inputs:` items). */
+#include <string.h>
+
+#include "../core/alloc.h"
+#include "../decode/decode.h"
+#include "source.h"
+
+static bool ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int ss_input_spec_parse(struct ss_input_spec *spec, const char *arg, const char *default_format,
+                        struct ss_err *err) {
+    memset(spec, 0, sizeof *spec);
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || !eq[1])
+        return ss_err_set(err, SS_EUSAGE, "--input expects STREAM=PATH (streams: clicks, promotions, orders), got \"%s\"",
+                          arg);
+    char stream[32];
+    size_t n = (size_t)(eq - arg);
+    if (n >= sizeof stream) n = sizeof stream - 1;
+    memcpy(stream, arg, n);
+    stream[n] = '\0';
+    enum ss_stream s;
+    if (ss_stream_parse(stream, &s) != SS_OK)
+        return ss_err_set(err, SS_EUSAGE, "--input %s: unknown stream \"%s\" (streams: clicks, promotions, orders)", arg,
+                          stream);
+    const char *url = eq + 1;
+    const char *fmt = default_format ? default_format : "auto";
+    int format;
+    if (!strcmp(fmt, "json")) format = SS_FMT_JSON;
+    else if (!strcmp(fmt, "csv")) format = SS_FMT_CSV;
+    else if (!strcmp(fmt, "auto")) format = ends_with(url, ".csv") ? SS_FMT_CSV : SS_FMT_JSON;
+    else return ss_err_set(err, SS_EUSAGE, "format \"%s\" is not one of auto, json, csv", fmt);
+    spec->stream = s;
+    spec->url = ss_strdup(url);
+    spec->format = format;
+    return SS_OK;
+}
+
+void ss_input_spec_free(struct ss_input_spec *spec) {
+    ss_free(spec->url);
+    spec->url = NULL;
+}
