@@ -1,0 +1,288 @@
+/* tumbling.c — see tumbling.h. Sits after validate / late / dedup in the engine: sees
+ * every valid, on-time, unique event and emits window rows when the watermark passes
+ * a window's end. */
+#include "tumbling.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/alloc.h"
+#include "../core/timefmt.h"
+#include "../state/u64map.h"
+#include "../state/winheap.h"
+
+/* Windows whose storage is kept for reuse when they close; beyond this many idle
+ * ones (after a burst of open windows, e.g. while W was -inf) storage is released. */
+#define KEEP_WARM 32
+/* Aggregates per window are numbered in 30 bits: (agg, kind, user) packs into 64. */
+#define MAX_AGGS (1u << 30)
+
+struct win {
+    int64_t start;
+    struct ss_u64map keys;       /* key id -> index in aggs */
+    struct ss_tumble_agg *aggs;
+    size_t naggs, cap_aggs;
+    /* Distinct users. Keyed: a set of agg << 34 | kind << 32 | user (each entry holds
+     * its user). Unkeyed (funnel, where every view counts): one byte of kind bits per
+     * user id, addressed directly because interned ids are dense, which costs one
+     * cache line touch per event instead of a 16-byte hash slot per (kind, user);
+     * `held` lists the users with a non-zero byte (each held once). */
+    struct ss_u64map users;
+    uint8_t *uflags;
+    size_t cap_uflags;
+    uint32_t *held;
+    size_t nheld, cap_held;
+};
+
+struct tumble {
+    struct ss_op base;
+    const struct ss_tumble_spec *spec;
+    struct ss_intern *intern;
+    int64_t size;
+    struct win *wins;            /* slots; a closed window's slot is on `idle` */
+    size_t nwins, cap_wins;
+    uint32_t *idle;
+    size_t nidle, cap_idle;
+    struct ss_u64map index;      /* start of an open window -> slot */
+    struct ss_winheap due;       /* starts of open windows: the next to close on top */
+    bool cached;                 /* last_slot holds the window of last_start */
+    uint32_t last_slot;
+    int64_t last_start;
+    size_t live_aggs;
+    /* scratch for emission order */
+    struct order { struct ss_str s; uint32_t agg; } *order;
+    size_t cap_order;
+    int64_t *starts;
+    size_t cap_starts;
+};
+
+int ss_tumble_open(struct ss_op **out, const struct ss_op_type *type, const struct ss_tumble_spec *spec,
+                   int64_t size_ms, const struct ss_op_env *env, struct ss_err *err) {
+    *out = NULL;
+    if (size_ms <= 0)
+        return ss_err_set(err, SS_EUSAGE, "%s must be a positive duration (got %lld ms)", spec->cfg_key,
+                          (long long)size_ms);
+    struct tumble *t = ss_calloc(1, sizeof *t);
+    t->base.type = type;
+    t->spec = spec;
+    t->intern = env->intern;
+    t->size = size_ms;
+    ss_u64map_init(&t->index);
+    ss_winheap_init(&t->due);
+    *out = &t->base;
+    return SS_OK;
+}
+
+static struct win *win_get(struct tumble *t, int64_t start) {
+    if (t->cached && t->last_start == start) return &t->wins[t->last_slot];
+    bool inserted;
+    uint32_t *slotp = ss_u64map_put(&t->index, (uint64_t)start, &inserted);
+    if (inserted) {
+        uint32_t slot;
+        if (t->nidle) {
+            slot = t->idle[--t->nidle];
+        } else {
+            ss_assert(t->nwins < UINT32_MAX);
+            SS_GROW(t->wins, t->cap_wins, t->nwins + 1);
+            slot = (uint32_t)t->nwins++;
+            memset(&t->wins[slot], 0, sizeof t->wins[slot]);
+        }
+        *slotp = slot;
+        t->wins[slot].start = start;
+        ss_winheap_push(&t->due, start);
+    }
+    t->cached = true;
+    t->last_start = start;
+    t->last_slot = *slotp;
+    return &t->wins[*slotp];
+}
+
+static void count_distinct(struct tumble *t, struct win *w, uint32_t agg, unsigned kind, uint32_t user) {
+    if (!(t->spec->distinct_mask & (1u << kind)) || !user) return;
+    if (!t->spec->keyed) {
+        if (user >= w->cap_uflags) {
+            size_t cap = w->cap_uflags ? w->cap_uflags : 1024;
+            while (cap <= user) cap *= 2;
+            w->uflags = ss_realloc(w->uflags, cap);
+            memset(w->uflags + w->cap_uflags, 0, cap - w->cap_uflags);
+            w->cap_uflags = cap;
+        }
+        uint8_t f = w->uflags[user];
+        if (f & (1u << kind)) return;
+        if (!f) {
+            SS_GROW(w->held, w->cap_held, w->nheld + 1);
+            w->held[w->nheld++] = user;
+            ss_intern_hold(t->intern, user);
+        }
+        w->uflags[user] = (uint8_t)(f | 1u << kind);
+        w->aggs[agg].distinct[kind]++;
+        return;
+    }
+    bool inserted;
+    ss_u64map_put(&w->users, (uint64_t)agg << 34 | (uint64_t)kind << 32 | user, &inserted);
+    if (!inserted) return;
+    w->aggs[agg].distinct[kind]++;
+    /* the id stays in the set until the window closes: hold it so it is not reused */
+    ss_intern_hold(t->intern, user);
+}
+
+void ss_tumble_process(struct ss_op *op, const struct ss_event *ev, const struct ss_clock *clk,
+                       struct ss_out *out) {
+    (void)clk;
+    (void)out;
+    struct tumble *t = (struct tumble *)op;
+    if (ev->stream == SS_STREAM_PROMOTIONS || ev->type > SS_EV_PURCHASE) return;
+    struct win *w = win_get(t, ss_ts_floor(ev->ts, t->size));
+    uint32_t key = t->spec->keyed ? ev->cat : 0;
+    bool inserted;
+    uint32_t *aggp = ss_u64map_put(&w->keys, key, &inserted);
+    if (inserted) {
+        ss_assert(w->naggs < MAX_AGGS);
+        SS_GROW(w->aggs, w->cap_aggs, w->naggs + 1);
+        *aggp = (uint32_t)w->naggs++;
+        memset(&w->aggs[*aggp], 0, sizeof w->aggs[*aggp]);
+        w->aggs[*aggp].key = key;
+        if (key) ss_intern_hold(t->intern, key);
+        t->live_aggs++;
+    }
+    uint32_t agg = *aggp;
+    struct ss_tumble_agg *a = &w->aggs[agg];
+    switch (ev->type) {
+    case SS_EV_VIEW:
+        a->views++;
+        count_distinct(t, w, agg, SS_TUMBLE_VIEWERS, ev->user);
+        break;
+    case SS_EV_CART_ADD:
+        a->cart_adds++;
+        count_distinct(t, w, agg, SS_TUMBLE_CARTERS, ev->user);
+        break;
+    case SS_EV_PURCHASE:
+        a->orders++;
+        a->units = ss_sat_add(a->units, ev->quantity);
+        /* saturates instead of wrapping on absurd inputs (epoch-scale price x 2^31 units) */
+        a->revenue = ss_sat_add(a->revenue, ss_sat_mul(ev->price, ev->quantity));
+        count_distinct(t, w, agg, SS_TUMBLE_BUYERS, ev->user);
+        break;
+    default: /* cart_remove: only makes the row exist */
+        break;
+    }
+}
+
+static int order_cmp(const void *pa, const void *pb) {
+    const struct order *a = pa, *b = pb;
+    return ss_str_cmp(a->s, b->s);
+}
+
+/* Emits every aggregate of w, in key order so output is stable whatever the arrival order. */
+static void win_emit(struct tumble *t, const struct win *w, bool final, struct ss_out *out) {
+    int64_t end = ss_sat_add(w->start, t->size);
+    SS_GROW(t->order, t->cap_order, w->naggs);
+    for (size_t i = 0; i < w->naggs; i++) {
+        uint32_t key = w->aggs[i].key;
+        t->order[i].s = key ? ss_intern_str(t->intern, key) : SS_STR_LIT("");
+        t->order[i].agg = (uint32_t)i;
+    }
+    if (t->spec->keyed && w->naggs > 1) qsort(t->order, w->naggs, sizeof *t->order, order_cmp);
+    for (size_t i = 0; i < w->naggs; i++)
+        t->spec->row(out, t->intern, w->start, end, &w->aggs[t->order[i].agg], final);
+}
+
+/* Drops what w holds and puts its slot on the idle list. */
+static void win_release(struct tumble *t, uint32_t slot) {
+    struct win *w = &t->wins[slot];
+    for (size_t i = 0; i < w->naggs; i++)
+        if (w->aggs[i].key) ss_intern_drop(t->intern, w->aggs[i].key);
+    for (size_t i = 0; i < ss_u64map_cap(&w->users); i++)
+        if (w->users.slots[i].used) ss_intern_drop(t->intern, (uint32_t)w->users.slots[i].key);
+    for (size_t i = 0; i < w->nheld; i++) {
+        ss_intern_drop(t->intern, w->held[i]);
+        w->uflags[w->held[i]] = 0;
+    }
+    w->nheld = 0;
+    t->live_aggs -= w->naggs;
+    w->naggs = 0;
+    if (t->nidle < KEEP_WARM) {
+        ss_u64map_clear(&w->keys);
+        ss_u64map_clear(&w->users);
+    } else {
+        ss_u64map_free(&w->keys);
+        ss_u64map_free(&w->users);
+        ss_free(w->aggs);
+        ss_free(w->uflags);
+        ss_free(w->held);
+        w->aggs = NULL;
+        w->uflags = NULL;
+        w->held = NULL;
+        w->cap_aggs = w->cap_uflags = w->cap_held = 0;
+    }
+    ss_u64map_del(&t->index, (uint64_t)w->start);
+    if (t->cached && t->last_slot == slot) t->cached = false;
+    SS_GROW(t->idle, t->cap_idle, t->nidle + 1);
+    t->idle[t->nidle++] = slot;
+}
+
+void ss_tumble_advance(struct ss_op *op, const struct ss_clock *clk, struct ss_out *out) {
+    struct tumble *t = (struct tumble *)op;
+    while (t->due.n && ss_sat_add(ss_winheap_top(&t->due), t->size) <= clk->watermark) {
+        int64_t start = ss_winheap_pop(&t->due);
+        uint32_t slot = *ss_u64map_get(&t->index, (uint64_t)start);
+        win_emit(t, &t->wins[slot], true, out);
+        win_release(t, slot);
+    }
+}
+
+static int i64_cmp(const void *pa, const void *pb) {
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+    return (a > b) - (a < b);
+}
+
+void ss_tumble_provisional(struct ss_op *op, struct ss_out *out) {
+    struct tumble *t = (struct tumble *)op;
+    size_t n = t->due.n;
+    if (!n) return;
+    SS_GROW(t->starts, t->cap_starts, n);
+    memcpy(t->starts, t->due.v, n * sizeof *t->starts);
+    qsort(t->starts, n, sizeof *t->starts, i64_cmp);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t slot = *ss_u64map_get(&t->index, (uint64_t)t->starts[i]);
+        win_emit(t, &t->wins[slot], false, out);
+    }
+}
+
+size_t ss_tumble_state_bytes(const struct ss_op *op) {
+    const struct tumble *t = (const struct tumble *)op;
+    size_t b = sizeof *t + t->cap_wins * sizeof *t->wins + t->cap_idle * sizeof *t->idle +
+               ss_u64map_bytes(&t->index) + ss_winheap_bytes(&t->due) + t->cap_order * sizeof *t->order +
+               t->cap_starts * sizeof *t->starts;
+    for (size_t i = 0; i < t->nwins; i++) {
+        const struct win *w = &t->wins[i];
+        b += ss_u64map_bytes(&w->keys) + ss_u64map_bytes(&w->users) + w->cap_aggs * sizeof *w->aggs +
+             w->cap_uflags + w->cap_held * sizeof *w->held;
+    }
+    return b;
+}
+
+size_t ss_tumble_state_keys(const struct ss_op *op) { return ((const struct tumble *)op)->live_aggs; }
+
+void ss_tumble_close(struct ss_op *op) {
+    struct tumble *t = (struct tumble *)op;
+    if (!t) return;
+    while (t->due.n) {
+        int64_t start = ss_winheap_pop(&t->due);
+        win_release(t, *ss_u64map_get(&t->index, (uint64_t)start));
+    }
+    for (size_t i = 0; i < t->nwins; i++) {
+        ss_u64map_free(&t->wins[i].keys);
+        ss_u64map_free(&t->wins[i].users);
+        ss_free(t->wins[i].aggs);
+        ss_free(t->wins[i].uflags);
+        ss_free(t->wins[i].held);
+    }
+    ss_free(t->wins);
+    ss_free(t->idle);
+    ss_u64map_free(&t->index);
+    ss_winheap_free(&t->due);
+    ss_free(t->order);
+    ss_free(t->starts);
+    ss_free(t);
+}
