@@ -1,0 +1,289 @@
+/* join.c — the stream-stream promotion join (SEMANTICS §7), the `promo_matches` table.
+ * Sits after dedup: sees promotions and clicks; a pair is emitted when the later of the
+ * two arrives.
+ *
+ * Promotions are few and long-lived: a slab, a chain per product, and a min-heap on
+ * ends_at that evicts each once ends_at < W.
+ *
+ * Clicks (views and cart_adds) are many and short-lived: each is kept only while
+ * c.ts + grace >= max_ts of its partition. That condition is checked exactly, at match
+ * time, against the partitions' current max_ts; physically, clicks sit in one array in
+ * arrival order with their event_id bytes in one byte store, and are compacted in a
+ * batch whenever the array has doubled since the last compaction. So a held click costs
+ * no allocation of its own, memory stays within twice what is live, and the work per
+ * click is O(1) amortised. */
+#include <string.h>
+
+#include "../core/alloc.h"
+#include "../core/timefmt.h"
+#include "../state/keymap.h"
+#include "../state/winheap.h"
+#include "op.h"
+
+#define MIN_SWEEP 1024
+
+struct promo {
+    int64_t starts, ends, discount;
+    uint32_t promo, product; /* held; promo == 0: free slot */
+    uint32_t next;           /* next promotion of the product / next free slot, index + 1 */
+};
+
+struct click {
+    int64_t ts;
+    uint32_t user, product; /* held */
+    uint32_t slot;          /* partition slot, for its max_ts */
+    uint32_t next;          /* next held click of the product, index + 1 */
+    uint32_t off, len;      /* event_id in the byte store */
+};
+
+struct pdue {
+    int64_t ends;
+    uint32_t idx;
+};
+
+struct join {
+    struct ss_op base;
+    struct ss_intern *intern;
+    int64_t grace;
+    struct promo *p;
+    size_t np, cap_p;
+    uint32_t free_p;
+    size_t live_p;
+    struct pdue *heap;
+    size_t nheap, cap_heap;
+    struct ss_keymap promos_of; /* product -> first promotion, index + 1 */
+    struct click *c;
+    size_t nc, cap_c;
+    size_t sweep_at;
+    char *sb;                   /* event_id bytes of held clicks */
+    size_t nsb, cap_sb;
+    struct ss_keymap clicks_of; /* product -> first held click, index + 1 */
+};
+
+/* ---- promotions ------------------------------------------------------------------ */
+
+static void heap_push(struct join *j, int64_t ends, uint32_t idx) {
+    SS_GROW(j->heap, j->cap_heap, j->nheap + 1);
+    size_t i = j->nheap++;
+    while (i > 0 && j->heap[(i - 1) / 2].ends > ends) {
+        j->heap[i] = j->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    j->heap[i] = (struct pdue){ends, idx};
+}
+
+static struct pdue heap_pop(struct join *j) {
+    struct pdue top = j->heap[0], last = j->heap[--j->nheap];
+    size_t n = j->nheap, i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && j->heap[c + 1].ends < j->heap[c].ends) c++;
+        if (j->heap[c].ends >= last.ends) break;
+        j->heap[i] = j->heap[c];
+        i = c;
+    }
+    if (n) j->heap[i] = last;
+    return top;
+}
+
+static void promo_evict(struct join *j, uint32_t idx) {
+    struct promo *q = &j->p[idx];
+    uint32_t head = ss_keymap_get(&j->promos_of, q->product);
+    if (head == idx + 1) {
+        ss_keymap_set(&j->promos_of, q->product, q->next);
+    } else {
+        uint32_t k = head;
+        while (k && j->p[k - 1].next != idx + 1) k = j->p[k - 1].next;
+        ss_assert(k);
+        j->p[k - 1].next = q->next;
+    }
+    ss_intern_drop(j->intern, q->promo);
+    ss_intern_drop(j->intern, q->product);
+    q->promo = q->product = 0;
+    q->next = j->free_p;
+    j->free_p = idx + 1;
+    j->live_p--;
+}
+
+/* ---- clicks ----------------------------------------------------------------------- */
+
+static bool click_alive(const struct click *c, int64_t grace, const struct ss_clock *clk) {
+    return ss_sat_add(c->ts, grace) >= clk->max_ts[c->slot];
+}
+
+/* Drops every click that can no longer match (or all of them) and compacts. */
+static void clicks_sweep(struct join *j, const struct ss_clock *clk, bool all) {
+    for (size_t i = 0; i < j->nc; i++) ss_keymap_set(&j->clicks_of, j->c[i].product, 0);
+    size_t n = 0, nsb = 0;
+    for (size_t i = 0; i < j->nc; i++) {
+        struct click c = j->c[i];
+        if (all || !click_alive(&c, j->grace, clk)) {
+            ss_intern_drop(j->intern, c.user);
+            ss_intern_drop(j->intern, c.product);
+            continue;
+        }
+        if (c.len) memmove(j->sb + nsb, j->sb + c.off, c.len); /* survivors only move down */
+        c.off = (uint32_t)nsb;
+        nsb += c.len;
+        c.next = ss_keymap_get(&j->clicks_of, c.product);
+        j->c[n] = c;
+        ss_keymap_set(&j->clicks_of, c.product, (uint32_t)n + 1);
+        n++;
+    }
+    j->nc = n;
+    j->nsb = nsb;
+    j->sweep_at = n * 2 > MIN_SWEEP ? n * 2 : MIN_SWEEP;
+}
+
+/* ---- operator ------------------------------------------------------------------------ */
+
+static int join_open(struct ss_op **out, const struct ss_op_env *env, struct ss_err *err) {
+    *out = NULL;
+    if (env->cfg->join_grace_ms < 0)
+        return ss_err_set(err, SS_EUSAGE, "join.grace must not be negative (got %lld ms)",
+                          (long long)env->cfg->join_grace_ms);
+    struct join *j = ss_calloc(1, sizeof *j);
+    j->base.type = &ss_op_promo_join;
+    j->intern = env->intern;
+    j->grace = env->cfg->join_grace_ms;
+    j->sweep_at = MIN_SWEEP;
+    *out = &j->base;
+    return SS_OK;
+}
+
+static void emit(struct ss_out *out, struct ss_str event_id, struct ss_str promo_id, struct ss_str user_id,
+                 struct ss_str product_id, int64_t discount, int64_t click_ts) {
+    struct ss_val *v = ss_out_row(out, SS_T_PROMO_MATCHES);
+    ss_out_str(out, &v[SS_PM_EVENT_ID], event_id);
+    ss_out_str(out, &v[SS_PM_PROMO_ID], promo_id);
+    ss_out_str(out, &v[SS_PM_USER_ID], user_id);
+    ss_out_str(out, &v[SS_PM_PRODUCT_ID], product_id);
+    v[SS_PM_DISCOUNT_PCT].i = discount;
+    v[SS_PM_CLICK_TS].i = click_ts;
+}
+
+static void on_promotion(struct join *j, const struct ss_event *ev, const struct ss_clock *clk,
+                         struct ss_out *out) {
+    for (uint32_t k = ss_keymap_get(&j->clicks_of, ev->product); k; k = j->c[k - 1].next) {
+        const struct click *c = &j->c[k - 1];
+        if (c->ts < ev->starts_at || c->ts >= ev->ends_at || !click_alive(c, j->grace, clk)) continue;
+        emit(out, (struct ss_str){j->sb + c->off, c->len}, ev->promo_id, ss_intern_str(j->intern, c->user),
+             ev->product_id, ev->discount_pct, c->ts);
+    }
+    uint32_t idx;
+    if (j->free_p) {
+        idx = j->free_p - 1;
+        j->free_p = j->p[idx].next;
+    } else {
+        ss_assert(j->np < UINT32_MAX - 1);
+        SS_GROW(j->p, j->cap_p, j->np + 1);
+        idx = (uint32_t)j->np++;
+    }
+    struct promo *q = &j->p[idx];
+    q->starts = ev->starts_at;
+    q->ends = ev->ends_at;
+    q->discount = ev->discount_pct;
+    q->promo = ev->promo;
+    q->product = ev->product;
+    ss_intern_hold(j->intern, q->promo);
+    ss_intern_hold(j->intern, q->product);
+    q->next = ss_keymap_get(&j->promos_of, q->product);
+    ss_keymap_set(&j->promos_of, q->product, idx + 1);
+    heap_push(j, q->ends, idx);
+    j->live_p++;
+}
+
+static void on_click(struct join *j, const struct ss_event *ev, const struct ss_clock *clk, struct ss_out *out) {
+    for (uint32_t k = ss_keymap_get(&j->promos_of, ev->product); k; k = j->p[k - 1].next) {
+        const struct promo *q = &j->p[k - 1];
+        if (ev->ts < q->starts || ev->ts >= q->ends) continue;
+        emit(out, ev->event_id, ss_intern_str(j->intern, q->promo), ev->user_id, ev->product_id, q->discount,
+             ev->ts);
+    }
+    if (ss_sat_add(ev->ts, j->grace) < clk->max_ts[ev->slot]) return; /* already past its grace */
+    if (j->nc >= j->sweep_at) clicks_sweep(j, clk, false);
+    ss_assert(j->nc < UINT32_MAX - 1 && j->nsb + ev->event_id.len <= UINT32_MAX);
+    SS_GROW(j->c, j->cap_c, j->nc + 1);
+    if (ev->event_id.len) {
+        SS_GROW(j->sb, j->cap_sb, j->nsb + ev->event_id.len);
+        memcpy(j->sb + j->nsb, ev->event_id.p, ev->event_id.len);
+    }
+    struct click *c = &j->c[j->nc];
+    c->ts = ev->ts;
+    c->user = ev->user;
+    c->product = ev->product;
+    c->slot = ev->slot;
+    c->off = (uint32_t)j->nsb;
+    c->len = ev->event_id.len;
+    c->next = ss_keymap_get(&j->clicks_of, ev->product);
+    ss_intern_hold(j->intern, c->user);
+    ss_intern_hold(j->intern, c->product);
+    j->nsb += ev->event_id.len;
+    j->nc++;
+    ss_keymap_set(&j->clicks_of, ev->product, (uint32_t)j->nc);
+}
+
+static void join_process(struct ss_op *op, const struct ss_event *ev, const struct ss_clock *clk,
+                         struct ss_out *out) {
+    struct join *j = (struct join *)op;
+    if (!ev->product) return;
+    if (ev->stream == SS_STREAM_PROMOTIONS) {
+        if (ev->promo) on_promotion(j, ev, clk, out);
+    } else if (ev->stream == SS_STREAM_CLICKS && (ev->type == SS_EV_VIEW || ev->type == SS_EV_CART_ADD) &&
+               ev->user) {
+        on_click(j, ev, clk, out);
+    }
+}
+
+static void join_advance(struct ss_op *op, const struct ss_clock *clk, struct ss_out *out) {
+    (void)out;
+    struct join *j = (struct join *)op;
+    bool all = clk->watermark == SS_TS_MAX;
+    while (j->nheap && (all || j->heap[0].ends < clk->watermark)) promo_evict(j, heap_pop(j).idx);
+    if (all && j->nc) clicks_sweep(j, clk, true); /* no event can come any more */
+}
+
+static size_t join_state_bytes(const struct ss_op *op) {
+    const struct join *j = (const struct join *)op;
+    return sizeof *j + j->cap_p * sizeof *j->p + j->cap_heap * sizeof *j->heap + j->cap_c * sizeof *j->c +
+           j->cap_sb + ss_keymap_bytes(&j->promos_of) + ss_keymap_bytes(&j->clicks_of);
+}
+
+static size_t join_state_keys(const struct ss_op *op) {
+    const struct join *j = (const struct join *)op;
+    return j->live_p + j->nc;
+}
+
+static void join_close(struct ss_op *op) {
+    struct join *j = (struct join *)op;
+    if (!j) return;
+    for (size_t i = 0; i < j->np; i++)
+        if (j->p[i].promo) {
+            ss_intern_drop(j->intern, j->p[i].promo);
+            ss_intern_drop(j->intern, j->p[i].product);
+        }
+    for (size_t i = 0; i < j->nc; i++) {
+        ss_intern_drop(j->intern, j->c[i].user);
+        ss_intern_drop(j->intern, j->c[i].product);
+    }
+    ss_free(j->p);
+    ss_free(j->heap);
+    ss_free(j->c);
+    ss_free(j->sb);
+    ss_keymap_free(&j->promos_of);
+    ss_keymap_free(&j->clicks_of);
+    ss_free(j);
+}
+
+const struct ss_op_type ss_op_promo_join = {
+    .name = "promo_join",
+    .open = join_open,
+    .process = join_process,
+    .advance = join_advance,
+    .provisional = NULL,
+    .flush = NULL,
+    .state_bytes = join_state_bytes,
+    .state_keys = join_state_keys,
+    .close = join_close,
+};

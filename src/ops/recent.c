@@ -1,0 +1,280 @@
+/* recent.c — recently viewed products per user (SEMANTICS §9), the `recently_viewed`
+ * state-change table. Sits after dedup: sees every view; at each epoch boundary
+ * (`flush`) writes one row per user whose list changed.
+ *
+ * Keeping only the top `recent.size` products by (latest view ts desc, product_id asc)
+ * is exact: a product outside the list can only re-enter through a new view of it,
+ * and then its new latest ts is that view's ts.
+ *
+ * A list is dropped once last_view_ts + ttl < W; a min-heap on that deadline (left
+ * stale when a newer view arrives, checked when it comes up) keeps `advance` O(1)
+ * when nothing is due. A list dropped with an unflushed change gets its row then, so
+ * the last row per user is always the user's last list, whatever the epoch timing. */
+#include "recent.h"
+
+#include <string.h>
+
+#include "../core/alloc.h"
+#include "../core/buf.h"
+#include "../core/timefmt.h"
+#include "../state/keymap.h"
+#include "../state/winheap.h"
+
+struct ritem {
+    int64_t ts;
+    uint32_t product; /* held */
+};
+
+struct ruser {
+    uint32_t user;    /* held; 0 = free slot */
+    uint8_t dirty;    /* changed since the last row */
+    uint8_t queued;   /* has a heap entry */
+    uint16_t n, cap;
+    struct ritem *it; /* ts desc, product_id asc */
+    uint32_t next_free;
+};
+
+struct rdue {
+    int64_t at;       /* it[0].ts + ttl when pushed: dropped once at < W */
+    uint32_t idx;
+};
+
+struct recent {
+    struct ss_op base;
+    struct ss_intern *intern;
+    int64_t size, ttl;
+    struct ruser *u;
+    size_t nu, cap_u;
+    uint32_t free_u;
+    size_t live, item_bytes;
+    struct ss_keymap users; /* user id -> slot + 1 */
+    struct rdue *heap;
+    size_t nheap, cap_heap;
+    uint32_t *dirty;        /* slots with a pending row (may repeat or be stale) */
+    size_t ndirty, cap_dirty;
+    struct ss_buf json;
+};
+
+static void heap_push(struct recent *r, int64_t at, uint32_t idx) {
+    SS_GROW(r->heap, r->cap_heap, r->nheap + 1);
+    size_t i = r->nheap++;
+    while (i > 0 && r->heap[(i - 1) / 2].at > at) {
+        r->heap[i] = r->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    r->heap[i] = (struct rdue){at, idx};
+}
+
+static struct rdue heap_pop(struct recent *r) {
+    struct rdue top = r->heap[0], last = r->heap[--r->nheap];
+    size_t n = r->nheap, i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && r->heap[c + 1].at < r->heap[c].at) c++;
+        if (r->heap[c].at >= last.at) break;
+        r->heap[i] = r->heap[c];
+        i = c;
+    }
+    if (n) r->heap[i] = last;
+    return top;
+}
+
+static int recent_open(struct ss_op **out, const struct ss_op_env *env, struct ss_err *err) {
+    *out = NULL;
+    const struct ss_config *cfg = env->cfg;
+    if (cfg->recent_size < 1 || cfg->recent_size > 65535)
+        return ss_err_set(err, SS_EUSAGE, "recent.size must be between 1 and 65535 (got %lld)",
+                          (long long)cfg->recent_size);
+    if (cfg->recent_ttl_ms < 0)
+        return ss_err_set(err, SS_EUSAGE, "recent.ttl must not be negative (got %lld ms)",
+                          (long long)cfg->recent_ttl_ms);
+    struct recent *r = ss_calloc(1, sizeof *r);
+    r->base.type = &ss_op_recent;
+    r->intern = env->intern;
+    r->size = cfg->recent_size;
+    r->ttl = cfg->recent_ttl_ms;
+    *out = &r->base;
+    return SS_OK;
+}
+
+/* true when (ts_a, a) comes before (ts_b, b): later first, then product_id ascending */
+static bool before(const struct recent *r, int64_t ts_a, uint32_t a, int64_t ts_b, uint32_t b) {
+    if (ts_a != ts_b) return ts_a > ts_b;
+    return ss_str_cmp(ss_intern_str(r->intern, a), ss_intern_str(r->intern, b)) < 0;
+}
+
+static void emit(struct recent *r, const struct ruser *u, struct ss_out *out) {
+    r->json.len = 0;
+    ss_buf_addc(&r->json, '[');
+    for (uint32_t i = 0; i < u->n; i++) {
+        if (i) ss_buf_addc(&r->json, ',');
+        struct ss_str p = ss_intern_str(r->intern, u->it[i].product);
+        ss_buf_add_json_str(&r->json, p.p, p.len);
+    }
+    ss_buf_addc(&r->json, ']');
+    struct ss_val *v = ss_out_row(out, SS_T_RECENTLY_VIEWED);
+    ss_out_str(out, &v[SS_RV_USER_ID], ss_intern_str(r->intern, u->user));
+    ss_out_str(out, &v[SS_RV_PRODUCTS], (struct ss_str){r->json.p, (uint32_t)r->json.len});
+    v[SS_RV_LAST_VIEW_TS].i = u->n ? u->it[0].ts : 0;
+}
+
+static uint32_t user_slot(struct recent *r, uint32_t user) {
+    uint32_t k = ss_keymap_get(&r->users, user);
+    if (k) return k - 1;
+    uint32_t idx;
+    if (r->free_u) {
+        idx = r->free_u - 1;
+        r->free_u = r->u[idx].next_free;
+    } else {
+        ss_assert(r->nu < UINT32_MAX - 1);
+        SS_GROW(r->u, r->cap_u, r->nu + 1);
+        idx = (uint32_t)r->nu++;
+    }
+    memset(&r->u[idx], 0, sizeof r->u[idx]);
+    r->u[idx].user = user;
+    ss_intern_hold(r->intern, user);
+    ss_keymap_set(&r->users, user, idx + 1);
+    r->live++;
+    return idx;
+}
+
+static void user_drop(struct recent *r, uint32_t idx) {
+    struct ruser *u = &r->u[idx];
+    for (uint32_t i = 0; i < u->n; i++) ss_intern_drop(r->intern, u->it[i].product);
+    ss_keymap_set(&r->users, u->user, 0);
+    ss_intern_drop(r->intern, u->user);
+    r->item_bytes -= u->cap * sizeof *u->it;
+    ss_free(u->it);
+    memset(u, 0, sizeof *u);
+    u->next_free = r->free_u;
+    r->free_u = idx + 1;
+    r->live--;
+}
+
+static void recent_process(struct ss_op *op, const struct ss_event *ev, const struct ss_clock *clk,
+                           struct ss_out *out) {
+    (void)clk;
+    (void)out;
+    struct recent *r = (struct recent *)op;
+    if (ev->stream != SS_STREAM_CLICKS || ev->type != SS_EV_VIEW || !ev->user || !ev->product) return;
+    uint32_t idx = user_slot(r, ev->user);
+    struct ruser *u = &r->u[idx];
+    uint32_t at = u->n; /* where the product is now, u->n when absent */
+    for (uint32_t i = 0; i < u->n; i++)
+        if (u->it[i].product == ev->product) {
+            at = i;
+            break;
+        }
+    if (at < u->n) {
+        if (u->it[at].ts >= ev->ts) return; /* an older view of a listed product changes nothing */
+        memmove(&u->it[at], &u->it[at + 1], (u->n - at - 1) * sizeof *u->it); /* re-placed below */
+        u->n--;
+    } else {
+        if (u->n == r->size && !before(r, ev->ts, ev->product, u->it[u->n - 1].ts, u->it[u->n - 1].product))
+            return; /* would fall off the end at once */
+        ss_intern_hold(r->intern, ev->product);
+        if (u->n == r->size) { /* the last one falls off */
+            ss_intern_drop(r->intern, u->it[u->n - 1].product);
+            u->n--;
+        }
+    }
+    if (u->n == u->cap) {
+        int64_t want = u->cap ? 2 * (int64_t)u->cap : 4; /* most users view a few products */
+        uint16_t cap = (uint16_t)(want < r->size ? want : r->size);
+        r->item_bytes += (size_t)(cap - u->cap) * sizeof *u->it;
+        u->it = ss_realloc(u->it, cap * sizeof *u->it);
+        u->cap = cap;
+    }
+    uint32_t pos = 0;
+    while (pos < u->n && before(r, u->it[pos].ts, u->it[pos].product, ev->ts, ev->product)) pos++;
+    memmove(&u->it[pos + 1], &u->it[pos], (u->n - pos) * sizeof *u->it);
+    u->it[pos] = (struct ritem){ev->ts, ev->product};
+    u->n++;
+    if (!u->dirty) {
+        u->dirty = 1;
+        SS_GROW(r->dirty, r->cap_dirty, r->ndirty + 1);
+        r->dirty[r->ndirty++] = idx;
+    }
+    if (!u->queued) {
+        heap_push(r, ss_sat_add(u->it[0].ts, r->ttl), idx);
+        u->queued = 1;
+    }
+}
+
+static void recent_flush(struct ss_op *op, struct ss_out *out) {
+    struct recent *r = (struct recent *)op;
+    for (size_t i = 0; i < r->ndirty; i++) {
+        struct ruser *u = &r->u[r->dirty[i]];
+        if (!u->user || !u->dirty) continue; /* dropped (its row went out then) or listed twice */
+        emit(r, u, out);
+        u->dirty = 0;
+    }
+    r->ndirty = 0;
+}
+
+static void recent_advance(struct ss_op *op, const struct ss_clock *clk, struct ss_out *out) {
+    struct recent *r = (struct recent *)op;
+    int64_t w = clk->watermark;
+    bool all = w == SS_TS_MAX;
+    while (r->nheap && (all || r->heap[0].at < w)) {
+        uint32_t idx = heap_pop(r).idx;
+        struct ruser *u = &r->u[idx];
+        u->queued = 0;
+        int64_t at = ss_sat_add(u->it[0].ts, r->ttl);
+        if (!all && at >= w) { /* viewed again since */
+            heap_push(r, at, idx);
+            u->queued = 1;
+            continue;
+        }
+        if (u->dirty) emit(r, u, out);
+        user_drop(r, idx);
+    }
+}
+
+int ss_recent_get(const struct ss_op *op, struct ss_str user_id, struct ss_str *products, int max,
+                  int64_t *last_view_ts) {
+    const struct recent *r = (const struct recent *)op;
+    ss_assert(op->type == &ss_op_recent);
+    uint32_t id = ss_intern_find(r->intern, user_id);
+    uint32_t k = id ? ss_keymap_get(&r->users, id) : 0;
+    if (!k) return 0;
+    const struct ruser *u = &r->u[k - 1];
+    int n = 0;
+    for (; n < max && n < (int)u->n; n++) products[n] = ss_intern_str(r->intern, u->it[n].product);
+    if (last_view_ts) *last_view_ts = u->n ? u->it[0].ts : 0;
+    return n;
+}
+
+static size_t recent_state_bytes(const struct ss_op *op) {
+    const struct recent *r = (const struct recent *)op;
+    return sizeof *r + r->cap_u * sizeof *r->u + r->cap_heap * sizeof *r->heap +
+           r->cap_dirty * sizeof *r->dirty + ss_keymap_bytes(&r->users) + r->item_bytes + r->json.cap;
+}
+
+static size_t recent_state_keys(const struct ss_op *op) { return ((const struct recent *)op)->live; }
+
+static void recent_close(struct ss_op *op) {
+    struct recent *r = (struct recent *)op;
+    if (!r) return;
+    for (size_t i = 0; i < r->nu; i++)
+        if (r->u[i].user) user_drop(r, (uint32_t)i);
+    ss_free(r->u);
+    ss_free(r->heap);
+    ss_free(r->dirty);
+    ss_keymap_free(&r->users);
+    ss_buf_free(&r->json);
+    ss_free(r);
+}
+
+const struct ss_op_type ss_op_recent = {
+    .name = "recently_viewed",
+    .open = recent_open,
+    .process = recent_process,
+    .advance = recent_advance,
+    .provisional = NULL,
+    .flush = recent_flush,
+    .state_bytes = recent_state_bytes,
+    .state_keys = recent_state_keys,
+    .close = recent_close,
+};

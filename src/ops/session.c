@@ -1,0 +1,273 @@
+/* session.c — per-user event-time gap sessions (SEMANTICS §6), the `sessions` table.
+ * Sits after dedup: sees every valid, on-time click and order event, emits a session
+ * when the watermark passes session_end + gap.
+ *
+ * State. Sessions live in one slab of 48-byte records; a user's open sessions form a
+ * short chain from the user's entry in a keymap indexed by interned user id. Almost
+ * every user has exactly one open session, so the chain is one record; several appear
+ * only when out-of-order events open a session before an earlier one closed.
+ * An event that falls within gap of two sessions joins them: the later one is folded
+ * into the earlier and marked dead.
+ *
+ * Deadlines. A min-heap of (end + gap, session) decides what is due, so `advance`
+ * is O(1) when nothing is. Extending a session does not touch the heap: its entry is
+ * left stale (too early), and when it comes up the session is either emitted or
+ * pushed again with its real deadline. A session is pushed once per gap of activity
+ * at most, and pushes of fresh deadlines land near the bottom of the heap, so the
+ * heap costs O(1) amortised per event instead of a sift per event. A dead (folded)
+ * session keeps its slot until its heap entry comes up, so heap entries never point
+ * at a reused slot. */
+#include <string.h>
+
+#include "../core/alloc.h"
+#include "../core/money.h"
+#include "../core/timefmt.h"
+#include "../state/keymap.h"
+#include "../state/winheap.h"
+#include "op.h"
+
+struct sess {
+    int64_t start, end;
+    int64_t revenue;
+    uint32_t events, views, cart_adds, purchases;
+    uint32_t user; /* held; 0 = dead (folded into another session) or free */
+    uint32_t next; /* next session of the user, or next free slot; index + 1, 0 = none */
+};
+
+struct due {
+    int64_t at;    /* end + gap when pushed: the session is final once at < W */
+    uint32_t sess;
+};
+
+struct sessions {
+    struct ss_op base;
+    struct ss_intern *intern;
+    int64_t gap;
+    struct sess *s;
+    size_t ns, cap_s;
+    uint32_t free_head; /* index + 1 */
+    struct ss_keymap users; /* user id -> first open session, index + 1 */
+    struct due *heap;
+    size_t nheap, cap_heap;
+    size_t live;
+};
+
+/* ---- heap of deadlines ---------------------------------------------------------- */
+
+static void heap_push(struct sessions *o, int64_t at, uint32_t idx) {
+    SS_GROW(o->heap, o->cap_heap, o->nheap + 1);
+    size_t i = o->nheap++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (o->heap[p].at <= at) break;
+        o->heap[i] = o->heap[p];
+        i = p;
+    }
+    o->heap[i] = (struct due){at, idx};
+}
+
+static struct due heap_pop(struct sessions *o) {
+    struct due top = o->heap[0];
+    struct due last = o->heap[--o->nheap];
+    size_t n = o->nheap, i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && o->heap[c + 1].at < o->heap[c].at) c++;
+        if (o->heap[c].at >= last.at) break;
+        o->heap[i] = o->heap[c];
+        i = c;
+    }
+    if (n) o->heap[i] = last;
+    return top;
+}
+
+/* ---- slab ------------------------------------------------------------------------- */
+
+static uint32_t sess_alloc(struct sessions *o) {
+    uint32_t idx;
+    if (o->free_head) {
+        idx = o->free_head - 1;
+        o->free_head = o->s[idx].next;
+    } else {
+        ss_assert(o->ns < UINT32_MAX - 1);
+        SS_GROW(o->s, o->cap_s, o->ns + 1);
+        idx = (uint32_t)o->ns++;
+    }
+    memset(&o->s[idx], 0, sizeof o->s[idx]);
+    return idx;
+}
+
+static void sess_free(struct sessions *o, uint32_t idx) {
+    o->s[idx].user = 0;
+    o->s[idx].next = o->free_head;
+    o->free_head = idx + 1;
+}
+
+/* Removes idx from its user's chain. */
+static void unlink_sess(struct sessions *o, uint32_t idx) {
+    uint32_t user = o->s[idx].user;
+    uint32_t head = ss_keymap_get(&o->users, user);
+    if (head == idx + 1) {
+        ss_keymap_set(&o->users, user, o->s[idx].next);
+        return;
+    }
+    for (uint32_t k = head; k; k = o->s[k - 1].next) {
+        if (o->s[k - 1].next == idx + 1) {
+            o->s[k - 1].next = o->s[idx].next;
+            return;
+        }
+    }
+    ss_assert(!"session missing from its user's chain");
+}
+
+/* ---- operator ----------------------------------------------------------------------- */
+
+static int sessions_open(struct ss_op **out, const struct ss_op_env *env, struct ss_err *err) {
+    *out = NULL;
+    if (env->cfg->session_gap_ms <= 0)
+        return ss_err_set(err, SS_EUSAGE, "sessions.gap must be a positive duration (got %lld ms)",
+                          (long long)env->cfg->session_gap_ms);
+    struct sessions *o = ss_calloc(1, sizeof *o);
+    o->base.type = &ss_op_sessions;
+    o->intern = env->intern;
+    o->gap = env->cfg->session_gap_ms;
+    *out = &o->base;
+    return SS_OK;
+}
+
+static int64_t amount_of(const struct ss_event *ev) {
+    int64_t a;
+    if (ss_money_mul(ev->price, ev->quantity, &a) != 0)
+        a = (ev->price < 0) != (ev->quantity < 0) ? INT64_MIN : INT64_MAX;
+    return a;
+}
+
+static void add_event(struct sess *s, const struct ss_event *ev) {
+    if (ev->ts < s->start) s->start = ev->ts;
+    if (ev->ts > s->end) s->end = ev->ts;
+    s->events++;
+    switch (ev->type) {
+    case SS_EV_VIEW: s->views++; break;
+    case SS_EV_CART_ADD: s->cart_adds++; break;
+    case SS_EV_PURCHASE:
+        s->purchases++;
+        s->revenue = ss_sat_add(s->revenue, amount_of(ev));
+        break;
+    default: break;
+    }
+}
+
+static void sessions_process(struct ss_op *op, const struct ss_event *ev, const struct ss_clock *clk,
+                             struct ss_out *out) {
+    (void)clk;
+    (void)out;
+    struct sessions *o = (struct sessions *)op;
+    if (ev->stream == SS_STREAM_PROMOTIONS || !ev->user) return;
+    /* the sessions this event touches: at most two, since open sessions of a user are
+     * more than gap apart and the event reaches gap either side */
+    uint32_t hit[2] = {0, 0};
+    int nhit = 0;
+    for (uint32_t k = ss_keymap_get(&o->users, ev->user); k && nhit < 2; k = o->s[k - 1].next) {
+        const struct sess *s = &o->s[k - 1];
+        if (ev->ts >= ss_sat_add(s->start, -o->gap) && ev->ts <= ss_sat_add(s->end, o->gap)) hit[nhit++] = k;
+    }
+    if (nhit == 0) {
+        uint32_t idx = sess_alloc(o);
+        struct sess *s = &o->s[idx];
+        s->start = s->end = ev->ts;
+        s->user = ev->user;
+        ss_intern_hold(o->intern, ev->user);
+        s->next = ss_keymap_get(&o->users, ev->user);
+        ss_keymap_set(&o->users, ev->user, idx + 1);
+        add_event(s, ev);
+        heap_push(o, ss_sat_add(s->end, o->gap), idx);
+        o->live++;
+        return;
+    }
+    struct sess *a = &o->s[hit[0] - 1];
+    if (nhit == 2) {
+        uint32_t bi = hit[1] - 1;
+        struct sess *b = &o->s[bi];
+        if (b->start < a->start) a->start = b->start;
+        if (b->end > a->end) a->end = b->end;
+        a->events += b->events;
+        a->views += b->views;
+        a->cart_adds += b->cart_adds;
+        a->purchases += b->purchases;
+        a->revenue = ss_sat_add(a->revenue, b->revenue);
+        unlink_sess(o, bi);
+        ss_intern_drop(o->intern, b->user);
+        b->user = 0; /* dead: freed when its heap entry comes up */
+        o->live--;
+    }
+    add_event(a, ev);
+}
+
+static void emit(struct sessions *o, const struct sess *s, struct ss_out *out) {
+    struct ss_val *v = ss_out_row(out, SS_T_SESSIONS);
+    ss_out_str(out, &v[SS_SE_USER_ID], ss_intern_str(o->intern, s->user));
+    v[SS_SE_SESSION_START].i = s->start;
+    v[SS_SE_SESSION_END].i = s->end;
+    v[SS_SE_DURATION_S].i = (s->end - s->start) / 1000;
+    v[SS_SE_EVENTS].i = s->events;
+    v[SS_SE_VIEWS].i = s->views;
+    v[SS_SE_CART_ADDS].i = s->cart_adds;
+    v[SS_SE_PURCHASES].i = s->purchases;
+    v[SS_SE_REVENUE].i = s->revenue;
+    v[SS_SE_CONVERTED].i = s->purchases > 0;
+}
+
+static void sessions_advance(struct ss_op *op, const struct ss_clock *clk, struct ss_out *out) {
+    struct sessions *o = (struct sessions *)op;
+    int64_t w = clk->watermark;
+    bool all = w == SS_TS_MAX;
+    while (o->nheap && (all || o->heap[0].at < w)) {
+        struct due d = heap_pop(o);
+        struct sess *s = &o->s[d.sess];
+        if (!s->user) {
+            sess_free(o, d.sess);
+            continue;
+        }
+        int64_t at = ss_sat_add(s->end, o->gap);
+        if (!all && at >= w) {
+            heap_push(o, at, d.sess); /* extended since it was pushed */
+            continue;
+        }
+        emit(o, s, out);
+        unlink_sess(o, d.sess);
+        ss_intern_drop(o->intern, s->user);
+        sess_free(o, d.sess);
+        o->live--;
+    }
+}
+
+static size_t sessions_state_bytes(const struct ss_op *op) {
+    const struct sessions *o = (const struct sessions *)op;
+    return sizeof *o + o->cap_s * sizeof *o->s + o->cap_heap * sizeof *o->heap + ss_keymap_bytes(&o->users);
+}
+
+static size_t sessions_state_keys(const struct ss_op *op) { return ((const struct sessions *)op)->live; }
+
+static void sessions_close(struct ss_op *op) {
+    struct sessions *o = (struct sessions *)op;
+    if (!o) return;
+    for (size_t i = 0; i < o->ns; i++)
+        if (o->s[i].user) ss_intern_drop(o->intern, o->s[i].user);
+    ss_free(o->s);
+    ss_free(o->heap);
+    ss_keymap_free(&o->users);
+    ss_free(o);
+}
+
+const struct ss_op_type ss_op_sessions = {
+    .name = "sessions",
+    .open = sessions_open,
+    .process = sessions_process,
+    .advance = sessions_advance,
+    .provisional = NULL,
+    .flush = NULL,
+    .state_bytes = sessions_state_bytes,
+    .state_keys = sessions_state_keys,
+    .close = sessions_close,
+};

@@ -1,0 +1,287 @@
+/* test_join.c — the promotion join (src/ops/join.c) against SEMANTICS §7: both arrival
+ * orders, [starts_at, ends_at), grace by the click's own partition, promotion eviction,
+ * bounded click memory, and a randomized comparison with a brute-force model. */
+#include <stdlib.h>
+
+#include "core/alloc.h"
+#include "core/timefmt.h"
+#include "harness.h"
+#include "ops/op.h"
+
+#define GRACE 120000
+
+struct fx {
+    struct ss_config cfg;
+    struct ss_intern *in;
+    struct ss_op *op;
+    struct ss_out out;
+    int64_t max_ts[4];
+    struct ss_clock clk;
+};
+
+static void fx_open(struct fx *f) {
+    memset(f, 0, sizeof *f);
+    f->cfg.join_grace_ms = GRACE;
+    f->in = ss_intern_new();
+    ss_out_init(&f->out);
+    for (int i = 0; i < 4; i++) f->max_ts[i] = SS_TS_MIN;
+    f->clk.watermark = SS_TS_MIN;
+    f->clk.max_ts = f->max_ts;
+    struct ss_op_env env = {.cfg = &f->cfg, .intern = f->in};
+    struct ss_err err;
+    CHECK_EQ_INT(ss_op_promo_join.open(&f->op, &env, &err), SS_OK);
+}
+
+static void fx_close(struct fx *f) {
+    f->clk.watermark = SS_TS_MAX;
+    f->op->type->advance(f->op, &f->clk, &f->out);
+    CHECK_EQ_INT(f->op->type->state_keys(f->op), 0);
+    ss_intern_sweep(f->in);
+    CHECK_EQ_INT(ss_intern_live(f->in), 0);
+    f->op->type->close(f->op);
+    ss_intern_free(f->in);
+    ss_out_free(&f->out);
+}
+
+/* The engine's part: process with max_ts excluding the event, then update max_ts. */
+static void deliver(struct fx *f, struct ss_event *ev) {
+    f->op->type->process(f->op, ev, &f->clk, &f->out);
+    if (ev->ts > f->max_ts[ev->slot]) f->max_ts[ev->slot] = ev->ts;
+    ss_intern_sweep(f->in);
+}
+
+static void click(struct fx *f, const char *id, const char *user, const char *product, int type, int64_t ts,
+                  uint32_t slot) {
+    char idbuf[64];
+    snprintf(idbuf, sizeof idbuf, "%s", id);
+    struct ss_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.stream = SS_STREAM_CLICKS;
+    ev.type = (uint8_t)type;
+    ev.ts = ts;
+    ev.quantity = 1;
+    ev.event_id = ss_str_c(idbuf);
+    ev.user_id = ss_str_c(user);
+    ev.product_id = ss_str_c(product);
+    ev.user = ss_intern_get(f->in, ev.user_id);
+    ev.product = ss_intern_get(f->in, ev.product_id);
+    ev.slot = slot;
+    deliver(f, &ev);
+    memset(idbuf, 'X', sizeof idbuf); /* the operator must have copied the event_id */
+}
+
+static void promo(struct fx *f, const char *id, const char *product, int64_t starts, int64_t ends, int64_t pct,
+                  int64_t ts, uint32_t slot) {
+    struct ss_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.stream = SS_STREAM_PROMOTIONS;
+    ev.type = SS_EV_PROMOTION;
+    ev.ts = ts;
+    ev.promo_id = ss_str_c(id);
+    ev.product_id = ss_str_c(product);
+    ev.discount_pct = pct;
+    ev.starts_at = starts;
+    ev.ends_at = ends;
+    ev.promo = ss_intern_get(f->in, ev.promo_id);
+    ev.product = ss_intern_get(f->in, ev.product_id);
+    ev.slot = slot;
+    deliver(f, &ev);
+}
+
+static size_t nrows(struct fx *f) { return f->out.t[SS_T_PROMO_MATCHES].n; }
+static struct ss_val *row(struct fx *f, size_t i) { return ss_out_get(&f->out, SS_T_PROMO_MATCHES, i); }
+
+static bool has_row(struct fx *f, const char *eid, const char *pid) {
+    for (size_t i = 0; i < nrows(f); i++) {
+        struct ss_val *v = row(f, i);
+        if (strcmp(v[SS_PM_EVENT_ID].s, eid) == 0 && strcmp(v[SS_PM_PROMO_ID].s, pid) == 0) return true;
+    }
+    return false;
+}
+
+TEST(promotion_first) {
+    struct fx f;
+    fx_open(&f);
+    promo(&f, "q1", "p1", 1000, 2000, 125000, 0, 0);
+    promo(&f, "q2", "p2", 0, 5000, 100000, 0, 0);
+    click(&f, "c-start", "u1", "p1", SS_EV_VIEW, 1000, 1);     /* starts_at inclusive */
+    click(&f, "c-last", "u2", "p1", SS_EV_CART_ADD, 1999, 1);  /* before ends_at */
+    click(&f, "c-end", "u1", "p1", SS_EV_VIEW, 2000, 1);       /* ends_at exclusive */
+    click(&f, "c-before", "u1", "p1", SS_EV_VIEW, 999, 1);
+    click(&f, "c-remove", "u1", "p1", SS_EV_CART_REMOVE, 1500, 1); /* not a view or cart_add */
+    click(&f, "c-buy", "u1", "p1", SS_EV_PURCHASE, 1500, 1);
+    CHECK_EQ_INT(nrows(&f), 2);
+    struct ss_val *v = row(&f, 0);
+    CHECK_EQ_STR(v[SS_PM_EVENT_ID].s, "c-start");
+    CHECK_EQ_STR(v[SS_PM_PROMO_ID].s, "q1");
+    CHECK_EQ_STR(v[SS_PM_USER_ID].s, "u1");
+    CHECK_EQ_STR(v[SS_PM_PRODUCT_ID].s, "p1");
+    CHECK_EQ_INT(v[SS_PM_DISCOUNT_PCT].i, 125000);
+    CHECK_EQ_INT(v[SS_PM_CLICK_TS].i, 1000);
+    v = row(&f, 1);
+    CHECK_EQ_STR(v[SS_PM_EVENT_ID].s, "c-last");
+    CHECK_EQ_STR(v[SS_PM_USER_ID].s, "u2");
+    CHECK_EQ_INT(v[SS_PM_CLICK_TS].i, 1999);
+    fx_close(&f);
+}
+
+TEST(click_first_and_grace) {
+    struct fx f;
+    fx_open(&f);
+    click(&f, "a", "u1", "p1", SS_EV_VIEW, 10000, 0);
+    click(&f, "b", "u2", "p1", SS_EV_CART_ADD, 10000, 1);
+    click(&f, "other", "u3", "p9", SS_EV_VIEW, 10000, 1);
+    /* partition 0 moves to exactly ts + grace: "a" still joins */
+    click(&f, "x0", "u4", "p5", SS_EV_VIEW, 10000 + GRACE, 0);
+    /* partition 1 moves one past ts + grace: "b" no longer joins */
+    click(&f, "x1", "u4", "p5", SS_EV_VIEW, 10000 + GRACE + 1, 1);
+    CHECK_EQ_INT(nrows(&f), 0);
+    promo(&f, "q", "p1", 0, 20000, 50000, 5, 2); /* the promotion's own partition plays no part */
+    CHECK_EQ_INT(nrows(&f), 1);
+    struct ss_val *v = row(&f, 0);
+    CHECK_EQ_STR(v[SS_PM_EVENT_ID].s, "a");
+    CHECK_EQ_STR(v[SS_PM_PROMO_ID].s, "q");
+    CHECK_EQ_STR(v[SS_PM_USER_ID].s, "u1");
+    CHECK_EQ_STR(v[SS_PM_PRODUCT_ID].s, "p1");
+    CHECK_EQ_INT(v[SS_PM_DISCOUNT_PCT].i, 50000);
+    CHECK_EQ_INT(v[SS_PM_CLICK_TS].i, 10000);
+    /* a click already past its grace on arrival is matched against held promotions only */
+    click(&f, "old", "u5", "p1", SS_EV_VIEW, 10000, 1);
+    CHECK_EQ_INT(nrows(&f), 2);
+    promo(&f, "q-late", "p1", 0, 20000, 1, 6, 2);
+    CHECK(!has_row(&f, "old", "q-late"));
+    CHECK(has_row(&f, "a", "q-late"));
+    CHECK_EQ_INT(nrows(&f), 3);
+    fx_close(&f);
+}
+
+TEST(promotion_eviction) {
+    struct fx f;
+    fx_open(&f);
+    promo(&f, "q1", "p1", 0, 5000, 1, 0, 0);
+    promo(&f, "q2", "p1", 0, 9000, 1, 0, 0);
+    CHECK_EQ_INT(f.op->type->state_keys(f.op), 2);
+    f.clk.watermark = 5000; /* ends_at < W is false */
+    f.op->type->advance(f.op, &f.clk, &f.out);
+    CHECK_EQ_INT(f.op->type->state_keys(f.op), 2);
+    f.clk.watermark = 5001;
+    f.op->type->advance(f.op, &f.clk, &f.out);
+    CHECK_EQ_INT(f.op->type->state_keys(f.op), 1);
+    click(&f, "c", "u", "p1", SS_EV_VIEW, 5001, 0);
+    CHECK_EQ_INT(nrows(&f), 1);
+    CHECK_EQ_STR(row(&f, 0)[SS_PM_PROMO_ID].s, "q2");
+    fx_close(&f);
+}
+
+/* Clicks past their grace are dropped in batches: memory follows what is live. */
+TEST(click_memory_bounded) {
+    struct fx f;
+    fx_open(&f);
+    char id[32], prod[32];
+    size_t peak = 0;
+    for (int i = 0; i < 200000; i++) {
+        snprintf(id, sizeof id, "e%d", i);
+        snprintf(prod, sizeof prod, "p%d", i % 5000);
+        click(&f, id, "u", prod, SS_EV_VIEW, (int64_t)i * 100, 0); /* 1200 clicks within grace */
+        size_t k = f.op->type->state_keys(f.op);
+        if (k > peak) peak = k;
+    }
+    CHECK(peak <= 2 * 1201 + 1024);
+    /* the live ones still join */
+    promo(&f, "q", "p4999", 0, SS_TS_MAX, 7, 0, 1);
+    CHECK_EQ_INT(nrows(&f), 1);
+    CHECK_EQ_STR(row(&f, 0)[SS_PM_EVENT_ID].s, "e199999");
+    fx_close(&f);
+}
+
+/* ---- randomized comparison ------------------------------------------------------------- */
+
+static uint64_t rng_state;
+static uint64_t rnd(void) {
+    rng_state ^= rng_state << 13; rng_state ^= rng_state >> 7; rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+struct item {
+    int is_promo, product, slot;
+    int64_t ts, starts, ends;
+    char id[16];
+    int64_t max_ts_at[4]; /* unused for promos */
+};
+
+static void random_round(uint64_t seed) {
+    rng_state = seed * 0x9e3779b97f4a7c15ULL + 7;
+    struct fx f;
+    fx_open(&f);
+    int n = 500 + (int)(rnd() % 3000);
+    int64_t w = SS_TS_MIN;
+    struct item *it = ss_calloc((size_t)n, sizeof *it);
+    int64_t mx[4] = {SS_TS_MIN, SS_TS_MIN, SS_TS_MIN, SS_TS_MIN};
+    size_t expect = 0;
+    int64_t base = 0;
+    for (int i = 0; i < n; i++) {
+        struct item *x = &it[i];
+        base += (int64_t)(rnd() % 20000);
+        x->is_promo = rnd() % 8 == 0;
+        x->product = (int)(rnd() % 6);
+        x->slot = (int)(rnd() % 3);
+        x->ts = base - (int64_t)(rnd() % 300000);
+        snprintf(x->id, sizeof x->id, "%c%d", x->is_promo ? 'q' : 'c', i);
+        if (x->ts < w) { /* late: the engine never shows it to operators */
+            x->product = -1;
+            continue;
+        }
+        char prod[8];
+        snprintf(prod, sizeof prod, "p%d", x->product);
+        if (x->is_promo) {
+            x->starts = base - (int64_t)(rnd() % 600000);
+            x->ends = x->starts + (int64_t)(rnd() % 600000);
+            /* brute force: every earlier click of the product still within grace */
+            for (int k = 0; k < i; k++) {
+                struct item *c = &it[k];
+                if (c->is_promo || c->product != x->product) continue;
+                if (c->ts + GRACE >= mx[c->slot] && x->starts <= c->ts && c->ts < x->ends) expect++;
+            }
+            promo(&f, x->id, prod, x->starts, x->ends, 1, x->ts, (uint32_t)x->slot);
+        } else {
+            for (int k = 0; k < i; k++) {
+                struct item *q = &it[k];
+                if (q->is_promo && q->product == x->product && q->starts <= x->ts && x->ts < q->ends) expect++;
+            }
+            click(&f, x->id, "u", prod, SS_EV_VIEW, x->ts, (uint32_t)x->slot);
+        }
+        if (x->ts > mx[x->slot]) mx[x->slot] = x->ts;
+        int64_t lo = mx[0] < mx[1] ? mx[0] : mx[1];
+        if (mx[2] < lo) lo = mx[2];
+        if (lo != SS_TS_MIN && lo - 900000 > w) {
+            f.clk.watermark = w = lo - 900000;
+            f.op->type->advance(f.op, &f.clk, &f.out);
+        }
+    }
+    CHECK_EQ_INT(nrows(&f), expect);
+    /* and each row is a real pair */
+    int bad = 0;
+    for (size_t r = 0; r < nrows(&f); r++) {
+        struct ss_val *v = row(&f, r);
+        int ci = atoi(v[SS_PM_EVENT_ID].s + 1), qi = atoi(v[SS_PM_PROMO_ID].s + 1);
+        if (it[ci].product != it[qi].product || it[ci].ts != v[SS_PM_CLICK_TS].i || it[qi].starts > it[ci].ts ||
+            it[ci].ts >= it[qi].ends)
+            bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
+    ss_free(it);
+    fx_close(&f);
+}
+
+TEST(randomized_vs_brute_force) {
+    for (uint64_t seed = 1; seed <= 60; seed++) random_round(seed);
+}
+
+int main(void) {
+    RUN(promotion_first);
+    RUN(click_first_and_grace);
+    RUN(promotion_eviction);
+    RUN(click_memory_bounded);
+    RUN(randomized_vs_brute_force);
+    return ss_t_report("join");
+}
