@@ -1,0 +1,102 @@
+/* decode_internal.h — what decoder.c shares with the two format scanners (json.c,
+ * csv.c). A scanner only checks syntax and finds the raw text of each known field;
+ * decoder.c turns those texts into a validated canonical event, so both formats
+ * give the same reasons in the same order (docs/SEMANTICS.md §2). Private to
+ * src/decode/. */
+#ifndef SS_DECODE_INTERNAL_H
+#define SS_DECODE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "decode.h"
+
+#define SS_DEC_SLOTS 64      /* open-addressing slots for the <= SS_F_COUNT input names */
+#define SS_DEC_NAME_MAX 255  /* longest input field name */
+#define SS_JSON_MAX_DEPTH 512 /* deeper nesting in an unknown field is `malformed` */
+
+struct ss_decoder {
+    enum ss_stream stream;
+    enum ss_format fmt;
+    /* input names of the fields this stream reads (NULL: not read); owned copies */
+    const char *name[SS_F_COUNT];
+    uint32_t name_len[SS_F_COUNT];
+    /* the name's first and last 8 bytes (zero padded) for compares without memcmp */
+    uint64_t name_head[SS_F_COUNT], name_tail[SS_F_COUNT];
+    int8_t slot[SS_DEC_SLOTS]; /* field index, or -1 for an empty slot */
+    /* CSV: column -> field (-1: ignored), set by the header record */
+    bool have_header;
+    int ncols;
+    int8_t *col_field;
+};
+
+/* The text of one field as found by a scanner: p == NULL when absent or null
+ * (then the other members are not read).
+ * `esc` means p/len is still raw and needs unescaping (JSON \-escapes, CSV "") —
+ * done by the scanner's resolve step into the arena, only for fields that matter. */
+struct ss_dec_val {
+    const char *p;
+    uint32_t len;
+    uint8_t esc;
+    uint8_t str; /* a JSON string or a CSV cell (not a JSON number or literal) */
+};
+
+static inline unsigned ss_dec_hash(const char *k, size_t n) {
+    return ((unsigned)n * 31u + (unsigned)(uint8_t)k[0] * 7u + (unsigned)(uint8_t)k[n - 1]) &
+           (SS_DEC_SLOTS - 1);
+}
+
+/* Field index of input name k, or -1 when this stream does not read it. */
+static inline int ss_dec_lookup(const struct ss_decoder *d, const char *k, size_t n) {
+    if (n == 0 || n > SS_DEC_NAME_MAX) return -1;
+    unsigned h = ss_dec_hash(k, n);
+    for (;;) {
+        int f = d->slot[h];
+        if (f < 0) return -1;
+        if (d->name_len[f] == n && memcmp(d->name[f], k, n) == 0) return f;
+        h = (h + 1) & (SS_DEC_SLOTS - 1);
+    }
+}
+
+static inline uint64_t ss_dec_load8(const char *p) {
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+}
+
+/* ss_dec_lookup for the hot path: k[0..n) lies in a buffer that ends at end. Keys
+ * of up to 16 bytes are compared as one or two 8-byte words (little-endian only;
+ * elsewhere, and near the end of the buffer, it falls back to memcmp). */
+static inline int ss_dec_lookup_fast(const struct ss_decoder *d, const char *k, size_t n,
+                                     const char *end) {
+    if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || n > 16 || end - k < 8 || n == 0)
+        return ss_dec_lookup(d, k, n);
+    uint64_t head = ss_dec_load8(k);
+    if (n < 8) head &= ((uint64_t)1 << (8 * n)) - 1;
+    unsigned h = ss_dec_hash(k, n);
+    for (;;) {
+        int f = d->slot[h];
+        if (f < 0) return -1;
+        if (d->name_len[f] == n && d->name_head[f] == head &&
+            (n <= 8 || d->name_tail[f] == ss_dec_load8(k + n - 8)))
+            return f;
+        h = (h + 1) & (SS_DEC_SLOTS - 1);
+    }
+}
+
+/* JSON: checks the syntax of the whole record and fills vals; -1 when malformed. */
+int ss_json_scan(const struct ss_decoder *d, const char *p, const char *end,
+                 struct ss_dec_val vals[SS_F_COUNT]);
+/* Unescapes a JSON string body that ss_json_scan accepted, into the arena. */
+struct ss_str ss_json_unescape(struct ss_arena *arena, const char *p, uint32_t len);
+
+/* CSV: reads the header (SS_DEC_SKIP), or one row into vals (SS_DEC_EVENT), or
+ * reports malformed quoting / a column count that differs from the header
+ * (SS_DEC_INVALID). */
+enum ss_decode_status ss_csv_scan(struct ss_decoder *d, const char *p, const char *end,
+                                  struct ss_dec_val vals[SS_F_COUNT]);
+/* Turns a quoted CSV cell body with "" pairs into its text, in the arena. */
+struct ss_str ss_csv_unquote(struct ss_arena *arena, const char *p, uint32_t len);
+
+#endif

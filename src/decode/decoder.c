@@ -1,0 +1,288 @@
+/* decoder.c — the decode stage: one decoder per input turns each record (bytes from
+ * a source) into a canonical event for the engine, or into exactly one rejection
+ * reason for the dead-letter output. The format scanners (json.c, csv.c) find the
+ * raw text of each field; this file owns everything both formats share: the input
+ * field names of each stream, and validation in the documented order
+ * (decode.h, docs/SEMANTICS.md §2), so JSON and CSV inputs reject alike. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "../core/alloc.h"
+#include "../core/money.h"
+#include "../core/timefmt.h"
+#include "decode_internal.h"
+
+const char *ss_field_name(enum ss_field f) {
+    static const char *const n[SS_F_COUNT] = {
+        "event_id", "event_type", "user_id",  "session_id", "product_id",   "category",  "price",
+        "quantity", "order_id",   "ts",       "promo_id",   "discount_pct", "starts_at", "ends_at",
+    };
+    return (unsigned)f < SS_F_COUNT ? n[f] : "?";
+}
+
+/* The fields each stream reads (an orders line's order_id is also its event_id). */
+static const uint8_t reads_clicks[] = {SS_F_EVENT_ID, SS_F_EVENT_TYPE, SS_F_USER_ID, SS_F_SESSION_ID,
+                                       SS_F_PRODUCT_ID, SS_F_CATEGORY, SS_F_PRICE, SS_F_QUANTITY,
+                                       SS_F_ORDER_ID, SS_F_TS};
+static const uint8_t reads_orders[] = {SS_F_ORDER_ID, SS_F_USER_ID, SS_F_PRODUCT_ID, SS_F_CATEGORY,
+                                       SS_F_PRICE, SS_F_QUANTITY, SS_F_TS};
+static const uint8_t reads_promos[] = {SS_F_PROMO_ID, SS_F_PRODUCT_ID, SS_F_DISCOUNT_PCT,
+                                       SS_F_STARTS_AT, SS_F_ENDS_AT, SS_F_TS};
+
+/* Required fields in the order their absence is reported (SEMANTICS §2 step 2). */
+static const uint8_t req_clicks[] = {SS_F_EVENT_ID, SS_F_EVENT_TYPE, SS_F_USER_ID, SS_F_PRODUCT_ID,
+                                     SS_F_TS};
+static const uint8_t req_orders[] = {SS_F_ORDER_ID, SS_F_USER_ID, SS_F_PRODUCT_ID, SS_F_PRICE, SS_F_TS};
+static const uint8_t req_promos[] = {SS_F_PROMO_ID, SS_F_PRODUCT_ID, SS_F_DISCOUNT_PCT,
+                                     SS_F_STARTS_AT, SS_F_ENDS_AT, SS_F_TS};
+
+struct stream_spec {
+    const uint8_t *reads, *req;
+    int nreads, nreq;
+};
+#define SPEC(r, q) {r, q, (int)sizeof r, (int)sizeof q}
+static const struct stream_spec specs[SS_STREAM_COUNT] = {
+    [SS_STREAM_CLICKS] = SPEC(reads_clicks, req_clicks),
+    [SS_STREAM_PROMOTIONS] = SPEC(reads_promos, req_promos),
+    [SS_STREAM_ORDERS] = SPEC(reads_orders, req_orders),
+};
+
+/* Built-in input names, used when the caller passes names == NULL (tests, tools);
+ * the engine passes config's fields.<stream>.<field>, whose defaults are the same. */
+static const char *default_name(enum ss_stream s, int f) {
+    if (s == SS_STREAM_ORDERS) {
+        if (f == SS_F_USER_ID) return "customer_id";
+        if (f == SS_F_TS) return "order_ts";
+    }
+    return ss_field_name((enum ss_field)f);
+}
+
+int ss_decoder_open(struct ss_decoder **out, enum ss_stream stream, enum ss_format fmt,
+                    char *const names[SS_F_COUNT], struct ss_err *err) {
+    *out = NULL;
+    if ((unsigned)stream >= SS_STREAM_COUNT)
+        return ss_err_set(err, SS_EUSAGE, "decoder: unknown stream %d", (int)stream);
+    if (fmt != SS_FMT_JSON && fmt != SS_FMT_CSV)
+        return ss_err_set(err, SS_EUSAGE, "decoder: unknown format %d (json or csv)", (int)fmt);
+    struct ss_decoder *d = ss_calloc(1, sizeof *d);
+    d->stream = stream;
+    d->fmt = fmt;
+    memset(d->slot, -1, sizeof d->slot);
+    const struct stream_spec *sp = &specs[stream];
+    int rc = SS_OK;
+    for (int i = 0; i < sp->nreads; i++) {
+        int f = sp->reads[i];
+        const char *nm = names ? names[f] : default_name(stream, f);
+        if (!nm || !*nm) continue; /* not read: a required field is then always missing */
+        size_t n = strlen(nm);
+        if (n > SS_DEC_NAME_MAX) {
+            rc = ss_err_set(err, SS_EUSAGE, "fields.%s.%s: input name longer than %d bytes",
+                            ss_stream_name(stream), ss_field_name((enum ss_field)f), SS_DEC_NAME_MAX);
+            goto fail;
+        }
+        int other = ss_dec_lookup(d, nm, n);
+        if (other >= 0) {
+            rc = ss_err_set(err, SS_EUSAGE,
+                            "fields.%s.%s and fields.%s.%s both read the input field \"%s\"; "
+                            "give each its own name",
+                            ss_stream_name(stream), ss_field_name((enum ss_field)other),
+                            ss_stream_name(stream), ss_field_name((enum ss_field)f), nm);
+            goto fail;
+        }
+        d->name[f] = ss_strndup(nm, n);
+        d->name_len[f] = (uint32_t)n;
+        memcpy(&d->name_head[f], nm, n < 8 ? n : 8);
+        if (n > 8) memcpy(&d->name_tail[f], nm + n - 8, 8);
+        unsigned h = ss_dec_hash(nm, n);
+        while (d->slot[h] >= 0) h = (h + 1) & (SS_DEC_SLOTS - 1);
+        d->slot[h] = (int8_t)f;
+    }
+    *out = d;
+    return SS_OK;
+fail:
+    ss_decoder_close(d);
+    return rc;
+}
+
+void ss_decoder_close(struct ss_decoder *d) {
+    if (!d) return;
+    for (int f = 0; f < SS_F_COUNT; f++) ss_free((void *)d->name[f]);
+    ss_free(d->col_field);
+    ss_free(d);
+}
+
+static inline bool missing(const struct ss_dec_val *v) { return v->p == NULL || v->len == 0; }
+
+static enum ss_decode_status reject(struct ss_decode_result *res, enum ss_reason r, const char *text) {
+    res->reason = r;
+    size_t n = strlen(text);
+    if (n >= sizeof res->reason_text) n = sizeof res->reason_text - 1;
+    memcpy(res->reason_text, text, n);
+    res->reason_text[n] = '\0';
+    return SS_DEC_INVALID;
+}
+
+static enum ss_decode_status reject_missing(struct ss_decode_result *res, enum ss_field f) {
+    res->missing = f;
+    res->reason = SS_BAD_MISSING;
+    const char *nm = ss_field_name(f);
+    size_t n = strlen(nm);
+    memcpy(res->reason_text, "missing_", 8);
+    memcpy(res->reason_text + 8, nm, n + 1); /* longest: missing_discount_pct */
+    return SS_DEC_INVALID;
+}
+
+/* The text of a field, unescaped/unquoted into the arena when the scanner said so. */
+static inline struct ss_str text_of(const struct ss_decoder *d, struct ss_arena *arena,
+                                    const struct ss_dec_val *v) {
+    if (!v->p) return SS_STR_NULL;
+    if (!v->esc) return (struct ss_str){v->p, v->len};
+    return d->fmt == SS_FMT_JSON ? ss_json_unescape(arena, v->p, v->len)
+                                 : ss_csv_unquote(arena, v->p, v->len);
+}
+
+/* Quantity: a JSON integer (-?digits) or a string of digits, that fits an int32. */
+static int parse_quantity(struct ss_str s, bool from_string, int32_t *out) {
+    const char *p = s.p, *end = s.p + s.len;
+    bool neg = !from_string && p < end && *p == '-';
+    if (neg) p++;
+    if (p == end) return -1;
+    int64_t v = 0;
+    for (; p < end; p++) {
+        if (*p < '0' || *p > '9') return -1;
+        v = v * 10 + (*p - '0');
+        if (v > (int64_t)INT32_MAX + 1) return -1;
+    }
+    if (neg) v = -v;
+    if (v > INT32_MAX || v < INT32_MIN) return -1;
+    *out = (int32_t)v;
+    return 0;
+}
+
+static int event_type_of(struct ss_str s) {
+    switch (s.len) {
+    case 4:
+        return memcmp(s.p, "view", 4) == 0 ? SS_EV_VIEW : -1;
+    case 8:
+        if (memcmp(s.p, "cart_add", 8) == 0) return SS_EV_CART_ADD;
+        return memcmp(s.p, "purchase", 8) == 0 ? SS_EV_PURCHASE : -1;
+    case 11:
+        return memcmp(s.p, "cart_remove", 11) == 0 ? SS_EV_CART_REMOVE : -1;
+    default:
+        return -1;
+    }
+}
+
+/* Steps 2-6 of the validation order, and the event's fields. */
+static enum ss_decode_status finish(const struct ss_decoder *d, struct ss_arena *arena,
+                                    const struct ss_dec_val vals[SS_F_COUNT], struct ss_event *ev,
+                                    struct ss_decode_result *res) {
+    const struct stream_spec *sp = &specs[d->stream];
+    for (int i = 0; i < sp->nreq; i++)
+        if (missing(&vals[sp->req[i]])) return reject_missing(res, (enum ss_field)sp->req[i]);
+
+    bool purchase;
+    if (d->stream == SS_STREAM_CLICKS) {
+        struct ss_str t = text_of(d, arena, &vals[SS_F_EVENT_TYPE]);
+        int type = event_type_of(t);
+        if (type < 0) return reject(res, SS_BAD_UNKNOWN_TYPE, "unknown_type");
+        ev->type = (uint8_t)type;
+        purchase = type == SS_EV_PURCHASE;
+        if (purchase && missing(&vals[SS_F_PRICE])) return reject_missing(res, SS_F_PRICE);
+    } else {
+        ev->type = d->stream == SS_STREAM_ORDERS ? SS_EV_PURCHASE : SS_EV_PROMOTION;
+        purchase = d->stream == SS_STREAM_ORDERS;
+    }
+
+    struct ss_str ts = text_of(d, arena, &vals[SS_F_TS]);
+    if (ss_ts_parse(ts.p, ts.len, &ev->ts) != 0) return reject(res, SS_BAD_TS, "bad_ts");
+    if (d->stream == SS_STREAM_PROMOTIONS) {
+        struct ss_str a = text_of(d, arena, &vals[SS_F_STARTS_AT]);
+        struct ss_str b = text_of(d, arena, &vals[SS_F_ENDS_AT]);
+        if (ss_ts_parse(a.p, a.len, &ev->starts_at) != 0 || ss_ts_parse(b.p, b.len, &ev->ends_at) != 0)
+            return reject(res, SS_BAD_TS, "bad_ts");
+        struct ss_str dp = text_of(d, arena, &vals[SS_F_DISCOUNT_PCT]);
+        if (ss_money_parse(dp.p, dp.len, &ev->discount_pct) != 0 || ev->discount_pct < 0 ||
+            ev->discount_pct > 100 * SS_MONEY_SCALE)
+            return reject(res, SS_BAD_AMOUNT, "bad_amount");
+        ev->promo_id = text_of(d, arena, &vals[SS_F_PROMO_ID]);
+        ev->product_id = text_of(d, arena, &vals[SS_F_PRODUCT_ID]);
+        ev->category = SS_STR_LIT("");
+        return SS_DEC_EVENT;
+    }
+
+    ev->quantity = 1;
+    if (!missing(&vals[SS_F_PRICE])) {
+        struct ss_str s = text_of(d, arena, &vals[SS_F_PRICE]);
+        if (ss_money_parse(s.p, s.len, &ev->price) != 0) return reject(res, SS_BAD_AMOUNT, "bad_amount");
+        ev->has_price = 1;
+    }
+    if (!missing(&vals[SS_F_QUANTITY])) {
+        struct ss_str s = text_of(d, arena, &vals[SS_F_QUANTITY]);
+        if (parse_quantity(s, vals[SS_F_QUANTITY].str, &ev->quantity) != 0) return reject(res, SS_BAD_AMOUNT, "bad_amount");
+    }
+    if (purchase && (ev->price < 0 || ev->quantity <= 0)) return reject(res, SS_BAD_AMOUNT, "bad_amount");
+
+    ev->user_id = text_of(d, arena, &vals[SS_F_USER_ID]);
+    ev->product_id = text_of(d, arena, &vals[SS_F_PRODUCT_ID]);
+    ev->category = missing(&vals[SS_F_CATEGORY]) ? SS_STR_LIT("") : text_of(d, arena, &vals[SS_F_CATEGORY]);
+    if (d->stream == SS_STREAM_ORDERS) {
+        ev->event_id = ev->order_id = text_of(d, arena, &vals[SS_F_ORDER_ID]);
+    } else {
+        ev->event_id = text_of(d, arena, &vals[SS_F_EVENT_ID]);
+        if (!missing(&vals[SS_F_SESSION_ID])) ev->session_id = text_of(d, arena, &vals[SS_F_SESSION_ID]);
+        if (!missing(&vals[SS_F_ORDER_ID])) ev->order_id = text_of(d, arena, &vals[SS_F_ORDER_ID]);
+    }
+    return SS_DEC_EVENT;
+}
+
+/* Field-by-field rather than memset: for a struct this size compilers emit
+ * `rep stos`, whose start-up cost was a tenth of the whole decode. The size check
+ * makes a new field in struct ss_event a compile error here until it is reset. */
+_Static_assert(sizeof(struct ss_event) == 232, "struct ss_event changed: update ev_reset");
+static inline void ev_reset(struct ss_event *ev) {
+    ev->ts = ev->price = 0;
+    ev->quantity = 0;
+    ev->stream = ev->type = ev->has_price = 0;
+    ev->event_id = ev->user_id = ev->session_id = ev->product_id = SS_STR_NULL;
+    ev->category = ev->order_id = ev->promo_id = SS_STR_NULL;
+    ev->discount_pct = ev->starts_at = ev->ends_at = 0;
+    ev->user = ev->product = ev->cat = ev->promo = 0;
+    ev->origin = (struct ss_origin){SS_STR_NULL, 0, 0};
+    ev->slot = 0;
+    ev->raw = SS_STR_NULL;
+}
+
+/* ASCII white space as in SEMANTICS §1 (including \v and \f) */
+static inline bool blank(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+enum ss_decode_status ss_decoder_decode(struct ss_decoder *d, const char *buf, size_t len,
+                                        struct ss_arena *arena, struct ss_event *ev,
+                                        struct ss_decode_result *res) {
+    ev_reset(ev);
+    res->reason = SS_VALID;
+    res->missing = SS_F_COUNT;
+    res->reason_text[0] = '\0';
+    /* a \r\n line ending leaves the \r with the record; it is not part of it */
+    if (len && buf[len - 1] == '\r') len--;
+    ev->raw = (struct ss_str){buf, (uint32_t)len};
+    ev->stream = (uint8_t)d->stream;
+    size_t i = 0;
+    while (i < len && blank(buf[i])) i++;
+    if (i == len) return SS_DEC_SKIP;
+
+    /* only .p needs clearing: len and esc are read only when p is set */
+    struct ss_dec_val vals[SS_F_COUNT];
+    for (int f = 0; f < SS_F_COUNT; f++) vals[f].p = NULL;
+    if (d->fmt == SS_FMT_JSON) {
+        if (ss_json_scan(d, buf, buf + len, vals) != 0) return reject(res, SS_BAD_MALFORMED, "malformed");
+    } else {
+        enum ss_decode_status st = ss_csv_scan(d, buf, buf + len, vals);
+        if (st == SS_DEC_INVALID) return reject(res, SS_BAD_MALFORMED, "malformed");
+        if (st == SS_DEC_SKIP) return SS_DEC_SKIP;
+    }
+    return finish(d, arena, vals, ev, res);
+}
