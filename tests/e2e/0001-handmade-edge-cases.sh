@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# 0001 — hand-written inputs (data/0001) that touch every edge of docs/SEMANTICS.md:
+# each invalid reason and the order of reasons, late events (and ts == W exactly),
+# duplicates (within and across clicks/orders, and a duplicate that is late), window
+# boundaries, a session gap of exactly 30 min, an out-of-order event merging two
+# sessions, the promotion join in both arrival orders with held-click expiry, a high
+# value order of exactly 1000.00, velocity (alert, disarm, re-arm), recently viewed
+# with more than 20 products and the 24 h TTL (dropped / kept at equality), CSV quoting
+# and a CRLF line, ISO offsets, fraction truncation, epoch milliseconds, exponent
+# prices, a default quantity, a window holding only a cart_remove, null funnel ratios.
+#
+# Because only the last input drives the watermark (earlier ones finish while a later
+# one has not started, §4), the same files are run in three input orders, so that late
+# events, the TTL and the promotions-after-clicks join each get exercised. Every run is
+# compared with the model; some values are also asserted by hand, so that the model and
+# the engine cannot be wrong together.
+source "$(dirname "$0")/lib.sh"
+need_bin
+cd "$E2E_DIR/data/0001" || fail "no data/0001"
+
+P=promotions.jsonl C=clicks.jsonl O=orders.csv
+
+# Run A: promotions, clicks, orders (orders drive W; clicks see W = -inf).
+A=(--input promotions=$P --input clicks=$C --input orders=$O)
+run_engine "$T/a" "${A[@]}"
+compare_with_model "$T/a" promotions=$P clicks=$C orders=$O
+
+# Duplicates: PR1, E2, E30 (repeated lines), the order E3 (a click's id), O1, and E60 (its
+# second copy has another ts, 12:30, but the id was seen on time: §3.3 has no ts condition).
+"$PY" - "$T/a" <<'PYEOF' || check_failed "run A: data_quality duplicates total is not 6"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1] + "/data_quality.jsonl") if l.strip()]
+n = sum(r["duplicates"] for r in rows)
+print("    run A duplicates:", n)
+sys.exit(0 if n == 6 else 1)
+PYEOF
+# Hand-computed: [10:00,10:01) electronics = E1, E50 views; E2 cart_add; purchases E3
+# (19.99 x 2, U1), O1 (25.00, U1), O5 (0.01, U2); the order "E3" is a duplicate of the click.
+expect_row "$T/a" category_revenue '{"window_start":"2026-11-27T10:00:00.000Z","category":"electronics","window_end":"2026-11-27T10:01:00.000Z","revenue":"64.99","orders":3,"units":4,"views":2,"cart_adds":1,"buyers":2,"final":true}' \
+    window_start=2026-11-27T10:00:00.000Z category=electronics
+# 10.005 x 3 = 30.015 -> "30.02" (half away from zero); the category holds a quoted comma.
+expect_row "$T/a" hourly_sales '{"window_start":"2026-11-27T10:00:00.000Z","category":"home, garden","window_end":"2026-11-27T11:00:00.000Z","revenue":"30.02","orders":1,"units":3,"buyers":1,"final":true}' \
+    window_start=2026-11-27T10:00:00.000Z "category=home, garden"
+# 10:00-11:00: viewers U1 U8 U2 42 U10 U3, carters U1, buyers U1 U3 U2 U11 U12.
+expect_row "$T/a" funnel '{"window_start":"2026-11-27T10:00:00.000Z","window_end":"2026-11-27T11:00:00.000Z","viewers":6,"carters":1,"buyers":5,"view_to_cart":0.1667,"cart_to_purchase":5.0000,"final":true}' \
+    window_start=2026-11-27T10:00:00.000Z
+# Gap of exactly 30 min joins, 30 min + 1 ms splits.
+expect_row "$T/a" sessions '{"user_id":"U4","session_start":"2026-11-27T11:00:00.000Z","session_end":"2026-11-27T11:30:00.000Z","duration_s":1800,"events":2,"views":1,"cart_adds":1,"purchases":0,"revenue":"0.00","converted":false}' \
+    user_id=U4 session_start=2026-11-27T11:00:00.000Z
+expect_row "$T/a" sessions '{"user_id":"U4","session_start":"2026-11-27T12:00:00.001Z","session_end":"2026-11-27T12:00:00.001Z","duration_s":0,"events":1,"views":0,"cart_adds":0,"purchases":1,"revenue":"7.50","converted":true}' \
+    user_id=U4 session_start=2026-11-27T12:00:00.001Z
+# 11:00 and 11:40 are 40 min apart; the out-of-order 11:28 merges them.
+expect_row "$T/a" sessions '{"user_id":"U5","session_start":"2026-11-27T11:00:00.000Z","session_end":"2026-11-27T11:40:00.000Z","duration_s":2400,"events":3,"views":2,"cart_adds":0,"purchases":1,"revenue":"5.00","converted":true}' \
+    user_id=U5
+# 500.00 x 2 is exactly the threshold; 333.33 x 3 = 999.99 is not.
+expect_row "$T/a" alerts '{"alert_id":"high_value_order:O12","kind":"high_value_order","user_id":"U12","order_id":"O12","amount":"1000.00","ts":"2026-11-27T10:05:00.000Z","detail":"{\"threshold\":\"1000.00\"}"}' \
+    alert_id=high_value_order:O12
+expect_row "$T/a" alerts none alert_id=high_value_order:O13
+expect_row "$T/a" alerts '{"alert_id":"high_value_order:E5","kind":"high_value_order","user_id":"U2","order_id":null,"amount":"1000.00","ts":"2026-11-27T10:06:00.000Z","detail":"{\"threshold\":\"1000.00\"}"}' \
+    alert_id=high_value_order:E5
+# 5 purchases in (12:09:59.999 - 10 min, 12:09:59.999]; the 6th (count 5 again) is silent.
+expect_row "$T/a" alerts '{"alert_id":"velocity:U6:E44","kind":"velocity","user_id":"U6","order_id":"OC44","amount":"50.00","ts":"2026-11-27T12:09:59.999Z","detail":"{\"count\":5,\"range_ms\":600000}"}' \
+    alert_id=velocity:U6:E44
+expect_row "$T/a" alerts none alert_id=velocity:U6:E45
+# The promotion window is half-open; PR3 [10:30, 10:31) takes E9 (10:30) but not E10 (10:31).
+expect_row "$T/a" promo_matches '{"event_id":"E9","promo_id":"PR3","user_id":"U3","product_id":"P1","discount_pct":"0.00","click_ts":"2026-11-27T10:30:00.000Z"}' \
+    event_id=E9 promo_id=PR3
+expect_row "$T/a" promo_matches none event_id=E10 promo_id=PR3
+expect_row "$T/a" promo_matches none event_id=E8 promo_id=PR2
+# [12:51, 13:01): P34 has 2 views, 26 more products one each: P34 first, then by product_id;
+# rank 20 is P28.
+expect_row "$T/a" trending_products '{"window_start":"2026-11-27T12:51:00.000Z","product_id":"P34","window_end":"2026-11-27T13:01:00.000Z","rank":1,"views":2,"cart_adds":0,"purchases":0,"revenue":"0.00","final":true}' \
+    window_start=2026-11-27T12:51:00.000Z product_id=P34
+expect_row "$T/a" trending_products '{"window_start":"2026-11-27T12:51:00.000Z","product_id":"P28","window_end":"2026-11-27T13:01:00.000Z","rank":20,"views":1,"cart_adds":0,"purchases":0,"revenue":"0.00","final":true}' \
+    window_start=2026-11-27T12:51:00.000Z product_id=P28
+expect_row "$T/a" trending_products none window_start=2026-11-27T12:51:00.000Z product_id=P29
+# A lone cart_remove makes a window row of zeros.
+expect_row "$T/a" category_revenue '{"window_start":"2026-11-27T12:40:00.000Z","category":"misc","window_end":"2026-11-27T12:41:00.000Z","revenue":"0.00","orders":0,"units":0,"views":0,"cart_adds":0,"buyers":0,"final":true}' \
+    window_start=2026-11-27T12:40:00.000Z category=misc
+# 12:00-13:00: one viewer (U3), no carter, buyers U4 U6 U3 U13 U12: 0/1 and 0 divisor.
+expect_row "$T/a" funnel '{"window_start":"2026-11-27T12:00:00.000Z","window_end":"2026-11-27T13:00:00.000Z","viewers":1,"carters":0,"buyers":5,"view_to_cart":0.0000,"cart_to_purchase":null,"final":true}' \
+    window_start=2026-11-27T12:00:00.000Z
+# O15 has an empty quantity: 1.
+expect_row "$T/a" sessions '{"user_id":"U12","session_start":"2026-11-27T12:32:00.000Z","session_end":"2026-11-27T12:32:00.000Z","duration_s":0,"events":1,"views":0,"cart_adds":0,"purchases":1,"revenue":"2.00","converted":true}' \
+    user_id=U12 session_start=2026-11-27T12:32:00.000Z
+expect_row "$T/a" dlq '{"reason":"missing_user_id","stream":"orders","source":"orders.csv","partition":2,"offset":8,"record":"O6,,P4,home,2.00,1,2026-11-27T10:04:00Z"}' \
+    source=orders.csv offset=8
+expect_row "$T/a" dlq '{"reason":"missing_price","stream":"clicks","source":"clicks.jsonl","partition":1,"offset":17,"record":"{\"event_id\":\"X8\",\"event_type\":\"purchase\",\"user_id\":\"U1\",\"product_id\":\"P1\",\"ts\":\"nope\"}"}' \
+    source=clicks.jsonl offset=17
+# W = 12:30 - 15 min: 12:15:00.000 is on time, 12:14:59.999 is late.
+expect_row "$T/a" late '{"stream":"orders","source":"orders.csv","partition":2,"offset":25,"ts":"2026-11-27T12:14:59.999Z","watermark":"2026-11-27T12:15:00.000Z","record":"O32,U13,P9,garden,1.00,1,2026-11-27T12:14:59.999Z"}' \
+    source=orders.csv offset=25
+expect_row "$T/a" late none source=orders.csv offset=24
+expect_row "$T/a" recently_viewed '{"user_id":"U7","products":"[\"P10\",\"P39\",\"P40\",\"P34\",\"P33\",\"P32\",\"P31\",\"P30\",\"P29\",\"P28\",\"P27\",\"P26\",\"P25\",\"P24\",\"P23\",\"P22\",\"P21\",\"P20\",\"P19\",\"P18\"]","last_view_ts":"2026-11-27T13:01:00.000Z"}' \
+    user_id=U7
+
+# Run B: promotions, orders, clicks (clicks drive W: late clicks, the TTL, velocity
+# with the orders seen first).
+B=(--input promotions=$P --input orders=$O --input clicks=$C)
+run_engine "$T/b" "${B[@]}"
+compare_with_model "$T/b" promotions=$P orders=$O clicks=$C
+# E33 at 11:25:00.000 == W is on time; E34 at 11:24:59.999 is late.
+expect_row "$T/b" late none source=clicks.jsonl offset=42
+expect_row "$T/b" late '{"stream":"clicks","source":"clicks.jsonl","partition":2,"offset":43,"ts":"2026-11-27T11:24:59.999Z","watermark":"2026-11-27T11:25:00.000Z","record":"{\"event_id\":\"E34\",\"event_type\":\"view\",\"user_id\":\"U1\",\"product_id\":\"P1\",\"category\":\"electronics\",\"ts\":\"2026-11-27T11:24:59.999Z\"}"}' \
+    source=clicks.jsonl offset=43
+# E60 (11:40) is late here, so its later copy (12:30) is no duplicate; E61 joins its session.
+expect_row "$T/b" sessions '{"user_id":"U14","session_start":"2026-11-27T12:30:00.000Z","session_end":"2026-11-27T12:40:00.000Z","duration_s":600,"events":2,"views":1,"cart_adds":0,"purchases":0,"revenue":"0.00","converted":false}' \
+    user_id=U14
+# U7: P34 viewed again with an older ts keeps its latest ts (13:00:24).
+expect_row "$T/b" recently_viewed '{"user_id":"U7","products":"[\"P10\",\"P39\",\"P40\",\"P34\",\"P33\",\"P32\",\"P31\",\"P30\",\"P29\",\"P28\",\"P27\",\"P26\",\"P25\",\"P24\",\"P23\",\"P22\",\"P21\",\"P20\",\"P19\",\"P18\"]","last_view_ts":"2026-11-27T13:01:00.000Z"}' \
+    user_id=U7
+# U8's first list (10:00:05) is older than W - 24 h when PX2 arrives: a new list.
+# U10's (10:05:00) is exactly W - 24 h: kept.
+expect_row "$T/b" recently_viewed '{"user_id":"U8","products":"[\"PX2\"]","last_view_ts":"2026-11-28T10:20:00.000Z"}' user_id=U8
+expect_row "$T/b" recently_viewed '{"user_id":"U10","products":"[\"PY2\",\"PY1\"]","last_view_ts":"2026-11-28T10:19:00.000Z"}' user_id=U10
+# Orders O20..O23 arrived first, so E47 (12:25) sees 6 purchases in range.
+expect_row "$T/b" alerts '{"alert_id":"velocity:U6:E47","kind":"velocity","user_id":"U6","order_id":"OC47","amount":"60.00","ts":"2026-11-27T12:25:00.000Z","detail":"{\"count\":6,\"range_ms\":600000}"}' \
+    alert_id=velocity:U6:E47
+
+# Run C: clicks, orders, promotions (promotions arrive after the clicks: only clicks
+# still held, c.ts + 2 min >= max_ts of the clicks input = 2026-11-28T10:20, match).
+C3=(--input clicks=$C --input orders=$O --input promotions=$P)
+run_engine "$T/c" "${C3[@]}"
+compare_with_model "$T/c" clicks=$C orders=$O promotions=$P
+expect_row "$T/c" promo_matches '{"event_id":"E94","promo_id":"PR6","user_id":"U12","product_id":"PZ","discount_pct":"33.34","click_ts":"2026-11-28T10:18:00.000Z"}' \
+    event_id=E94 promo_id=PR6
+expect_row "$T/c" promo_matches none event_id=E93 promo_id=PR6
+expect_row "$T/c" promo_matches none event_id=E1 promo_id=PR1
+# PR11 (ts 09:40) arrives after max_ts 09:58 of the promotions: late.
+expect_row "$T/c" late '{"stream":"promotions","source":"promotions.jsonl","partition":2,"offset":12,"ts":"2026-11-27T09:40:00.000Z","watermark":"2026-11-27T09:43:00.000Z","record":"{\"promo_id\":\"PR11\",\"product_id\":\"P1\",\"discount_pct\":20,\"starts_at\":\"2026-11-27T10:00:00Z\",\"ends_at\":\"2026-11-27T10:00:30Z\",\"ts\":\"2026-11-27T09:40:00Z\",\"note\":\"unknown fields are ignored\"}"}' \
+    source=promotions.jsonl offset=12
+finish

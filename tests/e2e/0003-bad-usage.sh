@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# 0003 — the command line: usage errors exit 2 with a message that names the problem,
+# I/O errors exit non-zero with one clear line naming the file, and a YAML config file
+# (-c) really changes the computation (5-minute category_revenue windows, checked
+# against the model run with the same setting).
+source "$(dirname "$0")/lib.sh"
+need_bin
+D=$E2E_DIR/data/0001
+
+# expect_exit WANT(2|nonzero) GREP-PATTERN DESCRIPTION -- ARGS...: runs the engine with
+# ARGS; its exit status must be WANT (nonzero: any failure that is not a crash) and its
+# stderr must match the pattern.
+expect_exit() {
+    local want=$1 pat=$2 what=$3; shift 4
+    local rc=0
+    "$SHOPSTREAM_BIN" "$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
+    if [ "$want" = nonzero ]; then
+        { [ $rc -ne 0 ] && [ $rc -lt 128 ]; } || fail "$what: exit $rc, expected a clean failure (1..127)"
+    else
+        [ $rc -eq "$want" ] || fail "$what: exit $rc, expected $want (stderr: $(head -c 300 "$T/err"))"
+    fi
+    grep -q -- "$pat" "$T/err" || fail "$what: stderr does not mention '$pat': $(head -c 300 "$T/err")"
+    note "$what: exit $rc: $(grep -m1 -- "$pat" "$T/err")"
+}
+
+"$SHOPSTREAM_BIN" run --help >"$T/help" 2>&1 || fail "run --help exited non-zero"
+grep -q -- "--input" "$T/help" || fail "run --help does not describe --input"
+expect_exit 2 "no-such-flag" "unknown flag" -- run --no-such-flag --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
+expect_exit 2 "no.such.key" "unknown config key" -- run --set no.such.key=1 --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
+expect_exit 2 "lateness" "bad config value" -- run --set lateness=abc --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
+expect_exit nonzero "$T/does-not-exist.jsonl" "missing input file" -- \
+    run --input clicks="$T/does-not-exist.jsonl" --sink "jsonl:$T/x"
+[ "$(grep -c . "$T/err")" -le 3 ] || fail "missing input file: expected one clear line, got: $(cat "$T/err")"
+: > "$T/a-file"
+expect_exit nonzero "$T/a-file" "unwritable sink directory" -- \
+    run --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/a-file/out"
+
+# -c FILE.yml: windows.category_revenue = 5m
+cat > "$T/five.yml" <<'YML'
+# five-minute revenue windows
+windows:
+  category_revenue: 5m
+YML
+cd "$D" || fail "no $D"
+run_engine "$T/five" -c "$T/five.yml" --input promotions=promotions.jsonl --input orders=orders.csv --input clicks=clicks.jsonl
+compare_with_model "$T/five" --set windows.category_revenue=5m promotions=promotions.jsonl orders=orders.csv clicks=clicks.jsonl
+# by hand: [10:00, 10:05) electronics = views E1 E50 E4 E11, cart_add E2, purchases
+# order E3 (39.98; the click E3 is its duplicate) O1 (25.00) O5 (0.01) E12 (150.00 x 2)
+# -> 364.99, 4 orders, 6 units, buyers U1 U2 U3.
+expect_row "$T/five" category_revenue '{"window_start":"2026-11-27T10:00:00.000Z","category":"electronics","window_end":"2026-11-27T10:05:00.000Z","revenue":"364.99","orders":4,"units":6,"views":4,"cart_adds":1,"buyers":3,"final":true}' \
+    window_start=2026-11-27T10:00:00.000Z category=electronics
+finish

@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+"""compare.py — checks an engine run's JSONL output against the reference model.
+
+    compare.py OUT_DIR [--set key=value]... [--format json|csv] [--stdin FILE] STREAM=PATH...
+
+The input arguments are those given to `shopstream run` (same order, same config);
+`--stdin FILE` names the file that was fed to an input given as `-`.
+Every table is compared row by row by primary key (dlq / late by source, partition,
+offset): missing rows, extra rows, and differing columns with both values. data_quality
+is compared as run totals (its minutes are wall-clock time), recently_viewed by the last
+row per user. Also checked: keys in the column order of the contract, final = true on
+every windowed row, no primary key twice. Exit status 0 only when everything matches.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import model as M  # noqa: E402
+
+MAX_SHOWN = 8
+DQ_COUNTS = ["total", "valid", "malformed", "missing_field", "unknown_type", "bad_ts",
+             "bad_amount", "late", "duplicates"]
+
+
+def show(v):
+    return M.to_json(v) if not isinstance(v, (dict, list)) else repr(M.plain(v))
+
+
+def load_table(out_dir, table, problems):
+    """Rows of OUT_DIR/<table>.jsonl, JSON columns parsed; a missing file is no rows."""
+    path = os.path.join(out_dir, table + ".jsonl")
+    rows = []
+    if not os.path.exists(path):
+        return rows
+    cols = M.COLUMNS[table]
+    order_bad = 0
+    with open(path, "rb") as fh:
+        for n, raw in enumerate(fh, 1):
+            line = raw.decode("utf-8", "surrogateescape").rstrip("\n")
+            if not line.strip():
+                continue
+            try:
+                pairs = M.json.loads(line, parse_float=M.Num, parse_int=M.Num,
+                                     parse_constant=M._no_constant, object_pairs_hook=list)
+            except ValueError as e:
+                problems.append("%s.jsonl:%d: not JSON (%s): %s" % (table, n, e, line[:200]))
+                continue
+            if not isinstance(pairs, list) or any(not isinstance(p, tuple) for p in pairs):
+                problems.append("%s.jsonl:%d: not a JSON object: %s" % (table, n, line[:200]))
+                continue
+            names = [k for k, _ in pairs]
+            if names != cols:
+                order_bad += 1
+                if order_bad <= 2:
+                    problems.append("%s.jsonl:%d: keys %s, contract says %s" % (table, n, names, cols))
+            row = {}
+            for k, v in pairs:
+                if (table, k) in M.JSON_COLUMNS:
+                    if isinstance(v, str):
+                        try:
+                            v = M.json.loads(v, parse_float=M.Num, parse_int=M.Num,
+                                             parse_constant=M._no_constant)
+                        except ValueError:
+                            problems.append("%s.jsonl:%d: column %s is not JSON text: %r" % (table, n, k, v))
+                    else:
+                        problems.append("%s.jsonl:%d: column %s must be a string holding JSON" % (table, n, k))
+                row[k] = v
+            row["_line"] = n
+            rows.append(row)
+    if order_bad > 2:
+        problems.append("%s.jsonl: %d rows with keys out of contract order" % (table, order_bad))
+    return rows
+
+
+def keyof(table, row):
+    return tuple(row.get(k) for k in M.KEYS[table])
+
+
+def compare_rows(table, exp, got, problems, stats):
+    """Row-by-row comparison by primary key."""
+    cols = M.COLUMNS[table]
+    exp_by = {}
+    for r in exp:
+        k = keyof(table, r)
+        if k in exp_by:
+            problems.append("%s: MODEL produced key %s twice" % (table, k))
+        exp_by[k] = r
+    got_by = {}
+    dup = 0
+    for r in got:
+        k = keyof(table, r)
+        if k in got_by:
+            dup += 1
+            if dup <= MAX_SHOWN:
+                problems.append("%s: key %s appears twice (lines %d and %d)"
+                                % (table, _k(k), got_by[k]["_line"], r["_line"]))
+        got_by[k] = r
+    missing = [k for k in exp_by if k not in got_by]
+    extra = [k for k in got_by if k not in exp_by]
+    differ = 0
+    for k, e in exp_by.items():
+        g = got_by.get(k)
+        if g is None:
+            continue
+        diffs = [(c, e.get(c), g.get(c)) for c in cols if e.get(c) != g.get(c)]
+        if diffs:
+            differ += 1
+            if differ <= MAX_SHOWN:
+                problems.append("%s %s: " % (table, _k(k)) + "; ".join(
+                    "%s expected %s got %s" % (c, show(a), show(b)) for c, a, b in diffs))
+    for k in missing[:MAX_SHOWN]:
+        problems.append("%s: missing row %s: %s" % (table, _k(k), _row(exp_by[k], cols)))
+    for k in extra[:MAX_SHOWN]:
+        problems.append("%s: extra row %s: %s" % (table, _k(k), _row(got_by[k], cols)))
+    stats[table] = (len(exp), len(got), len(missing), len(extra), differ + dup)
+    return not (missing or extra or differ or dup)
+
+
+def _k(k):
+    return "(" + ", ".join(show(x) for x in k) + ")"
+
+
+def _row(r, cols):
+    return "{" + ", ".join("%s: %s" % (c, show(r.get(c))) for c in cols) + "}"
+
+
+def compare(out_dir, argv, quiet=False):
+    cfg, inputs, _ = M.parse_args(argv)
+    for inp in inputs:
+        if not os.path.exists(inp.path):
+            raise SystemExit("compare: input %s does not exist" % inp.path)
+    T = M.Model(cfg).run(inputs).tables()
+    problems = []
+    stats = {}
+    ok = True
+    if not os.path.isdir(out_dir):
+        problems.append("output directory %s does not exist" % out_dir)
+        ok = False
+    for table in M.TABLES:
+        nprob = len(problems)
+        got = load_table(out_dir, table, problems)
+        exp = T[table]
+        good = True
+        if table in M.WINDOWED:
+            notfinal = [r for r in got if r.get("final") is not True]
+            if notfinal:
+                good = False
+                problems.append("%s: %d rows without final=true (first at line %d)"
+                                % (table, len(notfinal), notfinal[0]["_line"]))
+        if table == "data_quality":
+            tot = {c: 0 for c in DQ_COUNTS}
+            seen = set()
+            for r in got:
+                for c in DQ_COUNTS:
+                    v = r.get(c)
+                    if not isinstance(v, M.Num) or not v.is_int():
+                        problems.append("data_quality line %d: %s is %s" % (r["_line"], c, show(v)))
+                        good = False
+                        continue
+                    tot[c] += int(v.text)
+                if r.get("minute_start") in seen:
+                    problems.append("data_quality: minute %s twice" % show(r.get("minute_start")))
+                    good = False
+                seen.add(r.get("minute_start"))
+                t, v = r.get("total"), r.get("valid")
+                if isinstance(t, M.Num) and isinstance(v, M.Num) and int(t.text) > 0:
+                    want = M.ratio(int(v.text), int(t.text))
+                    if r.get("quality_score") != want:
+                        problems.append("data_quality line %d: quality_score %s, valid/total gives %s"
+                                        % (r["_line"], show(r.get("quality_score")), show(want)))
+                        good = False
+            e = exp[0]
+            diffs = ["%s expected %s got %d" % (c, e[c].text, tot[c]) for c in DQ_COUNTS
+                     if int(e[c].text) != tot[c]]
+            if diffs:
+                good = False
+                problems.append("data_quality totals: " + "; ".join(diffs))
+            stats[table] = ("totals", len(got), 0, 0, len(diffs))
+        elif table == "recently_viewed":
+            last = {}
+            for r in got:
+                last[r.get("user_id")] = r
+            got_rows = list(last.values())
+            # a list expired by the TTL before the end may show as its final list or as an
+            # empty list (the engine may have emitted the drop); both satisfy §9.
+            exp_rows = []
+            for e in exp:
+                g = last.get(e["user_id"])
+                if e["_expired"] and g is not None and g.get("products") == []:
+                    exp_rows.append(dict(e, products=[], last_view_ts=g.get("last_view_ts")))
+                else:
+                    exp_rows.append(e)
+            good = compare_rows(table, exp_rows, got_rows, problems, stats) and good
+        elif table == "alerts":
+            quality = [r for r in got if r.get("kind") == "quality"]
+            other = [r for r in got if r.get("kind") != "quality"]
+            good = compare_rows(table, exp, other, problems, stats) and good
+            if quality:
+                problems.append("(info) alerts: %d quality alerts not compared (processing time)" % len(quality))
+        else:
+            good = compare_rows(table, exp, got, problems, stats) and good
+        if len(problems) > nprob and good:
+            # only format problems (key order, JSON text) were found
+            good = all(p.startswith("(info)") for p in problems[nprob:])
+        ok = ok and good
+    if not quiet:
+        print("compare %s (model over %s)" % (out_dir, " ".join(i.stream + "=" + i.source for i in inputs)))
+        for table in M.TABLES:
+            s = stats.get(table)
+            if s is None:
+                continue
+            e, g, mi, ex, df = s
+            flag = "ok " if not (mi or ex or df) else "BAD"
+            print("  %s %-18s expected %-7s got %-7d missing %-5d extra %-5d differing %d"
+                  % (flag, table, e, g, mi, ex, df))
+        for p in problems:
+            print("  " + p)
+        print("compare: %s" % ("match" if ok else "MISMATCH"))
+    return ok, problems
+
+
+def _parse_row(table, text):
+    pairs = M.json.loads(text, parse_float=M.Num, parse_int=M.Num, parse_constant=M._no_constant,
+                         object_pairs_hook=list)
+    out = []
+    for k, v in pairs:
+        if (table, k) in M.JSON_COLUMNS and isinstance(v, str):
+            v = M.json.loads(v, parse_float=M.Num, parse_int=M.Num)
+        out.append((k, v))
+    return out
+
+
+def expect_rows(argv):
+    """--expect-row OUT TABLE JSON [KEY=VALUE]...: the rows of OUT/TABLE.jsonl whose columns
+    have those values (as text) must be exactly one, equal to JSON (same keys, same order,
+    same values; numbers compared as written). JSON may be 'none': no such row."""
+    out, table, want = argv[0], argv[1], argv[2]
+    conds = [c.split("=", 1) for c in argv[3:]]
+    path = os.path.join(out, table + ".jsonl")
+    found = []
+    if os.path.exists(path):
+        for line in open(path, encoding="utf-8"):
+            if not line.strip():
+                continue
+            row = _parse_row(table, line)
+            d = dict(row)
+            if all(k in d and (d[k] if isinstance(d[k], str) else show(d[k])) == v for k, v in conds):
+                found.append((row, line.rstrip("\n")))
+    if table == "recently_viewed":
+        found = found[-1:]  # a state stream: the last row per user is its list
+    sel = " ".join("%s=%s" % (k, v) for k, v in conds)
+    if want == "none":
+        if found:
+            print("%s: expected no row %s, got %s" % (table, sel, found[0][1]))
+            return 1
+        return 0
+    if len(found) != 1:
+        print("%s: expected one row %s, got %d%s" % (table, sel, len(found),
+              "".join("\n  " + f[1] for f in found)))
+        return 1
+    if found[0][0] != _parse_row(table, want):
+        print("%s row %s:\n  expected %s\n  got      %s" % (table, sel, want, found[0][1]))
+        return 1
+    return 0
+
+
+def main(argv):
+    if argv[:1] == ["--expect-row"]:
+        return expect_rows(argv[1:])
+    if len(argv) < 1:
+        print(__doc__)
+        return 2
+    ok, _ = compare(argv[0], argv[1:])
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,95 @@
+# lib.sh — shared helpers of the end-to-end tests (sourced by each tests/e2e/NNNN-*.sh).
+#
+# Every test gets its own temporary directory ($T), removed when the test exits;
+# fail() ends the test with a message; poll_until waits for a condition without
+# sleeping blindly (it re-checks the condition until a deadline).
+set -u
+set -o pipefail
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$E2E_DIR/../.." && pwd)
+: "${SHOPSTREAM_BIN:=$REPO_DIR/build/shopstream}"
+case "$SHOPSTREAM_BIN" in /*) ;; *) SHOPSTREAM_BIN="$REPO_DIR/$SHOPSTREAM_BIN" ;; esac
+export SHOPSTREAM_BIN
+E2E_QUICK=${E2E_QUICK:-0}
+PY=${PYTHON:-python3}
+TEST_NAME=$(basename "$0" .sh)
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/e2e-$TEST_NAME.XXXXXX")
+_e2e_cleanup() {
+    if [ "${E2E_KEEP:-0}" = 1 ]; then echo "kept $T" >&2; else rm -rf "$T"; fi
+}
+trap _e2e_cleanup EXIT
+
+fail() {
+    echo "FAIL $TEST_NAME: $*" >&2
+    exit 1
+}
+
+# check_failed MSG: records a failed check and goes on, so that one run of a test shows
+# every difference; `finish` (the test's last line) then exits non-zero.
+E2E_FAILED=0
+check_failed() {
+    echo "FAIL $TEST_NAME: $*" >&2
+    E2E_FAILED=$((E2E_FAILED + 1))
+}
+finish() {
+    [ "$E2E_FAILED" -eq 0 ] || { echo "FAIL $TEST_NAME: $E2E_FAILED check(s) failed" >&2; exit 1; }
+    exit 0
+}
+
+note() { echo "  $TEST_NAME: $*"; }
+
+# need_bin: the test cannot run without the engine binary.
+need_bin() {
+    [ -x "$SHOPSTREAM_BIN" ] || fail "no engine binary at $SHOPSTREAM_BIN (run make first)"
+}
+
+# poll_until TIMEOUT_SECONDS DESCRIPTION COMMAND...: runs COMMAND until it succeeds or
+# the deadline passes (then fails the test naming DESCRIPTION). Between attempts it
+# waits for a short, growing interval on `read -t` of a never-written pipe instead of
+# calling sleep, so no fixed delay is assumed anywhere.
+poll_until() {
+    local timeout=$1 what=$2; shift 2
+    local deadline=$(( $(date +%s) + timeout )) pause=0.05
+    while :; do
+        if "$@"; then return 0; fi
+        if [ "$(date +%s)" -ge "$deadline" ]; then fail "timed out after ${timeout}s waiting for: $what"; fi
+        read -r -t "$pause" <> <(:) || true
+        pause=$(awk -v p="$pause" 'BEGIN { p *= 2; if (p > 1) p = 1; print p }')
+    done
+}
+
+# run_engine OUT_DIR ARGS...: runs `shopstream run ARGS --sink jsonl:OUT_DIR`, keeping
+# stderr in OUT_DIR.stderr; fails the test when the engine exits non-zero.
+run_engine() {
+    local out=$1; shift
+    mkdir -p "$out"
+    local rc=0
+    "$SHOPSTREAM_BIN" run "$@" --sink "jsonl:$out" 2>"$out.stderr" || rc=$?
+    if [ $rc -ne 0 ]; then
+        tail -n 20 "$out.stderr" >&2
+        fail "shopstream run $* exited $rc"
+    fi
+}
+
+# compare_with_model OUT_DIR MODEL_ARGS...: the model over the same inputs must match.
+compare_with_model() {
+    local out=$1; shift
+    "$PY" "$E2E_DIR/compare.py" "$out" "$@" > "$out.compare" 2>&1
+    local rc=$?
+    if [ $rc -ne 0 ]; then
+        cat "$out.compare" >&2
+        check_failed "engine output in $out differs from the model ($*)"
+        return 1
+    fi
+    sed -n '1p;$p' "$out.compare" | sed 's/^/    /'
+}
+
+# expect_row OUT TABLE 'JSON ROW' KEY=VALUE...: the one row of OUT/TABLE.jsonl selected by
+# the key values must be exactly this row (hand-computed values, independent of the model;
+# keys in contract order, numbers compared as written). 'none' means: no such row.
+expect_row() {
+    local msg
+    msg=$("$PY" "$E2E_DIR/compare.py" --expect-row "$@") || { check_failed "$msg"; return 1; }
+}
