@@ -1,0 +1,357 @@
+/* parquet_sink.c — the `parquet:DIR` lake sink (DESIGN §5, §6): every epoch's final
+ * rows become Parquet files under
+ *
+ *     DIR/<table>/dt=YYYY-MM-DD/hour=HH/part-<epoch:08d>-<seq:04d>.parquet
+ *
+ * partitioned by the hour (UTC) of each row's time column. Append-only: provisional
+ * window rows (final = false) are skipped; recently_viewed (a state stream whose
+ * latest row per key wins) is not written; dlq and late are written as tables.
+ *
+ * Exactly once: file names are a function of the epoch number, the table, the
+ * partition and the row order, so a replayed or retried epoch rewrites the same files
+ * with the same rows. Each file is written to "<name>.tmp", fsynced and renamed
+ * (writer.c), then the directories are fsynced before commit returns SS_OK. A full
+ * or failing disk answers SS_RETRY: the engine calls commit again with the same
+ * epoch, which overwrites whatever the failed attempt had already renamed.
+ *
+ * URL: parquet:DIR[?compression=zstd|snappy|none&row_group_rows=N&file_rows=N] */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../core/alloc.h"
+#include "../core/hash.h"
+#include "../core/timefmt.h"
+#include "parquet/parquet.h"
+#include "parquet/writer.h"
+#include "sink.h"
+
+#define HOUR_MS 3600000LL
+#define UNKNOWN_HOUR INT64_MIN  /* partition dt=unknown/hour=unknown */
+
+struct part {
+    int64_t hour;            /* hours since the epoch, or UNKNOWN_HOUR */
+    size_t count, start;
+};
+
+struct pq_sink {
+    struct ss_sink base;
+    char *dir;
+    struct ss_pq_opts opts;
+    size_t file_rows;        /* roll to the next seq past this many rows */
+    /* per-commit scratch, kept for its capacity */
+    uint32_t *rowpart;       /* row -> part index, UINT32_MAX: skipped */
+    size_t rowpart_cap;
+    uint32_t *order;         /* row indices grouped by part, input order inside */
+    size_t order_cap;
+    struct part *parts;
+    size_t nparts, parts_cap;
+    uint32_t *slots;         /* hour -> part index + 1, open addressing */
+    size_t nslots;
+};
+
+/* The column whose hour partitions a table's rows; -1 for dlq (see hour_of). */
+static int part_col(enum ss_table_id t) {
+    switch (t) {
+    case SS_T_CATEGORY_REVENUE: return SS_CR_WINDOW_START;
+    case SS_T_HOURLY_SALES: return SS_HS_WINDOW_START;
+    case SS_T_TRENDING_PRODUCTS: return SS_TP_WINDOW_START;
+    case SS_T_FUNNEL: return SS_FN_WINDOW_START;
+    case SS_T_SESSIONS: return SS_SE_SESSION_START;
+    case SS_T_PROMO_MATCHES: return SS_PM_CLICK_TS;
+    case SS_T_ALERTS: return SS_AL_TS;
+    case SS_T_DATA_QUALITY: return SS_DQ_MINUTE_START;
+    case SS_T_EVENTS: return SS_EV_TS;
+    case SS_T_LATE: return SS_LT_TS;
+    default: return -1;
+    }
+}
+
+static int writes_table(enum ss_table_id t) { return !(ss_tables[t].flags & SS_TBL_STATE); }
+
+static int64_t hour_of_ts(int64_t ts) {
+    if (ts == SS_TS_MIN || ts == SS_TS_MAX) return UNKNOWN_HOUR;
+    return ss_ts_floor(ts, HOUR_MS) / HOUR_MS;
+}
+
+/* A row's partition hour. dlq rows carry no trustworthy event time (the record may
+ * not even parse), and wall-clock time would differ on a replay, so they go under
+ * the hour of the epoch's watermark: part of the checkpointed epoch, hence the same
+ * on every replay of it. Before the first valid event (W = -inf) and in the final
+ * epoch of a bounded run (W = +inf) there is no such hour: dt=unknown/hour=unknown. */
+static int64_t hour_of(enum ss_table_id t, const struct ss_val *v, const struct ss_epoch *ep) {
+    int c = part_col(t);
+    if (c < 0) return hour_of_ts(ep->watermark);
+    if (v[c].null) return UNKNOWN_HOUR;
+    return hour_of_ts(v[c].i);
+}
+
+static int part_dir(char *buf, size_t cap, const char *dir, const char *table, int64_t hour) {
+    if (hour == UNKNOWN_HOUR) return snprintf(buf, cap, "%s/%s/dt=unknown/hour=unknown", dir, table);
+    int64_t days = hour >= 0 ? hour / 24 : -((-hour + 23) / 24);
+    int h = (int)(hour - days * 24);
+    int64_t y;
+    unsigned m, d;
+    ss_civil_from_days(days, &y, &m, &d);
+    return snprintf(buf, cap, "%s/%s/dt=%04" PRId64 "-%02u-%02u/hour=%02d", dir, table, y, m, d, h);
+}
+
+static int retry_errno(int e) { return e == ENOSPC || e == EDQUOT || e == EIO || e == EAGAIN || e == EINTR; }
+
+static int fsync_dir(const char *dir, struct ss_err *err) {
+    int rc = ss_pq_fsync_dir(dir, err);
+    if (rc) return err && err->retriable ? SS_RETRY : SS_ERROR;
+    return SS_OK;
+}
+
+/* mkdir -p; every directory it creates is made durable by fsyncing its parent. */
+static int make_dirs(const char *path, struct ss_err *err) {
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+        return ss_err_set(err, SS_ERROR, "parquet: path too long: %s", path);
+    size_t n = strlen(tmp);
+    for (size_t i = 1; i <= n; i++) {
+        if (tmp[i] != '/' && tmp[i] != '\0') continue;
+        char save = tmp[i];
+        tmp[i] = '\0';
+        if (mkdir(tmp, 0755) == 0) {
+            char parent[PATH_MAX];
+            memcpy(parent, tmp, i + 1);
+            char *slash = strrchr(parent, '/');
+            if (slash == parent) slash[1] = '\0';
+            else if (slash) *slash = '\0';
+            else strcpy(parent, ".");
+            int rc = fsync_dir(parent, err);
+            if (rc) return rc;
+        } else if (errno != EEXIST) {
+            int e = errno;
+            return ss_err_set(err, retry_errno(e) ? SS_RETRY : SS_ERROR, "parquet: cannot create directory %s: %s",
+                              tmp, strerror(e));
+        }
+        tmp[i] = save;
+    }
+    return SS_OK;
+}
+
+/* ---- grouping rows by partition hour --------------------------------------- */
+
+static uint32_t part_index(struct pq_sink *ps, int64_t hour) {
+    if (ps->nparts * 2 >= ps->nslots) {
+        size_t n = ps->nslots ? ps->nslots * 2 : 64;
+        ss_free(ps->slots);
+        ps->slots = ss_calloc(n, sizeof *ps->slots);
+        ps->nslots = n;
+        for (size_t p = 0; p < ps->nparts; p++) {
+            size_t k = ss_hash_u64((uint64_t)ps->parts[p].hour) & (n - 1);
+            while (ps->slots[k]) k = (k + 1) & (n - 1);
+            ps->slots[k] = (uint32_t)p + 1;
+        }
+    }
+    size_t mask = ps->nslots - 1, k = ss_hash_u64((uint64_t)hour) & mask;
+    while (ps->slots[k]) {
+        uint32_t p = ps->slots[k] - 1;
+        if (ps->parts[p].hour == hour) return p;
+        k = (k + 1) & mask;
+    }
+    SS_GROW(ps->parts, ps->parts_cap, ps->nparts + 1);
+    ps->parts[ps->nparts] = (struct part){hour, 0, 0};
+    ps->slots[k] = (uint32_t)ps->nparts + 1;
+    return (uint32_t)ps->nparts++;
+}
+
+static int part_cmp(const void *a, const void *b) {
+    const struct part *x = a, *y = b;
+    return x->hour < y->hour ? -1 : x->hour > y->hour;
+}
+
+/* Fills ps->parts (ascending hour, with start offsets) and ps->order. */
+static void group_rows(struct pq_sink *ps, enum ss_table_id t, const struct ss_epoch *ep) {
+    const struct ss_rows *r = &ep->rows->t[t];
+    const struct ss_table *tb = &ss_tables[t];
+    ps->nparts = 0;
+    if (ps->slots) memset(ps->slots, 0, ps->nslots * sizeof *ps->slots);
+    SS_GROW(ps->rowpart, ps->rowpart_cap, r->n);
+    SS_GROW(ps->order, ps->order_cap, r->n);
+    int64_t last_hour = 0;
+    uint32_t last_part = UINT32_MAX;
+    for (size_t i = 0; i < r->n; i++) {
+        const struct ss_val *v = ss_out_get(ep->rows, t, i);
+        if (tb->final_col >= 0 && !v[tb->final_col].i) {
+            ps->rowpart[i] = UINT32_MAX;
+            continue;
+        }
+        int64_t h = hour_of(t, v, ep);
+        if (last_part == UINT32_MAX || h != last_hour) {
+            last_part = part_index(ps, h);
+            last_hour = h;
+        }
+        ps->rowpart[i] = last_part;
+        ps->parts[last_part].count++;
+    }
+    /* sort the parts by hour, remembering where each old index went */
+    for (size_t p = 0; p < ps->nparts; p++) ps->parts[p].start = p;
+    qsort(ps->parts, ps->nparts, sizeof *ps->parts, part_cmp);
+    uint32_t *remap = ss_malloc((ps->nparts ? ps->nparts : 1) * sizeof *remap);
+    size_t off = 0;
+    for (size_t p = 0; p < ps->nparts; p++) {
+        remap[ps->parts[p].start] = (uint32_t)p;
+        ps->parts[p].start = off;
+        off += ps->parts[p].count;
+    }
+    size_t *fill = ss_calloc(ps->nparts ? ps->nparts : 1, sizeof *fill);
+    for (size_t i = 0; i < r->n; i++) {
+        if (ps->rowpart[i] == UINT32_MAX) continue;
+        uint32_t p = remap[ps->rowpart[i]];
+        ps->order[ps->parts[p].start + fill[p]++] = (uint32_t)i;
+    }
+    ss_free(fill);
+    ss_free(remap);
+}
+
+/* ---- the sink -------------------------------------------------------------- */
+
+static int write_file(struct pq_sink *ps, const char *path, enum ss_table_id t, const struct ss_epoch *ep,
+                      const uint32_t *idx, size_t n, struct ss_err *err) {
+    struct ss_pq_writer *w;
+    int rc = ss_pq_open(&w, path, &ss_tables[t], &ps->opts, err);
+    if (!rc) rc = ss_pq_write(w, ep->rows->t[t].v, idx, n, err);
+    if (rc) {
+        ss_pq_abort(w);
+    } else {
+        rc = ss_pq_close(w, err);
+    }
+    if (rc) return err && err->retriable ? SS_RETRY : SS_ERROR;
+    return SS_OK;
+}
+
+static int commit_table(struct pq_sink *ps, enum ss_table_id t, const struct ss_epoch *ep, struct ss_err *err) {
+    group_rows(ps, t, ep);
+    for (size_t p = 0; p < ps->nparts; p++) {
+        const struct part *pt = &ps->parts[p];
+        if (pt->count == 0) continue;
+        char dir[PATH_MAX], path[PATH_MAX];
+        if (part_dir(dir, sizeof dir, ps->dir, ss_tables[t].name, pt->hour) >= (int)sizeof dir)
+            return ss_err_set(err, SS_ERROR, "parquet: path too long under %s", ps->dir);
+        int rc = make_dirs(dir, err);
+        if (rc) return rc;
+        unsigned seq = 0;
+        for (size_t done = 0; done < pt->count; done += ps->file_rows, seq++) {
+            size_t n = pt->count - done < ps->file_rows ? pt->count - done : ps->file_rows;
+            if (snprintf(path, sizeof path, "%s/part-%08" PRIu64 "-%04u.parquet", dir, ep->epoch, seq) >=
+                (int)sizeof path)
+                return ss_err_set(err, SS_ERROR, "parquet: path too long under %s", dir);
+            rc = write_file(ps, path, t, ep, ps->order + pt->start + done, n, err);
+            if (rc) return rc;
+        }
+        if ((rc = fsync_dir(dir, err))) return rc;
+    }
+    return SS_OK;
+}
+
+static int pq_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_err *err) {
+    struct pq_sink *ps = (struct pq_sink *)sk;
+    for (int t = 0; t < SS_T_COUNT; t++) {
+        if (!writes_table((enum ss_table_id)t) || ep->rows->t[t].n == 0) continue;
+        int rc = commit_table(ps, (enum ss_table_id)t, ep, err);
+        if (rc) return rc;
+    }
+    return SS_OK;
+}
+
+static void pq_close(struct ss_sink *sk) {
+    struct pq_sink *ps = (struct pq_sink *)sk;
+    if (!ps) return;
+    ss_free(ps->rowpart);
+    ss_free(ps->order);
+    ss_free(ps->parts);
+    ss_free(ps->slots);
+    ss_free(ps->dir);
+    ss_free(ps);
+}
+
+static int parse_size(const char *key, const char *val, size_t *out, struct ss_err *err) {
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(val, &end, 10);
+    if (errno || *end || x == 0 || x > UINT32_MAX || *val == '-')
+        return ss_err_set(err, SS_EUSAGE, "parquet sink: %s must be a positive integer, got \"%s\"", key, val);
+    *out = (size_t)x;
+    return SS_OK;
+}
+
+static int parse_query(struct pq_sink *ps, char *q, struct ss_err *err) {
+    char *save = NULL;
+    for (char *kv = strtok_r(q, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(kv, '=');
+        if (!eq) return ss_err_set(err, SS_EUSAGE, "parquet sink: expected key=value, got \"%s\"", kv);
+        *eq = '\0';
+        const char *val = eq + 1;
+        int rc = SS_OK;
+        if (strcmp(kv, "compression") == 0) {
+            if (strcmp(val, "zstd") == 0) ps->opts.codec = SS_PQ_ZSTD;
+            else if (strcmp(val, "snappy") == 0) ps->opts.codec = SS_PQ_SNAPPY;
+            else if (strcmp(val, "none") == 0) ps->opts.codec = SS_PQ_UNCOMPRESSED;
+            else
+                rc = ss_err_set(err, SS_EUSAGE, "parquet sink: compression must be zstd, snappy or none, got \"%s\"",
+                                val);
+        } else if (strcmp(kv, "row_group_rows") == 0) {
+            rc = parse_size(kv, val, &ps->opts.row_group_rows, err);
+        } else if (strcmp(kv, "file_rows") == 0) {
+            rc = parse_size(kv, val, &ps->file_rows, err);
+        } else {
+            rc = ss_err_set(err, SS_EUSAGE,
+                            "parquet sink: unknown option \"%s\" (known: compression, row_group_rows, file_rows)", kv);
+        }
+        if (rc) return rc;
+    }
+    return SS_OK;
+}
+
+static int pq_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
+    (void)cfg;
+    const char *spec = url + strlen("parquet:");
+    struct pq_sink *ps = ss_calloc(1, sizeof *ps);
+    ps->base.type = &ss_sink_parquet;
+    ss_pq_opts_default(&ps->opts);
+    ps->file_rows = 1000000;
+    const char *q = strchr(spec, '?');
+    ps->dir = ss_strndup(spec, q ? (size_t)(q - spec) : strlen(spec));
+    int rc = SS_OK;
+    if (!*ps->dir) {
+        rc = ss_err_set(err, SS_EUSAGE, "parquet sink needs a directory: parquet:DIR");
+        goto fail;
+    }
+    if (q) {
+        char *qs = ss_strdup(q + 1);
+        rc = parse_query(ps, qs, err);
+        ss_free(qs);
+        if (rc) goto fail;
+    }
+    if ((rc = make_dirs(ps->dir, err))) {
+        rc = SS_EIO;
+        goto fail;
+    }
+    if (access(ps->dir, W_OK) != 0) {
+        rc = ss_err_set(err, SS_EIO, "parquet sink: cannot write to %s: %s", ps->dir, strerror(errno));
+        goto fail;
+    }
+    *out = &ps->base;
+    return SS_OK;
+fail:
+    pq_close(&ps->base);
+    return rc;
+}
+
+const struct ss_sink_type ss_sink_parquet = {
+    .name = "parquet",
+    .scheme = "parquet:",
+    .flags = SS_SINK_EVENTS,
+    .open = pq_open,
+    .commit = pq_commit,
+    .close = pq_close,
+};
