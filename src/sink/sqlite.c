@@ -1,0 +1,249 @@
+/* sqlite.c — the SQLite sink (`--sink sqlite:PATH`), the last stage of the pipeline
+ * for a single-file database: `make demo` writes here, analysts query it directly.
+ *
+ * The schema, upserts and epoch fence are those of the PostgreSQL sink, derived in
+ * sql_schema.c (types: see sql_schema.h). The database runs in WAL mode with
+ * synchronous=FULL: one fsync per epoch is cheap, and an epoch the engine believes
+ * committed must survive a power cut. Each epoch is one BEGIN IMMEDIATE transaction:
+ * the epoch fence first (a replayed epoch changes nothing and ends there), then one
+ * prepared upsert per row, then the input positions. Rows of one epoch that share a
+ * key (a provisional then the final row of a window) simply upsert in order. */
+#include <sqlite3.h>
+#include <string.h>
+
+#include "../core/alloc.h"
+#include "../core/log.h"
+#include "sql_schema.h"
+#include "sql_sinks.h"
+
+#define COMP "sink.sqlite"
+#define MAX_COLS 64
+
+/* The key of this sink's row in shopstream_epoch. */
+static const char SINK_NAME[] = "sqlite";
+
+struct lite_sink {
+    struct ss_sink base;
+    sqlite3 *db;
+    char *path;
+    sqlite3_stmt *upsert[SS_T_COUNT];
+    sqlite3_stmt *offsets, *fence;
+    struct ss_buf scratch; /* a sanitised string value */
+};
+
+/* Errors that can go away on their own: a lock held by a reader or another writer,
+ * a full disk, an I/O error. */
+static bool transient(int rc) {
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+    case SQLITE_NOMEM:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Fills err from the connection's last error (read before anything else runs), rolls
+ * back an open transaction and classifies. */
+static int fail(struct lite_sink *ls, int rc, const char *what, const char *table, struct ss_err *err) {
+    int code = transient(rc) ? SS_RETRY : SS_ERROR;
+    ss_err_set(err, code, "SQLite %s: %s%s%s: %s (code %d)%s", ls->path, what, table ? " " : "",
+               table ? table : "", ls->db ? sqlite3_errmsg(ls->db) : sqlite3_errstr(rc), rc,
+               code == SS_RETRY ? "; will retry" : "");
+    if (ls->db && !sqlite3_get_autocommit(ls->db)) sqlite3_exec(ls->db, "ROLLBACK", NULL, NULL, NULL);
+    return code;
+}
+
+static int exec(struct lite_sink *ls, const char *sql, const char *what, const char *table, struct ss_err *err) {
+    int rc = sqlite3_exec(ls->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? SS_OK : fail(ls, rc, what, table, err);
+}
+
+/* Creates tb when absent, checks it against the contract when present. */
+static int ensure_table(struct lite_sink *ls, const struct ss_table *tb, struct ss_err *err) {
+    sqlite3_stmt *st = NULL;
+    struct ss_sql_have have[MAX_COLS];
+    int n = 0;
+    int rc = sqlite3_prepare_v2(ls->db, "SELECT name, type, pk FROM pragma_table_info(?1)", -1, &st, NULL);
+    if (rc != SQLITE_OK) return fail(ls, rc, "reading the schema of", tb->name, err);
+    sqlite3_bind_text(st, 1, tb->name, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == MAX_COLS) continue;
+        const unsigned char *name = sqlite3_column_text(st, 0), *type = sqlite3_column_text(st, 1);
+        snprintf(have[n].name, sizeof have[n].name, "%s", name ? (const char *)name : "");
+        snprintf(have[n].type, sizeof have[n].type, "%s", type ? (const char *)type : "");
+        have[n].pk = sqlite3_column_int(st, 2) != 0;
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return fail(ls, rc, "reading the schema of", tb->name, err);
+    if (n > 0) return ss_sql_check(SS_SQL_SQLITE, tb, have, n, err);
+    char *ddl = ss_sql_create(SS_SQL_SQLITE, tb);
+    rc = exec(ls, ddl, "creating table", tb->name, err);
+    ss_free(ddl);
+    return rc;
+}
+
+static int prepare(struct lite_sink *ls, char *sql, sqlite3_stmt **st, const char *table, struct ss_err *err) {
+    int rc = sqlite3_prepare_v3(ls->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+    ss_free(sql);
+    return rc == SQLITE_OK ? SS_OK : fail(ls, rc, "preparing the upsert for", table, err);
+}
+
+static void lite_close(struct ss_sink *sk) {
+    struct lite_sink *ls = (struct lite_sink *)sk;
+    if (!ls) return;
+    for (int t = 0; t < SS_T_COUNT; t++) sqlite3_finalize(ls->upsert[t]);
+    sqlite3_finalize(ls->offsets);
+    sqlite3_finalize(ls->fence);
+    if (ls->db) sqlite3_close(ls->db);
+    ss_buf_free(&ls->scratch);
+    ss_free(ls->path);
+    ss_free(ls);
+}
+
+static void log_resume(struct lite_sink *ls) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ls->db, "SELECT \"epoch\" FROM \"shopstream_epoch\" WHERE \"sink\" = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_text(st, 1, SINK_NAME, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        ss_info(COMP, "msg=\"opened\" path=\"%s\" committed_epoch=%lld", ls->path,
+                (long long)sqlite3_column_int64(st, 0));
+    else
+        ss_info(COMP, "msg=\"opened\" path=\"%s\" committed_epoch=none", ls->path);
+    sqlite3_finalize(st);
+}
+
+static int lite_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
+    (void)cfg;
+    *out = NULL;
+    const char *path = url + strlen("sqlite:");
+    if (!*path) return ss_err_set(err, SS_EUSAGE, "sqlite: needs a file path, e.g. --sink sqlite:out/shop.db");
+    struct lite_sink *ls = ss_calloc(1, sizeof *ls);
+    ls->base.type = &ss_sink_sqlite;
+    ls->path = ss_strdup(path);
+    int code = SS_OK;
+    int rc = sqlite3_open_v2(path, &ls->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        /* a path in a missing directory or without permission: the user must fix it */
+        ss_err_set(err, transient(rc) && rc != SQLITE_CANTOPEN ? SS_RETRY : SS_EUSAGE,
+                   "cannot open SQLite database %s: %s", path, ls->db ? sqlite3_errmsg(ls->db) : sqlite3_errstr(rc));
+        code = err ? err->code : SS_EUSAGE;
+        goto fail;
+    }
+    sqlite3_extended_result_codes(ls->db, 1);
+    sqlite3_busy_timeout(ls->db, 5000);
+    /* journal_mode answers with the mode it chose; an in-memory database stays "memory" */
+    if ((code = exec(ls, "PRAGMA journal_mode=WAL", "setting WAL mode", NULL, err)) ||
+        (code = exec(ls, "PRAGMA synchronous=FULL", "setting synchronous", NULL, err)) ||
+        (code = exec(ls, "BEGIN IMMEDIATE", "starting the schema transaction", NULL, err)))
+        goto fail;
+    for (int t = 0; t < SS_T_COUNT; t++)
+        if (ss_sql_writes((enum ss_table_id)t) && (code = ensure_table(ls, &ss_tables[t], err))) goto fail;
+    if ((code = ensure_table(ls, &ss_sql_offsets_table, err)) || (code = ensure_table(ls, &ss_sql_epoch_table, err)) ||
+        (code = exec(ls, "COMMIT", "committing the schema", NULL, err)))
+        goto fail;
+    for (int t = 0; t < SS_T_COUNT; t++)
+        if (ss_sql_writes((enum ss_table_id)t) &&
+            (code = prepare(ls, ss_sql_upsert(SS_SQL_SQLITE, &ss_tables[t], false), &ls->upsert[t],
+                            ss_tables[t].name, err)))
+            goto fail;
+    if ((code = prepare(ls, ss_sql_upsert(SS_SQL_SQLITE, &ss_sql_offsets_table, false), &ls->offsets,
+                        ss_sql_offsets_table.name, err)) ||
+        (code = prepare(ls, ss_sql_upsert(SS_SQL_SQLITE, &ss_sql_epoch_table, false), &ls->fence,
+                        ss_sql_epoch_table.name, err)))
+        goto fail;
+    log_resume(ls);
+    *out = &ls->base;
+    return SS_OK;
+fail:
+    if (ls->db && !sqlite3_get_autocommit(ls->db)) sqlite3_exec(ls->db, "ROLLBACK", NULL, NULL, NULL);
+    lite_close(&ls->base);
+    return code;
+}
+
+static void bind_row(struct lite_sink *ls, sqlite3_stmt *st, const struct ss_table *tb, const struct ss_val *row) {
+    for (int c = 0; c < tb->ncols; c++) {
+        const struct ss_val *v = &row[c];
+        int i = c + 1;
+        if (v->null) {
+            sqlite3_bind_null(st, i);
+            continue;
+        }
+        switch (tb->cols[c].type) {
+        case SS_COL_STR:
+        case SS_COL_JSON: {
+            const char *s = v->s ? v->s : "";
+            size_t n = v->s ? v->len : 0;
+            if (ss_sql_utf8_valid(s, n) == n) {
+                sqlite3_bind_text(st, i, s, (int)n, SQLITE_STATIC);
+            } else {
+                ls->scratch.len = 0;
+                ss_sql_utf8_sanitize(&ls->scratch, s, n);
+                sqlite3_bind_text(st, i, ls->scratch.p, (int)ls->scratch.len, SQLITE_TRANSIENT);
+            }
+            break;
+        }
+        case SS_COL_INT: sqlite3_bind_int64(st, i, v->i); break;
+        case SS_COL_BOOL: sqlite3_bind_int(st, i, v->i != 0); break;
+        default: {
+            char buf[32];
+            int n = ss_sql_format(tb->cols[c].type, v->i, buf);
+            sqlite3_bind_text(st, i, buf, n, SQLITE_TRANSIENT);
+        }
+        }
+    }
+}
+
+static int step(struct lite_sink *ls, sqlite3_stmt *st, const char *what, const char *table, struct ss_err *err) {
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SS_OK : fail(ls, rc, what, table, err);
+}
+
+static int lite_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_err *err) {
+    struct lite_sink *ls = (struct lite_sink *)sk;
+    int code;
+    if ((code = exec(ls, "BEGIN IMMEDIATE", "starting the epoch transaction", NULL, err))) return code;
+    sqlite3_bind_text(ls->fence, SS_EPO_SINK + 1, SINK_NAME, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(ls->fence, SS_EPO_EPOCH + 1, (sqlite3_int64)ep->epoch);
+    if ((code = step(ls, ls->fence, "fencing the epoch in", ss_sql_epoch_table.name, err))) return code;
+    if (sqlite3_changes(ls->db) == 0) {
+        /* this epoch (or a later one) is already in the database: a replay */
+        ss_debug(COMP, "msg=\"epoch already committed\" epoch=%llu", (unsigned long long)ep->epoch);
+        return exec(ls, "ROLLBACK", "ending a replayed epoch", NULL, err);
+    }
+    for (int t = 0; ep->rows && t < SS_T_COUNT; t++) {
+        if (!ss_sql_writes((enum ss_table_id)t)) continue;
+        const struct ss_table *tb = &ss_tables[t];
+        for (size_t r = 0; r < ep->rows->t[t].n; r++) {
+            bind_row(ls, ls->upsert[t], tb, ss_out_get(ep->rows, (enum ss_table_id)t, r));
+            if ((code = step(ls, ls->upsert[t], "upserting into", tb->name, err))) return code;
+        }
+    }
+    for (int p = 0; p < ep->npositions; p++) {
+        const struct ss_position *pos = &ep->positions[p];
+        sqlite3_bind_text(ls->offsets, SS_OFF_SOURCE + 1, pos->source, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ls->offsets, SS_OFF_PARTITION + 1, pos->partition);
+        sqlite3_bind_int64(ls->offsets, SS_OFF_NEXT_OFFSET + 1, pos->next_offset);
+        sqlite3_bind_int64(ls->offsets, SS_OFF_EPOCH + 1, (sqlite3_int64)ep->epoch);
+        if ((code = step(ls, ls->offsets, "recording positions in", ss_sql_offsets_table.name, err))) return code;
+    }
+    return exec(ls, "COMMIT", "committing epoch", NULL, err);
+}
+
+const struct ss_sink_type ss_sink_sqlite = {
+    .name = "sqlite",
+    .scheme = "sqlite:",
+    .flags = SS_SINK_PROVISIONAL,
+    .open = lite_open,
+    .commit = lite_commit,
+    .close = lite_close,
+};

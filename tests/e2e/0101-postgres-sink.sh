@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# 0101 — the PostgreSQL sink against a real, private PostgreSQL server
+# (scripts/pg-test-server), driven directly by tests/e2e/drivers/pg_sink_driver.c:
+#  - schema created when absent, with the DESIGN §5 types and keys;
+#  - provisional window rows updated in place, a final row never overwritten, the last
+#    row of a key within one epoch winning, exact money / timestamp / JSON / null values,
+#    bytes that need COPY escaping or UTF-8 sanitising;
+#  - epoch fencing: a replayed epoch (or a whole replayed run) changes nothing;
+#  - a table with an incompatible schema: exit 2 naming the table and the column;
+#  - the server crashed mid-epoch (pg_ctl stop -m immediate): SS_RETRY, restart, retry:
+#    nothing lost, nothing duplicated;
+#  - an unreachable server at start: SS_RETRY with a clear message.
+# requires: postgres
+source "$(dirname "$0")/lib.sh"
+
+BUILD_DIR=$(dirname "$SHOPSTREAM_BIN")
+LIB="$BUILD_DIR/libshopstream.a"
+[ -f "$LIB" ] || fail "no $LIB (run make first)"
+SAN=""
+case "$BUILD_DIR" in */san) SAN="-fsanitize=address,undefined" ;; esac
+DRV="$T/pg_sink_driver"
+cc -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -O1 -g $SAN -I"$REPO_DIR/src" \
+    "$E2E_DIR/drivers/pg_sink_driver.c" "$LIB" \
+    $(pkg-config --libs rdkafka hiredis yaml-0.1 libmicrohttpd libzstd sqlite3 libpq libxxhash) \
+    -lsnappy -lpthread -lm -o "$DRV" || fail "cannot build the driver"
+
+# The server runs as an unprivileged user when we are root: it must reach $T.
+chmod 755 "$T"
+PGT="$REPO_DIR/scripts/pg-test-server"
+PGDIR="$T/pg"
+_pg_cleanup() { "$PGT" stop "$PGDIR" >/dev/null 2>&1 || true; _e2e_cleanup; }
+trap _pg_cleanup EXIT
+URL=$("$PGT" start "$PGDIR") || fail "cannot start PostgreSQL"
+eval "$("$PGT" env "$PGDIR")"
+export PGTZ=UTC
+note "server $URL"
+
+# q DB SQL: the result as unaligned text, columns separated by |
+q() { psql -X -q -At -F'|' -d "$1" -c "$2"; }
+# expect DB SQL EXPECTED
+expect() {
+    local got
+    got=$(q "$1" "$2") || fail "query failed: $2"
+    [ "$got" = "$3" ] || fail "$2
+  expected: $3
+  got:      $got"
+}
+
+# ---- schema and values ------------------------------------------------------------
+"$DRV" scenario "$URL" || fail "scenario driver failed"
+DB=shopstream
+expect $DB "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'alerts'::regclass AND attnum > 0 ORDER BY attnum" \
+"text
+text
+text
+text
+numeric(18,2)
+timestamp with time zone
+jsonb"
+expect $DB "SELECT string_agg(a.attname, ',' ORDER BY a.attnum) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = 'dlq'::regclass AND i.indisprimary" \
+    "source,partition,offset"
+expect $DB "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'" 13
+expect $DB "SELECT to_regclass('events') IS NULL" t
+# books: provisional 123.45 then 246.90 in epoch 1 (last wins), final 370.35 in epoch 2,
+# a stale provisional row in epoch 3 ignored; toys final at once; a new provisional window.
+expect $DB "SELECT window_start, category, window_end, revenue, orders, units, views, cart_adds, buyers, final FROM category_revenue ORDER BY window_start, category" \
+"2026-11-27 10:30:00+00|books|2026-11-27 10:31:00+00|370.35|3|6|10|3|3|t
+2026-11-27 10:30:00+00|toys|2026-11-27 10:31:00+00|1.00|1|2|10|3|1|t
+2026-11-27 10:31:00+00|books|2026-11-27 10:32:00+00|0.05|1|2|10|3|1|f"
+expect $DB "SELECT window_start, category = '', revenue, orders, units, buyers, final FROM hourly_sales" \
+    "2026-11-27 10:00:00+00|t|-0.01|4|5|2|f"
+expect $DB "SELECT window_start, product_id, window_end, rank, views, revenue, final FROM trending_products" \
+    "2026-11-27 10:21:00+00|p-été|2026-11-27 10:31:00+00|1|43|19.99|t"
+expect $DB "SELECT viewers, view_to_cart, cart_to_purchase IS NULL, final FROM funnel" "3|0.6667|t|f"
+expect $DB "SELECT user_id, session_start, session_end, duration_s, events, purchases, revenue, converted FROM sessions" \
+    "u1|2026-11-27 10:30:00+00|2026-11-27 10:31:01.5+00|61|3|1|15.00|t"
+expect $DB "SELECT event_id, promo_id = E'promo\\t1', discount_pct, click_ts FROM promo_matches" \
+    "e1|t|12.50|2026-11-27 10:30:00.001+00"
+expect $DB "SELECT alert_id, order_id IS NULL, amount, ts, detail->>'threshold' FROM alerts WHERE kind = 'high_value_order'" \
+    "high_value_order:e9|t|1234.57|2026-11-27 10:30:00.002+00|1000.00"
+# 10000001.0000, 100000000.0000, -12345.6789, 0.0049, 9999999999999.9999 (rounds up)
+expect $DB "SELECT alert_id, amount, ts, detail->>'range_ms' FROM alerts WHERE alert_id LIKE 'n%' ORDER BY alert_id" \
+"n0|10000001.00|1969-12-31 23:59:59.999+00|600000
+n1|100000000.00|1969-12-31 23:59:59.999+00|600000
+n2|-12345.68|1969-12-31 23:59:59.999+00|600000
+n3|0.00|1969-12-31 23:59:59.999+00|600000
+n4|10000000000000.00|1969-12-31 23:59:59.999+00|600000"
+expect $DB "SELECT total, valid, malformed, quality_score FROM data_quality" "100|97|3|0.9700"
+expect $DB "SELECT user_id, products::text, last_view_ts FROM recently_viewed" \
+    'u1|["p2", "p1"]|2026-11-27 10:30:00.009+00'
+expect $DB "SELECT source, partition, \"offset\", watermark FROM late" "clicks.jsonl|0|77|2026-11-27 10:15:00+00"
+# invalid bytes (0xFF, NUL) became U+FFFD; tab, newline and backslash arrived intact; once.
+expect $DB "SELECT reason, \"offset\", encode(convert_to(record, 'UTF8'), 'hex') FROM dlq" \
+    "malformed|7|61efbfbd09620a635c64efbfbd65"
+# the replay of epoch 2 (other rows, other positions) wrote nothing
+expect $DB "SELECT count(*) FROM category_revenue WHERE category = 'garden'" 0
+expect $DB "SELECT source, partition, next_offset, epoch FROM shopstream_offsets ORDER BY source" \
+"clicks.jsonl|0|30|3
+orders.jsonl|1|6|3"
+expect $DB "SELECT sink, epoch FROM shopstream_epoch" "postgresql|3"
+
+# a whole run replayed (epochs 1..3 again, after a restart of the writer): no change
+dump() { q $DB "SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM (SELECT category_revenue::text AS t FROM category_revenue UNION ALL SELECT recently_viewed::text FROM recently_viewed UNION ALL SELECT dlq::text FROM dlq UNION ALL SELECT shopstream_offsets::text FROM shopstream_offsets) x"; }
+before=$(dump)
+"$DRV" scenario "$URL" || fail "replayed scenario failed"
+[ "$(dump)" = "$before" ] || fail "a replayed run changed the tables"
+note "schema, values, provisional -> final, replays: ok"
+
+# the postgres:// spelling is the same sink
+"$DRV" open "${URL/postgresql:/postgres:}" >/dev/null || fail "postgres:// URL not accepted"
+
+# ---- an incompatible table -------------------------------------------------------
+q postgres "CREATE DATABASE bad" >/dev/null
+q bad "CREATE TABLE funnel (window_start timestamptz PRIMARY KEY, window_end timestamptz, viewers bigint, carters bigint, buyers bigint, view_to_cart real, cart_to_purchase numeric(9,4), final boolean)" >/dev/null
+rc=0; out=$("$DRV" open "${URL%/*}/bad" 2>/dev/null) || rc=$?
+[ $rc -eq 2 ] || fail "incompatible schema: exit $rc, expected 2 ($out)"
+case "$out" in *'table "funnel"'*'column "view_to_cart" has type real, expected numeric(9,4)'*) ;;
+    *) fail "incompatible schema message does not name table and column: $out" ;; esac
+note "incompatible schema: $out"
+
+# ---- crash mid-epoch: nothing lost, nothing duplicated ---------------------------
+ROWS=200000; [ "$E2E_QUICK" = 1 ] && ROWS=20000
+q postgres "CREATE DATABASE crash" >/dev/null
+CURL="${URL%/*}/crash"
+"$DRV" crash "$CURL" "'$PGT' kill '$PGDIR'" "'$PGT' start '$PGDIR' >/dev/null" $ROWS >"$T/crash.out" 2>"$T/crash.err" ||
+    { cat "$T/crash.out" "$T/crash.err" >&2; fail "crash driver failed"; }
+sed 's/^/    /' "$T/crash.out"
+grep -q "^epoch 3 while down: SS_RETRY: " "$T/crash.out" || fail "no SS_RETRY while the server was down"
+pg_isready -q -h 127.0.0.1 -p "$PGPORT" || fail "server not back"
+# epoch 1: users [0, R) with events 1; epoch 2: users [R/2, 3R/2) with events 2;
+# revenue of user i is i * 100 ten-thousandths = i / 100.
+N=$((ROWS + ROWS / 2))
+expect crash "SELECT count(*), count(DISTINCT user_id), sum(events), sum((events = 2)::int) FROM sessions" \
+    "$N|$N|$((ROWS / 2 + 2 * ROWS))|$ROWS"
+expect crash "SELECT sum(revenue) FROM sessions" "$(awk -v n=$N 'BEGIN { s = n * (n - 1) / 2; printf "%d.%02d", s / 100, s % 100 }')"
+expect crash "SELECT count(*) FROM sessions WHERE events = 1 AND user_id >= 'u$(printf %07d $((ROWS / 2)))'" 0
+expect crash "SELECT count(*) FROM dlq" 1
+expect crash "SELECT epoch FROM shopstream_epoch" 3
+expect crash "SELECT string_agg(next_offset::text || '@' || epoch, ',' ORDER BY source) FROM shopstream_offsets" "300@3,300@3"
+note "crash mid-epoch: $N rows exact, epoch 3"
+
+# ---- unreachable at start ----------------------------------------------------------
+"$PGT" kill "$PGDIR"
+rc=0; out=$("$DRV" open "$URL" 2>/dev/null) || rc=$?
+[ $rc -eq 3 ] || fail "unreachable server: exit $rc, expected 3 (SS_RETRY): $out"
+case "$out" in *"cannot connect to PostgreSQL shopstream@127.0.0.1:$PGPORT/shopstream"*) ;;
+    *) fail "unclear message for an unreachable server: $out" ;; esac
+note "unreachable: $out"
+exit 0
