@@ -1,0 +1,240 @@
+/* kafka_sink.c — the Kafka outputs: `--sink kafka://HOST:PORT[?alerts=T&promo_matches=T&dlq=T&late=T]`.
+ * At each epoch commit the rows of alerts, promo_matches, the dead-letter table and
+ * the late table are produced (JSON values of docs/SEMANTICS.md §11 keyed by
+ * user_id; dead letters carry the original record bytes verbatim with reason,
+ * stream, source, partition and offset headers) and flushed before commit returns,
+ * so the engine commits input offsets only for delivered outputs. Idempotent
+ * producer: librdkafka's own retries never duplicate; a failed or timed-out epoch
+ * answers SS_RETRY and is produced again (at-least-once until transactions). */
+#include "kafka_sink.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/alloc.h"
+#include "../core/buf.h"
+#include "../core/log.h"
+#include "../source/kafka_producer.h"
+#include "rowjson.h"
+
+#define FLUSH_TIMEOUT_MS 30000
+
+enum { OUT_ALERTS, OUT_PROMO, OUT_DLQ, OUT_LATE, OUT_COUNT };
+
+static const struct {
+    enum ss_table_id table;
+    const char *param;   /* URL query key */
+    const char *topic;   /* default topic */
+    int key_col;         /* message key column */
+} outs[OUT_COUNT] = {
+    [OUT_ALERTS] = {SS_T_ALERTS, "alerts", "alerts", SS_AL_USER_ID},
+    [OUT_PROMO] = {SS_T_PROMO_MATCHES, "promo_matches", "promo_matches", SS_PM_USER_ID},
+    [OUT_DLQ] = {SS_T_DLQ, "dlq", "shopstream_dlq", SS_DL_STREAM},
+    [OUT_LATE] = {SS_T_LATE, "late", "shopstream_late", SS_LT_STREAM},
+};
+
+struct kafka_sink {
+    struct ss_sink base;
+    rd_kafka_t *rk;
+    rd_kafka_topic_t *rkt[OUT_COUNT];
+    char *brokers;
+    char *topic[OUT_COUNT];
+    struct ss_buf buf;
+    uintptr_t gen;           /* the commit attempt the delivery reports count for */
+    int64_t failed;
+    char first_error[256];
+};
+
+static int64_t mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    (void)rk;
+    struct kafka_sink *ks = opaque;
+    if (!m->err || (uintptr_t)m->_private != ks->gen) return;
+    if (!ks->failed)
+        snprintf(ks->first_error, sizeof ks->first_error, "%s [%d]: %s", rd_kafka_topic_name(m->rkt),
+                 (int)m->partition, rd_kafka_err2str(m->err));
+    ks->failed++;
+}
+
+static void kafka_sink_close(struct ss_sink *sk) {
+    struct kafka_sink *ks = (struct kafka_sink *)sk;
+    for (int o = 0; o < OUT_COUNT; o++)
+        if (ks->rkt[o]) rd_kafka_topic_destroy(ks->rkt[o]);
+    if (ks->rk) {
+        rd_kafka_flush(ks->rk, 5000);
+        rd_kafka_destroy(ks->rk);
+    }
+    for (int o = 0; o < OUT_COUNT; o++) ss_free(ks->topic[o]);
+    ss_free(ks->brokers);
+    ss_buf_free(&ks->buf);
+    ss_free(ks);
+}
+
+/* "kafka://HOST:PORT[,HOST:PORT][/][?alerts=T&dlq=T...]" */
+static int parse_url(struct kafka_sink *ks, const char *url, struct ss_err *err) {
+    const char *p = url + strlen("kafka://");
+    const char *q = strchr(p, '?');
+    size_t n = q ? (size_t)(q - p) : strlen(p);
+    while (n && p[n - 1] == '/') n--;
+    if (!n) return ss_err_set(err, SS_EUSAGE, "Kafka sink \"%s\": expected kafka://HOST:PORT", url);
+    ks->brokers = ss_strndup(p, n);
+    for (int o = 0; o < OUT_COUNT; o++) ks->topic[o] = ss_strdup(outs[o].topic);
+    while (q && *q) {
+        const char *item = q + 1;
+        const char *end = strchr(item, '&');
+        size_t len = end ? (size_t)(end - item) : strlen(item);
+        const char *eq = memchr(item, '=', len);
+        int which = -1;
+        for (int o = 0; eq && o < OUT_COUNT; o++)
+            if ((size_t)(eq - item) == strlen(outs[o].param) && !strncmp(item, outs[o].param, (size_t)(eq - item)))
+                which = o;
+        if (which < 0 || eq + 1 == item + len)
+            return ss_err_set(err, SS_EUSAGE,
+                              "Kafka sink \"%s\": unknown or empty parameter \"%.*s\" (known: alerts=TOPIC, "
+                              "promo_matches=TOPIC, dlq=TOPIC, late=TOPIC)",
+                              url, (int)len, item);
+        ss_free(ks->topic[which]);
+        ks->topic[which] = ss_strndup(eq + 1, (size_t)(item + len - eq - 1));
+        q = end;
+    }
+    return SS_OK;
+}
+
+static int kafka_sink_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
+    struct kafka_sink *ks = ss_calloc(1, sizeof *ks);
+    ks->base.type = &ss_sink_kafka;
+    int rc = parse_url(ks, url, err);
+    if (rc) goto fail;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char tmo[16];
+    snprintf(tmo, sizeof tmo, "%d", FLUSH_TIMEOUT_MS);
+    if ((rc = ss_kafka_conf_set(conf, "bootstrap.servers", ks->brokers, err)) ||
+        (rc = ss_kafka_conf_set(conf, "client.id", "shopstream", err)) ||
+        (rc = ss_kafka_conf_set(conf, "enable.idempotence", "true", err)) ||
+        (rc = ss_kafka_conf_set(conf, "message.timeout.ms", tmo, err)) ||
+        (rc = ss_kafka_conf_set(conf, "linger.ms", "5", err)) ||
+        (rc = ss_kafka_conf_apply(conf, cfg->kafka_props, cfg->nkafka_props, err))) {
+        rd_kafka_conf_destroy(conf);
+        goto fail;
+    }
+    ss_kafka_conf_log(conf);
+    rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+    rd_kafka_conf_set_opaque(conf, ks);
+    char why[512];
+    ks->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
+    if (!ks->rk) {
+        rd_kafka_conf_destroy(conf);
+        rc = ss_err_set(err, SS_EUSAGE, "cannot create Kafka producer for %s: %s", url, why);
+        goto fail;
+    }
+    const char *names[OUT_COUNT];
+    for (int o = 0; o < OUT_COUNT; o++) names[o] = ks->topic[o];
+    rc = ss_kafka_wait_topics(ks->rk, ks->brokers, names, OUT_COUNT, NULL, SS_KAFKA_CONNECT_TIMEOUT_MS, err);
+    if (rc) goto fail;
+    for (int o = 0; o < OUT_COUNT; o++) ks->rkt[o] = rd_kafka_topic_new(ks->rk, ks->topic[o], NULL);
+    *out = &ks->base;
+    return SS_OK;
+fail:
+    kafka_sink_close(&ks->base);
+    return rc;
+}
+
+static void add_header_str(rd_kafka_headers_t *h, const char *name, const struct ss_val *v) {
+    rd_kafka_header_add(h, name, -1, v->null ? "" : v->s, v->null ? 0 : (ssize_t)v->len);
+}
+
+static void add_header_int(rd_kafka_headers_t *h, const char *name, int64_t i) {
+    char num[24];
+    int n = snprintf(num, sizeof num, "%" PRId64, i);
+    rd_kafka_header_add(h, name, -1, num, n);
+}
+
+/* Produces one message, waiting out a full local queue. */
+static int produce_one(struct kafka_sink *ks, int o, const struct ss_val *key, const void *val, size_t vlen,
+                       rd_kafka_headers_t *hdrs, int64_t deadline_ms, struct ss_err *err) {
+    for (;;) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            ks->rk, RD_KAFKA_V_RKT(ks->rkt[o]), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_VALUE((void *)val, vlen),
+            RD_KAFKA_V_KEY(key && !key->null ? key->s : NULL, key && !key->null ? key->len : 0),
+            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE((void *)ks->gen), RD_KAFKA_V_END);
+        if (!e) return SS_OK; /* the headers now belong to the message */
+        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL && mono_ms() < deadline_ms) {
+            rd_kafka_poll(ks->rk, 50);
+            continue;
+        }
+        if (hdrs) rd_kafka_headers_destroy(hdrs);
+        return ss_err_set(err, SS_RETRY, "cannot produce to Kafka topic %s on %s: %s", ks->topic[o], ks->brokers,
+                          rd_kafka_err2str(e));
+    }
+}
+
+static int kafka_sink_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_err *err) {
+    struct kafka_sink *ks = (struct kafka_sink *)sk;
+    char fatal[256];
+    if (rd_kafka_fatal_error(ks->rk, fatal, sizeof fatal))
+        return ss_err_set(err, SS_ERROR, "Kafka producer to %s failed: %s", ks->brokers, fatal);
+    ks->gen++;
+    ks->failed = 0;
+    int64_t deadline_ms = mono_ms() + FLUSH_TIMEOUT_MS;
+    int rc = SS_OK;
+    for (int o = 0; o < OUT_COUNT && rc == SS_OK; o++) {
+        enum ss_table_id t = outs[o].table;
+        const struct ss_table *tb = &ss_tables[t];
+        const struct ss_rows *r = &ep->rows->t[t];
+        for (size_t i = 0; i < r->n && rc == SS_OK; i++) {
+            const struct ss_val *v = ss_out_get(ep->rows, t, i);
+            if (tb->final_col >= 0 && !v[tb->final_col].i) continue;
+            if (t == SS_T_DLQ) {
+                rd_kafka_headers_t *h = rd_kafka_headers_new(5);
+                add_header_str(h, "reason", &v[SS_DL_REASON]);
+                add_header_str(h, "stream", &v[SS_DL_STREAM]);
+                add_header_str(h, "source", &v[SS_DL_SOURCE]);
+                add_header_int(h, "partition", v[SS_DL_PARTITION].i);
+                add_header_int(h, "offset", v[SS_DL_OFFSET].i);
+                const struct ss_val *rec = &v[SS_DL_RECORD];
+                rc = produce_one(ks, o, &v[outs[o].key_col], rec->null ? "" : rec->s, rec->null ? 0 : rec->len, h,
+                                 deadline_ms, err);
+            } else {
+                ks->buf.len = 0;
+                ss_row_to_json(tb, v, &ks->buf);
+                rc = produce_one(ks, o, &v[outs[o].key_col], ks->buf.p, ks->buf.len, NULL, deadline_ms, err);
+            }
+        }
+    }
+    int64_t left = deadline_ms - mono_ms();
+    rd_kafka_flush(ks->rk, left > 0 ? (int)left : 0);
+    if (rc) goto undelivered;
+    if (rd_kafka_outq_len(ks->rk) > 0) {
+        rc = ss_err_set(err, SS_RETRY, "Kafka brokers %s did not acknowledge the outputs within %d s (%d pending)",
+                        ks->brokers, FLUSH_TIMEOUT_MS / 1000, rd_kafka_outq_len(ks->rk));
+        goto undelivered;
+    }
+    if (ks->failed)
+        rc = ss_err_set(err, SS_RETRY, "%lld Kafka output messages were not delivered (first: %s)",
+                        (long long)ks->failed, ks->first_error);
+    if (rc == SS_OK) return SS_OK;
+undelivered:
+    /* the epoch is produced again: messages still queued locally would only duplicate it */
+    rd_kafka_purge(ks->rk, RD_KAFKA_PURGE_F_QUEUE);
+    rd_kafka_poll(ks->rk, 0);
+    if (rd_kafka_fatal_error(ks->rk, fatal, sizeof fatal))
+        return ss_err_set(err, SS_ERROR, "Kafka producer to %s failed: %s", ks->brokers, fatal);
+    return rc;
+}
+
+const struct ss_sink_type ss_sink_kafka = {
+    .name = "kafka",
+    .scheme = "kafka://",
+    .flags = 0,
+    .open = kafka_sink_open,
+    .commit = kafka_sink_commit,
+    .close = kafka_sink_close,
+};

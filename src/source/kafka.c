@@ -1,0 +1,399 @@
+/* kafka.c — the Kafka source: `--input STREAM=kafka://HOST:PORT/TOPIC`. A
+ * high-level consumer in the group cfg->kafka_group with cooperative-sticky
+ * assignment; offsets are never committed automatically, only through commit(),
+ * which the engine calls once the outputs an epoch produced are durable
+ * (at-least-once). Rebalances reach the engine through the hooks, and a revoked
+ * partition is handed to the engine (flush + commit) before it is unassigned.
+ * Backpressure pauses the assigned partitions; nothing is dropped.
+ *
+ * Records are the messages' payloads without a copy: the rd_kafka_message_t
+ * objects live until the next poll. An undecodable payload is still a record (the
+ * engine sends it to the dead-letter output). With cfg->exit_at_end the source is
+ * bounded: SS_EOF once every assigned partition reached the end offset it had at
+ * start. */
+#include <string.h>
+
+#include "../core/alloc.h"
+#include "../core/log.h"
+#include "kafka_producer.h"
+#include "source.h"
+
+static const char *comp = "source.kafka";
+
+struct kpart {
+    int64_t end;        /* high watermark seen at start; -1: not queried yet */
+    int64_t pos;        /* next offset after the last record handed out; -1: none yet */
+    int64_t eof_at;     /* offset of the last partition-EOF event; -1: none */
+    bool assigned;
+};
+
+struct kafka_source {
+    struct ss_source base;
+    rd_kafka_t *rk;
+    char *brokers, *topic;
+    struct ss_source_hooks hooks;
+    bool exit_at_end;
+    bool paused;
+    bool any_assigned;          /* the group has assigned us partitions at least once */
+    rd_kafka_message_t **msgs;  /* the batch handed out by the last poll */
+    int nmsgs;
+    size_t cap_msgs;
+    struct kpart *parts;        /* by partition number */
+    size_t nparts;
+    int fatal_rc;               /* an error seen in a callback, returned by the next poll */
+    char fatal_msg[400];
+};
+
+static struct kpart *part_of(struct kafka_source *ks, int32_t p) {
+    if (p < 0) p = 0;
+    if ((size_t)p >= ks->nparts) {
+        size_t n = (size_t)p + 1;
+        ks->parts = ss_realloc(ks->parts, n * sizeof *ks->parts);
+        for (size_t i = ks->nparts; i < n; i++) ks->parts[i] = (struct kpart){.end = -1, .pos = -1, .eof_at = -1};
+        ks->nparts = n;
+    }
+    return &ks->parts[p];
+}
+
+static void query_end(struct kafka_source *ks, int32_t p) {
+    struct kpart *kp = part_of(ks, p);
+    if (kp->end >= 0) return;
+    int64_t lo = 0, hi = 0;
+    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(ks->rk, ks->topic, p, &lo, &hi, 10000);
+    if (e) {
+        ks->fatal_rc = SS_EIO;
+        snprintf(ks->fatal_msg, sizeof ks->fatal_msg, "cannot read the end offset of %s [%d] for --exit-at-end: %s",
+                 ks->topic, (int)p, rd_kafka_err2str(e));
+        return;
+    }
+    kp->end = hi;
+}
+
+static bool partition_done(const struct kpart *kp) {
+    if (kp->end < 0) return false;
+    return kp->pos >= kp->end || kp->eof_at >= kp->end;
+}
+
+static void drop_msg(struct kafka_source *ks, int i) {
+    rd_kafka_message_destroy(ks->msgs[i]);
+    ks->msgs[i] = NULL;
+}
+
+/* Called from inside rd_kafka_consumer_poll (the engine's thread). */
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *list, void *opaque) {
+    struct kafka_source *ks = opaque;
+    bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    int32_t *ids = ss_malloc((size_t)(list->cnt ? list->cnt : 1) * sizeof *ids);
+    int n = 0;
+    for (int i = 0; i < list->cnt; i++)
+        if (strcmp(list->elems[i].topic, ks->topic) == 0) ids[n++] = list->elems[i].partition;
+
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        rd_kafka_error_t *e = NULL;
+        rd_kafka_resp_err_t re = RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (coop) e = rd_kafka_incremental_assign(rk, list);
+        else re = rd_kafka_assign(rk, list);
+        if (e || re) {
+            ks->fatal_rc = SS_ERROR;
+            snprintf(ks->fatal_msg, sizeof ks->fatal_msg, "cannot take the partitions of %s assigned by the group: %s",
+                     ks->topic, e ? rd_kafka_error_string(e) : rd_kafka_err2str(re));
+            if (e) rd_kafka_error_destroy(e);
+        } else {
+            for (int i = 0; i < n; i++) {
+                struct kpart *kp = part_of(ks, ids[i]);
+                kp->assigned = true;
+                kp->pos = -1;
+                kp->eof_at = -1;
+                if (ks->exit_at_end) query_end(ks, ids[i]);
+            }
+            ks->any_assigned = true;
+            if (ks->paused) rd_kafka_pause_partitions(rk, list);
+            ss_info(comp, "msg=\"partitions assigned\" topic=%s count=%d protocol=%s", ks->topic, n,
+                    rd_kafka_rebalance_protocol(rk));
+            if (n && ks->hooks.assigned) ks->hooks.assigned(ks->hooks.ctx, &ks->base, ids, n);
+        }
+    } else {
+        bool lost = err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS || rd_kafka_assignment_lost(rk);
+        /* records of these partitions not yet handed out go with them: the new
+         * owner reads them from the committed offset */
+        int k = 0;
+        for (int i = 0; i < ks->nmsgs; i++) {
+            bool gone = false;
+            for (int j = 0; j < n && !gone; j++) gone = ks->msgs[i]->partition == ids[j];
+            if (gone) drop_msg(ks, i);
+            else ks->msgs[k++] = ks->msgs[i];
+        }
+        ks->nmsgs = k;
+        /* the engine flushes their outputs and commits while we still own them */
+        if (n && ks->hooks.revoked) ks->hooks.revoked(ks->hooks.ctx, &ks->base, ids, n);
+        for (int i = 0; i < n; i++) part_of(ks, ids[i])->assigned = false;
+        if (coop && !lost) {
+            rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, list);
+            if (e) {
+                ss_warn(comp, "msg=\"incremental unassign failed\" topic=%s err=\"%s\"", ks->topic,
+                        rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+            }
+        } else if (coop) {
+            rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, list);
+            if (e) rd_kafka_error_destroy(e);
+        } else {
+            rd_kafka_assign(rk, NULL);
+        }
+        ss_info(comp, "msg=\"partitions %s\" topic=%s count=%d", lost ? "lost" : "revoked", ks->topic, n);
+    }
+    ss_free(ids);
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    struct kafka_source *ks = opaque;
+    char fatal[256];
+    if (err == RD_KAFKA_RESP_ERR__FATAL &&
+        rd_kafka_fatal_error(rk, fatal, sizeof fatal) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        ks->fatal_rc = SS_ERROR;
+        snprintf(ks->fatal_msg, sizeof ks->fatal_msg, "Kafka consumer of %s failed: %s", ks->topic, fatal);
+        return;
+    }
+    /* transient (brokers down, ...): librdkafka reconnects by itself */
+    ss_warn(comp, "msg=\"Kafka error\" topic=%s err=\"%s\" reason=\"%s\"", ks->topic,
+            rd_kafka_err2str((rd_kafka_resp_err_t)err), reason);
+}
+
+static void kafka_close(struct ss_source *src);
+
+/* "kafka://HOST:PORT[,HOST:PORT]/TOPIC" */
+static int parse_url(const char *url, char **brokers, char **topic, struct ss_err *err) {
+    const char *p = url + strlen("kafka://");
+    const char *slash = strrchr(p, '/');
+    if (strncmp(url, "kafka://", 8) != 0 || !slash || slash == p || !slash[1])
+        return ss_err_set(err, SS_EUSAGE, "Kafka input \"%s\": expected kafka://HOST:PORT/TOPIC", url);
+    *brokers = ss_strndup(p, (size_t)(slash - p));
+    *topic = ss_strdup(slash + 1);
+    return SS_OK;
+}
+
+int ss_source_kafka_open_ex(struct ss_source **out, const struct ss_input_spec *spec, const struct ss_config *cfg,
+                            int connect_timeout_ms, struct ss_err *err) {
+    struct kafka_source *ks = ss_calloc(1, sizeof *ks);
+    ks->base.type = &ss_source_kafka;
+    ks->exit_at_end = cfg->exit_at_end;
+    int rc = parse_url(spec->url, &ks->brokers, &ks->topic, err);
+    if (rc) goto fail;
+
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *group = cfg->kafka_group && *cfg->kafka_group ? cfg->kafka_group : "shopstream";
+    if ((rc = ss_kafka_conf_set(conf, "bootstrap.servers", ks->brokers, err)) ||
+        (rc = ss_kafka_conf_set(conf, "group.id", group, err)) ||
+        (rc = ss_kafka_conf_set(conf, "client.id", "shopstream", err)) ||
+        (rc = ss_kafka_conf_set(conf, "partition.assignment.strategy", "cooperative-sticky", err)) ||
+        (rc = ss_kafka_conf_set(conf, "enable.auto.commit", "false", err)) ||
+        (rc = ss_kafka_conf_set(conf, "enable.auto.offset.store", "false", err)) ||
+        (rc = ss_kafka_conf_set(conf, "auto.offset.reset", "earliest", err)) ||
+        (rc = ss_kafka_conf_set(conf, "enable.partition.eof", "true", err)) ||
+        (rc = ss_kafka_conf_apply(conf, cfg->kafka_props, cfg->nkafka_props, err))) {
+        rd_kafka_conf_destroy(conf);
+        goto fail;
+    }
+    ss_kafka_conf_log(conf);
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+    rd_kafka_conf_set_opaque(conf, ks);
+    char why[512];
+    ks->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
+    if (!ks->rk) {
+        rd_kafka_conf_destroy(conf);
+        rc = ss_err_set(err, SS_EUSAGE, "cannot create Kafka consumer for %s: %s", spec->url, why);
+        goto fail;
+    }
+    rd_kafka_poll_set_consumer(ks->rk);
+
+    const char *topics[1] = {ks->topic};
+    int nparts = 0;
+    rc = ss_kafka_wait_topics(ks->rk, ks->brokers, topics, 1, &nparts,
+                              connect_timeout_ms > 0 ? connect_timeout_ms : SS_KAFKA_CONNECT_TIMEOUT_MS, err);
+    if (rc) goto fail;
+    if (nparts > 0) part_of(ks, nparts - 1);
+    if (ks->exit_at_end) /* "the end" is where the partitions stood at start */
+        for (int p = 0; p < nparts && !ks->fatal_rc; p++) query_end(ks, p);
+    if (ks->fatal_rc) {
+        rc = ss_err_set(err, ks->fatal_rc, "%s", ks->fatal_msg);
+        goto fail;
+    }
+
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, ks->topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(ks->rk, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    if (e) {
+        rc = ss_err_set(err, SS_ERROR, "cannot subscribe to Kafka topic %s: %s", ks->topic, rd_kafka_err2str(e));
+        goto fail;
+    }
+    ss_info(comp, "msg=\"consuming\" topic=%s brokers=%s group=%s partitions=%d", ks->topic, ks->brokers, group, nparts);
+    *out = &ks->base;
+    return SS_OK;
+fail:
+    kafka_close(&ks->base);
+    return rc;
+}
+
+static int kafka_open(struct ss_source **out, const struct ss_input_spec *spec, const struct ss_config *cfg,
+                      struct ss_err *err) {
+    return ss_source_kafka_open_ex(out, spec, cfg, SS_KAFKA_CONNECT_TIMEOUT_MS, err);
+}
+
+static void release_batch(struct kafka_source *ks) {
+    for (int i = 0; i < ks->nmsgs; i++)
+        if (ks->msgs[i]) rd_kafka_message_destroy(ks->msgs[i]);
+    ks->nmsgs = 0;
+}
+
+static bool all_done(struct kafka_source *ks) {
+    if (!ks->any_assigned) return false;
+    for (size_t p = 0; p < ks->nparts; p++)
+        if (ks->parts[p].assigned && !partition_done(&ks->parts[p])) return false;
+    return true;
+}
+
+static int kafka_poll(struct ss_source *src, struct ss_record *recs, int max, int timeout_ms, struct ss_err *err) {
+    struct kafka_source *ks = (struct kafka_source *)src;
+    release_batch(ks);
+    if (ks->fatal_rc) return ss_err_set(err, ks->fatal_rc, "%s", ks->fatal_msg);
+    if (ks->exit_at_end && all_done(ks)) return SS_EOF;
+    if (max <= 0) return 0;
+    SS_GROW(ks->msgs, ks->cap_msgs, (size_t)max);
+
+    /* wait for the first message, then take what is already there */
+    int wait = timeout_ms;
+    while (ks->nmsgs < max) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(ks->rk, wait);
+        if (!m) break;
+        wait = 0;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            struct kpart *kp = part_of(ks, m->partition);
+            if (m->offset > kp->eof_at) kp->eof_at = m->offset;
+            rd_kafka_message_destroy(m);
+            if (ks->exit_at_end && all_done(ks)) break;
+            continue;
+        }
+        if (m->err) {
+            rd_kafka_resp_err_t e = m->err;
+            int32_t p = m->partition;
+            rd_kafka_message_destroy(m);
+            if (e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || e == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+                release_batch(ks);
+                return ss_err_set(err, SS_EIO, "Kafka topic %s: %s", ks->topic, rd_kafka_err2str(e));
+            }
+            ss_warn(comp, "msg=\"consumer error\" topic=%s partition=%d err=\"%s\"", ks->topic, (int)p,
+                    rd_kafka_err2str(e));
+            continue;
+        }
+        ks->msgs[ks->nmsgs++] = m;
+    }
+    if (ks->fatal_rc) {
+        release_batch(ks);
+        return ss_err_set(err, ks->fatal_rc, "%s", ks->fatal_msg);
+    }
+    /* a revocation inside consumer_poll may have taken messages out (rebalance_cb) */
+    for (int i = 0; i < ks->nmsgs; i++) {
+        const rd_kafka_message_t *m = ks->msgs[i];
+        recs[i].data = m->payload ? (const char *)m->payload : "";
+        recs[i].len = m->len;
+        recs[i].partition = m->partition;
+        recs[i].offset = m->offset;
+        part_of(ks, m->partition)->pos = m->offset + 1;
+    }
+    return ks->nmsgs;
+}
+
+static const char *kafka_name_of(const struct ss_source *src) { return ((const struct kafka_source *)src)->topic; }
+
+static int kafka_commit(struct ss_source *src, const int64_t *next_offsets, const int32_t *partitions, int n,
+                        struct ss_err *err) {
+    struct kafka_source *ks = (struct kafka_source *)src;
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(n > 0 ? n : 1);
+    for (int i = 0; i < n; i++) {
+        /* a partition that moved to another member is that member's to commit */
+        if (partitions[i] < 0 || (size_t)partitions[i] >= ks->nparts || !ks->parts[partitions[i]].assigned) continue;
+        if (next_offsets[i] <= 0) continue;
+        rd_kafka_topic_partition_list_add(list, ks->topic, partitions[i])->offset = next_offsets[i];
+    }
+    int rc = SS_OK;
+    if (list->cnt > 0) {
+        rd_kafka_resp_err_t e = rd_kafka_commit(ks->rk, list, 0);
+        for (int i = 0; !e && i < list->cnt; i++) e = list->elems[i].err;
+        if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
+            rc = ss_err_set(err, SS_RETRY, "cannot commit offsets of Kafka topic %s: %s", ks->topic,
+                            rd_kafka_err2str(e));
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    return rc;
+}
+
+static void kafka_set_hooks(struct ss_source *src, const struct ss_source_hooks *hooks) {
+    ((struct kafka_source *)src)->hooks = *hooks;
+}
+
+static int kafka_lag(struct ss_source *src, int32_t *partitions, int64_t *lag, int max) {
+    struct kafka_source *ks = (struct kafka_source *)src;
+    int k = 0;
+    for (size_t p = 0; p < ks->nparts && k < max; p++) {
+        if (!ks->parts[p].assigned) continue;
+        int64_t lo = -1, hi = -1;
+        rd_kafka_get_watermark_offsets(ks->rk, ks->topic, (int32_t)p, &lo, &hi);
+        int64_t pos = ks->parts[p].pos;
+        if (pos < 0) {
+            rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+            rd_kafka_topic_partition_list_add(l, ks->topic, (int32_t)p);
+            if (rd_kafka_position(ks->rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR && l->elems[0].offset >= 0)
+                pos = l->elems[0].offset;
+            rd_kafka_topic_partition_list_destroy(l);
+        }
+        if (pos < 0) pos = lo; /* nothing read yet: everything retained is behind */
+        partitions[k] = (int32_t)p;
+        lag[k++] = hi >= 0 && pos >= 0 && hi > pos ? hi - pos : 0;
+    }
+    return k;
+}
+
+static void pause_resume(struct kafka_source *ks, bool pause) {
+    ks->paused = pause;
+    rd_kafka_topic_partition_list_t *list = NULL;
+    if (rd_kafka_assignment(ks->rk, &list) != RD_KAFKA_RESP_ERR_NO_ERROR || !list) return;
+    rd_kafka_resp_err_t e = pause ? rd_kafka_pause_partitions(ks->rk, list) : rd_kafka_resume_partitions(ks->rk, list);
+    if (e) ss_warn(comp, "msg=\"cannot %s partitions\" topic=%s err=\"%s\"", pause ? "pause" : "resume", ks->topic,
+                   rd_kafka_err2str(e));
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+static void kafka_pause(struct ss_source *src) { pause_resume((struct kafka_source *)src, true); }
+static void kafka_resume(struct ss_source *src) { pause_resume((struct kafka_source *)src, false); }
+
+static void kafka_close(struct ss_source *src) {
+    struct kafka_source *ks = (struct kafka_source *)src;
+    release_batch(ks);
+    if (ks->rk) {
+        /* the engine has committed its last epoch and may be half torn down: the
+         * final revocation inside consumer_close must not call back into it */
+        ks->hooks = (struct ss_source_hooks){0};
+        rd_kafka_consumer_close(ks->rk);
+        rd_kafka_destroy(ks->rk);
+    }
+    ss_free(ks->msgs);
+    ss_free(ks->parts);
+    ss_free(ks->brokers);
+    ss_free(ks->topic);
+    ss_free(ks);
+}
+
+const struct ss_source_type ss_source_kafka = {
+    .name = "kafka",
+    .open = kafka_open,
+    .poll = kafka_poll,
+    .name_of = kafka_name_of,
+    .commit = kafka_commit,
+    .set_hooks = kafka_set_hooks,
+    .lag = kafka_lag,
+    .pause = kafka_pause,
+    .resume = kafka_resume,
+    .close = kafka_close,
+};

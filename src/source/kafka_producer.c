@@ -1,0 +1,273 @@
+/* kafka_producer.c — `shopstream produce --brokers HOST:PORT --topic T`: records
+ * from an iterator (the generator) into Kafka, keyed by user_id so each user's
+ * events stay in one partition and keep their order. Throughput comes from
+ * librdkafka's batching (batch.size, linger.ms, compression); a full local queue
+ * is waited out (rd_kafka_poll, then the same record again), never dropped.
+ * Also the librdkafka plumbing shared with the Kafka source and sink. */
+#include "kafka_producer.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "../core/alloc.h"
+#include "../core/log.h"
+
+static const char *comp = "kafka";
+
+static int64_t mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- shared plumbing ---------------------------------------------------------- */
+
+int ss_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, struct ss_err *err) {
+    char why[256];
+    if (rd_kafka_conf_set(conf, key, value, why, sizeof why) != RD_KAFKA_CONF_OK)
+        return ss_err_set(err, SS_EUSAGE, "Kafka property %s=%s: %s", key, value, why);
+    return SS_OK;
+}
+
+int ss_kafka_conf_apply(rd_kafka_conf_t *conf, char *const *props, int n, struct ss_err *err) {
+    for (int i = 0; i < n; i++) {
+        const char *eq = strchr(props[i], '=');
+        if (!eq || eq == props[i])
+            return ss_err_set(err, SS_EUSAGE, "Kafka property \"%s\" is not key=value", props[i]);
+        char *key = ss_strndup(props[i], (size_t)(eq - props[i]));
+        int rc = ss_kafka_conf_set(conf, key, eq + 1, err);
+        ss_free(key);
+        if (rc) return rc;
+    }
+    return SS_OK;
+}
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    (void)rk;
+    char line[512];
+    size_t k = 0;
+    for (const char *p = buf; *p && k + 1 < sizeof line; p++) line[k++] = *p == '"' ? '\'' : *p;
+    line[k] = '\0';
+    enum ss_log_level lvl = level <= 3 ? SS_LOG_ERROR : level == 4 ? SS_LOG_WARN : level <= 6 ? SS_LOG_INFO : SS_LOG_DEBUG;
+    ss_log(lvl, comp, "msg=\"%s\" fac=%s", line, fac);
+}
+
+void ss_kafka_conf_log(rd_kafka_conf_t *conf) { rd_kafka_conf_set_log_cb(conf, log_cb); }
+
+int ss_kafka_wait_topics(rd_kafka_t *rk, const char *brokers, const char *const *topics, int ntopics,
+                         int *partitions, int timeout_ms, struct ss_err *err) {
+    int64_t deadline = mono_ms() + timeout_ms;
+    int64_t next_warn = 0;
+    for (;;) {
+        const struct rd_kafka_metadata *md = NULL;
+        int64_t left = deadline - mono_ms();
+        int attempt_ms = left < 2000 ? (left > 100 ? (int)left : 100) : 2000;
+        rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 1, NULL, &md, attempt_ms);
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            int missing = -1, retry = 0;
+            for (int t = 0; t < ntopics && missing < 0; t++) {
+                int found = -1;
+                for (int i = 0; i < md->topic_cnt; i++)
+                    if (strcmp(md->topics[i].topic, topics[t]) == 0) found = i;
+                if (found < 0 || md->topics[found].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+                    missing = t;
+                } else if (md->topics[found].err || md->topics[found].partition_cnt == 0) {
+                    retry = 1; /* leader election in progress right after creation */
+                } else if (partitions) {
+                    partitions[t] = md->topics[found].partition_cnt;
+                }
+            }
+            rd_kafka_metadata_destroy(md);
+            if (missing >= 0)
+                return ss_err_set(err, SS_EUSAGE, "Kafka topic \"%s\" does not exist on %s (create it first)",
+                                  topics[missing], brokers);
+            if (!retry) return SS_OK;
+            e = RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
+        }
+        int64_t now = mono_ms();
+        if (now >= deadline)
+            return ss_err_set(err, SS_EIO, "Kafka brokers %s did not answer within %d s (%s)", brokers,
+                              timeout_ms / 1000, rd_kafka_err2str(e));
+        if (now >= next_warn) {
+            ss_warn(comp, "msg=\"Kafka brokers not answering, retrying\" brokers=%s err=\"%s\" gives_up_in_s=%lld",
+                    brokers, rd_kafka_err2str(e), (long long)((deadline - now + 999) / 1000));
+            next_warn = now + 5000;
+        }
+        if (e != RD_KAFKA_RESP_ERR__TIMED_OUT) {
+            struct timespec ts = {0, 200 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+/* ---- produce ------------------------------------------------------------------ */
+
+struct producer {
+    int64_t delivered, failed;
+    char first_error[256];
+};
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    (void)rk;
+    struct producer *p = opaque;
+    if (m->err) {
+        if (!p->failed)
+            snprintf(p->first_error, sizeof p->first_error, "%s [%d]: %s", rd_kafka_topic_name(m->rkt),
+                     (int)m->partition, rd_kafka_err2str(m->err));
+        p->failed++;
+    } else {
+        p->delivered++;
+    }
+}
+
+void ss_kafka_produce_opts_init(struct ss_kafka_produce_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->batch_bytes = 16384;
+    o->linger_ms = -1;
+    o->progress = stderr;
+}
+
+static void progress_line(FILE *f, const char *what, int64_t sent, int64_t dsent, int64_t dms, const struct producer *p,
+                          int queue) {
+    int64_t rate = dms > 0 ? dsent * 1000 / dms : 0;
+    fprintf(f, "produce: %s sent=%lld rate=%lld/s delivered=%lld errors=%lld queue=%d\n", what, (long long)sent,
+            (long long)rate, (long long)p->delivered, (long long)p->failed, queue);
+    fflush(f);
+}
+
+int ss_kafka_produce(const struct ss_kafka_produce_opts *o, ss_kafka_next_fn next, void *ctx,
+                     struct ss_kafka_produce_stats *stats, struct ss_err *err) {
+    struct producer p = {0};
+    rd_kafka_t *rk = NULL;
+    rd_kafka_topic_t *rkt[SS_STREAM_COUNT] = {0};
+    const char *names[SS_STREAM_COUNT];
+    char num[32];
+    int rc;
+    if (!o->brokers || !*o->brokers) return ss_err_set(err, SS_EUSAGE, "produce needs --brokers HOST:PORT");
+    for (int s = 0; s < SS_STREAM_COUNT; s++) {
+        names[s] = o->topics[s] ? o->topics[s] : o->topic;
+        if (!names[s] || !*names[s]) return ss_err_set(err, SS_EUSAGE, "produce needs --topic T");
+    }
+
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    snprintf(num, sizeof num, "%lld", (long long)(o->batch_bytes > 0 ? o->batch_bytes : 16384));
+    if ((rc = ss_kafka_conf_set(conf, "bootstrap.servers", o->brokers, err)) ||
+        (rc = ss_kafka_conf_set(conf, "batch.size", num, err)) ||
+        (rc = ss_kafka_conf_set(conf, "queue.buffering.max.messages", "1000000", err)) ||
+        (rc = ss_kafka_conf_set(conf, "queue.buffering.max.kbytes", "1048576", err)))
+        goto fail_conf;
+    if (o->linger_ms >= 0) {
+        snprintf(num, sizeof num, "%lld", (long long)o->linger_ms);
+        if ((rc = ss_kafka_conf_set(conf, "linger.ms", num, err))) goto fail_conf;
+    }
+    if (o->compression && *o->compression) {
+        static const char *const ok[] = {"none", "gzip", "snappy", "lz4", "zstd"};
+        bool known = false;
+        for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) known |= strcmp(o->compression, ok[i]) == 0;
+        if (!known) {
+            rc = ss_err_set(err, SS_EUSAGE, "--compression %s: expected gzip, snappy, lz4, zstd or none",
+                            o->compression);
+            goto fail_conf;
+        }
+        if ((rc = ss_kafka_conf_set(conf, "compression.type", o->compression, err))) goto fail_conf;
+    }
+    if ((rc = ss_kafka_conf_apply(conf, o->props, o->nprops, err))) goto fail_conf;
+    ss_kafka_conf_log(conf);
+    rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+    rd_kafka_conf_set_opaque(conf, &p);
+    char why[512];
+    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
+    if (!rk) {
+        rc = ss_err_set(err, SS_EUSAGE, "cannot create Kafka producer: %s", why);
+        goto fail_conf;
+    }
+    conf = NULL;
+    rc = ss_kafka_wait_topics(rk, o->brokers, names, SS_STREAM_COUNT, NULL,
+                              o->connect_timeout_ms > 0 ? o->connect_timeout_ms : SS_KAFKA_CONNECT_TIMEOUT_MS, err);
+    if (rc) goto out;
+    for (int s = 0; s < SS_STREAM_COUNT; s++) rkt[s] = rd_kafka_topic_new(rk, names[s], NULL);
+
+    int64_t start_ns = mono_ns();
+    int64_t end_ns = o->duration_s > 0 ? start_ns + (int64_t)(o->duration_s * 1e9) : INT64_MAX;
+    double ns_per_rec = o->rate > 0 ? 1e9 / o->rate : 0;
+    int64_t next_progress = start_ns + 1000000000LL, last_ns = start_ns, last_sent = 0;
+    int64_t sent = 0;
+    for (;;) {
+        int64_t now = 0;
+        /* the clock is read every 256 records unless pacing needs it for each */
+        if (ns_per_rec > 0 || (sent & 255) == 0) {
+            now = mono_ns();
+            if (now >= end_ns) break;
+            if (now >= next_progress) {
+                if (o->progress) progress_line(o->progress, "progress", sent, sent - last_sent, (now - last_ns) / 1000000, &p,
+                                               rd_kafka_outq_len(rk));
+                last_sent = sent;
+                last_ns = now;
+                next_progress = now + 1000000000LL;
+            }
+            if (ns_per_rec > 0) {
+                int64_t due = start_ns + (int64_t)((double)sent * ns_per_rec);
+                if (due > now) { /* ahead of the pace: serve delivery reports while waiting */
+                    int64_t wait_ms = (due - now) / 1000000;
+                    if (wait_ms > 0) {
+                        rd_kafka_poll(rk, wait_ms > 100 ? 100 : (int)wait_ms);
+                        continue;
+                    }
+                }
+            }
+        }
+        const char *key, *val;
+        size_t klen, vlen;
+        int stream = 0;
+        int r = next(ctx, &key, &klen, &val, &vlen, &stream);
+        if (r == SS_EOF) break;
+        if (r != SS_OK) {
+            rc = ss_err_set(err, r, "produce: the record source failed (%d)", r);
+            break;
+        }
+        if (stream < 0 || stream >= SS_STREAM_COUNT) stream = 0;
+        for (;;) {
+            if (rd_kafka_produce(rkt[stream], RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)val, vlen, key, klen,
+                                 NULL) == 0)
+                break;
+            rd_kafka_resp_err_t e = rd_kafka_last_error();
+            if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                rc = ss_err_set(err, SS_ERROR, "produce to %s: %s", names[stream], rd_kafka_err2str(e));
+                goto drain;
+            }
+            rd_kafka_poll(rk, 10); /* the queue drains as batches are acknowledged */
+        }
+        sent++;
+        if ((sent & 1023) == 0) rd_kafka_poll(rk, 0);
+    }
+drain:
+    /* every accepted record gets its delivery report before we return */
+    while (rd_kafka_outq_len(rk) > 0) {
+        rd_kafka_flush(rk, 1000);
+        int64_t now = mono_ns();
+        if (o->progress && now >= next_progress) {
+            progress_line(o->progress, "flushing", sent, 0, 1, &p, rd_kafka_outq_len(rk));
+            next_progress = now + 1000000000LL;
+        }
+    }
+    int64_t elapsed_ms = (mono_ns() - start_ns) / 1000000;
+    if (o->progress) progress_line(o->progress, "done", sent, sent, elapsed_ms, &p, rd_kafka_outq_len(rk));
+    if (stats) *stats = (struct ss_kafka_produce_stats){sent, p.delivered, p.failed, elapsed_ms};
+    if (rc == SS_OK && p.failed)
+        rc = ss_err_set(err, SS_ERROR, "%lld of %lld records were not delivered (first: %s)", (long long)p.failed,
+                        (long long)sent, p.first_error);
+out:
+    for (int s = 0; s < SS_STREAM_COUNT; s++)
+        if (rkt[s]) rd_kafka_topic_destroy(rkt[s]);
+    rd_kafka_destroy(rk);
+    return rc;
+fail_conf:
+    if (conf) rd_kafka_conf_destroy(conf);
+    return rc;
+}

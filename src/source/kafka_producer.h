@@ -1,0 +1,73 @@
+/* kafka_producer.h — the Kafka side of `shopstream produce` (records from a
+ * caller's iterator, normally the generator, to a topic, keyed by user_id), plus
+ * the librdkafka plumbing the Kafka source and sink share: verbatim property
+ * pass-through, logs routed to ss_log, and the start-up wait for brokers/topics. */
+#ifndef SS_KAFKA_PRODUCER_H
+#define SS_KAFKA_PRODUCER_H
+
+#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../core/err.h"
+#include "../core/event.h"
+#include "source.h"
+
+/* How long start-up waits for unreachable brokers before giving up. */
+#define SS_KAFKA_CONNECT_TIMEOUT_MS 30000
+
+struct ss_kafka_produce_opts {
+    const char *brokers;                  /* "host:port[,host:port]" */
+    const char *topic;                    /* every stream's topic unless topics[] names one */
+    const char *topics[SS_STREAM_COUNT];  /* optional per-stream topic (NULL: topic) */
+    int64_t batch_bytes;                  /* batch.size; <= 0: 16384 */
+    int64_t linger_ms;                    /* linger.ms; < 0: librdkafka's default (5) */
+    const char *compression;              /* NULL, "none", "gzip", "snappy", "lz4", "zstd" */
+    double rate;                          /* records per second, paced evenly; <= 0: as fast as possible */
+    double duration_s;                    /* stop after this long; <= 0: until the iterator ends */
+    char *const *props;                   /* "key=value" librdkafka properties, applied last */
+    int nprops;
+    FILE *progress;                       /* a progress line every second; NULL: none */
+    int connect_timeout_ms;               /* <= 0: SS_KAFKA_CONNECT_TIMEOUT_MS */
+};
+
+struct ss_kafka_produce_stats {
+    int64_t sent;       /* accepted by librdkafka */
+    int64_t delivered;  /* acknowledged by the broker */
+    int64_t failed;     /* delivery reports with an error */
+    int64_t elapsed_ms;
+};
+
+/* The record iterator: fills key/val (valid until the next call) and the stream,
+ * returns SS_OK, SS_EOF at the end, or another code to stop with that error. */
+typedef int (*ss_kafka_next_fn)(void *ctx, const char **key, size_t *klen, const char **val, size_t *vlen,
+                                int *stream);
+
+void ss_kafka_produce_opts_init(struct ss_kafka_produce_opts *o);
+/* Produces every record next gives (or until duration), waits for every delivery
+ * report and prints the totals to o->progress. SS_OK only when every record was
+ * delivered; never drops a record on a full local queue (it waits instead). */
+int ss_kafka_produce(const struct ss_kafka_produce_opts *o, ss_kafka_next_fn next, void *ctx,
+                     struct ss_kafka_produce_stats *stats, struct ss_err *err);
+
+/* ---- shared by the Kafka source and sink -------------------------------------- */
+
+/* rd_kafka_conf_set, with SS_EUSAGE naming the property on failure. */
+int ss_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, struct ss_err *err);
+/* Applies "key=value" entries verbatim (the -X / kafka.<property> pass-through). */
+int ss_kafka_conf_apply(rd_kafka_conf_t *conf, char *const *props, int n, struct ss_err *err);
+/* Routes librdkafka's log lines to ss_log (comp=kafka) instead of its own stderr format. */
+void ss_kafka_conf_log(rd_kafka_conf_t *conf);
+/* Waits until the brokers answer (retrying with a warning until timeout_ms) and
+ * checks that every topic exists; fills the partition count of each (may be NULL).
+ * SS_EIO naming the brokers after the timeout, SS_EUSAGE naming a missing topic. */
+int ss_kafka_wait_topics(rd_kafka_t *rk, const char *brokers, const char *const *topics, int ntopics,
+                         int *partitions, int timeout_ms, struct ss_err *err);
+
+/* ss_source_kafka's open with another start-up timeout (tests use a short one). */
+int ss_source_kafka_open_ex(struct ss_source **out, const struct ss_input_spec *spec, const struct ss_config *cfg,
+                            int connect_timeout_ms, struct ss_err *err);
+
+#endif
