@@ -30,7 +30,7 @@ struct input {
     struct ss_input_spec spec;
     struct ss_source *src;
     struct ss_decoder *dec;
-    bool bounded;
+    bool sequential;        /* files: read one after another, in order */
     bool finished;
     uint32_t *slot_of;      /* partition -> slot + 1 (0: none yet) */
     size_t nslot_of;
@@ -41,7 +41,8 @@ struct slot {
     int input;
     int32_t partition;
     int64_t next_offset;    /* position after the last record read */
-    bool finished;
+    int64_t last_seen_ms;   /* processing time of the last record (idleness) */
+    bool finished;          /* exhausted, or revoked from this process */
 };
 
 struct ss_engine {
@@ -75,6 +76,8 @@ struct ss_engine {
     int64_t epoch_started_ms;
     int64_t now_ms;                 /* processing time, refreshed per batch */
     struct ss_run_stats stats;
+    void (*epoch_hook)(void *ctx, struct ss_engine *e);
+    void *epoch_hook_ctx;
     volatile sig_atomic_t stop;
 };
 
@@ -121,7 +124,7 @@ static uint32_t slot_for(struct ss_engine *e, int input, int32_t partition) {
     SS_GROW(e->slots, e->cap_slots, e->nslots + 1);
     SS_GROW(e->max_ts, e->cap_max, e->nslots + 1);
     uint32_t s = (uint32_t)e->nslots++;
-    e->slots[s] = (struct slot){.input = input, .partition = partition, .next_offset = 0, .finished = false};
+    e->slots[s] = (struct slot){.input = input, .partition = partition, .last_seen_ms = e->now_ms};
     e->max_ts[s] = SS_TS_MIN;
     e->clk.max_ts = e->max_ts;
     in->slot_of[partition] = s + 1;
@@ -129,7 +132,10 @@ static uint32_t slot_for(struct ss_engine *e, int input, int32_t partition) {
     return s;
 }
 
-static int add_input(struct ss_engine *e, struct ss_source *src, const struct ss_input_spec *spec, bool bounded,
+static void on_assigned(void *ctx, struct ss_source *src, const int32_t *parts, int n);
+static void on_revoked(void *ctx, struct ss_source *src, const int32_t *parts, int n);
+
+static int add_input(struct ss_engine *e, struct ss_source *src, const struct ss_input_spec *spec, bool sequential,
                      struct ss_err *err) {
     if (e->ninputs == MAX_INPUTS) return ss_err_set(err, SS_EUSAGE, "too many inputs (at most %d)", MAX_INPUTS);
     struct input *in = &e->inputs[e->ninputs];
@@ -141,11 +147,15 @@ static int add_input(struct ss_engine *e, struct ss_source *src, const struct ss
     in->spec.url = ss_strdup(spec->url);
     in->spec.index = e->ninputs;
     in->src = src;
-    in->bounded = bounded;
+    in->sequential = sequential;
     e->ninputs++;
     /* a file is one partition, known from the start: it holds the watermark back
-     * until it has been read (SEMANTICS §4) */
-    if (bounded) slot_for(e, e->ninputs - 1, (int32_t)(e->ninputs - 1));
+     * until it has been read (SEMANTICS §4); Kafka partitions arrive by assignment */
+    if (sequential) slot_for(e, e->ninputs - 1, (int32_t)(e->ninputs - 1));
+    if (src->type->set_hooks) {
+        struct ss_source_hooks hooks = {.ctx = e, .assigned = on_assigned, .revoked = on_revoked};
+        src->type->set_hooks(src, &hooks);
+    }
     return SS_OK;
 }
 
@@ -154,15 +164,14 @@ int ss_engine_add_input(struct ss_engine *e, const char *arg, struct ss_err *err
     int rc = ss_input_spec_parse(&spec, arg, e->cfg->format, err);
     if (rc) return rc;
     spec.index = e->ninputs;
-    if (!strncmp(spec.url, "kafka://", 8)) {
-        ss_input_spec_free(&spec);
-        return ss_err_set(err, SS_EUSAGE, "input %s: Kafka inputs are not supported by this build yet", arg);
-    }
+    /* Kafka partitions are read concurrently; files one after another */
+    bool kafka = !strncmp(spec.url, "kafka://", 8);
+    const struct ss_source_type *type = kafka ? &ss_source_kafka : &ss_source_file;
     struct ss_source *src;
-    rc = ss_source_file.open(&src, &spec, e->cfg, err);
+    rc = type->open(&src, &spec, e->cfg, err);
     if (rc == SS_OK) {
-        rc = add_input(e, src, &spec, true, err);
-        if (rc) ss_source_file.close(src);
+        rc = add_input(e, src, &spec, !kafka, err);
+        if (rc) type->close(src);
     }
     ss_input_spec_free(&spec);
     return rc;
@@ -200,6 +209,9 @@ static bool update_watermark(struct ss_engine *e) {
     int min_slot = -1;
     for (size_t s = 0; s < e->nslots; s++) {
         if (e->slots[s].finished) continue;
+        if (!e->inputs[e->slots[s].input].sequential &&
+            e->now_ms - e->slots[s].last_seen_ms > e->cfg->idle_timeout_ms)
+            continue; /* idle: does not hold W back until it delivers again */
         any = true;
         if (e->max_ts[s] < lowest || min_slot < 0) {
             lowest = e->max_ts[s];
@@ -209,7 +221,7 @@ static bool update_watermark(struct ss_engine *e) {
     e->min_slot = min_slot;
     int64_t w;
     if (!any) {
-        /* every known partition is finished: only if every input is, too */
+        /* W = +inf only when every input is finished (not merely idle or unassigned) */
         for (int i = 0; i < e->ninputs; i++)
             if (!e->inputs[i].finished) return false;
         w = SS_TS_MAX;
@@ -270,6 +282,7 @@ static void process_record(struct ss_engine *e, struct input *in, const struct s
     if (st == SS_DEC_SKIP) return;
     uint32_t slot = slot_for(e, in->spec.index, rec->partition);
     e->slots[slot].next_offset = rec->offset + 1;
+    e->slots[slot].last_seen_ms = e->now_ms;
     ev.origin.partition = rec->partition;
     ev.origin.offset = rec->offset;
     ev.slot = slot;
@@ -396,6 +409,7 @@ static int commit_epoch(struct ss_engine *e, bool final, struct ss_err *err) {
                     in->spec.url, serr.msg);
     }
     ss_free(pos);
+    if (e->epoch_hook) e->epoch_hook(e->epoch_hook_ctx, e);
     ss_out_clear(&e->out);
     e->epoch_records = 0;
     e->epoch_started_ms = e->now_ms;
@@ -409,13 +423,49 @@ static void finish_input(struct ss_engine *e, int i) {
     if (update_watermark(e)) advance_ops(e);
 }
 
-/* The inputs polled now: unbounded ones always; bounded ones one after another. */
+/* The inputs polled now: concurrent ones (Kafka) always; files one after another. */
 static bool input_active(const struct ss_engine *e, int i) {
     if (e->inputs[i].finished) return false;
-    if (!e->inputs[i].bounded) return true;
+    if (!e->inputs[i].sequential) return true;
     for (int j = 0; j < i; j++)
-        if (e->inputs[j].bounded && !e->inputs[j].finished) return false;
+        if (e->inputs[j].sequential && !e->inputs[j].finished) return false;
     return true;
+}
+
+static int input_of(const struct ss_engine *e, const struct ss_source *src) {
+    for (int i = 0; i < e->ninputs; i++)
+        if (e->inputs[i].src == src) return i;
+    return -1;
+}
+
+/* Assigned partitions hold the watermark back from now on (until idle). */
+static void on_assigned(void *ctx, struct ss_source *src, const int32_t *parts, int n) {
+    struct ss_engine *e = ctx;
+    int i = input_of(e, src);
+    if (i < 0) return;
+    for (int k = 0; k < n; k++) {
+        uint32_t s = slot_for(e, i, parts[k]);
+        e->slots[s].finished = false;
+        e->slots[s].last_seen_ms = e->now_ms;
+    }
+    e->min_slot = -1;
+}
+
+/* Before partitions leave this process, everything they produced is committed to
+ * the sinks and their offsets to Kafka (the source commits inside commit_epoch). */
+static void on_revoked(void *ctx, struct ss_source *src, const int32_t *parts, int n) {
+    struct ss_engine *e = ctx;
+    int i = input_of(e, src);
+    if (i < 0) return;
+    struct ss_err err = {0};
+    if (commit_epoch(e, false, &err) != SS_OK)
+        ss_error(comp, "msg=\"could not commit outputs on revocation; they will be replayed\" err=\"%s\"", err.msg);
+    for (int k = 0; k < n; k++) {
+        uint32_t s = slot_for(e, i, parts[k]);
+        e->slots[s].finished = true;
+    }
+    e->min_slot = -1;
+    if (update_watermark(e)) advance_ops(e);
 }
 
 int ss_engine_run(struct ss_engine *e, struct ss_err *err) {
@@ -440,13 +490,18 @@ int ss_engine_run(struct ss_engine *e, struct ss_err *err) {
             }
             e->now_ms = ss_now_ms();
             for (int k = 0; k < n; k++) process_record(e, in, &e->recs[k]);
+            if (n && !in->sequential) e->min_slot = -1; /* idleness may have changed */
             polled += n;
             e->epoch_records += n;
             ss_arena_reset(&e->batch);
             ss_intern_sweep(e->intern);
         }
         if (!any) break;
-        if (!polled) e->now_ms = ss_now_ms();
+        if (!polled) {
+            e->now_ms = ss_now_ms();
+            /* partitions may have gone idle: W can move without any record */
+            if (update_watermark(e)) advance_ops(e);
+        }
         if (e->epoch_records >= e->cfg->epoch_events || e->now_ms - e->epoch_started_ms >= e->cfg->epoch_interval_ms) {
             ss_quality_tick(&e->quality, e->now_ms, 0, &e->out);
             rc = commit_epoch(e, false, err);
@@ -483,6 +538,26 @@ size_t ss_engine_state_bytes(const struct ss_engine *e) {
 }
 
 size_t ss_engine_intern_live(const struct ss_engine *e) { return ss_intern_live(e->intern); }
+
+bool ss_engine_op_state(const struct ss_engine *e, int i, const char **name, size_t *bytes, size_t *keys) {
+    if (i == -1) {
+        *name = "dedup";
+        *bytes = ss_dedup_bytes(e->dedup_events) + ss_dedup_bytes(e->dedup_promos);
+        *keys = ss_dedup_count(e->dedup_events) + ss_dedup_count(e->dedup_promos);
+        return true;
+    }
+    if (i < 0 || i >= e->nops) return false;
+    const struct ss_op *op = e->ops[i];
+    *name = op->type->name;
+    *bytes = op->type->state_bytes ? op->type->state_bytes(op) : 0;
+    *keys = op->type->state_keys ? op->type->state_keys(op) : 0;
+    return true;
+}
+
+void ss_engine_set_epoch_hook(struct ss_engine *e, void (*fn)(void *ctx, struct ss_engine *e), void *ctx) {
+    e->epoch_hook = fn;
+    e->epoch_hook_ctx = ctx;
+}
 
 void ss_engine_close(struct ss_engine *e) {
     if (!e) return;

@@ -36,6 +36,11 @@ int64_t ss_engine_watermark(const struct ss_engine *e);
 /* Live state for metrics and the benchmark. */
 size_t ss_engine_state_bytes(const struct ss_engine *e);
 size_t ss_engine_intern_live(const struct ss_engine *e);
+/* Per-operator state (name, bytes held, live keys) for metrics and the benchmark;
+ * returns false past the last operator. Index -1 is dedup. */
+bool ss_engine_op_state(const struct ss_engine *e, int i, const char **name, size_t *bytes, size_t *keys);
+/* Called after every committed epoch (metrics sampling, the benchmark). */
+void ss_engine_set_epoch_hook(struct ss_engine *e, void (*fn)(void *ctx, struct ss_engine *e), void *ctx);
 void ss_engine_close(struct ss_engine *e);
 
 #endif

@@ -1,11 +1,21 @@
 /* registry.c — the sinks shopstream knows, by URL scheme. Adding a sink is one line. */
 #include <string.h>
 
+#include "kafka_sink.h"
+#include "parquet/parquet.h"
+#include "redis_sink.h"
 #include "sink.h"
+#include "sql_sinks.h"
 
 static const struct ss_sink_type *const sink_types[] = {
     &ss_sink_jsonl,
     &ss_sink_console,
+    &ss_sink_sqlite,
+    &ss_sink_postgres,
+    &ss_sink_postgres_alias,
+    &ss_sink_redis,
+    &ss_sink_parquet,
+    &ss_sink_kafka,
 };
 
 int ss_sink_open_url(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {

@@ -1,0 +1,122 @@
+/* bench_pipeline.c — one-thread throughput of shopstream over a clicks file:
+ *   decode-only: file source + JSON decoder, nothing else;
+ *   full: the whole engine (validate, late, dedup, every operator, JSONL sink).
+ * Prints events/s, peak RSS and state bytes per live session / remembered event id
+ * (sampled at epoch boundaries, when state is largest). bench/run prints the peer
+ * (`wc -l` over the same file) next to it. Not a test: figures, not pass/fail. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "core/arena.h"
+#include "core/config.h"
+#include "decode/decode.h"
+#include "engine/engine.h"
+#include "source/source.h"
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct peak {
+    double session_bytes_per_key, dedup_bytes_per_id;
+    size_t sessions, ids;
+};
+
+static void sample(void *ctx, struct ss_engine *e) {
+    struct peak *p = ctx;
+    const char *name;
+    size_t bytes, keys;
+    for (int i = -1; ss_engine_op_state(e, i, &name, &bytes, &keys); i++) {
+        if (!keys) continue;
+        if (!strcmp(name, "sessions") && keys > p->sessions) {
+            p->sessions = keys;
+            p->session_bytes_per_key = (double)bytes / (double)keys;
+        }
+        if (!strcmp(name, "dedup") && keys > p->ids) {
+            p->ids = keys;
+            p->dedup_bytes_per_id = (double)bytes / (double)keys;
+        }
+    }
+}
+
+static long peak_rss_kb(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: bench_pipeline CLICKS.jsonl OUTDIR\n");
+        return 2;
+    }
+    struct ss_config cfg;
+    ss_config_init(&cfg);
+    struct ss_err err = {0};
+
+    /* decode-only */
+    struct ss_input_spec spec = {.stream = SS_STREAM_CLICKS, .url = argv[1], .format = SS_FMT_JSON};
+    struct ss_source *src;
+    struct ss_decoder *dec;
+    if (ss_source_file.open(&src, &spec, &cfg, &err) || ss_decoder_open(&dec, SS_STREAM_CLICKS, SS_FMT_JSON,
+                                                                        cfg.field_names[SS_STREAM_CLICKS], &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    struct ss_record *recs = calloc(4096, sizeof *recs);
+    struct ss_arena arena;
+    ss_arena_init(&arena, 1 << 20);
+    long n = 0, valid = 0;
+    double t0 = now_s();
+    for (;;) {
+        int k = ss_source_file.poll(src, recs, 4096, 0, &err);
+        if (k == SS_EOF) break;
+        for (int i = 0; i < k; i++) {
+            struct ss_event ev;
+            struct ss_decode_result res;
+            if (ss_decoder_decode(dec, recs[i].data, recs[i].len, &arena, &ev, &res) == SS_DEC_EVENT) valid++;
+        }
+        n += k;
+        ss_arena_reset(&arena);
+    }
+    double t_dec = now_s() - t0;
+    ss_decoder_close(dec);
+    ss_source_file.close(src);
+    ss_arena_free(&arena);
+    free(recs);
+    printf("decode-only      %10ld records  %6.2f s  %10.0f events/s  (valid %ld)\n", n, t_dec, (double)n / t_dec,
+           valid);
+
+    /* the full pipeline */
+    struct ss_engine *e;
+    char input[4096], sink[4096];
+    snprintf(input, sizeof input, "clicks=%s", argv[1]);
+    snprintf(sink, sizeof sink, "jsonl:%s", argv[2]);
+    struct peak pk = {0};
+    if (ss_engine_open(&e, &cfg, &err) || ss_engine_add_input(e, input, &err) || ss_engine_add_sink(e, sink, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    ss_engine_set_epoch_hook(e, sample, &pk);
+    t0 = now_s();
+    if (ss_engine_run(e, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    double t_full = now_s() - t0;
+    const struct ss_run_stats *st = ss_engine_stats(e);
+    printf("full pipeline    %10lld records  %6.2f s  %10.0f events/s  (late %lld, duplicates %lld, invalid %lld)\n",
+           (long long)st->records, t_full, (double)st->records / t_full, (long long)st->late,
+           (long long)st->duplicates, (long long)st->invalid);
+    printf("state            %.1f bytes per live session (%zu sessions), %.1f bytes per remembered event id (%zu ids)\n",
+           pk.session_bytes_per_key, pk.sessions, pk.dedup_bytes_per_id, pk.ids);
+    printf("peak RSS         %ld MiB\n", peak_rss_kb() / 1024);
+    ss_engine_close(e);
+    ss_config_free(&cfg);
+    return 0;
+}
