@@ -188,6 +188,7 @@ int ss_engine_add_sink(struct ss_engine *e, const char *url, struct ss_err *err)
     int rc = ss_sink_open_url(&sk, url, e->cfg, err);
     if (rc) return rc;
     e->sinks[e->nsinks++] = sk;
+    if (sk->committed_epoch > e->epoch) e->epoch = sk->committed_epoch;
     if (sk->type->flags & SS_SINK_PROVISIONAL) e->out.provisional = true;
     if (sk->type->flags & SS_SINK_EVENTS) e->out.events = true;
     return SS_OK;

@@ -178,6 +178,7 @@ static void log_resume(struct pg_sink *ps) {
     PGresult *res = PQexecParams(ps->conn, "SELECT \"epoch\" FROM \"shopstream_epoch\" WHERE \"sink\" = $1", 1,
                                  NULL, params, NULL, NULL, 0);
     bool have = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+    if (have) ps->base.committed_epoch = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
     ss_info(COMP, "msg=\"connected\" db=\"%s\" committed_epoch=%s", ps->where, have ? PQgetvalue(res, 0, 0) : "none");
     PQclear(res);
 }

@@ -1092,7 +1092,11 @@ static int rd_open(struct ss_sink **out, const char *url, const struct ss_config
         rd_close(&rs->base);
         return code;
     }
-    ss_info(COMP, "msg=\"connected\" redis=\"%s\"", rs->where);
+    redisReply *r = redisCommand(rs->c, "GET %s", EPOCH_KEY);
+    if (r && r->type == REDIS_REPLY_STRING) rs->base.committed_epoch = strtoull(r->str, NULL, 10);
+    if (r) freeReplyObject(r);
+    ss_info(COMP, "msg=\"connected\" redis=\"%s\" committed_epoch=%llu", rs->where,
+            (unsigned long long)rs->base.committed_epoch);
     *out = &rs->base;
     return SS_OK;
 }

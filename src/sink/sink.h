@@ -57,6 +57,10 @@ struct ss_sink_type {
 /* Every sink's private struct starts with this. */
 struct ss_sink {
     const struct ss_sink_type *type;
+    /* Filled by open for sinks that fence on the epoch (SQL, Redis): the last epoch
+     * the destination already holds. A new run numbers its epochs after it, so the
+     * fence never mistakes fresh output for a replay. */
+    uint64_t committed_epoch;
 };
 
 /* Finds the type serving url (by scheme) and opens it. SS_EUSAGE for an unknown scheme. */

@@ -113,10 +113,11 @@ static void log_resume(struct lite_sink *ls) {
                            NULL) != SQLITE_OK)
         return;
     sqlite3_bind_text(st, 1, SINK_NAME, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW)
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        ls->base.committed_epoch = (uint64_t)sqlite3_column_int64(st, 0);
         ss_info(COMP, "msg=\"opened\" path=\"%s\" committed_epoch=%lld", ls->path,
                 (long long)sqlite3_column_int64(st, 0));
-    else
+    } else
         ss_info(COMP, "msg=\"opened\" path=\"%s\" committed_epoch=none", ls->path);
     sqlite3_finalize(st);
 }
