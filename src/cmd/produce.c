@@ -18,6 +18,7 @@
 #include "../core/timefmt.h"
 #include "../source/generator.h"
 #include "cmd.h"
+#include "produce_kafka.h"
 
 #define OUT_BUF (1 << 20)
 
@@ -57,6 +58,17 @@ static void usage(FILE *f) {
             "  --out FILE        file for --stream, - for stdout (default -)\n"
             "  --out-dir DIR     write all three streams: DIR/clicks.jsonl (clicks.csv with --format csv),\n"
             "                    DIR/promotions.jsonl, DIR/orders.csv (orders.jsonl with --format json)\n"
+            "\n"
+            "to Kafka (JSON values keyed by user_id; promotions by product_id):\n"
+            "  --brokers B       bootstrap servers host:port[,host:port]; records go to Kafka instead of files\n"
+            "  --topic T         the topic of --stream (default: the stream's name)\n"
+            "  --clicks-topic T, --promotions-topic T, --orders-topic T\n"
+            "                    topics when all streams are produced (defaults: clicks, promotions, orders)\n"
+            "  --csv FILE        replay an orders CSV (header row) as JSON objects instead of generating\n"
+            "  --batch-bytes N   librdkafka batch.size (default 16384)\n"
+            "  --linger-ms N     librdkafka linger.ms (default 5)\n"
+            "  --compression C   none, gzip, snappy, lz4 or zstd (default none)\n"
+            "  -X KEY=VALUE      any librdkafka property, verbatim (security.protocol, sasl.*, ssl.*)\n"
             "  -h, --help        this help\n"
             "\n"
             "At the end a summary line goes to stderr (logfmt), and a progress line every second on long runs.\n");
@@ -189,6 +201,8 @@ static void sleep_s(double s) {
 enum {
     O_SEED = 256, O_EVENTS, O_RATE, O_DURATION, O_START, O_USERS, O_PRODUCTS, O_CATEGORIES, O_PROMOTIONS,
     O_ORDERS_SHARE, O_DUPLICATES, O_LATE, O_REORDER, O_INVALID, O_FORMAT, O_STREAM, O_OUT, O_OUT_DIR,
+    O_BROKERS, O_TOPIC, O_CLICKS_TOPIC, O_PROMOTIONS_TOPIC, O_ORDERS_TOPIC, O_CSV, O_BATCH_BYTES, O_LINGER_MS,
+    O_COMPRESSION,
 };
 
 int ss_cmd_produce(int argc, char **argv) {
@@ -211,6 +225,15 @@ int ss_cmd_produce(int argc, char **argv) {
         {"stream", required_argument, NULL, O_STREAM},
         {"out", required_argument, NULL, O_OUT},
         {"out-dir", required_argument, NULL, O_OUT_DIR},
+        {"brokers", required_argument, NULL, O_BROKERS},
+        {"topic", required_argument, NULL, O_TOPIC},
+        {"clicks-topic", required_argument, NULL, O_CLICKS_TOPIC},
+        {"promotions-topic", required_argument, NULL, O_PROMOTIONS_TOPIC},
+        {"orders-topic", required_argument, NULL, O_ORDERS_TOPIC},
+        {"csv", required_argument, NULL, O_CSV},
+        {"batch-bytes", required_argument, NULL, O_BATCH_BYTES},
+        {"linger-ms", required_argument, NULL, O_LINGER_MS},
+        {"compression", required_argument, NULL, O_COMPRESSION},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -218,12 +241,17 @@ int ss_cmd_produce(int argc, char **argv) {
     ss_gen_opts_init(&go);
     int have_events = 0, have_reorder = 0, fmt = -1, stream = -1;
     double duration = 0;
-    const char *out_path = NULL, *out_dir = NULL;
+    const char *out_path = NULL, *out_dir = NULL, *topic = NULL;
+    const char *stream_topics[SS_STREAM_COUNT] = {NULL, NULL, NULL};
+    struct ss_produce_kafka_args ka = {0};
+    ss_kafka_produce_opts_init(&ka.kopts);
+    char *props[64];
+    int nprops = 0;
 
     optind = 0; /* reset getopt: main may have parsed before, and tests call us repeatedly */
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hX:", longopts, NULL)) != -1) {
         const char *a = optarg;
         switch (c) {
         case O_SEED:
@@ -288,6 +316,27 @@ int ss_cmd_produce(int argc, char **argv) {
         }
         case O_OUT: out_path = a; break;
         case O_OUT_DIR: out_dir = a; break;
+        case O_BROKERS: ka.kopts.brokers = a; break;
+        case O_TOPIC: topic = a; break;
+        case O_CLICKS_TOPIC: stream_topics[SS_STREAM_CLICKS] = a; break;
+        case O_PROMOTIONS_TOPIC: stream_topics[SS_STREAM_PROMOTIONS] = a; break;
+        case O_ORDERS_TOPIC: stream_topics[SS_STREAM_ORDERS] = a; break;
+        case O_CSV: ka.csv_path = a; break;
+        case O_BATCH_BYTES:
+            if (parse_i64(a, 1, 1 << 30, &ka.kopts.batch_bytes)) return bad("--batch-bytes", "expected bytes > 0", a);
+            break;
+        case O_LINGER_MS:
+            if (parse_i64(a, 0, 900000, &ka.kopts.linger_ms)) return bad("--linger-ms", "expected 0..900000", a);
+            break;
+        case O_COMPRESSION:
+            if (strcmp(a, "none") && strcmp(a, "gzip") && strcmp(a, "snappy") && strcmp(a, "lz4") && strcmp(a, "zstd"))
+                return bad("--compression", "expected none, gzip, snappy, lz4 or zstd", a);
+            ka.kopts.compression = a;
+            break;
+        case 'X':
+            if (!strchr(a, '=') || nprops == 64) return bad("-X", "expected KEY=VALUE", a);
+            props[nprops++] = (char *)a;
+            break;
         case 'h': usage(stdout); return SS_EXIT_OK;
         case ':':
             fprintf(stderr, "shopstream produce: %s needs a value (see --help)\n", argv[optind - 1]);
@@ -322,6 +371,45 @@ int ss_cmd_produce(int argc, char **argv) {
         return SS_EXIT_USAGE;
     }
     if (go.p_duplicate >= 1) return bad("--duplicates", "expected a fraction below 1", "1");
+
+    if (ka.csv_path && !ka.kopts.brokers) {
+        fprintf(stderr, "shopstream produce: --csv replays a file to Kafka: give --brokers too\n");
+        return SS_EXIT_USAGE;
+    }
+    if (ka.kopts.brokers) {
+        if (out_dir || out_path) {
+            fprintf(stderr, "shopstream produce: --brokers sends to Kafka; it cannot be combined with --out or --out-dir\n");
+            return SS_EXIT_USAGE;
+        }
+        ka.kopts.props = props;
+        ka.kopts.nprops = nprops;
+        ka.kopts.progress = stderr;
+        if (paced) ka.kopts.rate = go.rate;
+        if (ka.csv_path) {
+            ka.kopts.topic = topic ? topic : "orders";
+            return ss_produce_kafka_csv(&ka);
+        }
+        /* Kafka messages are self-contained: JSON for every stream (a CSV row needs its header) */
+        for (int s = 0; s < SS_STREAM_COUNT; s++) go.format[s] = SS_FMT_JSON;
+        if (stream >= 0) {
+            go.streams = 1u << stream;
+            if (go.promotions < 0 && stream == SS_STREAM_PROMOTIONS) go.promotions = go.events;
+            ka.kopts.topic = topic ? topic : ss_stream_name((enum ss_stream)stream);
+        } else {
+            ka.kopts.topic = "clicks";
+            for (int s = 0; s < SS_STREAM_COUNT; s++)
+                ka.kopts.topics[s] = stream_topics[s] ? stream_topics[s] : ss_stream_name((enum ss_stream)s);
+        }
+        struct ss_err kerr = {0};
+        struct ss_gen *kg = NULL;
+        if (ss_gen_new(&kg, &go, &kerr) != SS_OK) {
+            fprintf(stderr, "shopstream produce: %s\n", kerr.msg);
+            return kerr.code == SS_EUSAGE ? SS_EXIT_USAGE : SS_EXIT_FAIL;
+        }
+        int krc = ss_produce_kafka_gen(kg, &ka);
+        ss_gen_free(kg);
+        return krc;
+    }
 
     struct out outs[SS_STREAM_COUNT];
     for (int s = 0; s < SS_STREAM_COUNT; s++) outs[s] = (struct out){.fd = -1};
