@@ -67,7 +67,7 @@ test: deps
 	@$(MAKE) --no-print-directory SANITIZE=1 unit e2e E2E_QUICK=1
 
 demo: deps $(BUILD)/shopstream
-	$(BUILD)/shopstream demo
+	$(BUILD)/shopstream demo --seconds $${DEMO_SECONDS:-30}
 
 bench: deps $(BUILD)/shopstream $(BENCH_BIN)
 	@bench/run $(BUILD)

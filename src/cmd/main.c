@@ -12,7 +12,8 @@ static const struct {
     const char *help;
 } cmds[] = {
     {"run", ss_cmd_run, "run the pipeline over files, stdin or Kafka"},
-    {"produce", ss_cmd_produce, "generate realistic synthetic traffic (files, stdout)"},
+    {"produce", ss_cmd_produce, "generate realistic synthetic traffic (files, stdout, Kafka)"},
+    {"demo", ss_cmd_demo, "the whole system in one process on an embedded Kafka"},
 };
 
 static void usage(FILE *f) {

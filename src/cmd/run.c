@@ -33,7 +33,7 @@ static void run_usage(FILE *f) {
             "                        or kafka://HOST:PORT/TOPIC. Repeatable; replaces the config's inputs\n"
             "  -o, --sink URL        jsonl:DIR, console:, sqlite:PATH, postgresql://..., redis://...,\n"
             "                        parquet:DIR, kafka://HOST:PORT. Repeatable; replaces the config's sinks.\n"
-            "                        Default: jsonl:data plus console:\n"
+            "                        Default: sqlite:data/shopstream.db plus console:\n"
             "      --format F        input format: auto (.csv is CSV), json, csv\n"
             "  -s, --set KEY=VALUE   set any configuration key (also SHOPSTREAM_KEY=VALUE in the environment)\n"
             "  -X PROP=VALUE         a librdkafka property (same as --set kafka.PROP=VALUE)\n"
@@ -131,7 +131,9 @@ int ss_cmd_run(int argc, char **argv) {
     for (int i = 0; i < cfg.ninputs; i++)
         if (ss_engine_add_input(e, cfg.inputs[i], &err) != SS_OK) goto fail;
     if (cfg.nsinks == 0) {
-        if (ss_engine_add_sink(e, "jsonl:data", &err) != SS_OK || ss_engine_add_sink(e, "console:", &err) != SS_OK)
+        /* the embedded default: an SQLite database anyone can query, plus progress */
+        if (ss_engine_add_sink(e, "sqlite:data/shopstream.db", &err) != SS_OK ||
+            ss_engine_add_sink(e, "console:", &err) != SS_OK)
             goto fail;
     }
     for (int i = 0; i < cfg.nsinks; i++)

@@ -220,6 +220,16 @@ static bool update_watermark(struct ss_engine *e) {
         }
     }
     e->min_slot = min_slot;
+    /* a Kafka input that owns no partition yet holds W back for idle_timeout after
+     * the start: its partitions are being assigned, and their events must not be
+     * judged against a watermark the other inputs raised meanwhile */
+    if (e->now_ms - e->stats.started_ms < e->cfg->idle_timeout_ms)
+        for (int i = 0; i < e->ninputs; i++) {
+            if (e->inputs[i].sequential || e->inputs[i].finished) continue;
+            bool owns = false;
+            for (size_t s = 0; s < e->nslots && !owns; s++) owns = e->slots[s].input == i;
+            if (!owns) return false;
+        }
     int64_t w;
     if (!any) {
         /* W = +inf only when every input is finished (not merely idle or unassigned) */
@@ -276,10 +286,65 @@ static void emit_event_row(struct ss_engine *e, const struct ss_event *ev) {
     ss_out_str(&e->out, &v[SS_EV_ORDER_ID], ev->order_id);
 }
 
-static void process_record(struct ss_engine *e, struct input *in, const struct ss_record *rec) {
+/* A record between decoding and processing (process_batch). */
+struct staged {
     struct ss_event ev;
     struct ss_decode_result res;
-    enum ss_decode_status st = ss_decoder_decode(in->dec, rec->data, rec->len, &e->batch, &ev, &res);
+    enum ss_decode_status st;
+    uint8_t want;            /* bit i: ids[i] is interned (user, product, category, promo) */
+    uint64_t h[4];           /* their intern hashes */
+};
+
+static const struct ss_str *id_str(const struct ss_event *ev, int i) {
+    switch (i) {
+    case 0: return &ev->user_id;
+    case 1: return &ev->product_id;
+    case 2: return &ev->category;
+    default: return &ev->promo_id;
+    }
+}
+
+static void stage_decode(struct ss_engine *e, struct input *in, const struct ss_record *rec, struct staged *s) {
+    s->st = ss_decoder_decode(in->dec, rec->data, rec->len, &e->batch, &s->ev, &s->res);
+    s->want = 0;
+    if (s->st != SS_DEC_EVENT) return;
+    const struct ss_event *ev = &s->ev;
+    bool promo = ev->stream == SS_STREAM_PROMOTIONS;
+    s->want = (uint8_t)((ev->user_id.len ? 1 : 0) | (ev->product_id.len ? 2 : 0) | (promo ? 8 : 4));
+    for (int i = 0; i < 4; i++)
+        if (s->want & (1u << i)) {
+            s->h[i] = ss_intern_hash(*id_str(ev, i));
+            ss_intern_prefetch(e->intern, s->h[i]);
+        }
+}
+
+static void stage_entry(struct ss_engine *e, const struct staged *s) {
+    for (int i = 0; i < 4; i++)
+        if (s->want & (1u << i)) ss_intern_prefetch_entry(e->intern, s->h[i]);
+}
+
+/* Interns the ids of every valid record, late or duplicate ones too (unheld, they
+ * go at the batch's sweep), so that operators can prefetch by id ahead. */
+static void stage_resolve(struct ss_engine *e, struct staged *s) {
+    if (s->st != SS_DEC_EVENT) return;
+    uint32_t id[4] = {0, 0, 0, 0};
+    for (int i = 0; i < 4; i++)
+        if (s->want & (1u << i)) id[i] = ss_intern_get_hashed(e->intern, *id_str(&s->ev, i), s->h[i]);
+    s->ev.user = id[0];
+    s->ev.product = id[1];
+    s->ev.cat = id[2];
+    s->ev.promo = id[3];
+}
+
+static void stage_prefetch_ops(struct ss_engine *e, const struct staged *s, int stage) {
+    if (s->st != SS_DEC_EVENT) return;
+    for (int i = 0; i < e->nops; i++)
+        if (e->ops[i]->type->prefetch) e->ops[i]->type->prefetch(e->ops[i], &s->ev, stage);
+}
+
+static void process_record(struct ss_engine *e, struct input *in, const struct ss_record *rec, struct staged *s) {
+    struct ss_event ev = s->ev; /* a copy the operators see, as before staging */
+    enum ss_decode_status st = s->st;
     if (st == SS_DEC_SKIP) return;
     uint32_t slot = slot_for(e, in->spec.index, rec->partition);
     e->slots[slot].next_offset = rec->offset + 1;
@@ -291,8 +356,8 @@ static void process_record(struct ss_engine *e, struct input *in, const struct s
     if (st == SS_DEC_INVALID) {
         e->stats.invalid++;
         ev.raw = (struct ss_str){rec->data, (uint32_t)rec->len};
-        emit_side(e, &ev, in, false, res.reason_text);
-        ss_quality_record(&e->quality, res.reason, e->now_ms, &e->out);
+        emit_side(e, &ev, in, false, s->res.reason_text);
+        ss_quality_record(&e->quality, s->res.reason, e->now_ms, &e->out);
         return;
     }
     e->stats.valid++;
@@ -310,10 +375,6 @@ static void process_record(struct ss_engine *e, struct input *in, const struct s
         ss_quality_count(&e->quality, SS_Q_DUPLICATES, e->now_ms, &e->out);
         return;
     }
-    ev.user = ev.user_id.len ? ss_intern_get(e->intern, ev.user_id) : 0;
-    ev.product = ev.product_id.len ? ss_intern_get(e->intern, ev.product_id) : 0;
-    ev.cat = ev.stream != SS_STREAM_PROMOTIONS ? ss_intern_get(e->intern, ev.category) : 0;
-    ev.promo = ev.stream == SS_STREAM_PROMOTIONS ? ss_intern_get(e->intern, ev.promo_id) : 0;
     e->clk.watermark = e->watermark;
     for (int i = 0; i < e->nops; i++) e->ops[i]->type->process(e->ops[i], &ev, &e->clk, &e->out);
     if (e->out.events && ev.stream != SS_STREAM_PROMOTIONS) emit_event_row(e, &ev);
@@ -321,6 +382,34 @@ static void process_record(struct ss_engine *e, struct input *in, const struct s
         e->max_ts[slot] = ev.ts;
         /* W can only move when the partition holding it back moved */
         if ((e->min_slot < 0 || (uint32_t)e->min_slot == slot) && update_watermark(e)) advance_ops(e);
+    }
+}
+
+/* Per-user state is spread over memory far larger than the caches, so the records
+ * of a batch go through a short software pipeline: a record is decoded and its ids
+ * hashed STAGE_GAP records before the next stage and 4 * STAGE_GAP before it is
+ * processed, and each stage prefetches what the next one reads (intern slot, intern
+ * entry, operator index, operator record). Processing itself is unchanged and in
+ * order; only decoding and interning happen ahead, neither of which depends on the
+ * watermark or on operator state. */
+#define STAGE_GAP 2
+#define RING 16 /* power of 2, > 4 * STAGE_GAP */
+
+static void process_batch(struct ss_engine *e, struct input *in, const struct ss_record *recs, int n) {
+    struct staged ring[RING];
+    for (int k = 0; k < n + 4 * STAGE_GAP; k++) {
+        if (k < n) stage_decode(e, in, &recs[k], &ring[k & (RING - 1)]);
+        int j = k - STAGE_GAP;
+        if (j >= 0 && j < n) stage_entry(e, &ring[j & (RING - 1)]);
+        j -= STAGE_GAP;
+        if (j >= 0 && j < n) {
+            stage_resolve(e, &ring[j & (RING - 1)]);
+            stage_prefetch_ops(e, &ring[j & (RING - 1)], 0);
+        }
+        j -= STAGE_GAP;
+        if (j >= 0 && j < n) stage_prefetch_ops(e, &ring[j & (RING - 1)], 1);
+        j -= STAGE_GAP;
+        if (j >= 0) process_record(e, in, &recs[j], &ring[j & (RING - 1)]);
     }
 }
 
@@ -490,7 +579,7 @@ int ss_engine_run(struct ss_engine *e, struct ss_err *err) {
                 return n;
             }
             e->now_ms = ss_now_ms();
-            for (int k = 0; k < n; k++) process_record(e, in, &e->recs[k]);
+            process_batch(e, in, e->recs, n);
             if (n && !in->sequential) e->min_slot = -1; /* idleness may have changed */
             polled += n;
             e->epoch_records += n;

@@ -11,6 +11,7 @@
  * engine sends it to the dead-letter output). With cfg->exit_at_end the source is
  * bounded: SS_EOF once every assigned partition reached the end offset it had at
  * start. */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "../core/alloc.h"
@@ -33,6 +34,7 @@ struct kafka_source {
     char *brokers, *topic;
     struct ss_source_hooks hooks;
     bool exit_at_end;
+    _Atomic bool drain;         /* ss_source_kafka_drain was called (any thread) */
     bool paused;
     bool any_assigned;          /* the group has assigned us partitions at least once */
     rd_kafka_message_t **msgs;  /* the batch handed out by the last poll */
@@ -247,16 +249,35 @@ static void release_batch(struct kafka_source *ks) {
     ks->nmsgs = 0;
 }
 
+/* Done when every partition we own has reached its end. Owning none (before the
+ * first assignment, or between a revocation and the next assignment) is not done:
+ * the partitions are on their way to us. */
 static bool all_done(struct kafka_source *ks) {
-    if (!ks->any_assigned) return false;
-    for (size_t p = 0; p < ks->nparts; p++)
-        if (ks->parts[p].assigned && !partition_done(&ks->parts[p])) return false;
-    return true;
+    int owned = 0;
+    for (size_t p = 0; p < ks->nparts; p++) {
+        if (!ks->parts[p].assigned) continue;
+        owned++;
+        if (!partition_done(&ks->parts[p])) return false;
+    }
+    return owned > 0;
+}
+
+void ss_source_kafka_drain(struct ss_source *src) {
+    struct kafka_source *ks = (struct kafka_source *)src;
+    atomic_store(&ks->drain, true);
 }
 
 static int kafka_poll(struct ss_source *src, struct ss_record *recs, int max, int timeout_ms, struct ss_err *err) {
     struct kafka_source *ks = (struct kafka_source *)src;
     release_batch(ks);
+    if (!ks->exit_at_end && atomic_load(&ks->drain)) {
+        /* from now on the source is bounded at the offsets the partitions have now */
+        ks->exit_at_end = true;
+        for (size_t p = 0; p < ks->nparts; p++) {
+            ks->parts[p].end = -1;
+            if (ks->parts[p].assigned) query_end(ks, (int32_t)p);
+        }
+    }
     if (ks->fatal_rc) return ss_err_set(err, ks->fatal_rc, "%s", ks->fatal_msg);
     if (ks->exit_at_end && all_done(ks)) return SS_EOF;
     if (max <= 0) return 0;

@@ -70,4 +70,9 @@ int ss_kafka_wait_topics(rd_kafka_t *rk, const char *brokers, const char *const 
 int ss_source_kafka_open_ex(struct ss_source **out, const struct ss_input_spec *spec, const struct ss_config *cfg,
                             int connect_timeout_ms, struct ss_err *err);
 
+/* Makes a running Kafka source bounded at the partitions' current end offsets: it
+ * answers SS_EOF once it has read up to them. Safe to call from any thread (the
+ * demo's producer thread calls it when it has finished producing). */
+void ss_source_kafka_drain(struct ss_source *src);
+
 #endif
