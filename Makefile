@@ -58,8 +58,11 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libshopstream.a
 unit: $(UNIT_BIN) $(BUILD)/shopstream
 	@tests/unit/run $(UNIT_BIN)
 
-e2e: $(BUILD)/shopstream
-	@SHOPSTREAM_BIN=$(BUILD)/shopstream tests/e2e/run
+# The end-to-end tests start their own PostgreSQL, Redis and Kafka on loopback
+# (scripts/*-test-server); install-deps installs what they need.
+E2E_HAVE ?= postgres redis kafka
+e2e: $(BUILD)/shopstream $(BUILD)/libshopstream.a
+	@SHOPSTREAM_BIN=$(BUILD)/shopstream SHOPSTREAM_BUILD=$(BUILD) E2E_HAVE="$(E2E_HAVE)" tests/e2e/run
 
 # The whole suite: normal build, then again under sanitizers.
 test: deps

@@ -60,6 +60,7 @@ static const struct cfg_key keys[] = {
     {"console.interval", T_DURATION, O(console_interval_ms), 0, "5s", 1, "how often the console sink prints its summary line"},
     {"exit_at_end", T_BOOL, O(exit_at_end), 0, "false", 0, "treat Kafka inputs as bounded: stop at the end offsets seen at start"},
     {"kafka.group_id", T_STRING, O(kafka_group), 0, "shopstream", 0, "consumer group of the Kafka inputs"},
+    {"kafka.connect_timeout", T_DURATION, O(kafka_connect_timeout_ms), 0, "30s", 1, "how long start-up retries unreachable Kafka brokers before exiting with an error"},
     {"http.listen", T_STRING, O(http_listen), 0, "", 0, "HOST:PORT of the metrics/health endpoint (empty: off)"},
     {"checkpoint.dir", T_STRING, O(checkpoint_dir), 0, "", 0, "directory of checkpoint files (empty: off)"},
     {"log.level", T_STRING, O(log_level), 0, "info", 0, "debug, info, warn or error"},
@@ -188,7 +189,8 @@ static const struct cfg_key *find_key(const char *key) {
     return NULL;
 }
 
-/* kafka.group_id is ours; every other kafka.* key is a librdkafka property. */
+/* kafka.group_id and kafka.connect_timeout are ours; every other kafka.* key is a
+ * librdkafka property. */
 static bool is_kafka_prop(const char *key) { return !strncmp(key, "kafka.", 6) && !find_key(key); }
 
 int ss_config_set(struct ss_config *cfg, const char *key, const char *value, struct ss_err *err) {

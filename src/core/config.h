@@ -72,6 +72,7 @@ struct ss_config {
     char **kafka_props;
     int nkafka_props;
     char *kafka_group;
+    int64_t kafka_connect_timeout_ms; /* how long start-up waits for unreachable brokers */
     /* operations */
     char *http_listen;            /* "127.0.0.1:9464", "" disables */
     char *checkpoint_dir;         /* "" disables checkpoints */

@@ -240,7 +240,9 @@ fail:
 
 static int kafka_open(struct ss_source **out, const struct ss_input_spec *spec, const struct ss_config *cfg,
                       struct ss_err *err) {
-    return ss_source_kafka_open_ex(out, spec, cfg, SS_KAFKA_CONNECT_TIMEOUT_MS, err);
+    int64_t t = cfg->kafka_connect_timeout_ms;
+    return ss_source_kafka_open_ex(out, spec, cfg, t > 0 && t < INT32_MAX ? (int)t : SS_KAFKA_CONNECT_TIMEOUT_MS,
+                                   err);
 }
 
 static void release_batch(struct kafka_source *ks) {
