@@ -57,6 +57,7 @@ static const struct cfg_key keys[] = {
     {"format", T_STRING, O(format), 0, "auto", 0, "input format: auto (by extension: .csv is CSV), json, csv"},
     {"inputs", T_LIST, O(inputs), O(ninputs), NULL, 0, "inputs, each STREAM=PATH|-|kafka://HOST:PORT/TOPIC (same as --input)"},
     {"sinks", T_LIST, O(sinks), O(nsinks), NULL, 0, "sink URLs: jsonl:DIR, console:, sqlite:PATH, postgresql://..., redis://..., parquet:DIR, kafka://HOST:PORT (same as --sink)"},
+    {"sink.connect_timeout", T_DURATION, O(sink_connect_timeout_ms), 0, "60s", 0, "how long start-up retries a sink whose server is down (PostgreSQL, Redis, Kafka) before exiting with an error"},
     {"console.interval", T_DURATION, O(console_interval_ms), 0, "5s", 1, "how often the console sink prints its summary line"},
     {"exit_at_end", T_BOOL, O(exit_at_end), 0, "false", 0, "treat Kafka inputs as bounded: stop at the end offsets seen at start"},
     {"kafka.group_id", T_STRING, O(kafka_group), 0, "shopstream", 0, "consumer group of the Kafka inputs"},

@@ -67,6 +67,7 @@ struct ss_config {
     char **sinks;                 /* sink URLs */
     int nsinks;
     int64_t console_interval_ms;
+    int64_t sink_connect_timeout_ms; /* how long start-up retries a sink that is down */
     bool exit_at_end;
     /* kafka: librdkafka properties passed through verbatim ("key=value") */
     char **kafka_props;

@@ -83,6 +83,8 @@ struct ss_engine {
 
 static const char *comp = "engine";
 
+static void sleep_ms(int64_t ms);
+
 int ss_engine_open(struct ss_engine **out, const struct ss_config *cfg, struct ss_err *err) {
     struct ss_engine *e = ss_calloc(1, sizeof *e);
     e->cfg = cfg;
@@ -185,7 +187,24 @@ int ss_engine_add_source(struct ss_engine *e, struct ss_source *src, const struc
 int ss_engine_add_sink(struct ss_engine *e, const char *url, struct ss_err *err) {
     if (e->nsinks == MAX_SINKS) return ss_err_set(err, SS_EUSAGE, "too many sinks (at most %d)", MAX_SINKS);
     struct ss_sink *sk;
-    int rc = ss_sink_open_url(&sk, url, e->cfg, err);
+    /* a destination that is down at start (SS_RETRY) is retried with backoff for
+     * sink.connect_timeout: services often start together and come up in any order */
+    int64_t deadline = ss_now_ms() + e->cfg->sink_connect_timeout_ms, backoff = 200;
+    int rc;
+    for (int attempt = 1;; attempt++) {
+        rc = ss_sink_open_url(&sk, url, e->cfg, err);
+        if (rc != SS_RETRY || e->stop || ss_now_ms() + backoff > deadline) break;
+        if (attempt == 1 || attempt % 5 == 0)
+            ss_warn(comp, "msg=\"sink not reachable yet, retrying\" sink=\"%s\" attempt=%d err=\"%s\"", url, attempt,
+                    err->msg);
+        sleep_ms(backoff);
+        backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+    }
+    if (rc == SS_RETRY) {
+        err->code = SS_EIO;
+        err->retriable = false;
+        return ss_err_wrap(err, "gave up after sink.connect_timeout=%llds", (long long)(e->cfg->sink_connect_timeout_ms / 1000));
+    }
     if (rc) return rc;
     e->sinks[e->nsinks++] = sk;
     if (sk->committed_epoch > e->epoch) e->epoch = sk->committed_epoch;
@@ -387,17 +406,17 @@ static void process_record(struct ss_engine *e, struct input *in, const struct s
 
 /* Per-user state is spread over memory far larger than the caches, so the records
  * of a batch go through a short software pipeline: a record is decoded and its ids
- * hashed STAGE_GAP records before the next stage and 4 * STAGE_GAP before it is
+ * hashed STAGE_GAP records before the next stage and 5 * STAGE_GAP before it is
  * processed, and each stage prefetches what the next one reads (intern slot, intern
- * entry, operator index, operator record). Processing itself is unchanged and in
+ * entry, then the operators' state in three dependent steps). Processing itself is unchanged and in
  * order; only decoding and interning happen ahead, neither of which depends on the
  * watermark or on operator state. */
 #define STAGE_GAP 2
-#define RING 16 /* power of 2, > 4 * STAGE_GAP */
+#define RING 16 /* power of 2, > 5 * STAGE_GAP */
 
 static void process_batch(struct ss_engine *e, struct input *in, const struct ss_record *recs, int n) {
     struct staged ring[RING];
-    for (int k = 0; k < n + 4 * STAGE_GAP; k++) {
+    for (int k = 0; k < n + 5 * STAGE_GAP; k++) {
         if (k < n) stage_decode(e, in, &recs[k], &ring[k & (RING - 1)]);
         int j = k - STAGE_GAP;
         if (j >= 0 && j < n) stage_entry(e, &ring[j & (RING - 1)]);
@@ -408,6 +427,8 @@ static void process_batch(struct ss_engine *e, struct input *in, const struct ss
         }
         j -= STAGE_GAP;
         if (j >= 0 && j < n) stage_prefetch_ops(e, &ring[j & (RING - 1)], 1);
+        j -= STAGE_GAP;
+        if (j >= 0 && j < n) stage_prefetch_ops(e, &ring[j & (RING - 1)], 2);
         j -= STAGE_GAP;
         if (j >= 0) process_record(e, in, &recs[j], &ring[j & (RING - 1)]);
     }
