@@ -6,6 +6,7 @@
 int ss_cmd_run(int argc, char **argv);
 int ss_cmd_produce(int argc, char **argv);
 int ss_cmd_demo(int argc, char **argv);
+int ss_cmd_report(int argc, char **argv);
 
 #define SS_EXIT_OK 0
 #define SS_EXIT_FAIL 1

@@ -14,6 +14,7 @@ static const struct {
     {"run", ss_cmd_run, "run the pipeline over files, stdin or Kafka"},
     {"produce", ss_cmd_produce, "generate realistic synthetic traffic (files, stdout, Kafka)"},
     {"demo", ss_cmd_demo, "the whole system in one process on an embedded Kafka"},
+    {"report", ss_cmd_report, "batch analytics over the Parquet lake"},
 };
 
 static void usage(FILE *f) {

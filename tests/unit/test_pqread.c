@@ -1,0 +1,390 @@
+/* test_pqread.c — the lake reader (src/report/pqread.c) against the lake writer
+ * (src/sink/parquet/writer.c): files written through ss_pq_open / ss_pq_write /
+ * ss_pq_close with every codec, nulls in runs and alone, dictionary pages that fall
+ * back to PLAIN mid-chunk, many pages and row groups, are read back and every value
+ * is compared with what was written; then files the reader must refuse. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/arena.h"
+#include "report/pqread.h"
+#include "sink/parquet/writer.h"
+#include "harness.h"
+
+static char dir[64];
+
+static uint64_t rng_state;
+static uint64_t rnd(void) {
+    uint64_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return rng_state = x;
+}
+
+/* Fills n rows of table t with deterministic values exercising nulls, repeats,
+ * distinct strings (for the dictionary limit), empty and long strings. */
+static struct ss_val *make_rows(enum ss_table_id t, size_t n, struct ss_arena *a) {
+    const struct ss_table *tb = &ss_tables[t];
+    size_t nc = (size_t)tb->ncols;
+    struct ss_val *rows = ss_calloc(n * nc, sizeof *rows);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < nc; j++) {
+            const struct ss_column *cd = &tb->cols[j];
+            struct ss_val *v = &rows[i * nc + j];
+            /* nulls: a run of 20 every 500 rows (RLE levels), and every 7th row (bit-packed) */
+            if (cd->nullable && ((i % 500) < 20 || (i + j) % 7 == 0)) {
+                v->null = 1;
+                continue;
+            }
+            switch (cd->type) {
+            case SS_COL_STR:
+            case SS_COL_JSON: {
+                char buf[400];
+                int len;
+                uint64_t r = rnd();
+                if (j % 3 == 0) len = snprintf(buf, sizeof buf, "id-%zu-%zu", j, i);  /* all distinct */
+                else if (r % 50 == 0) len = 0;                                          /* empty */
+                else if (r % 97 == 0) {                                                 /* long */
+                    len = 300;
+                    for (int k = 0; k < len; k++) buf[k] = (char)('a' + (k + (int)i) % 26);
+                } else len = snprintf(buf, sizeof buf, "cat-%u", (unsigned)(r % 40));   /* repeats */
+                v->s = ss_arena_strndup(a, buf, (size_t)len);
+                v->len = (uint32_t)len;
+                break;
+            }
+            case SS_COL_BOOL: v->i = (int64_t)(rnd() & 1); break;
+            case SS_COL_MONEY:
+                /* mostly whole cents; some with sub-cent digits to check the rounding
+                 * (half away from zero), some negative */
+                v->i = (int64_t)(rnd() % 100000000) * ((i % 11) ? 100 : 1) * ((i % 13) ? 1 : -1);
+                if (i % 17 == 0) v->i = 50 + 100 * (int64_t)i;
+                if (i % 19 == 0) v->i = -50 - 100 * (int64_t)i;
+                break;
+            case SS_COL_RATIO: v->i = (int64_t)(rnd() % 10001); break;
+            case SS_COL_TS: v->i = 1790000000000LL + (int64_t)(rnd() % 86400000) - (i % 5 == 0 ? 2000000000000LL : 0); break;
+            default: v->i = (int64_t)(rnd() % 1000) - 500 + (i % 23 == 0 ? INT64_MAX / 2 : 0); break;
+            }
+        }
+    }
+    return rows;
+}
+
+static int64_t expected_int(const struct ss_column *cd, int64_t v) {
+    if (cd->type == SS_COL_MONEY) return ss_pq_money_cents(v) * 100;
+    if (cd->type == SS_COL_BOOL) return v != 0;
+    return v;
+}
+
+static int write_file(const char *path, enum ss_table_id t, const struct ss_val *rows, size_t n,
+                      const struct ss_pq_opts *o) {
+    struct ss_pq_writer *w;
+    struct ss_err err = {0};
+    int rc = ss_pq_open(&w, path, &ss_tables[t], o, &err);
+    if (!rc) {
+        /* in uneven slices, as the sink does per epoch */
+        size_t done = 0, step = 1;
+        while (!rc && done < n) {
+            size_t k = n - done < step ? n - done : step;
+            rc = ss_pq_write(w, rows + done * (size_t)ss_tables[t].ncols, NULL, k, &err);
+            done += k;
+            step = step * 3 + 1;
+        }
+        if (!rc) rc = ss_pq_close(w, &err);
+        else ss_pq_abort(w);
+    }
+    if (rc) fprintf(stderr, "write %s: %s\n", path, err.msg);
+    return rc;
+}
+
+/* Reads path back in batches of at most `max` rows; counts mismatches. */
+static size_t read_compare(const char *path, enum ss_table_id t, const struct ss_val *rows, size_t n, size_t max) {
+    const struct ss_table *tb = &ss_tables[t];
+    size_t nc = (size_t)tb->ncols, bad = 0, got = 0;
+    struct ss_pqr *r;
+    struct ss_err err = {0};
+    if (ss_pqr_open(&r, path, tb, &err)) {
+        fprintf(stderr, "open %s: %s\n", path, err.msg);
+        return n + 1;
+    }
+    CHECK_EQ_INT(ss_pqr_num_rows(r), n);
+    for (;;) {
+        const struct ss_val *v;
+        size_t k;
+        int rc = ss_pqr_next(r, &v, &k, max, &err);
+        if (rc == SS_EOF) break;
+        if (rc) {
+            fprintf(stderr, "read %s: %s\n", path, err.msg);
+            bad++;
+            break;
+        }
+        if (k == 0 || k > (max ? max : 4096)) bad++;
+        for (size_t i = 0; i < k && got + i < n; i++) {
+            for (size_t j = 0; j < nc; j++) {
+                const struct ss_column *cd = &tb->cols[j];
+                const struct ss_val *a = &rows[(got + i) * nc + j], *b = &v[i * nc + j];
+                int ok;
+                if (a->null || b->null) ok = a->null == b->null;
+                else if (cd->type == SS_COL_STR || cd->type == SS_COL_JSON)
+                    ok = a->len == b->len && (a->len == 0 || memcmp(a->s, b->s, a->len) == 0);
+                else ok = expected_int(cd, a->i) == b->i;
+                if (!ok && bad++ < 5)
+                    fprintf(stderr, "%s row %zu column %s: wrote %lld/%.*s, read %lld/%.*s (null %d/%d)\n", path,
+                            got + i, cd->name, (long long)a->i, (int)a->len, a->s ? a->s : "", (long long)b->i,
+                            (int)b->len, b->s ? b->s : "", a->null, b->null);
+            }
+        }
+        got += k;
+    }
+    CHECK_EQ_INT(got, n);
+    ss_pqr_close(r);
+    return bad;
+}
+
+TEST(test_roundtrip_all_codecs) {
+    static const enum ss_pq_codec codecs[] = {SS_PQ_UNCOMPRESSED, SS_PQ_SNAPPY, SS_PQ_ZSTD};
+    static const enum ss_table_id tables[] = {SS_T_EVENTS, SS_T_FUNNEL, SS_T_SESSIONS, SS_T_ALERTS,
+                                              SS_T_DATA_QUALITY, SS_T_DLQ};
+    for (size_t ti = 0; ti < sizeof tables / sizeof tables[0]; ti++) {
+        for (size_t ci = 0; ci < 3; ci++) {
+            struct ss_arena a;
+            ss_arena_init(&a, 1 << 16);
+            rng_state = 0x9e3779b97f4a7c15ULL + ti * 7 + ci;
+            size_t n = 5003;
+            struct ss_val *rows = make_rows(tables[ti], n, &a);
+            struct ss_pq_opts o;
+            ss_pq_opts_default(&o);
+            o.codec = codecs[ci];
+            o.page_rows = 97;            /* many pages, partial last ones */
+            o.row_group_rows = 1777;     /* several row groups */
+            o.dict_max_bytes = 3000;     /* dictionaries fall back to PLAIN mid-chunk */
+            char path[128];
+            snprintf(path, sizeof path, "%s/%s-%d.parquet", dir, ss_tables[tables[ti]].name, (int)codecs[ci]);
+            CHECK_EQ_INT(write_file(path, tables[ti], rows, n, &o), SS_OK);
+            CHECK_EQ_INT(read_compare(path, tables[ti], rows, n, 0), 0);
+            CHECK_EQ_INT(read_compare(path, tables[ti], rows, n, 7), 0);
+            ss_free(rows);
+            ss_arena_free(&a);
+        }
+    }
+}
+
+/* Default options (one row group, big pages, dictionary within its limit). */
+TEST(test_roundtrip_defaults_and_empty) {
+    struct ss_arena a;
+    ss_arena_init(&a, 1 << 16);
+    rng_state = 12345;
+    size_t n = 70000;
+    struct ss_val *rows = make_rows(SS_T_EVENTS, n, &a);
+    struct ss_pq_opts o;
+    ss_pq_opts_default(&o);
+    char path[128];
+    snprintf(path, sizeof path, "%s/events-default.parquet", dir);
+    CHECK_EQ_INT(write_file(path, SS_T_EVENTS, rows, n, &o), SS_OK);
+    CHECK_EQ_INT(read_compare(path, SS_T_EVENTS, rows, n, 1000000), 0);
+    CHECK_EQ_INT(read_compare(path, SS_T_EVENTS, rows, n, 1), 0);
+    /* a file with no rows */
+    snprintf(path, sizeof path, "%s/events-empty.parquet", dir);
+    CHECK_EQ_INT(write_file(path, SS_T_EVENTS, rows, 0, &o), SS_OK);
+    CHECK_EQ_INT(read_compare(path, SS_T_EVENTS, rows, 0, 0), 0);
+    /* every optional value null in a whole chunk */
+    for (size_t i = 0; i < 100; i++) {
+        rows[i * SS_EV_NCOLS + SS_EV_SESSION_ID] = (struct ss_val){.null = 1};
+        rows[i * SS_EV_NCOLS + SS_EV_PRICE] = (struct ss_val){.null = 1};
+    }
+    snprintf(path, sizeof path, "%s/events-nulls.parquet", dir);
+    CHECK_EQ_INT(write_file(path, SS_T_EVENTS, rows, 100, &o), SS_OK);
+    CHECK_EQ_INT(read_compare(path, SS_T_EVENTS, rows, 100, 0), 0);
+    ss_free(rows);
+    ss_arena_free(&a);
+}
+
+/* A hand-checked file: values known without the writer's help. */
+TEST(test_known_values) {
+    struct ss_val row[SS_SE_NCOLS] = {
+        [SS_SE_USER_ID] = {.s = "u1", .len = 2},
+        [SS_SE_SESSION_START] = {.i = 1000},
+        [SS_SE_SESSION_END] = {.i = 61000},
+        [SS_SE_DURATION_S] = {.i = 60},
+        [SS_SE_EVENTS] = {.i = 3},
+        [SS_SE_VIEWS] = {.i = 2},
+        [SS_SE_PURCHASES] = {.i = 1},
+        [SS_SE_REVENUE] = {.i = 123455},  /* 12.3455 -> 12.35 stored -> 123500 */
+        [SS_SE_CONVERTED] = {.i = 1},
+    };
+    struct ss_pq_opts o;
+    ss_pq_opts_default(&o);
+    char path[128];
+    snprintf(path, sizeof path, "%s/sessions-one.parquet", dir);
+    CHECK_EQ_INT(write_file(path, SS_T_SESSIONS, row, 1, &o), SS_OK);
+    struct ss_pqr *r;
+    struct ss_err err = {0};
+    CHECK_EQ_INT(ss_pqr_open(&r, path, &ss_tables[SS_T_SESSIONS], &err), SS_OK);
+    const struct ss_val *v;
+    size_t n;
+    CHECK_EQ_INT(ss_pqr_next(r, &v, &n, 0, &err), SS_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK(v[SS_SE_USER_ID].len == 2 && memcmp(v[SS_SE_USER_ID].s, "u1", 2) == 0);
+    CHECK_EQ_INT(v[SS_SE_SESSION_END].i, 61000);
+    CHECK_EQ_INT(v[SS_SE_REVENUE].i, 123500);
+    CHECK_EQ_INT(v[SS_SE_CONVERTED].i, 1);
+    CHECK_EQ_INT(v[SS_SE_CART_ADDS].i, 0);
+    CHECK_EQ_INT(ss_pqr_next(r, &v, &n, 0, &err), SS_EOF);
+    CHECK_EQ_INT(n, 0);
+    ss_pqr_close(r);
+}
+
+static size_t slurp(const char *path, uint8_t **out) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    *out = malloc((size_t)n);
+    size_t got = fread(*out, 1, (size_t)n, f);
+    fclose(f);
+    return got;
+}
+
+static void spit(const char *path, const uint8_t *p, size_t n) {
+    FILE *f = fopen(path, "wb");
+    fwrite(p, 1, n, f);
+    fclose(f);
+}
+
+/* Opens and reads everything; returns the first error code and its message. */
+static int read_all(const char *path, enum ss_table_id t, struct ss_err *err) {
+    struct ss_pqr *r;
+    int rc = ss_pqr_open(&r, path, &ss_tables[t], err);
+    if (rc) return rc;
+    const struct ss_val *v;
+    size_t n;
+    while ((rc = ss_pqr_next(r, &v, &n, 0, err)) == SS_OK) {}
+    ss_pqr_close(r);
+    return rc == SS_EOF ? SS_OK : rc;
+}
+
+TEST(test_rejects) {
+    struct ss_arena a;
+    ss_arena_init(&a, 1 << 16);
+    rng_state = 777;
+    size_t n = 300;
+    struct ss_val *rows = make_rows(SS_T_DATA_QUALITY, n, &a);
+    struct ss_pq_opts o;
+    ss_pq_opts_default(&o);
+    o.codec = SS_PQ_UNCOMPRESSED;
+    char path[128], bad[160];
+    snprintf(path, sizeof path, "%s/dq.parquet", dir);
+    CHECK_EQ_INT(write_file(path, SS_T_DATA_QUALITY, rows, n, &o), SS_OK);
+    struct ss_err err = {0};
+    CHECK_EQ_INT(read_all(path, SS_T_DATA_QUALITY, &err), SS_OK);
+
+    /* another table's schema: names the file and the column */
+    CHECK_EQ_INT(read_all(path, SS_T_SESSIONS, &err), SS_ERROR);
+    CHECK(strstr(err.msg, path) != NULL);
+    CHECK(strstr(err.msg, "columns") != NULL || strstr(err.msg, "column") != NULL);
+
+    uint8_t *p;
+    size_t sz = slurp(path, &p);
+    CHECK(sz > 100);
+
+    /* not Parquet */
+    snprintf(bad, sizeof bad, "%s/notpq.parquet", dir);
+    spit(bad, (const uint8_t *)"hello, world, not parquet", 25);
+    CHECK_EQ_INT(read_all(bad, SS_T_DATA_QUALITY, &err), SS_ERROR);
+    CHECK(strstr(err.msg, bad) != NULL && strstr(err.msg, "PAR1") != NULL);
+
+    /* truncated: the footer is gone */
+    snprintf(bad, sizeof bad, "%s/trunc.parquet", dir);
+    spit(bad, p, sz / 2);
+    CHECK_EQ_INT(read_all(bad, SS_T_DATA_QUALITY, &err), SS_ERROR);
+    CHECK(strstr(err.msg, bad) != NULL);
+
+    /* missing file */
+    snprintf(bad, sizeof bad, "%s/none.parquet", dir);
+    CHECK_EQ_INT(read_all(bad, SS_T_DATA_QUALITY, &err), SS_EIO);
+    CHECK(strstr(err.msg, bad) != NULL);
+
+    /* The first page (minute_start, INT64, no dictionary) starts at offset 4 with
+     * field 1 (type, i32): 0x15 then zigzag(0) = 0x00. Type 3 is DATA_PAGE_V2. */
+    CHECK(p[4] == 0x15 && p[5] == 0x00);
+    uint8_t *q = malloc(sz);
+    memcpy(q, p, sz);
+    q[5] = 0x06;
+    snprintf(bad, sizeof bad, "%s/v2.parquet", dir);
+    spit(bad, q, sz);
+    CHECK_EQ_INT(read_all(bad, SS_T_DATA_QUALITY, &err), SS_ERROR);
+    CHECK(strstr(err.msg, "v2") != NULL && strstr(err.msg, "minute_start") != NULL && strstr(err.msg, bad) != NULL);
+
+    /* The same page's encoding: fields 1..3 (0x15 varint each), then 0x2c (field 5,
+     * DataPageHeader), 0x15 num_values varint, 0x15 encoding. Make it 2
+     * (PLAIN_DICTIONARY, zigzag 4): refused by name. */
+    memcpy(q, p, sz);
+    size_t at = 4;
+    for (int f = 0; f < 3; f++) {
+        CHECK(q[at] == 0x15);
+        at++;
+        while (q[at] & 0x80) at++;
+        at++;
+    }
+    CHECK(q[at] == 0x2c);
+    at++;
+    CHECK(q[at] == 0x15);
+    at++;
+    while (q[at] & 0x80) at++;
+    at++;
+    CHECK(q[at] == 0x15 && q[at + 1] == 0x00);
+    q[at + 1] = 0x04;
+    snprintf(bad, sizeof bad, "%s/enc.parquet", dir);
+    spit(bad, q, sz);
+    CHECK_EQ_INT(read_all(bad, SS_T_DATA_QUALITY, &err), SS_ERROR);
+    CHECK(strstr(err.msg, "encoding 2") != NULL && strstr(err.msg, "minute_start") != NULL);
+
+    /* a codec we do not read: LZ4_RAW (7). Rewrite the file with snappy, then patch
+     * every ColumnMetaData codec field (field 4: 0x15, zigzag(1) = 0x02, right after
+     * the path_in_schema list of field 3) — found by its column name. */
+    o.codec = SS_PQ_SNAPPY;
+    snprintf(bad, sizeof bad, "%s/codec.parquet", dir);
+    CHECK_EQ_INT(write_file(bad, SS_T_DATA_QUALITY, rows, n, &o), SS_OK);
+    uint8_t *c;
+    size_t csz = slurp(bad, &c);
+    uint32_t flen;
+    memcpy(&flen, c + csz - 8, 4);
+    int patched = 0;
+    /* list<binary> of 1: 0x19 0x18 len name, then 0x15 0x02 */
+    for (size_t k = csz - 8 - flen; k + 20 < csz; k++) {
+        if (c[k] == 0x19 && c[k + 1] == 0x18 && c[k + 2] == 12 && memcmp(c + k + 3, "minute_start", 12) == 0 &&
+            c[k + 15] == 0x15 && c[k + 16] == 0x02) {
+            c[k + 16] = 0x0e;
+            patched++;
+        }
+    }
+    CHECK_EQ_INT(patched, 1);
+    spit(bad, c, csz);
+    CHECK_EQ_INT(read_all(bad, SS_T_DATA_QUALITY, &err), SS_ERROR);
+    CHECK(strstr(err.msg, "codec 7") != NULL && strstr(err.msg, bad) != NULL);
+    free(c);
+    free(q);
+    free(p);
+    ss_free(rows);
+    ss_arena_free(&a);
+}
+
+int main(void) {
+    snprintf(dir, sizeof dir, "/tmp/test_pqread.XXXXXX");
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    RUN(test_roundtrip_all_codecs);
+    RUN(test_roundtrip_defaults_and_empty);
+    RUN(test_known_values);
+    RUN(test_rejects);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    return ss_t_report("pqread");
+}
