@@ -1,23 +1,33 @@
 /* dedup.c — see dedup.h. Sits in the engine between the late check and the operators:
- * every valid, on-time event's id is checked here once.
+ * every valid, on-time event's id is checked here once, and ss_dedup_evict runs after
+ * every watermark move.
  *
- * Layout. Each generation (one span of event time) has its own table of 16-byte
- * fingerprints, so dropping a generation is one free. A table is an *ordered* linear
- * probing table (Amble & Knuth): the home slot of a fingerprint is a monotone
- * function of its high word (hi * cap >> 64), and every probe run is kept sorted, so a
- * lookup for an absent id stops at the first larger fingerprint instead of running to
- * the next empty slot. That keeps misses (the common case: a new id) short even at
- * 85-90 % load, which is what lets an id cost <= 24 bytes. Runs never wrap: the table
- * has a tail of spare slots past the last home slot, and a run that would overflow it
- * grows the table.
+ * Layout. One open-addressing table of 16-byte slots {a, b, t}: a and b are 96 bits of
+ * the id's XXH3-128 fingerprint (a == 0 marks an empty slot, so a real a of 0 becomes 1),
+ * t is the first occurrence's ts modulo 2^32. It is an *ordered* linear probing table
+ * (Amble & Knuth): the home slot of a is a monotone function of a (a * cap >> 64) and
+ * every run is kept sorted by a, so a lookup for an absent id (the common case: a new
+ * id) stops at the first larger a instead of running to the end of the cluster. That
+ * keeps misses short at 85 % load, which is what lets an id cost <= 24 bytes. Runs never
+ * wrap: a tail of spare slots follows the last home slot, so positions are plain
+ * indices and "sorted" needs no modular arithmetic.
  *
- * Sizing. A new generation is pre-sized from the final count of the previous ones
- * (at a steady rate every minute holds about as many ids), so tables fill to a high
- * load without ever rehashing; a table that overflows anyway grows by a sequential
- * merge (the table is sorted, so rebuilding is one linear pass).
+ * Time. t is decoded against lo, a lower bound of every stored ts: ts = lo + (t - lo)
+ * mod 2^32, exact while every stored ts lies in [lo, lo + 2^32). Insertions keep that
+ * true (lo moves down when it can); when an insertion cannot fit, the table goes *wide*:
+ * ts64[] holds the exact ts of every slot (moved in step with the slots) until a sweep
+ * pass finds the span small again. An entry is dead (forgotten) when its ts < W; dead
+ * entries still occupy their slot until removed, and stay in the sorted order, so
+ * lookups simply pass over them.
  *
- * A duplicate carries the original ts (dedup.h), so an id is looked up only in the
- * generation of its ts: one probe sequence per event however many generations live. */
+ * Removal. An incremental sweep (a cursor moving a few slots per check and per evict)
+ * deletes dead entries by backward shift (the displaced rest of the run moves left by
+ * one), and an insertion swallows the first dead slot at or after its position (the
+ * entries in between move right by one), so tombstones never pile up. Each completed
+ * sweep pass has seen every entry, so it raises lo to the smallest stored ts.
+ *
+ * One entry per id: an id found dead is reused in place (its slot gets the new ts), so a
+ * lookup's first match on (a, b) is the answer. */
 #include "dedup.h"
 
 #include <string.h>
@@ -27,176 +37,290 @@
 #include "../core/hash.h"
 #include "../core/timefmt.h"
 
-#define TAIL 64          /* spare slots after the last home slot */
-#define MIN_CAP 64       /* home slots of the smallest table */
-#define TARGET_PCT 86    /* load a pre-sized table reaches at the previous generation's count */
-#define GROW_PCT 92      /* load at which a table grows */
+#define MIN_CAP 64
+#define GROW_PCT 85    /* occupied slots (live + dead) at which the table is cleaned or grows */
+#define TARGET_PCT 72  /* load right after a resize */
+#define SHRINK_PCT 25  /* a sweep pass that finds fewer occupied slots shrinks the table */
+#define SWEEP_STEPS 4  /* slots the sweep cursor visits per check and per evict */
+#define SPAN ((uint64_t)1 << 32)
 
-struct fp {
-    uint64_t hi, lo; /* all zero: empty */
-};
-
-struct gen {
-    int64_t idx;     /* floor(ts / generation_ms) */
-    struct fp *slots; /* cap + TAIL */
-    size_t cap;      /* home slots */
-    size_t count;
+struct slot {
+    uint64_t a; /* fingerprint high word; 0: empty */
+    uint32_t b; /* fingerprint, 32 more bits */
+    uint32_t t; /* ts mod 2^32 */
 };
 
 struct ss_dedup {
-    int64_t span;
-    struct gen *gens;  /* sorted by idx, few (lateness / span + 2) */
-    size_t ngens, cap_gens;
-    size_t count;      /* ids in all generations */
-    size_t hint;       /* expected ids per generation */
-    int last;          /* index of the generation used last (a cache) */
+    struct slot *s;
+    int64_t *ts64;        /* wide mode: the exact ts of each slot; NULL when narrow */
+    size_t cap;           /* home slots */
+    size_t n;             /* cap + tail */
+    size_t used;          /* occupied slots, dead included */
+    int64_t w;            /* the watermark */
+    int64_t lo, hi;       /* bounds of every stored ts (meaningful while used > 0) */
+    uint64_t dead_below;  /* narrow: an entry is dead iff (t - lo) mod 2^32 < dead_below */
+    size_t cur;           /* sweep cursor */
+    int64_t pass_min, pass_max; /* ts of entries the current pass kept or saw inserted */
 };
 
-static inline int fp_cmp(struct fp a, struct fp b) {
-    if (a.hi != b.hi) return a.hi < b.hi ? -1 : 1;
-    if (a.lo != b.lo) return a.lo < b.lo ? -1 : 1;
-    return 0;
+static inline size_t home_of(const struct ss_dedup *d, uint64_t a) {
+    return (size_t)(((unsigned __int128)a * d->cap) >> 64);
 }
-static inline bool fp_empty(struct fp a) { return (a.hi | a.lo) == 0; }
-/* floor(a / b) for b > 0, without the overflow of floor-then-multiply at INT64_MIN */
-static inline int64_t fdiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && a < 0); }
 
-static inline size_t home_of(uint64_t hi, size_t cap) {
-    return (size_t)(((unsigned __int128)hi * cap) >> 64);
+static inline int64_t ts_at(const struct ss_dedup *d, size_t i) {
+    if (d->ts64) return d->ts64[i];
+    return (int64_t)((uint64_t)d->lo + (uint32_t)(d->s[i].t - (uint32_t)d->lo));
+}
+
+static inline bool dead_at(const struct ss_dedup *d, size_t i) {
+    if (d->ts64) return d->ts64[i] < d->w;
+    return (uint64_t)(uint32_t)(d->s[i].t - (uint32_t)d->lo) < d->dead_below;
+}
+
+static void set_dead_below(struct ss_dedup *d) {
+    if (d->w <= d->lo) d->dead_below = 0;
+    else {
+        uint64_t diff = (uint64_t)d->w - (uint64_t)d->lo; /* w > lo: no wrap */
+        d->dead_below = diff > SPAN ? SPAN : diff;
+    }
+}
+
+static inline void pass_note(struct ss_dedup *d, int64_t ts) {
+    if (ts < d->pass_min) d->pass_min = ts;
+    if (ts > d->pass_max) d->pass_max = ts;
+}
+
+static void pass_reset(struct ss_dedup *d) {
+    d->cur = 0;
+    d->pass_min = SS_TS_MAX;
+    d->pass_max = SS_TS_MIN;
+}
+
+static void table_alloc(struct ss_dedup *d, size_t cap, bool wide) {
+    if (cap < MIN_CAP) cap = MIN_CAP;
+    d->cap = cap;
+    d->n = cap + 16 + cap / 64;
+    d->s = ss_calloc(d->n, sizeof *d->s);
+    d->ts64 = wide ? ss_calloc(d->n, sizeof *d->ts64) : NULL;
 }
 
 struct ss_dedup *ss_dedup_new(int64_t generation_ms) {
-    ss_assert(generation_ms > 0);
+    (void)generation_ms;
     struct ss_dedup *d = ss_calloc(1, sizeof *d);
-    d->span = generation_ms;
-    d->last = -1;
+    d->w = SS_TS_MIN;
+    table_alloc(d, MIN_CAP, false);
+    pass_reset(d);
     return d;
 }
 
 void ss_dedup_free(struct ss_dedup *d) {
     if (!d) return;
-    for (size_t i = 0; i < d->ngens; i++) ss_free(d->gens[i].slots);
-    ss_free(d->gens);
+    ss_free(d->s);
+    ss_free(d->ts64);
     ss_free(d);
 }
 
-static void table_alloc(struct gen *g, size_t cap) {
-    if (cap < MIN_CAP) cap = MIN_CAP;
-    g->cap = cap;
-    g->slots = ss_calloc(cap + TAIL, sizeof *g->slots);
+static void to_wide(struct ss_dedup *d) {
+    int64_t *ts64 = ss_calloc(d->n, sizeof *ts64);
+    for (size_t i = 0; i < d->n; i++)
+        if (d->s[i].a) ts64[i] = ts_at(d, i);
+    d->ts64 = ts64;
 }
 
-/* Rebuilds g with at least `cap` home slots: entries come out in sorted order, so each
- * goes to max(home, previous position + 1) and the new table is sorted too. */
-static void table_grow(struct gen *g, size_t cap) {
+/* Only when every stored ts lies in [lo, lo + 2^32). */
+static void to_narrow(struct ss_dedup *d) {
+    ss_free(d->ts64);
+    d->ts64 = NULL;
+    set_dead_below(d);
+}
+
+/* Rebuilds the table with `cap` home slots, dropping dead entries. Entries come out in
+ * sorted order, so each goes to max(home, previous position + 1) and the new table is
+ * sorted too: one linear pass, no probing. */
+static void rehash(struct ss_dedup *d, size_t cap) {
+    size_t live = 0;
+    int64_t lo = SS_TS_MAX, hi = SS_TS_MIN;
+    for (size_t i = 0; i < d->n; i++) {
+        if (!d->s[i].a || dead_at(d, i)) continue;
+        int64_t ts = ts_at(d, i);
+        if (ts < lo) lo = ts;
+        if (ts > hi) hi = ts;
+        live++;
+    }
+    bool wide = live && (uint64_t)hi - (uint64_t)lo >= SPAN;
+    if (cap < live + live / 8) cap = live + live / 8;
+    struct ss_dedup old = *d;
     for (;;) {
-        struct fp *old = g->slots;
-        size_t oldn = g->cap + TAIL;
-        table_alloc(g, cap);
+        table_alloc(d, cap, wide);
         size_t next = 0;
         bool fits = true;
-        for (size_t i = 0; i < oldn && fits; i++) {
-            if (fp_empty(old[i])) continue;
-            size_t h = home_of(old[i].hi, g->cap);
+        for (size_t i = 0; i < old.n && fits; i++) {
+            if (!old.s[i].a || dead_at(&old, i)) continue;
+            size_t h = home_of(d, old.s[i].a);
             size_t pos = h > next ? h : next;
-            if (pos >= g->cap + TAIL) fits = false;
-            else {
-                g->slots[pos] = old[i];
-                next = pos + 1;
+            if (pos >= d->n) {
+                fits = false;
+                break;
             }
+            d->s[pos] = old.s[i];
+            if (wide) d->ts64[pos] = ts_at(&old, i);
+            next = pos + 1;
         }
-        if (fits) {
-            ss_free(old);
+        if (fits) break;
+        ss_free(d->s); /* pathological clustering at the end: retry larger */
+        ss_free(d->ts64);
+        cap += cap / 2;
+    }
+    ss_free(old.s);
+    ss_free(old.ts64);
+    d->used = live;
+    if (live) {
+        d->lo = lo;
+        d->hi = hi;
+    }
+    set_dead_below(d);
+    pass_reset(d);
+}
+
+/* End of a sweep pass: every stored entry was seen (kept by the cursor or inserted during
+ * the pass; entries only move towards the cursor or away from it, never past it backwards
+ * unseen), so [pass_min, pass_max] bounds them. */
+static void pass_end(struct ss_dedup *d) {
+    if (d->used && d->pass_min <= d->pass_max) {
+        d->lo = d->pass_min;
+        d->hi = d->pass_max;
+    }
+    if (d->ts64 && (!d->used || (uint64_t)d->hi - (uint64_t)d->lo < SPAN / 2)) to_narrow(d);
+    set_dead_below(d);
+    pass_reset(d);
+    if (d->cap > MIN_CAP && d->used * 100 < d->cap * SHRINK_PCT) rehash(d, d->used * 100 / TARGET_PCT);
+}
+
+/* Removes the entry at i: the displaced part of the run after it moves left by one. */
+static void delete_at(struct ss_dedup *d, size_t i) {
+    size_t j = i + 1;
+    while (j < d->n && d->s[j].a && home_of(d, d->s[j].a) < j) j++;
+    memmove(&d->s[i], &d->s[i + 1], (j - i - 1) * sizeof *d->s);
+    if (d->ts64) memmove(&d->ts64[i], &d->ts64[i + 1], (j - i - 1) * sizeof *d->ts64);
+    d->s[j - 1].a = 0;
+    d->used--;
+}
+
+/* One step of the sweep cursor (cur < n). */
+static inline void sweep_one(struct ss_dedup *d) {
+    size_t i = d->cur;
+    if (!d->s[i].a) d->cur++;
+    else if (dead_at(d, i)) delete_at(d, i); /* slot i now holds the next entry, or is empty */
+    else {
+        pass_note(d, ts_at(d, i));
+        d->cur++;
+    }
+}
+
+static void sweep(struct ss_dedup *d, size_t steps) {
+    while (steps--) {
+        if (d->cur >= d->n) {
+            pass_end(d);
             return;
         }
-        /* pathological clustering at the end: retry larger */
-        ss_free(g->slots);
-        g->slots = old;
-        g->cap = oldn - TAIL;
-        cap = cap + cap / 2;
+        sweep_one(d);
     }
 }
 
-/* Returns true when f is in g; otherwise inserts it (growing g if needed). */
-static bool table_check(struct gen *g, struct fp f) {
-    for (;;) {
-        size_t end = g->cap + TAIL;
-        size_t i = home_of(f.hi, g->cap);
-        struct fp *s = g->slots;
-        while (i < end && !fp_empty(s[i])) {
-            int c = fp_cmp(s[i], f);
-            if (c == 0) return true;
-            if (c > 0) break;
-            i++;
-        }
-        /* f belongs at i: shift the rest of the run right by one */
-        size_t j = i;
-        while (j < end && !fp_empty(s[j])) j++;
-        if (j == end || (g->count + 1) * 100 > g->cap * GROW_PCT) {
-            table_grow(g, g->cap + g->cap / 2 + MIN_CAP);
-            continue;
-        }
-        if (j > i) memmove(&s[i + 1], &s[i], (j - i) * sizeof *s);
-        s[i] = f;
-        g->count++;
-        return false;
+/* Makes the table able to hold ts (narrow: inside [lo, lo + 2^32)), moving lo/hi. */
+static void admit_ts(struct ss_dedup *d, int64_t ts) {
+    if (!d->used) {
+        if (d->ts64) to_narrow(d);
+        d->lo = d->hi = ts;
+        set_dead_below(d);
+        return;
+    }
+    int64_t lo = ts < d->lo ? ts : d->lo, hi = ts > d->hi ? ts : d->hi;
+    if (!d->ts64 && (uint64_t)hi - (uint64_t)lo >= SPAN) to_wide(d);
+    d->hi = hi;
+    if (lo != d->lo) {
+        d->lo = lo;
+        set_dead_below(d);
     }
 }
 
-static struct gen *gen_get(struct ss_dedup *d, int64_t idx) {
-    if (d->last >= 0 && d->gens[d->last].idx == idx) return &d->gens[d->last];
-    size_t i = 0;
-    while (i < d->ngens && d->gens[i].idx < idx) i++;
-    if (i < d->ngens && d->gens[i].idx == idx) {
-        d->last = (int)i;
-        return &d->gens[i];
+/* The table is full (or its tail is): clean it completely, then grow unless that freed
+ * at least a tenth of the limit, so cleaning costs O(1) per insertion amortised. */
+static void make_room(struct ss_dedup *d, bool tail_full) {
+    size_t cap = d->cap;
+    pass_reset(d);
+    while (d->cur < d->n) sweep_one(d);
+    pass_end(d);
+    if (d->cap != cap) return; /* the pass shrank the table: room enough */
+    if (tail_full || (d->used + 1) * 100 > d->cap * (GROW_PCT - GROW_PCT / 10)) {
+        size_t want = (d->used + 1) * 100 / TARGET_PCT;
+        rehash(d, want > cap + cap / 8 ? want : cap + cap / 8);
     }
-    /* a new generation, pre-sized from what earlier generations held */
-    size_t expect = d->hint;
-    for (size_t k = 0; k < d->ngens; k++)
-        if (d->gens[k].count > expect) expect = d->gens[k].count;
-    SS_GROW(d->gens, d->cap_gens, d->ngens + 1);
-    memmove(&d->gens[i + 1], &d->gens[i], (d->ngens - i) * sizeof *d->gens);
-    d->ngens++;
-    struct gen *g = &d->gens[i];
-    memset(g, 0, sizeof *g);
-    g->idx = idx;
-    table_alloc(g, expect * 100 / TARGET_PCT + 1);
-    d->last = (int)i;
-    return g;
 }
 
 bool ss_dedup_check(struct ss_dedup *d, struct ss_str id, int64_t ts) {
     XXH128_hash_t h = XXH3_128bits(id.p, id.len);
-    struct fp f = {h.high64, h.low64};
-    if (fp_empty(f)) f.lo = 1; /* all zero marks an empty slot */
-    struct gen *g = gen_get(d, fdiv(ts, d->span));
-    if (table_check(g, f)) return true;
-    d->count++;
-    return false;
+    uint64_t a = h.high64 ? h.high64 : 1;
+    uint32_t b = (uint32_t)h.low64;
+    for (;;) {
+        struct slot *s = d->s;
+        size_t n = d->n, i = home_of(d, a);
+        while (i < n && s[i].a && s[i].a < a) i++;
+        for (; i < n && s[i].a == a; i++) {
+            if (s[i].b != b) continue;
+            if (!dead_at(d, i)) {
+                sweep(d, SWEEP_STEPS);
+                return true;
+            }
+            if (ts < d->w) return false;
+            /* forgotten: this occurrence is the new first one, in the same slot */
+            admit_ts(d, ts);
+            s[i].t = (uint32_t)ts;
+            if (d->ts64) d->ts64[i] = ts;
+            pass_note(d, ts);
+            sweep(d, SWEEP_STEPS);
+            return false;
+        }
+        if (ts < d->w) return false;
+        /* absent: it belongs at i; take the first dead or empty slot from i on */
+        size_t k = i;
+        while (k < n && s[k].a && !dead_at(d, k)) k++;
+        if (k == n || (!s[k].a && (d->used + 1) * 100 > d->cap * GROW_PCT)) {
+            make_room(d, k == n);
+            continue;
+        }
+        admit_ts(d, ts); /* may allocate ts64, never moves slots */
+        if (!s[k].a) d->used++;
+        memmove(&s[i + 1], &s[i], (k - i) * sizeof *s);
+        s[i] = (struct slot){a, b, (uint32_t)ts};
+        if (d->ts64) {
+            memmove(&d->ts64[i + 1], &d->ts64[i], (k - i) * sizeof *d->ts64);
+            d->ts64[i] = ts;
+        }
+        pass_note(d, ts);
+        sweep(d, SWEEP_STEPS);
+        return false;
+    }
 }
 
 void ss_dedup_evict(struct ss_dedup *d, int64_t watermark) {
-    size_t drop = 0;
-    while (drop < d->ngens) {
-        struct gen *g = &d->gens[drop];
-        /* the generation covers [idx*span, (idx+1)*span); it ends at or before W */
-        if (watermark != SS_TS_MAX && g->idx >= fdiv(watermark, d->span)) break;
-        d->hint = g->count; /* the most recent final count sizes the next generation */
-        d->count -= g->count;
-        ss_free(g->slots);
-        drop++;
+    if (watermark > d->w) {
+        d->w = watermark;
+        if (watermark == SS_TS_MAX) { /* the end: everything goes */
+            ss_free(d->s);
+            ss_free(d->ts64);
+            table_alloc(d, MIN_CAP, false);
+            d->used = 0;
+            pass_reset(d);
+            return;
+        }
+        set_dead_below(d);
     }
-    if (!drop) return;
-    memmove(d->gens, d->gens + drop, (d->ngens - drop) * sizeof *d->gens);
-    d->ngens -= drop;
-    d->last = -1;
+    sweep(d, SWEEP_STEPS);
 }
 
-size_t ss_dedup_count(const struct ss_dedup *d) { return d->count; }
+size_t ss_dedup_count(const struct ss_dedup *d) { return d->used; }
 
 size_t ss_dedup_bytes(const struct ss_dedup *d) {
-    size_t b = sizeof *d + d->cap_gens * sizeof *d->gens;
-    for (size_t i = 0; i < d->ngens; i++) b += (d->gens[i].cap + TAIL) * sizeof(struct fp);
-    return b;
+    return sizeof *d + d->n * (sizeof *d->s + (d->ts64 ? sizeof *d->ts64 : 0));
 }

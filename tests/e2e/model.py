@@ -371,12 +371,39 @@ def json_value(v):
     return (v, "str")
 
 
+ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|.)")
+
+
+def lone_surrogate_escape(line):
+    """True when a \\u escape anywhere in the (syntactically valid) record is a high
+    surrogate not followed by a \\u low surrogate, or a low surrogate without a high one
+    before it: such a string has no UTF-8 form (§2 malformed), yet json.loads accepts it.
+    The escapes themselves are inspected, not the decoded strings, because a raw byte that
+    is not UTF-8 also decodes (surrogateescape) to a lone surrogate and is not malformed."""
+    pending = None  # end of a high surrogate escape waiting for its low half
+    for m in ESCAPE.finditer(line):
+        u = int(m.group(1), 16) if m.group(1) else None
+        is_low = u is not None and 0xDC00 <= u <= 0xDFFF
+        if pending is not None:
+            if not (is_low and m.start() == pending):
+                return True
+            pending = None
+            continue
+        if is_low:
+            return True
+        if u is not None and 0xD800 <= u <= 0xDBFF:
+            pending = m.end()
+    return pending is not None
+
+
 def decode_json(stream, line):
     try:
         obj = json_loads_exact(line)
     except (ValueError, RecursionError):
         return "malformed", None
     if not isinstance(obj, dict):
+        return "malformed", None
+    if lone_surrogate_escape(line):
         return "malformed", None
     f = {}
     for canon, name in FIELDS[stream]:
@@ -428,6 +455,8 @@ class CsvDecoder:
         self.pos = {}
 
     def set_header(self, line):
+        if line.startswith("\ufeff"):  # a UTF-8 byte order mark (§2)
+            line = line[1:]
         cols = split_csv(line) or []
         self.header = cols
         self.pos = {}
@@ -506,8 +535,8 @@ class Model:
                        bad_amount=0, late=0, duplicates=0)
         self.dlq = []
         self.late = []
-        self.seen_events = set()
-        self.seen_promos = set()
+        self.seen_events = {}  # id -> ts of its first accepted occurrence (§3 step 3)
+        self.seen_promos = {}
         self.cr = {}      # (start, cat) -> [revenue, orders, units, views, carts, buyers set]
         self.hs = {}      # (start, cat) -> [revenue, orders, units, buyers set]
         self.tr = {}      # (start, pid) -> [views, carts, purchases, revenue]
@@ -580,17 +609,17 @@ class Model:
             self.late.append(dict(stream=inp.stream, source=inp.source, partition=p, offset=lineno,
                                   ts=fmt_ts(ev.ts), watermark=fmt_ts(W), record=line))
             return
+        # a duplicate iff the id's first accepted occurrence has ts >= W; an id whose
+        # first occurrence fell below W is forgotten, and this one is the new first
+        seen, key = (self.seen_promos, ev.promo_id) if ev.stream == "promotions" \
+            else (self.seen_events, ev.event_id)
+        if seen.get(key, NEG - 1) >= W:
+            dq["duplicates"] += 1
+            return
+        seen[key] = ev.ts
         if ev.stream == "promotions":
-            if ev.promo_id in self.seen_promos:
-                dq["duplicates"] += 1
-                return
-            self.seen_promos.add(ev.promo_id)
             self.on_promotion(ev)
         else:
-            if ev.event_id in self.seen_events:
-                dq["duplicates"] += 1
-                return
-            self.seen_events.add(ev.event_id)
             self.on_event(ev, p, W)
         if ev.ts > self.max_ts[p]:
             self.max_ts[p] = ev.ts

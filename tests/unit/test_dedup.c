@@ -1,6 +1,11 @@
-/* test_dedup.c — exact duplicate detection (src/ops/dedup.c): duplicates found,
- * generations forgotten at the watermark, no false positives over millions of ids,
- * and the memory bound of <= 24 bytes per remembered id in steady state. */
+/* test_dedup.c — exact duplicate detection (src/ops/dedup.c): an id is a duplicate iff
+ * its first accepted occurrence's ts >= W, whatever ts the repeat carries; W = -inf
+ * forgets nothing; memory stays flat over a long stream; no false positives over
+ * millions of ids; <= 24 bytes per remembered id in steady state; and a randomized
+ * comparison with a brute-force reference (a plain map id -> first ts). */
+#include <stdlib.h>
+#include <time.h>
+
 #include "core/timefmt.h"
 #include "harness.h"
 #include "ops/dedup.h"
@@ -13,48 +18,113 @@ static uint64_t rnd(void) {
 
 static bool check(struct ss_dedup *d, const char *id, int64_t ts) { return ss_dedup_check(d, ss_str_c(id), ts); }
 
-TEST(basic_and_generations) {
+#define MIN_MS 60000LL
+#define DAY_MS 86400000LL
+
+TEST(exact_duplicates) {
     struct ss_dedup *d = ss_dedup_new(60000);
     CHECK(!check(d, "a", 1000));
     CHECK(check(d, "a", 1000));
     CHECK(!check(d, "b", 1000));
     CHECK(!check(d, "", 1000)); /* the empty id is an id like any other */
     CHECK(check(d, "", 1000));
-    CHECK(!check(d, "c", 61000));
-    CHECK(!check(d, "neg", -1)); /* generation -1: [-60000, 0) */
+    CHECK(!check(d, "ab", 1000));
+    CHECK(check(d, "b", 1000));
+    CHECK(!check(d, "neg", -5));
+    CHECK(check(d, "neg", -5));
     CHECK_EQ_INT(ss_dedup_count(d), 5);
-    ss_dedup_evict(d, SS_TS_MIN);
-    CHECK_EQ_INT(ss_dedup_count(d), 5);
-    ss_dedup_evict(d, 0); /* generation -1 ends at 0 <= W */
-    CHECK_EQ_INT(ss_dedup_count(d), 4);
-    ss_dedup_evict(d, 59999);
-    CHECK_EQ_INT(ss_dedup_count(d), 4);
-    CHECK(check(d, "a", 1000));
-    ss_dedup_evict(d, 60000); /* generation 0 ends at 60000 <= W */
-    CHECK_EQ_INT(ss_dedup_count(d), 1);
-    CHECK(check(d, "c", 61000));
-    CHECK(!check(d, "a", 1000)); /* forgotten (such an event is late in the engine) */
-    ss_dedup_evict(d, SS_TS_MAX);
-    CHECK_EQ_INT(ss_dedup_count(d), 0);
-    CHECK(!check(d, "c", 61000));
     ss_dedup_free(d);
 }
 
-/* 1M distinct random ids in one generation (grown from the smallest table): none is
- * reported as seen, each is found again, and 1M other ids are still new. */
+/* E60 first at 11:40, repeated with ts 12:30 (DESIGN §4: the first occurrence decides). */
+TEST(repeat_with_other_ts) {
+    struct ss_dedup *d = ss_dedup_new(60000);
+    int64_t t1 = 11 * 60 * MIN_MS + 40 * MIN_MS, t2 = 12 * 60 * MIN_MS + 30 * MIN_MS;
+    CHECK(!check(d, "E60", t1));
+    CHECK(check(d, "E60", t2));       /* another minute, another ts: still a duplicate */
+    CHECK(check(d, "E60", t1 + 1));
+    ss_dedup_evict(d, t1 - 1);
+    CHECK(check(d, "E60", t2));
+    ss_dedup_evict(d, t1);            /* ts == W: still remembered */
+    CHECK(check(d, "E60", t2));
+    for (int i = 0; i < 1000; i++) ss_dedup_evict(d, t1); /* sweeps run, nothing expires */
+    CHECK(check(d, "E60", t2));
+    CHECK_EQ_INT(ss_dedup_count(d), 1);
+    ss_dedup_evict(d, t1 + 1);        /* the first occurrence's ts < W: forgotten */
+    CHECK(!check(d, "E60", t2));      /* accepted: the new first occurrence, ts t2 */
+    CHECK(check(d, "E60", t1 + 1));
+    CHECK_EQ_INT(ss_dedup_count(d), 1); /* reused in place, not stored twice */
+    ss_dedup_evict(d, t2);
+    CHECK(check(d, "E60", t2 + 5));
+    ss_dedup_evict(d, t2 + 1);
+    CHECK(!check(d, "E60", t2 + 5));
+    /* a check below W (never made by the engine) remembers nothing */
+    CHECK(!check(d, "old", t2));
+    CHECK(!check(d, "old", t2 + 10));
+    CHECK(check(d, "old", t2 + 10));
+    ss_dedup_evict(d, t1);            /* W never moves back */
+    CHECK(!check(d, "old2", t2));
+    CHECK(!check(d, "old2", t2 + 1));
+    ss_dedup_evict(d, SS_TS_MAX);
+    CHECK_EQ_INT(ss_dedup_count(d), 0);
+    CHECK(!check(d, "E60", t2 + 5));
+    CHECK(!check(d, "E60", SS_TS_MAX - 1));
+    CHECK_EQ_INT(ss_dedup_count(d), 0);
+    ss_dedup_free(d);
+}
+
+/* W = -inf forgets nothing, whatever the ts: extreme ones, and a spread far beyond the
+ * 2^32 ms a narrow slot holds (the wide mode). Then W moves and forgets exactly. */
+TEST(minus_infinity_and_wide_spread) {
+    struct ss_dedup *d = ss_dedup_new(60000);
+    ss_dedup_evict(d, SS_TS_MIN);
+    int64_t ts[] = {SS_TS_MIN, SS_TS_MIN + 1, -DAY_MS * 365 * 3000, -1, 0, 1, DAY_MS * 30,
+                    DAY_MS * 60, DAY_MS * 365 * 5000, SS_TS_MAX - 1};
+    int nts = (int)(sizeof ts / sizeof ts[0]);
+    char id[32];
+    for (int i = 0; i < 20000; i++) {
+        snprintf(id, sizeof id, "w%d", i);
+        CHECK(!check(d, id, ts[i % nts]) || (fprintf(stderr, "at %d\n", i), 0));
+    }
+    for (int i = 0; i < 20000; i++) ss_dedup_evict(d, SS_TS_MIN);
+    int dup = 0;
+    for (int i = 0; i < 20000; i++) {
+        snprintf(id, sizeof id, "w%d", i);
+        dup += check(d, id, 5);
+    }
+    CHECK_EQ_INT(dup, 20000);
+    ss_dedup_evict(d, 1); /* forgets ts < 1: ts[0..4]; ts[5] == W is kept */
+    int again = 0;
+    for (int i = 0; i < 20000; i++) {
+        snprintf(id, sizeof id, "w%d", i);
+        again += check(d, id, DAY_MS);
+    }
+    CHECK_EQ_INT(again, 20000 / nts * 5); /* the others are accepted again, ts DAY_MS */
+    ss_dedup_evict(d, DAY_MS * 365 * 5000); /* keeps ts[8] (== W) and ts[9] only */
+    int left = 0;
+    for (int i = 0; i < 20000; i++) {
+        snprintf(id, sizeof id, "w%d", i);
+        left += check(d, id, SS_TS_MAX - 1);
+    }
+    CHECK_EQ_INT(left, 20000 / nts * 2);
+    ss_dedup_free(d);
+}
+
+/* 4M distinct random ids with W = -inf: none reported as seen, each found again, and 1M
+ * other ids still new. */
 TEST(no_false_positives) {
-    struct ss_dedup *d = ss_dedup_new(3600000);
-    char id[40];
+    struct ss_dedup *d = ss_dedup_new(60000);
+    char id[48];
     int fp = 0, miss = 0;
     uint64_t seed0 = rng_state;
-    for (int i = 0; i < 1000000; i++) {
+    for (int i = 0; i < 4000000; i++) {
         snprintf(id, sizeof id, "%016llx-%d", (unsigned long long)rnd(), i);
         if (check(d, id, (int64_t)(rnd() % 7200000))) fp++;
     }
     CHECK_EQ_INT(fp, 0);
-    CHECK_EQ_INT(ss_dedup_count(d), 1000000);
+    CHECK_EQ_INT(ss_dedup_count(d), 4000000);
     rng_state = seed0;
-    for (int i = 0; i < 1000000; i++) {
+    for (int i = 0; i < 4000000; i++) {
         snprintf(id, sizeof id, "%016llx-%d", (unsigned long long)rnd(), i);
         if (!check(d, id, (int64_t)(rnd() % 7200000))) miss++;
     }
@@ -64,60 +134,180 @@ TEST(no_false_positives) {
         if (check(d, id, (int64_t)(rnd() % 7200000))) fp++;
     }
     CHECK_EQ_INT(fp, 0);
-    CHECK_EQ_INT(ss_dedup_count(d), 2000000);
+    CHECK_EQ_INT(ss_dedup_count(d), 5000000);
+    double b = (double)ss_dedup_bytes(d) / 5e6;
+    fprintf(stderr, "dedup: %.2f bytes per id at 5M ids, W = -inf\n", b);
+    CHECK(b <= 24.0);
     ss_dedup_free(d);
 }
 
-/* The engine's configuration: a generation per minute, W = max ts - 15 min, 1000 ids per
- * second of event time, out of order as real streams are (90% within 1 s, 9% within
- * 1 min, 1% up to 10 min), 5% duplicates. */
+/* The engine's configuration: W = max ts - 15 min, 1000 ids per second of event time,
+ * out of order as real streams are (90% within 1 s, 9% within 1 min, 1% up to 10 min),
+ * 5% duplicates replayed with their original ts or (half of them) a later one. The
+ * number of remembered ids is recomputed exactly (a histogram of first ts), and the
+ * memory per remembered id is measured once the stream is in steady state. */
 TEST(steady_state_bytes) {
+    enum { N = 2400000 }; /* 40 minutes */
     struct ss_dedup *d = ss_dedup_new(60000);
     char id[32];
-    int64_t max_ts = SS_TS_MIN, w = SS_TS_MIN;
+    int64_t max_ts = SS_TS_MIN, w = SS_TS_MIN, wpos = 0, live = 0;
     double worst = 0;
-    int wrong = 0, n = 0, dups = 0;
+    int wrong = 0, dups = 0;
     static struct seen { int64_t i, ts; } ring[4096];
-    for (int64_t i = 0; i < 2400000; i++) { /* 40 minutes */
+    static int32_t hist[N];
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int64_t i = 0; i < N; i++) {
         uint64_t r = rnd() % 100;
         int64_t back = r < 90 ? 1000 : r < 99 ? 60000 : 600000;
         int64_t ts = i - (int64_t)(rnd() % (uint64_t)back);
+        if (ts < 0) ts = 0;
         if (ts < w) continue;
         snprintf(id, sizeof id, "id-%lld", (long long)i);
         if (check(d, id, ts)) wrong++;
-        n++;
+        hist[ts]++;
+        live++;
         ring[i % 4096] = (struct seen){i, ts};
-        if (i >= 4096 && rnd() % 20 == 0) { /* 5%: replay an earlier id with its original ts */
+        if (i >= 4096 && rnd() % 20 == 0) {
             struct seen s = ring[(i - 1 - (int64_t)(rnd() % 4000)) % 4096];
-            if (s.ts >= w) {
+            int64_t rts = rnd() % 2 ? s.ts : s.ts + 30000; /* a later ts in another minute */
+            if (s.ts >= w && s.ts >= ts - 1000000) { /* still remembered: a duplicate */
                 snprintf(id, sizeof id, "id-%lld", (long long)s.i);
-                if (!check(d, id, s.ts)) wrong++;
+                if (!check(d, id, rts)) wrong++;
                 dups++;
             }
         }
         if (ts > max_ts) max_ts = ts;
         if (max_ts - 900000 > w) {
             w = max_ts - 900000;
+            for (; wpos < w; wpos++) live -= hist[wpos];
             ss_dedup_evict(d, w);
         }
         if (i >= 1200000 && i % 10000 == 0) {
-            double b = (double)ss_dedup_bytes(d) / (double)ss_dedup_count(d);
+            double b = (double)ss_dedup_bytes(d) / (double)live;
             if (b > worst) worst = b;
         }
     }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     CHECK_EQ_INT(wrong, 0);
     CHECK(dups > 50000);
-    CHECK_EQ_INT(ss_dedup_count(d) > 0, 1);
-    fprintf(stderr, "dedup: worst %.2f bytes per id in steady state, %zu ids live\n", worst, ss_dedup_count(d));
+    CHECK(ss_dedup_count(d) >= (size_t)live && ss_dedup_count(d) <= (size_t)live + live / 5);
+    fprintf(stderr, "dedup: worst %.2f bytes per remembered id in steady state, %lld live, %zu stored, "
+                    "%.1f M checks/s (with snprintf)\n", worst, (long long)live, ss_dedup_count(d),
+            (N + dups) / secs / 1e6);
     CHECK(worst > 0 && worst <= 24.0);
     ss_dedup_evict(d, SS_TS_MAX);
     CHECK_EQ_INT(ss_dedup_count(d), 0);
     ss_dedup_free(d);
 }
 
+/* 10M ids over ~28 h of event time at a varying rate (bursts of 5x) with W = max ts -
+ * 15 min: stored ids and bytes stay flat (bounded by the peak rate), and every id
+ * expires eventually. */
+TEST(long_stream_flat) {
+    struct ss_dedup *d = ss_dedup_new(60000);
+    char id[32];
+    int64_t ts = 0, max_bytes_first = 0, max_bytes_late = 0, max_count = 0;
+    for (int64_t i = 0; i < 10000000; i++) {
+        int64_t hour = ts / 3600000;
+        ts += hour % 4 == 0 ? 2 : 10; /* 500/s one hour in four, else 100/s */
+        int64_t t = ts - (int64_t)(rnd() % 5000);
+        snprintf(id, sizeof id, "L%lld", (long long)i);
+        if (check(d, id, t)) {
+            CHECK(0);
+            break;
+        }
+        ss_dedup_evict(d, ts - 900000);
+        int64_t b = (int64_t)ss_dedup_bytes(d), c = (int64_t)ss_dedup_count(d);
+        if (i < 5000000) { if (b > max_bytes_first) max_bytes_first = b; }
+        else if (b > max_bytes_late) max_bytes_late = b;
+        if (c > max_count) max_count = c;
+    }
+    /* peak live: 15 min at 500/s = 450000 ids (+ what the last 5 s of disorder adds) */
+    fprintf(stderr, "dedup: long stream: peak stored %lld, peak bytes %lld then %lld\n",
+            (long long)max_count, (long long)max_bytes_first, (long long)max_bytes_late);
+    CHECK(max_count >= 450000 && max_count <= 450000 * 12 / 10);
+    CHECK(max_bytes_late <= max_bytes_first + max_bytes_first / 10); /* flat: no creeping growth */
+    CHECK(max_bytes_first <= 450000 * 30);
+    ss_dedup_evict(d, ts + 10000);
+    for (int i = 0; i < 2000000; i++) ss_dedup_evict(d, ts + 10000); /* sweep passes */
+    CHECK_EQ_INT(ss_dedup_count(d), 0);
+    CHECK(ss_dedup_bytes(d) < 10000);
+    ss_dedup_free(d);
+}
+
+/* The reference: a plain map id -> first ts; duplicate iff present and first ts >= W. */
+struct ref { int64_t *first; bool *has; };
+
+static bool ref_check(struct ref *r, int k, int64_t ts, int64_t w) {
+    if (r->has[k] && r->first[k] >= w) return true;
+    if (ts >= w) {
+        r->has[k] = true;
+        r->first[k] = ts;
+    }
+    return false;
+}
+
+/* Random streams over a pool of ids (so ids repeat with other ts, expire, come back),
+ * W moving in small steps and big jumps (beyond 2^32 ms), phases at W = -inf, far-future
+ * ts, occasional checks below W: every answer equals the reference's. */
+static int randomized(int pool, int steps, int64_t spread, bool jumps) {
+    struct ss_dedup *d = ss_dedup_new(60000);
+    struct ref r = {calloc((size_t)pool, sizeof(int64_t)), calloc((size_t)pool, sizeof(bool))};
+    int64_t w = SS_TS_MIN, base = (int64_t)(rnd() % 1000000) - 500000;
+    int wrong = 0;
+    char id[32];
+    for (int s = 0; s < steps; s++) {
+        int k = (int)(rnd() % (uint64_t)pool);
+        int64_t anchor = w == SS_TS_MIN ? base : w;
+        int64_t ts = anchor + (int64_t)(rnd() % (uint64_t)spread);
+        uint64_t x = rnd() % 1000;
+        if (jumps && x < 3) ts = anchor + (int64_t)(rnd() % (1ULL << 40)); /* far ahead */
+        if (x == 999) ts = anchor - 1 - (int64_t)(rnd() % 1000); /* below W */
+        if (jumps && w == SS_TS_MIN && x < 50) ts = base - (int64_t)(rnd() % (1ULL << 36));
+        snprintf(id, sizeof id, "k%d", k);
+        bool got = check(d, id, ts), want = ref_check(&r, k, ts, w);
+        if (got != want) {
+            if (wrong < 5) fprintf(stderr, "mismatch step %d id %d ts %lld W %lld: got %d want %d\n", s, k,
+                                   (long long)ts, (long long)w, got, want);
+            wrong++;
+        }
+        uint64_t m = rnd() % 100;
+        if (m < 30) {
+            int64_t nw;
+            if (w == SS_TS_MIN) nw = rnd() % 2000 == 0 ? base : SS_TS_MIN;
+            else if (jumps && rnd() % 5000 == 0) nw = w + (int64_t)(rnd() % (1ULL << 34)); /* jump */
+            else nw = w + (int64_t)(rnd() % (uint64_t)(spread / 50 + 1));
+            if (nw > w) w = nw;
+            ss_dedup_evict(d, nw);
+        }
+    }
+    size_t live = 0;
+    for (int k = 0; k < pool; k++) live += r.has[k] && r.first[k] >= w;
+    if (ss_dedup_count(d) < live) wrong++;
+    free(r.first);
+    free(r.has);
+    ss_dedup_free(d);
+    return wrong;
+}
+
+TEST(randomized_vs_reference) {
+    CHECK_EQ_INT(randomized(10, 200000, 1000, false), 0);
+    CHECK_EQ_INT(randomized(1000, 1000000, 100000, false), 0);
+    CHECK_EQ_INT(randomized(100000, 2000000, 5000000, false), 0);
+    CHECK_EQ_INT(randomized(50, 500000, 1000, true), 0);
+    CHECK_EQ_INT(randomized(5000, 2000000, 1000000, true), 0);
+    CHECK_EQ_INT(randomized(300000, 3000000, 60000000, true), 0);
+}
+
 int main(void) {
-    RUN(basic_and_generations);
+    RUN(exact_duplicates);
+    RUN(repeat_with_other_ts);
+    RUN(minus_infinity_and_wide_spread);
+    RUN(randomized_vs_reference);
     RUN(no_false_positives);
     RUN(steady_state_bytes);
+    RUN(long_stream_flat);
     return ss_t_report("dedup");
 }
