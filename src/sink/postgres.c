@@ -43,6 +43,7 @@ struct pg_sink {
     char *url;
     char where[256];         /* user@host:port/db for messages: never the password */
     char *stage_ddl[SS_T_COUNT], *copy_sql[SS_T_COUNT], *upsert_sql[SS_T_COUNT];
+    char *stale_sql[SS_T_COUNT]; /* windowed tables: drop provisional rows of finished windows */
     char *offsets_sql, *fence_sql;
     struct ss_buf buf;       /* COPY data */
     struct ss_buf scratch;   /* a sanitised string value */
@@ -191,6 +192,7 @@ static void pg_close(struct ss_sink *sk) {
         ss_free(ps->stage_ddl[t]);
         ss_free(ps->copy_sql[t]);
         ss_free(ps->upsert_sql[t]);
+        ss_free(ps->stale_sql[t]);
     }
     ss_free(ps->offsets_sql);
     ss_free(ps->fence_sql);
@@ -237,6 +239,7 @@ static int pg_open_as(const struct ss_sink_type *type, struct ss_sink **out, con
         ps->stage_ddl[t] = ss_sql_create_staging(&ss_tables[t]);
         ps->copy_sql[t] = ss_sql_copy(&ss_tables[t]);
         ps->upsert_sql[t] = ss_sql_upsert(SS_SQL_PG, &ss_tables[t], true);
+        ps->stale_sql[t] = ss_sql_delete_stale(SS_SQL_PG, &ss_tables[t]);
     }
     ps->offsets_sql = ss_sql_upsert(SS_SQL_PG, &ss_sql_offsets_table, false);
     ps->fence_sql = ss_sql_upsert(SS_SQL_PG, &ss_sql_epoch_table, false);
@@ -471,7 +474,10 @@ static int copy_table(struct pg_sink *ps, const struct ss_out *o, enum ss_table_
     if (PQresultStatus(res) != PGRES_COMMAND_OK) return fail(ps, res, "COPY into staging for", tb->name, err);
     PQclear(res);
     while ((res = PQgetResult(ps->conn))) PQclear(res);
-    return run(ps, ps->upsert_sql[t], PGRES_COMMAND_OK, "upserting into", tb->name, err);
+    int code = run(ps, ps->upsert_sql[t], PGRES_COMMAND_OK, "upserting into", tb->name, err);
+    if (code == SS_OK && ps->stale_sql[t])
+        code = run(ps, ps->stale_sql[t], PGRES_COMMAND_OK, "removing provisional rows from", tb->name, err);
+    return code;
 }
 
 static int pg_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_err *err) {

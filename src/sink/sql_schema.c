@@ -133,6 +133,37 @@ char *ss_sql_copy(const struct ss_table *tb) {
     return finish(&b);
 }
 
+char *ss_sql_delete_stale(enum ss_sql_dialect d, const struct ss_table *tb) {
+    if (tb->final_col < 0) return NULL;
+    struct ss_buf b = {0};
+    const char *ws = tb->cols[0].name; /* window_start: the first key column of every windowed table */
+    const char *fin = tb->cols[tb->final_col].name;
+    ss_buf_adds(&b, "DELETE FROM ");
+    ident(&b, tb->name);
+    if (d == SS_SQL_PG) {
+        char name[64];
+        ss_buf_adds(&b, " t USING (SELECT DISTINCT ");
+        ident(&b, ws);
+        ss_buf_adds(&b, " FROM ");
+        ident(&b, ss_sql_staging_name(tb, name));
+        ss_buf_adds(&b, " WHERE ");
+        ident(&b, fin);
+        ss_buf_adds(&b, ") f WHERE t.");
+        ident(&b, ws);
+        ss_buf_adds(&b, " = f.");
+        ident(&b, ws);
+        ss_buf_adds(&b, " AND NOT t.");
+        ident(&b, fin);
+    } else {
+        ss_buf_adds(&b, " WHERE ");
+        ident(&b, ws);
+        ss_buf_adds(&b, " = ?1 AND ");
+        ident(&b, fin);
+        ss_buf_adds(&b, " = 0");
+    }
+    return finish(&b);
+}
+
 char *ss_sql_upsert(enum ss_sql_dialect d, const struct ss_table *tb, bool from_staging) {
     struct ss_buf b = {0};
     ss_buf_adds(&b, "INSERT INTO ");

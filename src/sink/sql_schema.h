@@ -68,6 +68,12 @@ char *ss_sql_copy(const struct ss_table *tb);
 char *ss_sql_upsert(enum ss_sql_dialect d, const struct ss_table *tb, bool from_staging);
 /* "ss_stage_<table>"; buf needs 64 bytes. */
 const char *ss_sql_staging_name(const struct ss_table *tb, char *buf);
+/* For windowed tables: deletes the provisional rows left in windows that now have
+ * their final rows. A top-N table (trending_products) can drop a key between a
+ * provisional list and the final one; without this its provisional row would stay
+ * forever. SQLite: one window, bound as ?1. PostgreSQL: every window with a final
+ * row in the staging table. NULL for tables without a `final` column. */
+char *ss_sql_delete_stale(enum ss_sql_dialect d, const struct ss_table *tb);
 
 /* A column of an existing table as the database describes it. */
 struct ss_sql_have {

@@ -27,6 +27,7 @@ struct lite_sink {
     sqlite3 *db;
     char *path;
     sqlite3_stmt *upsert[SS_T_COUNT];
+    sqlite3_stmt *stale[SS_T_COUNT]; /* windowed tables: drop provisional rows of finished windows */
     sqlite3_stmt *offsets, *fence;
     struct ss_buf scratch; /* a sanitised string value */
 };
@@ -99,6 +100,7 @@ static void lite_close(struct ss_sink *sk) {
     struct lite_sink *ls = (struct lite_sink *)sk;
     if (!ls) return;
     for (int t = 0; t < SS_T_COUNT; t++) sqlite3_finalize(ls->upsert[t]);
+    for (int t = 0; t < SS_T_COUNT; t++) sqlite3_finalize(ls->stale[t]);
     sqlite3_finalize(ls->offsets);
     sqlite3_finalize(ls->fence);
     if (ls->db) sqlite3_close(ls->db);
@@ -155,6 +157,11 @@ static int lite_open(struct ss_sink **out, const char *url, const struct ss_conf
         if (ss_sql_writes((enum ss_table_id)t) &&
             (code = prepare(ls, ss_sql_upsert(SS_SQL_SQLITE, &ss_tables[t], false), &ls->upsert[t],
                             ss_tables[t].name, err)))
+            goto fail;
+    for (int t = 0; t < SS_T_COUNT; t++)
+        if (ss_sql_writes((enum ss_table_id)t) && ss_tables[t].final_col >= 0 &&
+            (code = prepare(ls, ss_sql_delete_stale(SS_SQL_SQLITE, &ss_tables[t]), &ls->stale[t], ss_tables[t].name,
+                            err)))
             goto fail;
     if ((code = prepare(ls, ss_sql_upsert(SS_SQL_SQLITE, &ss_sql_offsets_table, false), &ls->offsets,
                         ss_sql_offsets_table.name, err)) ||
@@ -224,9 +231,17 @@ static int lite_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_
     for (int t = 0; ep->rows && t < SS_T_COUNT; t++) {
         if (!ss_sql_writes((enum ss_table_id)t)) continue;
         const struct ss_table *tb = &ss_tables[t];
+        int64_t cleaned = INT64_MIN; /* the window whose provisional leftovers were deleted last */
         for (size_t r = 0; r < ep->rows->t[t].n; r++) {
-            bind_row(ls, ls->upsert[t], tb, ss_out_get(ep->rows, (enum ss_table_id)t, r));
+            const struct ss_val *row = ss_out_get(ep->rows, (enum ss_table_id)t, r);
+            bind_row(ls, ls->upsert[t], tb, row);
             if ((code = step(ls, ls->upsert[t], "upserting into", tb->name, err))) return code;
+            if (ls->stale[t] && row[tb->final_col].i && row[0].i != cleaned) {
+                cleaned = row[0].i;
+                const struct ss_table first = {tb->name, 1, tb->cols, -1, 0}; /* ?1: window_start */
+                bind_row(ls, ls->stale[t], &first, row);
+                if ((code = step(ls, ls->stale[t], "removing provisional rows from", tb->name, err))) return code;
+            }
         }
     }
     for (int p = 0; p < ep->npositions; p++) {
