@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# 0105 — a full generated run (duplicates, late and invalid records, small epochs) into the
+# parquet:DIR lake sink. Every Parquet file is read back twice, independently: with
+# pyarrow and with DuckDB (export_tables.py parquet-arrow / parquet-duckdb: column names and
+# order, DECIMAL scales, UTC timestamps, then every value), and each reading is compared
+# row by row with the model. The lake's events table is compared with the model's
+# accepted clicks and orders (export_tables.py events-check). recently_viewed is a state
+# stream the lake does not keep: that one table is taken from the run's jsonl sink.
+source "$(dirname "$0")/lib.sh"
+need_bin
+N=200000   # three model runs and two full readings of the lake: keep it under ~90 s
+[ "$E2E_QUICK" = 1 ] && N=30000
+
+G=$T/gen
+mkdir -p "$G"
+"$SHOPSTREAM_BIN" produce --out-dir "$G" --events "$N" --seed 23 \
+    --duplicates 0.02 --late 0.02 --invalid 0.02 2>"$G.stderr" || { tail "$G.stderr" >&2; fail "produce failed"; }
+I=(promotions="$G/promotions.jsonl" orders="$G/orders.csv" clicks="$G/clicks.jsonl")
+A=(); for s in "${I[@]}"; do A+=(--input "$s"); done
+PQ=$T/lake
+run_engine "$T/jsonl" "${A[@]}" --set epoch.events=$((N / 10)) --sink "parquet:$PQ"
+
+# the lake holds nothing but finished .parquet files under the tables' directories
+nfiles=$(find "$PQ" -type f -name '*.parquet' | wc -l)
+[ "$nfiles" -gt 0 ] || fail "no Parquet file under $PQ"
+stray=$(find "$PQ" -type f ! -name '*.parquet' | head -5)
+[ -z "$stray" ] || check_failed "files other than .parquet in the lake: $stray"
+unknown=$(find "$PQ" -mindepth 1 -maxdepth 1 | sed 's|.*/||' | grep -vxE \
+    'category_revenue|hourly_sales|trending_products|funnel|sessions|promo_matches|alerts|data_quality|events|dlq|late' | head -5)
+[ -z "$unknown" ] || check_failed "unexpected table directories in the lake: $unknown"
+
+for reader in arrow duckdb; do
+    X=$T/export-$reader
+    "$PY" "$E2E_DIR/export_tables.py" parquet-$reader "$PQ" "$X" >"$X.out" 2>"$X.err" ||
+        { cat "$X.err" >&2; check_failed "reading the lake with $reader reported problems (above)"; }
+    sed 's/^/    /' "$X.out"
+    grep -q ": $nfiles files," "$X.out" || check_failed "$reader did not read all $nfiles files"
+    cp "$T/jsonl/recently_viewed.jsonl" "$X/"
+    compare_with_model "$X" "${I[@]}"
+done
+# the events table of both readings against one model run
+"$PY" "$E2E_DIR/export_tables.py" events-check "$T/export-arrow,$T/export-duckdb" "${I[@]}" >"$T/events.out" 2>&1 ||
+    { cat "$T/events.out" >&2; check_failed "the lake's events table differs from the model's accepted events"; }
+grep '^events' "$T/events.out" | sed 's/^/    /'
+
+# the two readers agree with each other too (same rows in the same file order)
+for f in "$T/export-arrow"/*.jsonl; do
+    cmp -s "$f" "$T/export-duckdb/$(basename "$f")" || check_failed "pyarrow and DuckDB read $(basename "$f" .jsonl) differently"
+done
+finish
