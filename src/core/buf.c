@@ -14,28 +14,66 @@ void ss_buf_add_i64(struct ss_buf *b, int64_t v) {
     while (n) b->p[b->len++] = tmp[--n];
 }
 
+/* Bytes of x (8 loaded bytes) that are '"', '\\' or a control character, as the high
+ * bit of each byte. The lowest flagged byte is exact (borrows only run upwards),
+ * which is all the caller uses. */
+static inline uint64_t special_bytes(uint64_t x) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    uint64_t zq = (q - ones) & ~q, zb = (b - ones) & ~b, lt = (x - ones * 0x20) & ~x;
+    return (zq | zb | lt) & highs;
+}
+
+/* One reservation for the worst case (every byte a 6-byte \u escape), then plain
+ * runs are copied eight bytes at a time: rows are mostly ids and timestamps. */
 void ss_buf_add_json_str(struct ss_buf *b, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
-    ss_buf_reserve(b, n + 2);
-    b->p[b->len++] = '"';
-    size_t run = 0; /* bytes copied in one go when nothing needs escaping */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        ss_buf_add(b, s + run, i - run);
-        run = i + 1;
-        switch (c) {
-        case '"': ss_buf_add(b, "\\\"", 2); break;
-        case '\\': ss_buf_add(b, "\\\\", 2); break;
-        case '\n': ss_buf_add(b, "\\n", 2); break;
-        case '\r': ss_buf_add(b, "\\r", 2); break;
-        case '\t': ss_buf_add(b, "\\t", 2); break;
-        default: {
-            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            ss_buf_add(b, u, 6);
+    ss_buf_reserve(b, 6 * n + 2);
+    char *o = b->p + b->len;
+    *o++ = '"';
+    size_t i = 0;
+    for (;;) {
+        if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) {
+            while (n - i >= 8) {
+                uint64_t x;
+                memcpy(&x, s + i, 8);
+                uint64_t m = special_bytes(x);
+                memcpy(o, &x, 8); /* room for 6n: the surplus is overwritten */
+                if (m) {
+                    size_t k = (size_t)__builtin_ctzll(m) >> 3;
+                    o += k;
+                    i += k;
+                    goto special;
+                }
+                o += 8;
+                i += 8;
+            }
         }
+        while (i < n) {
+            unsigned char c = (unsigned char)s[i];
+            if (c < 0x20 || c == '"' || c == '\\') break;
+            *o++ = (char)c;
+            i++;
+        }
+        if (i >= n) break;
+    special: {
+        unsigned char c = (unsigned char)s[i++];
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        default:
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
         }
     }
-    ss_buf_add(b, s + run, n - run);
-    ss_buf_addc(b, '"');
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->p);
 }

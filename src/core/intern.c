@@ -2,8 +2,13 @@
  *
  * Entries live in one array indexed by id (32 bytes each, strings of up to 16 bytes
  * inline so the common ids cost no extra allocation). The hash index is open
- * addressing with linear probing over ids; deletion uses backward shifting, so there
- * are no tombstones and probe lengths do not degrade on a long-running stream. */
+ * addressing with linear probing; deletion uses backward shifting, so there are no
+ * tombstones and probe lengths do not degrade on a long-running stream.
+ *
+ * An index slot holds the id and the low 32 bits of its hash (the tag), which also
+ * give its home slot. So probing, rehashing and deleting read the index only, and a
+ * lookup touches an entry only when the tag matches: one cache miss for the slot and
+ * one for the entry, both of which a batch can prefetch ahead (ss_intern_prefetch). */
 #include "intern.h"
 
 #include <string.h>
@@ -30,7 +35,7 @@ struct ss_intern {
     size_t nents, cap_ents;
     uint32_t *free_ids;   /* freed ids, reused first */
     size_t nfree, cap_free;
-    uint32_t *slots;      /* hash index: 0 empty, else id */
+    uint64_t *slots;      /* hash index: 0 empty, else tag << 32 | id */
     size_t mask;          /* slots size - 1 */
     size_t live;
     uint32_t *sweep;      /* ids that may be unreferenced */
@@ -63,29 +68,63 @@ void ss_intern_free(struct ss_intern *t) {
     ss_free(t);
 }
 
+static inline uint32_t tag_of(uint64_t h) { return (uint32_t)h; }
+static inline size_t home_of(const struct ss_intern *t, uint64_t slot) { return (size_t)(slot >> 32) & t->mask; }
+
 static void rehash(struct ss_intern *t, size_t nslots) {
-    uint32_t *old = t->slots;
+    uint64_t *old = t->slots;
     size_t oldn = t->mask + 1;
     t->slots = ss_calloc(nslots, sizeof *t->slots);
     t->mask = nslots - 1;
     for (size_t i = 0; i < oldn; i++) {
-        uint32_t id = old[i];
-        if (!id) continue;
-        size_t s = t->ents[id].hash & t->mask;
+        uint64_t v = old[i];
+        if (!v) continue;
+        size_t s = home_of(t, v);
         while (t->slots[s]) s = (s + 1) & t->mask;
-        t->slots[s] = id;
+        t->slots[s] = v;
     }
     ss_free(old);
 }
 
-uint32_t ss_intern_find(const struct ss_intern *t, struct ss_str s) {
-    uint64_t h = ss_hash(s.p, s.len);
-    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
-        uint32_t id = t->slots[i];
-        if (!id) return 0;
-        const struct entry *e = &t->ents[id];
-        if (e->hash == h && e->len == s.len && memcmp(ent_bytes(e), s.p, s.len) == 0) return id;
+uint64_t ss_intern_hash(struct ss_str s) { return ss_hash(s.p, s.len); }
+
+void ss_intern_prefetch(const struct ss_intern *t, uint64_t h) {
+    __builtin_prefetch(&t->slots[tag_of(h) & t->mask]);
+}
+
+void ss_intern_prefetch_entry(const struct ss_intern *t, uint64_t h) {
+    uint64_t want = tag_of(h);
+    for (size_t i = want & t->mask;; i = (i + 1) & t->mask) {
+        uint64_t v = t->slots[i];
+        if (!v) return;
+        if (v >> 32 == want) {
+            __builtin_prefetch(&t->ents[(uint32_t)v]);
+            return;
+        }
     }
+}
+
+void ss_intern_prefetch_id(const struct ss_intern *t, uint32_t id) {
+    if (id < t->nents) __builtin_prefetch(&t->ents[id]);
+}
+
+static uint32_t lookup(const struct ss_intern *t, struct ss_str s, uint64_t h, size_t *at) {
+    uint64_t want = tag_of(h);
+    size_t i = want & t->mask;
+    for (;; i = (i + 1) & t->mask) {
+        uint64_t v = t->slots[i];
+        if (!v) break;
+        if (v >> 32 != want) continue;
+        const struct entry *e = &t->ents[(uint32_t)v];
+        if (e->hash == h && e->len == s.len && memcmp(ent_bytes(e), s.p, s.len) == 0) return (uint32_t)v;
+    }
+    *at = i;
+    return 0;
+}
+
+uint32_t ss_intern_find(const struct ss_intern *t, struct ss_str s) {
+    size_t at;
+    return lookup(t, s, ss_hash(s.p, s.len), &at);
 }
 
 static void mark_pending(struct ss_intern *t, uint32_t id) {
@@ -96,16 +135,12 @@ static void mark_pending(struct ss_intern *t, uint32_t id) {
     t->sweep[t->nsweep++] = id;
 }
 
-uint32_t ss_intern_get(struct ss_intern *t, struct ss_str s) {
-    uint64_t h = ss_hash(s.p, s.len);
-    size_t i = h & t->mask;
-    for (;; i = (i + 1) & t->mask) {
-        uint32_t id = t->slots[i];
-        if (!id) break;
-        const struct entry *e = &t->ents[id];
-        if (e->hash == h && e->len == s.len && memcmp(ent_bytes(e), s.p, s.len) == 0) return id;
-    }
-    uint32_t id;
+uint32_t ss_intern_get(struct ss_intern *t, struct ss_str s) { return ss_intern_get_hashed(t, s, ss_hash(s.p, s.len)); }
+
+uint32_t ss_intern_get_hashed(struct ss_intern *t, struct ss_str s, uint64_t h) {
+    size_t i;
+    uint32_t id = lookup(t, s, h, &i);
+    if (id) return id;
     if (t->nfree) {
         id = t->free_ids[--t->nfree];
     } else {
@@ -124,7 +159,7 @@ uint32_t ss_intern_get(struct ss_intern *t, struct ss_str s) {
         memcpy(e->u.heap, s.p, s.len);
         t->heap_bytes += s.len;
     }
-    t->slots[i] = id;
+    t->slots[i] = (uint64_t)tag_of(h) << 32 | id;
     t->live++;
     mark_pending(t, id);
     if (t->live * 4 > (t->mask + 1) * 3) rehash(t, (t->mask + 1) * 2);
@@ -149,14 +184,15 @@ struct ss_str ss_intern_str(const struct ss_intern *t, uint32_t id) {
 
 /* Removes id from the index, shifting later members of its probe run back. */
 static void unindex(struct ss_intern *t, uint32_t id) {
-    size_t i = t->ents[id].hash & t->mask;
-    while (t->slots[i] != id) i = (i + 1) & t->mask;
+    uint64_t me = (uint64_t)tag_of(t->ents[id].hash) << 32 | id;
+    size_t i = home_of(t, me);
+    while (t->slots[i] != me) i = (i + 1) & t->mask;
     size_t j = i;
     for (;;) {
         j = (j + 1) & t->mask;
-        uint32_t o = t->slots[j];
+        uint64_t o = t->slots[j];
         if (!o) break;
-        size_t home = t->ents[o].hash & t->mask;
+        size_t home = home_of(t, o);
         /* o may move into the hole at i unless its home lies cyclically in (i, j] */
         bool stays = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
         if (stays) continue;

@@ -24,6 +24,17 @@ struct ss_intern *ss_intern_new(void);
 void ss_intern_free(struct ss_intern *t);
 
 uint32_t ss_intern_get(struct ss_intern *t, struct ss_str s);
+/* Lookahead for a batch of strings: hash each with ss_intern_hash, call
+ * ss_intern_prefetch some strings ahead, ss_intern_prefetch_entry fewer strings ahead
+ * (it reads the index slot the first call brought in), then ss_intern_get_hashed.
+ * The hints change nothing but timing. */
+uint64_t ss_intern_hash(struct ss_str s);
+void ss_intern_prefetch(const struct ss_intern *t, uint64_t h);
+void ss_intern_prefetch_entry(const struct ss_intern *t, uint64_t h);
+/* Brings id's entry (its bytes, its count) into cache before ss_intern_str / drop. */
+void ss_intern_prefetch_id(const struct ss_intern *t, uint32_t id);
+/* ss_intern_get with h = ss_intern_hash(s) already computed. */
+uint32_t ss_intern_get_hashed(struct ss_intern *t, struct ss_str s, uint64_t h);
 /* Returns 0 when s is not interned. */
 uint32_t ss_intern_find(const struct ss_intern *t, struct ss_str s);
 void ss_intern_hold(struct ss_intern *t, uint32_t id);

@@ -12,6 +12,10 @@
 
 #include "decode_internal.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 static inline const char *skip_ws(const char *p, const char *end) {
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
     return p;
@@ -73,6 +77,22 @@ static inline uint64_t special_bytes(uint64_t x) {
  * when it contains escapes. */
 static const char *scan_string(const char *p, const char *end, uint8_t *esc) {
     for (;;) {
+#ifdef __SSE2__
+        /* sixteen bytes at a time (every x86-64 has SSE2): most ids and keys end
+         * within the first block */
+        while (end - p >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+            __m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+            __m128i c = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x); /* x <= 0x1f */
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+            if (m) {
+                p += __builtin_ctz(m);
+                goto special;
+            }
+            p += 16;
+        }
+#endif
         /* eight bytes at a time through the plain part (little-endian: the first
          * byte in memory is the lowest) */
         if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) {

@@ -50,4 +50,5 @@ const struct ss_op_type ss_op_funnel = {
     .state_bytes = ss_tumble_state_bytes,
     .state_keys = ss_tumble_state_keys,
     .close = ss_tumble_close,
+    .prefetch = ss_tumble_prefetch,
 };

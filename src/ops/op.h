@@ -48,6 +48,12 @@ struct ss_op_type {
     size_t (*state_bytes)(const struct ss_op *op);             /* memory held, for metrics */
     size_t (*state_keys)(const struct ss_op *op);              /* live keys (sessions, ids...) */
     void (*close)(struct ss_op *op);
+    /* Optional, a timing hint only: the engine calls it for an event a few events
+     * before `process` (ids filled; the event may yet turn out late or a duplicate),
+     * with stage 0, then 1, then 2, each closer to `process`, so that the operator can
+     * prefetch the event's state in dependent steps (index, record, what the record
+     * points to). It must change no state. May be NULL. */
+    void (*prefetch)(struct ss_op *op, const struct ss_event *ev, int stage);
 };
 
 /* Every operator's private struct starts with this. */

@@ -37,6 +37,7 @@ struct ruser {
 struct rdue {
     int64_t at;       /* it[0].ts + ttl when pushed: dropped once at < W */
     uint32_t idx;
+    uint32_t user;    /* the slot's user when pushed: a prefetch hint only */
 };
 
 struct recent {
@@ -55,14 +56,14 @@ struct recent {
     struct ss_buf json;
 };
 
-static void heap_push(struct recent *r, int64_t at, uint32_t idx) {
+static void heap_push(struct recent *r, int64_t at, uint32_t idx, uint32_t user) {
     SS_GROW(r->heap, r->cap_heap, r->nheap + 1);
     size_t i = r->nheap++;
     while (i > 0 && r->heap[(i - 1) / 2].at > at) {
         r->heap[i] = r->heap[(i - 1) / 2];
         i = (i - 1) / 2;
     }
-    r->heap[i] = (struct rdue){at, idx};
+    r->heap[i] = (struct rdue){at, idx, user};
 }
 
 static struct rdue heap_pop(struct recent *r) {
@@ -197,14 +198,49 @@ static void recent_process(struct ss_op *op, const struct ss_event *ev, const st
         r->dirty[r->ndirty++] = idx;
     }
     if (!u->queued) {
-        heap_push(r, ss_sat_add(u->it[0].ts, r->ttl), idx);
+        heap_push(r, ss_sat_add(u->it[0].ts, r->ttl), idx, u->user);
         u->queued = 1;
     }
 }
 
+/* Stage 0 brings the user's index entry in, stage 1 the user's record, stage 2 the
+ * user's list. */
+static void recent_prefetch(struct ss_op *op, const struct ss_event *ev, int stage) {
+    const struct recent *r = (const struct recent *)op;
+    if (ev->stream != SS_STREAM_CLICKS || ev->type != SS_EV_VIEW || ev->user >= r->users.cap) return;
+    if (stage == 0) {
+        __builtin_prefetch(&r->users.v[ev->user]);
+        return;
+    }
+    uint32_t k = r->users.v[ev->user];
+    if (!k) return;
+    if (stage == 1) {
+        __builtin_prefetch(&r->u[k - 1]);
+        return;
+    }
+    const struct ritem *it = r->u[k - 1].it;
+    if (it) {
+        __builtin_prefetch(it);
+        __builtin_prefetch((const char *)it + 64); /* a list of 20 spans 5 lines */
+    }
+}
+
+/* Prefetch distances in the dirty list: the user record, then what it points to. */
+#define FLUSH_AHEAD1 16
+#define FLUSH_AHEAD2 8
+
 static void recent_flush(struct ss_op *op, struct ss_out *out) {
     struct recent *r = (struct recent *)op;
     for (size_t i = 0; i < r->ndirty; i++) {
+        if (i + FLUSH_AHEAD1 < r->ndirty) __builtin_prefetch(&r->u[r->dirty[i + FLUSH_AHEAD1]]);
+        if (i + FLUSH_AHEAD2 < r->ndirty) {
+            const struct ruser *a = &r->u[r->dirty[i + FLUSH_AHEAD2]];
+            if (a->it) {
+                __builtin_prefetch(a->it);
+                __builtin_prefetch((const char *)a->it + 64);
+            }
+            if (a->user) ss_intern_prefetch_id(r->intern, a->user);
+        }
         struct ruser *u = &r->u[r->dirty[i]];
         if (!u->user || !u->dirty) continue; /* dropped (its row went out then) or listed twice */
         emit(r, u, out);
@@ -223,12 +259,17 @@ static void recent_advance(struct ss_op *op, const struct ss_clock *clk, struct 
         u->queued = 0;
         int64_t at = ss_sat_add(u->it[0].ts, r->ttl);
         if (!all && at >= w) { /* viewed again since */
-            heap_push(r, at, idx);
+            heap_push(r, at, idx, u->user);
             u->queued = 1;
             continue;
         }
         if (u->dirty) emit(r, u, out);
         user_drop(r, idx);
+    }
+    /* the next advance comes an event or more later: bring the next due slots in */
+    for (size_t i = 0; i < 3 && i < r->nheap; i++) {
+        __builtin_prefetch(&r->u[r->heap[i].idx]);
+        ss_intern_prefetch_id(r->intern, r->heap[i].user);
     }
 }
 
@@ -277,4 +318,5 @@ const struct ss_op_type ss_op_recent = {
     .state_bytes = recent_state_bytes,
     .state_keys = recent_state_keys,
     .close = recent_close,
+    .prefetch = recent_prefetch,
 };

@@ -37,6 +37,7 @@ struct sess {
 struct due {
     int64_t at;    /* end + gap when pushed: the session is final once at < W */
     uint32_t sess;
+    uint32_t user; /* the session's user when pushed: a prefetch hint only */
 };
 
 struct sessions {
@@ -54,7 +55,7 @@ struct sessions {
 
 /* ---- heap of deadlines ---------------------------------------------------------- */
 
-static void heap_push(struct sessions *o, int64_t at, uint32_t idx) {
+static void heap_push(struct sessions *o, int64_t at, uint32_t idx, uint32_t user) {
     SS_GROW(o->heap, o->cap_heap, o->nheap + 1);
     size_t i = o->nheap++;
     while (i > 0) {
@@ -63,7 +64,7 @@ static void heap_push(struct sessions *o, int64_t at, uint32_t idx) {
         o->heap[i] = o->heap[p];
         i = p;
     }
-    o->heap[i] = (struct due){at, idx};
+    o->heap[i] = (struct due){at, idx, user};
 }
 
 static struct due heap_pop(struct sessions *o) {
@@ -181,7 +182,7 @@ static void sessions_process(struct ss_op *op, const struct ss_event *ev, const 
         s->next = ss_keymap_get(&o->users, ev->user);
         ss_keymap_set(&o->users, ev->user, idx + 1);
         add_event(s, ev);
-        heap_push(o, ss_sat_add(s->end, o->gap), idx);
+        heap_push(o, ss_sat_add(s->end, o->gap), idx, ev->user);
         o->live++;
         return;
     }
@@ -202,6 +203,18 @@ static void sessions_process(struct ss_op *op, const struct ss_event *ev, const 
         o->live--;
     }
     add_event(a, ev);
+}
+
+/* Stage 0 brings the user's index entry in, stage 1 the user's first session. */
+static void sessions_prefetch(struct ss_op *op, const struct ss_event *ev, int stage) {
+    const struct sessions *o = (const struct sessions *)op;
+    if (ev->stream == SS_STREAM_PROMOTIONS || ev->user >= o->users.cap || stage > 1) return;
+    if (stage == 0) {
+        __builtin_prefetch(&o->users.v[ev->user]);
+        return;
+    }
+    uint32_t k = o->users.v[ev->user];
+    if (k) __builtin_prefetch(&o->s[k - 1]);
 }
 
 static void emit(struct sessions *o, const struct sess *s, struct ss_out *out) {
@@ -231,7 +244,7 @@ static void sessions_advance(struct ss_op *op, const struct ss_clock *clk, struc
         }
         int64_t at = ss_sat_add(s->end, o->gap);
         if (!all && at >= w) {
-            heap_push(o, at, d.sess); /* extended since it was pushed */
+            heap_push(o, at, d.sess, s->user); /* extended since it was pushed */
             continue;
         }
         emit(o, s, out);
@@ -239,6 +252,12 @@ static void sessions_advance(struct ss_op *op, const struct ss_clock *clk, struc
         ss_intern_drop(o->intern, s->user);
         sess_free(o, d.sess);
         o->live--;
+    }
+    /* the next advance comes an event or more later: time enough to bring the sessions
+     * most likely due next, and their users' ids, into cache */
+    for (size_t i = 0; i < 3 && i < o->nheap; i++) {
+        __builtin_prefetch(&o->s[o->heap[i].sess]);
+        ss_intern_prefetch_id(o->intern, o->heap[i].user);
     }
 }
 
@@ -270,4 +289,5 @@ const struct ss_op_type ss_op_sessions = {
     .state_bytes = sessions_state_bytes,
     .state_keys = sessions_state_keys,
     .close = sessions_close,
+    .prefetch = sessions_prefetch,
 };

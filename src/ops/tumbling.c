@@ -168,6 +168,15 @@ void ss_tumble_process(struct ss_op *op, const struct ss_event *ev, const struct
     }
 }
 
+void ss_tumble_prefetch(struct ss_op *op, const struct ss_event *ev, int stage) {
+    const struct tumble *t = (const struct tumble *)op;
+    if (stage != 0 || t->spec->keyed || !t->cached || !ev->user) return;
+    if (ev->stream == SS_STREAM_PROMOTIONS || ev->type > SS_EV_PURCHASE) return;
+    if (ss_ts_floor(ev->ts, t->size) != t->last_start) return;
+    const struct win *w = &t->wins[t->last_slot];
+    if (ev->user < w->cap_uflags) __builtin_prefetch(&w->uflags[ev->user]);
+}
+
 static int order_cmp(const void *pa, const void *pb) {
     const struct order *a = pa, *b = pb;
     return ss_str_cmp(a->s, b->s);

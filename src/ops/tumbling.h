@@ -46,6 +46,8 @@ int ss_tumble_open(struct ss_op **out, const struct ss_op_type *type, const stru
                    int64_t size_ms, const struct ss_op_env *env, struct ss_err *err);
 void ss_tumble_process(struct ss_op *op, const struct ss_event *ev, const struct ss_clock *clk,
                        struct ss_out *out);
+/* The prefetch hook (op.h) of unkeyed specs: the user's distinct-flags byte. */
+void ss_tumble_prefetch(struct ss_op *op, const struct ss_event *ev, int stage);
 void ss_tumble_advance(struct ss_op *op, const struct ss_clock *clk, struct ss_out *out);
 void ss_tumble_provisional(struct ss_op *op, struct ss_out *out);
 size_t ss_tumble_state_bytes(const struct ss_op *op);

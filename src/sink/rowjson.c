@@ -1,6 +1,8 @@
 /* rowjson.c — see rowjson.h. */
 #include "rowjson.h"
 
+#include <string.h>
+
 #include "../core/money.h"
 #include "../core/timefmt.h"
 
@@ -9,9 +11,17 @@ void ss_row_to_json(const struct ss_table *t, const struct ss_val *v, struct ss_
     ss_buf_addc(b, '{');
     for (int c = 0; c < t->ncols; c++) {
         const struct ss_column *col = &t->cols[c];
-        if (c) ss_buf_addc(b, ',');
-        ss_buf_add_json_str(b, col->name, strlen(col->name));
-        ss_buf_addc(b, ':');
+        /* column names are plain identifiers (table.c): no escaping needed */
+        size_t nl = strlen(col->name);
+        ss_buf_reserve(b, nl + 4);
+        char *o = b->p + b->len;
+        if (c) *o++ = ',';
+        *o++ = '"';
+        memcpy(o, col->name, nl);
+        o += nl;
+        *o++ = '"';
+        *o++ = ':';
+        b->len = (size_t)(o - b->p);
         if (v[c].null) {
             ss_buf_adds(b, "null");
             continue;

@@ -1,6 +1,10 @@
 /* file.c — the file source: a JSON-lines or CSV file, or stdin ("-"), read in large
  * blocks and split into line records without copying. A bounded source: poll
- * answers SS_EOF once the file is exhausted. Offsets are 1-based line numbers. */
+ * answers SS_EOF once the file is exhausted. Offsets are 1-based line numbers.
+ *
+ * The buffer is refilled only when little is left unread (or a line does not fit),
+ * not at every poll: moving the unread tail to the front at every poll copied the
+ * file several times over. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -10,6 +14,7 @@
 #include "source.h"
 
 #define BLOCK (4u << 20)
+#define LOW_WATER (BLOCK / 8) /* refill when fewer unread bytes than this */
 
 struct file_source {
     struct ss_source base;
@@ -60,7 +65,9 @@ static ssize_t refill(struct file_source *fs) {
 static int file_poll(struct ss_source *src, struct ss_record *recs, int max, int timeout_ms, struct ss_err *err) {
     (void)timeout_ms;
     struct file_source *fs = (struct file_source *)src;
-    if (!fs->eof) {
+    bool force = false; /* the unread bytes hold no complete line */
+again:
+    if (!fs->eof && (force || fs->end - fs->start < LOW_WATER)) {
         ssize_t n = refill(fs);
         if (n < 0) return ss_err_set(err, SS_EIO, "cannot read input %s: %s", fs->path, strerror(errno));
         if (n == 0) fs->eof = true;
@@ -84,6 +91,10 @@ static int file_poll(struct ss_source *src, struct ss_record *recs, int max, int
         recs[k].offset = ++fs->line;
         k++;
         fs->start += len + (nl ? 1 : 0);
+    }
+    if (k == 0 && !fs->eof) {
+        force = true;
+        goto again;
     }
     if (k == 0 && fs->eof && fs->start >= fs->end) return SS_EOF;
     return k;
