@@ -31,7 +31,7 @@ static void usage(FILE *f) {
             "\n"
             "how much:\n"
             "  --events N        records to write over the chosen streams, as fast as possible (default 100000)\n"
-            "  --rate R          records per second of event time; with --duration also the real-time pace (default 2000)\n"
+            "  --rate R          records per second of event time; with --duration also the real-time pace (default 100)\n"
             "  --duration S      seconds (or 30s, 15m, 2h): write R*S records paced at R per second in real time\n"
             "                    (not with --events)\n"
             "  --start ISO       event time of the first records (default 2026-11-27T00:00:00Z)\n"

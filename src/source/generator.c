@@ -978,7 +978,7 @@ void ss_gen_opts_init(struct ss_gen_opts *o) {
     o->seed = 1;
     o->start_ms = 1795737600000LL; /* 2026-11-27T00:00:00Z */
     o->events = 100000;
-    o->rate = 2000;
+    o->rate = 100; /* a mid-size shop; at this density sessions span realistic minutes */
     o->users = 1000000;
     o->products = 10000;
     o->categories = NCAT;
@@ -1088,6 +1088,22 @@ int ss_gen_new(struct ss_gen **out, const struct ss_gen_opts *opts, struct ss_er
 
 static inline int64_t us_to_ms(int64_t us) { return us >= 0 ? us / 1000 : -((-us + 999) / 1000); }
 
+/* Who places an order: a shopper who is browsing right now, preferably one whose
+ * session converts (a few random picks among the sessions in progress), as when a
+ * checkout completes through the order service rather than the click stream. So
+ * orders extend real sessions, and converters keep browsing longer than the others
+ * (the insight the report shows). Without clicks, any user. */
+static uint32_t order_customer(struct ss_gen *g, struct rng *r) {
+    if (!g->busy_until || g->active.n == 0) return (uint32_t)rng_below(r, (uint64_t)g->o.users) + 1;
+    uint32_t pick = 0;
+    for (int tries = 0; tries < 8; tries++) {
+        uint32_t idx = (uint32_t)(g->active.a[rng_below(r, g->active.n)] & HEAP_IDX_MAX);
+        pick = g->sess[idx].user;
+        if (g->sess[idx].buyer) break;
+    }
+    return pick;
+}
+
 int ss_gen_next(struct ss_gen *g, struct ss_gen_record *rec) {
     const unsigned sm = g->o.streams;
     for (;;) {
@@ -1144,7 +1160,7 @@ int ss_gen_next(struct ss_gen *g, struct ss_gen_record *rec) {
         }
         if (tf == t_order) {
             struct rng *r = &g->rng[SS_STREAM_ORDERS];
-            uint32_t user = (uint32_t)rng_below(r, (uint64_t)g->o.users) + 1;
+            uint32_t user = order_customer(g, r);
             uint32_t prod = zipf_product(g, r);
             uint8_t qty = quantity_sample(r);
             g->next_order += 2;

@@ -47,7 +47,7 @@ struct ss_gen_opts {
     uint64_t seed;          /* default 1 */
     int64_t start_ms;       /* event time of the first records; default 2026-11-27T00:00:00Z */
     int64_t events;         /* records to emit over all enabled streams (defects included); default 100000 */
-    double rate;            /* records per second of event time; default 2000 */
+    double rate;            /* records per second of event time; default 100 */
     int64_t users;          /* user id space u1..uN; default 1000000 */
     int64_t products;       /* product id space p1..pN; default 10000 */
     int categories;         /* 1..12; default 12 */

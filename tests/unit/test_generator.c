@@ -77,6 +77,7 @@ static uint64_t run_hash(const struct ss_gen_opts *o, int64_t *count) {
 static void defect_opts(struct ss_gen_opts *o) {
     ss_gen_opts_init(o);
     o->events = 100000;
+    o->rate = 2000; /* 50 s of event time: the shares below are computed for that span */
     o->p_duplicate = 0.05;
     o->p_late = 0.04;
     o->p_reorder = 0.02;
