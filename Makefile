@@ -30,7 +30,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test unit e2e test-fast demo bench clean
+.PHONY: all deps test unit e2e demo bench readme clean
 all: $(BUILD)/shopstream
 
 deps:
@@ -74,6 +74,9 @@ demo: deps $(BUILD)/shopstream
 
 bench: deps $(BUILD)/shopstream $(BENCH_BIN)
 	@bench/run $(BUILD)
+
+readme: $(BUILD)/shopstream
+	scripts/update-readme
 
 clean:
 	rm -rf build

@@ -50,6 +50,7 @@ int ss_cmd_run(int argc, char **argv) {
         {"sink", required_argument, 0, 'o'},   {"format", required_argument, 0, 'F'},
         {"set", required_argument, 0, 's'},    {"exit-at-end", no_argument, 0, 'E'},
         {"help-config", no_argument, 0, 'H'},  {"help", no_argument, 0, 'h'},
+        {"help-config-markdown", no_argument, 0, 'M'},
         {0, 0, 0, 0},
     };
     const char *shortopts = "c:i:o:s:X:h";
@@ -69,8 +70,8 @@ int ss_cmd_run(int argc, char **argv) {
             exit_code = SS_EXIT_OK;
             goto out;
         }
-        if (c == 'H') {
-            ss_config_print_reference(stdout, false);
+        if (c == 'H' || c == 'M') {
+            ss_config_print_reference(stdout, c == 'M');
             exit_code = SS_EXIT_OK;
             goto out;
         }
@@ -85,7 +86,9 @@ int ss_cmd_run(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
         int rc = SS_OK;
         switch (c) {
-        case 'c': break;
+        case 'c':
+        case 'H':
+        case 'M': break;
         case 'i':
             if (!cli_inputs) {
                 ss_config_clear(&cfg, "inputs");
