@@ -355,50 +355,51 @@ static void stage_resolve(struct ss_engine *e, struct staged *s) {
     s->ev.promo = id[3];
 }
 
-static void stage_prefetch_ops(struct ss_engine *e, const struct staged *s, int stage) {
+static void stage_prefetch_ops(struct ss_op *const *pf, int npf, const struct staged *s, int stage) {
     if (s->st != SS_DEC_EVENT) return;
-    for (int i = 0; i < e->nops; i++)
-        if (e->ops[i]->type->prefetch) e->ops[i]->type->prefetch(e->ops[i], &s->ev, stage);
+    for (int i = 0; i < npf; i++) pf[i]->type->prefetch(pf[i], &s->ev, stage);
 }
 
 static void process_record(struct ss_engine *e, struct input *in, const struct ss_record *rec, struct staged *s) {
-    struct ss_event ev = s->ev; /* a copy the operators see, as before staging */
+    struct ss_event *ev = &s->ev;
     enum ss_decode_status st = s->st;
     if (st == SS_DEC_SKIP) return;
     uint32_t slot = slot_for(e, in->spec.index, rec->partition);
     e->slots[slot].next_offset = rec->offset + 1;
     e->slots[slot].last_seen_ms = e->now_ms;
-    ev.origin.partition = rec->partition;
-    ev.origin.offset = rec->offset;
-    ev.slot = slot;
+    ev->origin.partition = rec->partition;
+    ev->origin.offset = rec->offset;
+    ev->slot = slot;
     e->stats.records++;
+    e->stats.records_by_stream[in->spec.stream]++;
     if (st == SS_DEC_INVALID) {
         e->stats.invalid++;
-        ev.raw = (struct ss_str){rec->data, (uint32_t)rec->len};
-        emit_side(e, &ev, in, false, s->res.reason_text);
+        e->stats.invalid_by_reason[s->res.reason]++;
+        ev->raw = (struct ss_str){rec->data, (uint32_t)rec->len};
+        emit_side(e, ev, in, false, s->res.reason_text);
         ss_quality_record(&e->quality, s->res.reason, e->now_ms, &e->out);
         return;
     }
     e->stats.valid++;
     ss_quality_record(&e->quality, SS_VALID, e->now_ms, &e->out);
-    if (ev.ts < e->watermark) {
+    if (ev->ts < e->watermark) {
         e->stats.late++;
-        emit_side(e, &ev, in, true, NULL);
+        emit_side(e, ev, in, true, NULL);
         ss_quality_count(&e->quality, SS_Q_LATE, e->now_ms, &e->out);
         return;
     }
-    bool dup = ev.stream == SS_STREAM_PROMOTIONS ? ss_dedup_check(e->dedup_promos, ev.promo_id, ev.ts)
-                                                 : ss_dedup_check(e->dedup_events, ev.event_id, ev.ts);
+    bool dup = ev->stream == SS_STREAM_PROMOTIONS ? ss_dedup_check(e->dedup_promos, ev->promo_id, ev->ts)
+                                                  : ss_dedup_check(e->dedup_events, ev->event_id, ev->ts);
     if (dup) {
         e->stats.duplicates++;
         ss_quality_count(&e->quality, SS_Q_DUPLICATES, e->now_ms, &e->out);
         return;
     }
     e->clk.watermark = e->watermark;
-    for (int i = 0; i < e->nops; i++) e->ops[i]->type->process(e->ops[i], &ev, &e->clk, &e->out);
-    if (e->out.events && ev.stream != SS_STREAM_PROMOTIONS) emit_event_row(e, &ev);
-    if (ev.ts > e->max_ts[slot]) {
-        e->max_ts[slot] = ev.ts;
+    for (int i = 0; i < e->nops; i++) e->ops[i]->type->process(e->ops[i], ev, &e->clk, &e->out);
+    if (e->out.events && ev->stream != SS_STREAM_PROMOTIONS) emit_event_row(e, ev);
+    if (ev->ts > e->max_ts[slot]) {
+        e->max_ts[slot] = ev->ts;
         /* W can only move when the partition holding it back moved */
         if ((e->min_slot < 0 || (uint32_t)e->min_slot == slot) && update_watermark(e)) advance_ops(e);
     }
@@ -411,11 +412,15 @@ static void process_record(struct ss_engine *e, struct input *in, const struct s
  * entry, then the operators' state in three dependent steps). Processing itself is unchanged and in
  * order; only decoding and interning happen ahead, neither of which depends on the
  * watermark or on operator state. */
-#define STAGE_GAP 2
-#define RING 16 /* power of 2, > 5 * STAGE_GAP */
+#define STAGE_GAP 4
+#define RING 32 /* power of 2, > 5 * STAGE_GAP */
 
 static void process_batch(struct ss_engine *e, struct input *in, const struct ss_record *recs, int n) {
     struct staged ring[RING];
+    struct ss_op *pf[16]; /* the operators that have a prefetch hook */
+    int npf = 0;
+    for (int i = 0; i < e->nops; i++)
+        if (e->ops[i]->type->prefetch) pf[npf++] = e->ops[i];
     for (int k = 0; k < n + 5 * STAGE_GAP; k++) {
         if (k < n) stage_decode(e, in, &recs[k], &ring[k & (RING - 1)]);
         int j = k - STAGE_GAP;
@@ -423,12 +428,12 @@ static void process_batch(struct ss_engine *e, struct input *in, const struct ss
         j -= STAGE_GAP;
         if (j >= 0 && j < n) {
             stage_resolve(e, &ring[j & (RING - 1)]);
-            stage_prefetch_ops(e, &ring[j & (RING - 1)], 0);
+            stage_prefetch_ops(pf, npf, &ring[j & (RING - 1)], 0);
         }
         j -= STAGE_GAP;
-        if (j >= 0 && j < n) stage_prefetch_ops(e, &ring[j & (RING - 1)], 1);
+        if (j >= 0 && j < n) stage_prefetch_ops(pf, npf, &ring[j & (RING - 1)], 1);
         j -= STAGE_GAP;
-        if (j >= 0 && j < n) stage_prefetch_ops(e, &ring[j & (RING - 1)], 2);
+        if (j >= 0 && j < n) stage_prefetch_ops(pf, npf, &ring[j & (RING - 1)], 2);
         j -= STAGE_GAP;
         if (j >= 0) process_record(e, in, &recs[j], &ring[j & (RING - 1)]);
     }
@@ -465,7 +470,20 @@ static int commit_epoch(struct ss_engine *e, bool final, struct ss_err *err) {
         pos[s].source = in->src->type->name_of(in->src);
         pos[s].partition = e->slots[s].partition;
         pos[s].next_offset = e->slots[s].next_offset;
+        pos[s].lag = -1;
+        pos[s].max_ts = e->max_ts[s];
     }
+    for (int i = 0; i < e->ninputs; i++) {
+        struct input *in = &e->inputs[i];
+        if (!in->src->type->lag || in->finished) continue;
+        int32_t parts[256];
+        int64_t lags[256];
+        int n = in->src->type->lag(in->src, parts, lags, 256);
+        for (int k = 0; k < n; k++)
+            for (size_t s = 0; s < e->nslots; s++)
+                if (e->slots[s].input == i && e->slots[s].partition == parts[k]) pos[s].lag = lags[k];
+    }
+    int64_t commit_started = ss_now_ms();
     struct ss_epoch ep = {.epoch = ++e->epoch,
                           .rows = &e->out,
                           .positions = pos,
@@ -520,6 +538,7 @@ static int commit_epoch(struct ss_engine *e, bool final, struct ss_err *err) {
                     in->spec.url, serr.msg);
     }
     ss_free(pos);
+    e->stats.last_commit_ms = ss_now_ms() - commit_started;
     if (e->epoch_hook) e->epoch_hook(e->epoch_hook_ctx, e);
     ss_out_clear(&e->out);
     e->epoch_records = 0;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "../core/config.h"
+#include "../core/event.h"
 #include "../core/err.h"
 #include "../core/table.h"
 
@@ -20,12 +21,17 @@ struct ss_position {
     const char *source;   /* topic or file path */
     int32_t partition;
     int64_t next_offset;
+    int64_t lag;          /* messages behind the partition's end (Kafka), -1 unknown */
+    int64_t max_ts;       /* largest valid event time seen on the partition, INT64_MIN none */
 };
 
 /* Run totals, for sinks that report progress (console). */
 struct ss_run_stats {
     int64_t records, valid, invalid, late, duplicates;
+    int64_t invalid_by_reason[SS_REASON_COUNT]; /* enum ss_reason */
+    int64_t records_by_stream[SS_STREAM_COUNT];
     int64_t started_ms;     /* processing time the run started */
+    int64_t last_commit_ms; /* how long the previous epoch's commit took (all sinks) */
 };
 
 struct ss_epoch {
