@@ -5,47 +5,17 @@
 #include "core/alloc.h"
 #include "core/timefmt.h"
 #include "harness.h"
+#include "op_fixture.h"
 #include "ops/op.h"
 
 #define RANGE 600000
 
-struct fx {
-    struct ss_config cfg;
-    struct ss_intern *in;
-    struct ss_op *op;
-    struct ss_out out;
-    int64_t max_ts[2];
-    struct ss_clock clk;
-};
-
 static void fx_open(struct fx *f) {
-    memset(f, 0, sizeof *f);
+    fx_init(f);
     f->cfg.high_value_threshold = 10000000; /* 1000.00 */
     f->cfg.velocity_count = 5;
     f->cfg.velocity_range_ms = RANGE;
-    f->in = ss_intern_new();
-    ss_out_init(&f->out);
-    f->max_ts[0] = f->max_ts[1] = SS_TS_MIN;
-    f->clk.watermark = SS_TS_MIN;
-    f->clk.max_ts = f->max_ts;
-    struct ss_op_env env = {.cfg = &f->cfg, .intern = f->in};
-    struct ss_err err;
-    CHECK_EQ_INT(ss_op_alerts.open(&f->op, &env, &err), SS_OK);
-}
-
-static void advance(struct fx *f, int64_t w) {
-    f->clk.watermark = w;
-    f->op->type->advance(f->op, &f->clk, &f->out);
-}
-
-static void fx_close(struct fx *f) {
-    advance(f, SS_TS_MAX);
-    CHECK_EQ_INT(f->op->type->state_keys(f->op), 0);
-    ss_intern_sweep(f->in);
-    CHECK_EQ_INT(ss_intern_live(f->in), 0);
-    f->op->type->close(f->op);
-    ss_intern_free(f->in);
-    ss_out_free(&f->out);
+    fx_start(f, &ss_op_alerts);
 }
 
 static void buy(struct fx *f, int stream, int type, const char *eid, const char *user, const char *order, int64_t ts,

@@ -6,41 +6,15 @@
 #include "core/alloc.h"
 #include "core/timefmt.h"
 #include "harness.h"
+#include "op_fixture.h"
 #include "ops/op.h"
 
 #define GRACE 120000
 
-struct fx {
-    struct ss_config cfg;
-    struct ss_intern *in;
-    struct ss_op *op;
-    struct ss_out out;
-    int64_t max_ts[4];
-    struct ss_clock clk;
-};
-
 static void fx_open(struct fx *f) {
-    memset(f, 0, sizeof *f);
+    fx_init(f);
     f->cfg.join_grace_ms = GRACE;
-    f->in = ss_intern_new();
-    ss_out_init(&f->out);
-    for (int i = 0; i < 4; i++) f->max_ts[i] = SS_TS_MIN;
-    f->clk.watermark = SS_TS_MIN;
-    f->clk.max_ts = f->max_ts;
-    struct ss_op_env env = {.cfg = &f->cfg, .intern = f->in};
-    struct ss_err err;
-    CHECK_EQ_INT(ss_op_promo_join.open(&f->op, &env, &err), SS_OK);
-}
-
-static void fx_close(struct fx *f) {
-    f->clk.watermark = SS_TS_MAX;
-    f->op->type->advance(f->op, &f->clk, &f->out);
-    CHECK_EQ_INT(f->op->type->state_keys(f->op), 0);
-    ss_intern_sweep(f->in);
-    CHECK_EQ_INT(ss_intern_live(f->in), 0);
-    f->op->type->close(f->op);
-    ss_intern_free(f->in);
-    ss_out_free(&f->out);
+    fx_start(f, &ss_op_promo_join);
 }
 
 /* The engine's part: process with max_ts excluding the event, then update max_ts. */

@@ -4,46 +4,15 @@
 #include "core/alloc.h"
 #include "core/timefmt.h"
 #include "harness.h"
+#include "op_fixture.h"
 #include "ops/op.h"
 #include "ops/recent.h"
 
-struct fx {
-    struct ss_config cfg;
-    struct ss_intern *in;
-    struct ss_op *op;
-    struct ss_out out;
-    int64_t max_ts[1];
-    struct ss_clock clk;
-};
-
 static void fx_open(struct fx *f, int64_t size, int64_t ttl) {
-    memset(f, 0, sizeof *f);
+    fx_init(f);
     f->cfg.recent_size = size;
     f->cfg.recent_ttl_ms = ttl;
-    f->in = ss_intern_new();
-    ss_out_init(&f->out);
-    f->max_ts[0] = SS_TS_MIN;
-    f->clk.watermark = SS_TS_MIN;
-    f->clk.max_ts = f->max_ts;
-    struct ss_op_env env = {.cfg = &f->cfg, .intern = f->in};
-    struct ss_err err;
-    CHECK_EQ_INT(ss_op_recent.open(&f->op, &env, &err), SS_OK);
-}
-
-static void advance(struct fx *f, int64_t w) {
-    f->clk.watermark = w;
-    f->op->type->advance(f->op, &f->clk, &f->out);
-}
-
-static void fx_close(struct fx *f) {
-    f->op->type->flush(f->op, &f->out);
-    advance(f, SS_TS_MAX);
-    CHECK_EQ_INT(f->op->type->state_keys(f->op), 0);
-    ss_intern_sweep(f->in);
-    CHECK_EQ_INT(ss_intern_live(f->in), 0);
-    f->op->type->close(f->op);
-    ss_intern_free(f->in);
-    ss_out_free(&f->out);
+    fx_start(f, &ss_op_recent);
 }
 
 static void view(struct fx *f, const char *user, const char *product, int64_t ts, int type) {

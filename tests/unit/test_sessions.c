@@ -6,42 +6,16 @@
 #include "core/alloc.h"
 #include "core/timefmt.h"
 #include "harness.h"
+#include "op_fixture.h"
 #include "ops/op.h"
 
 #define GAP 1800000 /* 30 min */
 #define MIN 60000
 
-struct fx {
-    struct ss_config cfg;
-    struct ss_intern *in;
-    struct ss_op *op;
-    struct ss_out out;
-    int64_t max_ts[4];
-    struct ss_clock clk;
-};
-
 static void fx_open(struct fx *f) {
-    memset(f, 0, sizeof *f);
+    fx_init(f);
     f->cfg.session_gap_ms = GAP;
-    f->in = ss_intern_new();
-    ss_out_init(&f->out);
-    for (int i = 0; i < 4; i++) f->max_ts[i] = SS_TS_MIN;
-    f->clk.watermark = SS_TS_MIN;
-    f->clk.max_ts = f->max_ts;
-    struct ss_op_env env = {.cfg = &f->cfg, .intern = f->in};
-    struct ss_err err;
-    CHECK_EQ_INT(ss_op_sessions.open(&f->op, &env, &err), SS_OK);
-}
-
-static void fx_close(struct fx *f) {
-    f->clk.watermark = SS_TS_MAX;
-    f->op->type->advance(f->op, &f->clk, &f->out);
-    CHECK_EQ_INT(f->op->type->state_keys(f->op), 0);
-    ss_intern_sweep(f->in);
-    CHECK_EQ_INT(ss_intern_live(f->in), 0);
-    f->op->type->close(f->op);
-    ss_intern_free(f->in);
-    ss_out_free(&f->out);
+    fx_start(f, &ss_op_sessions);
 }
 
 static void ev_send(struct fx *f, const char *user, int type, int64_t ts, int64_t price, int32_t qty) {
@@ -59,11 +33,6 @@ static void ev_send(struct fx *f, const char *user, int type, int64_t ts, int64_
     ev.product = ss_intern_get(f->in, ev.product_id);
     f->op->type->process(f->op, &ev, &f->clk, &f->out);
     ss_intern_sweep(f->in); /* ids unheld by the operator must not survive */
-}
-
-static void advance(struct fx *f, int64_t w) {
-    f->clk.watermark = w;
-    f->op->type->advance(f->op, &f->clk, &f->out);
 }
 
 static size_t nrows(struct fx *f) { return f->out.t[SS_T_SESSIONS].n; }
