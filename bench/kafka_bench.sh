@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# bench/kafka_bench.sh [BUILD] — Kafka throughput with a peer measured in the same run (not
+# pass/fail). Starts a private broker (scripts/kafka-test-server), then:
+#   1. produce: `shopstream produce --brokers` writes BENCH_KAFKA_EVENTS (default 5 000 000)
+#      generated clicks to a 3-partition topic;
+#   2. peer: `kcat -C ... -e -q -f '%s\n' | wc -l` reads the topic (raw consume rate);
+#   3. engine: `shopstream run --input clicks=kafka://B/T --exit-at-end --sink jsonl:DIR`
+#      consumes and processes the same topic (all operators, JSONL outputs);
+# and prints events/s for each and engine/kcat (targets: >= 0.8 x kcat, >= 1M events/s).
+# Times are wall clock of each command, start-up included (group join for the engine).
+# BENCH_KAFKA_PERF=1 also records `perf record -g` of the engine run into DIR/perf.data.
+set -euo pipefail
+BUILD=${1:-build}
+EVENTS=${BENCH_KAFKA_EVENTS:-5000000}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+SS="$BUILD/shopstream"
+case "$SS" in /*) ;; *) SS="$PWD/$SS" ;; esac
+KT="$REPO/scripts/kafka-test-server"
+W=$(mktemp -d "${TMPDIR:-/tmp}/kafka-bench.XXXXXX")
+trap '"$KT" stop "$W/kafka" >/dev/null 2>&1 || true; rm -rf "$W"' EXIT
+now() { date +%s.%N; }
+rate() { awk -v n="$1" -v s="$2" -v e="$3" -v what="$4" 'BEGIN { printf "%-34s %10d events %7.2f s %12.0f events/s\n", what, n, e-s, n/(e-s) }'; }
+
+B=$(KAFKA_HEAP=${KAFKA_HEAP:-1g} "$KT" start "$W/kafka")
+"$KT" topic "$W/kafka" bench 3
+echo "== Kafka: $EVENTS clicks, 3 partitions, broker $B =="
+
+s=$(now)
+"$SS" produce --brokers "$B" --stream clicks --topic bench --events "$EVENTS" --seed 7 \
+    --duplicates 0.01 --late 0.01 --invalid 0.01 --batch-bytes 1000000 --linger-ms 20 2>"$W/produce.err" ||
+    { tail -5 "$W/produce.err" >&2; exit 1; }
+e=$(now)
+rate "$EVENTS" "$s" "$e" "produce (shopstream produce)"
+
+s=$(now)
+n=$(kcat -C -b "$B" -t bench -o beginning -e -q -f '%s\n' | wc -l)
+e=$(now)
+rate "$n" "$s" "$e" "peer: kcat -C | wc -l"
+kcat_rate=$(awk -v n="$n" -v s="$s" -v e="$e" 'BEGIN { print n/(e-s) }')
+[ "$n" -eq "$EVENTS" ] || echo "warning: kcat read $n messages, produced $EVENTS" >&2
+
+mkdir -p "$W/out"
+PERF=()
+[ "${BENCH_KAFKA_PERF:-0}" = 1 ] && PERF=(perf record -o "$W/perf.data" --)
+s=$(now)
+"${PERF[@]}" "$SS" run --input clicks="kafka://$B/bench" --exit-at-end --set kafka.group_id=bench \
+    --sink "jsonl:$W/out" 2>"$W/run.err" || { tail -5 "$W/run.err" >&2; exit 1; }
+e=$(now)
+rate "$EVENTS" "$s" "$e" "engine: shopstream run (kafka)"
+grep -o 'msg="done".*' "$W/run.err" | sed 's/^/  /' || true
+awk -v n="$EVENTS" -v s="$s" -v e="$e" -v k="$kcat_rate" 'BEGIN {
+    r = n/(e-s); cmp = (r >= 1000000) ? ">=" : "<"; printf "engine / kcat = %.2f (target >= 0.80); engine %s 1M events/s\n", r/k, cmp }'
+# the same with a deeper prefetch queue: librdkafka's default queued.min.messages (100000 per
+# partition) leaves the engine waiting in rd_kafka_consumer_poll most of the time
+rm -rf "$W/out2"; mkdir -p "$W/out2"
+s=$(now)
+"$SS" run --input clicks="kafka://$B/bench" --exit-at-end --set kafka.group_id=bench2 \
+    -X queued.min.messages=1000000 --sink "jsonl:$W/out2" 2>"$W/run2.err" || { tail -5 "$W/run2.err" >&2; exit 1; }
+e=$(now)
+rate "$EVENTS" "$s" "$e" "engine, -X queued.min.messages=1e6"
+awk -v n="$EVENTS" -v s="$s" -v e="$e" -v k="$kcat_rate" 'BEGIN { printf "engine (queued.min.messages=1e6) / kcat = %.2f\n", n/(e-s)/k }'
+if [ "${BENCH_KAFKA_PERF:-0}" = 1 ]; then
+    perf report -i "$W/perf.data" --sort dso,symbol --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -30
+fi
