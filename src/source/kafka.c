@@ -25,6 +25,7 @@ struct kpart {
     int64_t end;        /* high watermark seen at start; -1: not queried yet */
     int64_t pos;        /* next offset after the last record handed out; -1: none yet */
     int64_t eof_at;     /* offset of the last partition-EOF event; -1: none */
+    int64_t handed;     /* like pos, but kept across revocations: what this process's state covers */
     bool assigned;
 };
 
@@ -51,7 +52,8 @@ static struct kpart *part_of(struct kafka_source *ks, int32_t p) {
     if ((size_t)p >= ks->nparts) {
         size_t n = (size_t)p + 1;
         ks->parts = ss_realloc(ks->parts, n * sizeof *ks->parts);
-        for (size_t i = ks->nparts; i < n; i++) ks->parts[i] = (struct kpart){.end = -1, .pos = -1, .eof_at = -1};
+        for (size_t i = ks->nparts; i < n; i++)
+            ks->parts[i] = (struct kpart){.end = -1, .pos = -1, .eof_at = -1, .handed = -1};
         ks->nparts = n;
     }
     return &ks->parts[p];
@@ -81,6 +83,35 @@ static void drop_msg(struct kafka_source *ks, int i) {
     ks->msgs[i] = NULL;
 }
 
+/* A partition that comes back to this process (after "partitions lost", e.g. a
+ * session timeout while the broker was away) must not be re-read from the group's
+ * committed offset: the engine's state already holds what this process read past
+ * it, so re-reading would count those records twice. Resume at the later of the
+ * committed offset and our own position (if another member processed further
+ * meanwhile, its commit is the later one). */
+static void resume_positions(struct kafka_source *ks, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *list) {
+    bool ours = false;
+    for (int i = 0; i < list->cnt; i++)
+        if (!strcmp(list->elems[i].topic, ks->topic) && part_of(ks, list->elems[i].partition)->handed >= 0) ours = true;
+    if (!ours) return;
+    rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(list);
+    if (rd_kafka_committed(rk, c, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_topic_partition_list_destroy(c);
+        return; /* fall back to the committed offsets: at-least-once */
+    }
+    for (int i = 0; i < list->cnt; i++) {
+        rd_kafka_topic_partition_t *el = &list->elems[i];
+        if (strcmp(el->topic, ks->topic)) continue;
+        int64_t mine = part_of(ks, el->partition)->handed, committed = c->elems[i].offset;
+        if (mine >= 0 && mine > committed) {
+            el->offset = mine;
+            ss_info(comp, "msg=\"partition back, resuming at our own position\" topic=%s partition=%d offset=%lld committed=%lld",
+                    ks->topic, (int)el->partition, (long long)mine, (long long)committed);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(c);
+}
+
 /* Called from inside rd_kafka_consumer_poll (the engine's thread). */
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *list, void *opaque) {
     struct kafka_source *ks = opaque;
@@ -91,6 +122,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
         if (strcmp(list->elems[i].topic, ks->topic) == 0) ids[n++] = list->elems[i].partition;
 
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        resume_positions(ks, rk, list);
         rd_kafka_error_t *e = NULL;
         rd_kafka_resp_err_t re = RD_KAFKA_RESP_ERR_NO_ERROR;
         if (coop) e = rd_kafka_incremental_assign(rk, list);
@@ -192,6 +224,9 @@ int ss_source_kafka_open_ex(struct ss_source **out, const struct ss_input_spec *
         (rc = ss_kafka_conf_set(conf, "enable.auto.offset.store", "false", err)) ||
         (rc = ss_kafka_conf_set(conf, "auto.offset.reset", "earliest", err)) ||
         (rc = ss_kafka_conf_set(conf, "enable.partition.eof", "true", err)) ||
+        /* the default (100000 per partition) lets the fetch queue run dry at our
+         * rate: measured 0.29x kcat with it, 0.92x with this; -X can lower it */
+        (rc = ss_kafka_conf_set(conf, "queued.min.messages", "1000000", err)) ||
         (rc = ss_kafka_conf_apply(conf, cfg->kafka_props, cfg->nkafka_props, err))) {
         rd_kafka_conf_destroy(conf);
         goto fail;
@@ -323,7 +358,8 @@ static int kafka_poll(struct ss_source *src, struct ss_record *recs, int max, in
         recs[i].len = m->len;
         recs[i].partition = m->partition;
         recs[i].offset = m->offset;
-        part_of(ks, m->partition)->pos = m->offset + 1;
+        struct kpart *kp = part_of(ks, m->partition);
+        kp->pos = kp->handed = m->offset + 1;
     }
     return ks->nmsgs;
 }
