@@ -61,7 +61,7 @@ static int sink_phase(struct ss_sink *sk, struct ss_out *o, long rows, long per,
     for (long from = 0; from < rows; from += per) {
         long to = from + per < rows ? from + per : rows;
         fill(o, from, to, fin);
-        struct ss_position pos = {"bench", 0, to};
+        struct ss_position pos = {.source = "bench", .partition = 0, .next_offset = to, .lag = -1, .max_ts = INT64_MIN};
         struct ss_epoch ep = {.epoch = ++*epoch, .rows = o, .positions = &pos, .npositions = 1};
         double t = now_s();
         int rc = sk->type->commit(sk, &ep, &err);

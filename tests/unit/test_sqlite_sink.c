@@ -67,7 +67,7 @@ static void rv_row(struct ss_out *o, const char *user, const char *json, int64_t
 }
 
 static int commit(struct ss_sink *sk, uint64_t epoch, struct ss_out *o, int64_t next_offset, struct ss_err *err) {
-    struct ss_position pos = {"c.jsonl", 0, next_offset};
+    struct ss_position pos = {.source = "c.jsonl", .partition = 0, .next_offset = next_offset, .lag = -1, .max_ts = INT64_MIN};
     struct ss_epoch ep = {.epoch = epoch, .rows = o, .positions = &pos, .npositions = 1};
     return sk->type->commit(sk, &ep, err);
 }

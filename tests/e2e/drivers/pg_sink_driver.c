@@ -75,7 +75,8 @@ static void rv_row(struct ss_out *o, const char *user, const char *json, int64_t
 
 static int commit(struct ss_sink *sk, uint64_t epoch, const struct ss_out *o, int64_t off0, int64_t off1,
                   struct ss_err *err) {
-    struct ss_position pos[2] = {{"clicks.jsonl", 0, off0}, {"orders.jsonl", 1, off1}};
+    struct ss_position pos[2] = {{.source = "clicks.jsonl", .partition = 0, .next_offset = off0, .lag = -1, .max_ts = INT64_MIN},
+                                 {.source = "orders.jsonl", .partition = 1, .next_offset = off1, .lag = -1, .max_ts = INT64_MIN}};
     struct ss_epoch ep = {.epoch = epoch, .rows = o, .positions = pos, .npositions = 2};
     return sk->type->commit(sk, &ep, err);
 }
