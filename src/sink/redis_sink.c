@@ -11,15 +11,19 @@
  *                                           expires recent.ttl (24 h) after its last update
  *   category_revenue:{ws}             ZSET  category -> revenue in cents (an integer, so exact):
  *                                           ZREVRANGE ... WITHSCORES ranks the categories
- *   category_revenue:{ws}:{category}  HASH  the row: window_start, category, window_end, revenue,
- *                                           orders, units, views, cart_adds, buyers, final
+ *   category_revenue:{ws}:{category}  HASH  the row but its key columns (window_start, category are
+ *                                           in the key): window_end, revenue, orders, units, views,
+ *                                           cart_adds, buyers, final
  *   hourly_sales:{ws}, hourly_sales:{ws}:{category}            the same for hourly_sales
  *   trending_products:{ws}            ZSET  product_id -> rank: ZRANGE key 0 -1 is the top list
  *                                           in the engine's order; replaced whole on each update
  *   trending_products:{ws}:{product}  HASH  the row (rank, views, cart_adds, purchases, revenue, ...)
- *   funnel:{ws}                       HASH  the row (viewers, carters, buyers, view_to_cart, ...;
- *                                           a null ratio is an absent field)
+ *   funnel:{ws}                       HASH  the row (window_end, viewers, carters, buyers, view_to_cart,
+ *                                           ...; a null ratio is an absent field)
  *   data_quality:{minute}             HASH  the row (total, valid, each reason, quality_score)
+ * (Row hashes never repeat the key's columns: fewer bytes for Redis to parse and to log
+ * in its AOF per row. Commands per window row: HSET, PEXPIRE, and a share of one ZADD
+ * per window and ZADD_BATCH rows; per recently viewed row: DEL, RPUSH, PEXPIRE.)
  *   windows:{table}                   ZSET  {ws} -> window start ms, for every table above:
  *                                           ZREVRANGE windows:funnel 0 0 is the newest funnel window
  *   alerts                            LIST  alert rows as JSON, newest first, capped at 1000
@@ -52,8 +56,9 @@
  * Redis replays its AOF after a restart, BUSY, OOM, READONLY, ...) answers SS_RETRY
  * after dropping the connection (Redis discards an unfinished MULTI); the next commit
  * reconnects. Durability across a Redis crash needs `appendonly yes` and
- * `appendfsync always` on the server (a warning is logged when AOF is off): the
- * engine forgets an epoch once commit answered SS_OK. */
+ * `appendfsync always` on the server (a warning is logged when AOF is off or fsync is
+ * not `always`): the engine forgets an epoch once commit answered SS_OK, and Redis 7.0
+ * has no WAITAOF with which the sink could wait for the fsync itself. */
 #include "redis_sink.h"
 
 #include <hiredis/hiredis.h>
@@ -80,6 +85,7 @@
 #define CONNECT_TIMEOUT_S 5
 #define IO_TIMEOUT_S 60
 #define MAX_COUNTERS 256          /* distinct counter fields aggregated before sending */
+#define ZADD_BATCH 512            /* score-member pairs per ZADD: one command instead of one per row */
 
 static const char EPOCH_KEY[] = PFX "epoch";
 
@@ -91,6 +97,11 @@ struct counter {
     const char *s; /* into the epoch's rows */
     uint32_t len;
     int64_t n;
+};
+
+/* A window ZSET member waiting for its window's batched ZADD. */
+struct zpair {
+    const struct ss_val *row; /* into the epoch's rows */
 };
 
 struct rd_sink {
@@ -118,6 +129,8 @@ struct rd_sink {
     struct ss_buf key;             /* a key kept across commands (args are rebuilt per command) */
     struct counter *cnt;
     size_t ncnt, cap_cnt;
+    struct zpair *zp;              /* the current window's members, sent ZADD_BATCH at a time */
+    size_t nzp, cap_zp;
     bool warned_aof;
 };
 
@@ -335,16 +348,30 @@ static int simple(struct rd_sink *rs, int argc, const char **argv, const char *w
     return SS_OK;
 }
 
+/* The sink's durability is the server's: an epoch acknowledged by EXEC is on disk only
+ * with appendfsync always (Redis 7.0 has no WAITAOF to ask for it per commit). */
 static void check_persistence(struct rd_sink *rs) {
     if (rs->warned_aof) return;
     rs->warned_aof = true;
     redisReply *r = redisCommand(rs->c, "INFO persistence");
-    if (r && r->type == REDIS_REPLY_STRING && strstr(r->str, "aof_enabled:0"))
+    bool aof_off = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "aof_enabled:0");
+    if (aof_off)
         ss_warn(COMP,
                 "msg=\"Redis has appendonly off: epochs committed shortly before a Redis crash or restart can be "
                 "lost, and the engine does not resend them; run redis-server with --appendonly yes --appendfsync "
                 "always\" redis=\"%s\"",
                 rs->where);
+    if (r) freeReplyObject(r);
+    if (aof_off) return;
+    /* CONFIG may be renamed away (managed Redis): then nothing is known and nothing said */
+    r = redisCommand(rs->c, "CONFIG GET appendfsync");
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->type == REDIS_REPLY_STRING &&
+        strcmp(r->element[1]->str, "always") != 0)
+        ss_warn(COMP,
+                "msg=\"Redis has appendfsync %s: the last epochs committed before a machine crash (up to 1 s with "
+                "everysec) can be lost, and the engine does not resend them; set appendfsync always\" "
+                "redis=\"%s\"",
+                r->element[1]->str, rs->where);
     if (r) freeReplyObject(r);
 }
 
@@ -562,10 +589,38 @@ static int pexpire_arg_key(struct rd_sink *rs, int64_t ttl, struct ss_err *err) 
     return cmd_send(rs, err);
 }
 
-/* After the rows of window ws: TTL on its ZSET, and the table's window index. */
+/* The window's pending members, as one ZADD (pairs in row order: for a member that
+ * appears twice, the later pair wins, as the later row does). */
+static int flush_zadd(struct rd_sink *rs, const struct wspec *w, int64_t ws, struct ss_err *err) {
+    if (!rs->nzp) return SS_OK;
+    const struct ss_table *tb = &ss_tables[w->t];
+    cmd_start(rs);
+    args(rs, "ZADD");
+    arg_wkey(rs, tb->name, ws);
+    for (size_t k = 0; k < rs->nzp; k++) {
+        const struct ss_val *v = rs->zp[k].row;
+        arg_open(rs);
+        if (tb->cols[w->scorecol].type == SS_COL_MONEY) { /* cents: an integer, exact in a score */
+            char b[40];
+            int len = ss_money_format(v[w->scorecol].i, 2, b);
+            for (int j = 0; j < len; j++)
+                if (b[j] != '.') ss_buf_addc(&rs->ab, b[j]);
+        } else {
+            ss_buf_add_i64(&rs->ab, v[w->scorecol].i);
+        }
+        arg_close(rs);
+        arg(rs, v[w->keycol].s, v[w->keycol].len);
+    }
+    rs->nzp = 0;
+    return cmd_send(rs, err);
+}
+
+/* After the rows of window ws: its ZSET (members, TTL), and the table's window index. */
 static int window_done(struct rd_sink *rs, const struct wspec *w, int64_t ws, struct ss_err *err) {
     const char *name = ss_tables[w->t].name;
     if (w->keycol >= 0) {
+        int rc = flush_zadd(rs, w, ws, err);
+        if (rc) return rc;
         cmd_start(rs);
         args(rs, "PEXPIRE");
         arg_wkey(rs, name, ws);
@@ -599,10 +654,14 @@ static int window_done(struct rd_sink *rs, const struct wspec *w, int64_t ws, st
     return SS_OK;
 }
 
+/* Per row: HSET of the row's columns except those in its key (the window start and
+ * the category / product), HDEL of its null columns, PEXPIRE; the ZSET members of a
+ * window go out as one ZADD per ZADD_BATCH rows. */
 static int write_windowed(struct rd_sink *rs, const struct ss_out *o, const struct wspec *w, struct ss_err *err) {
     const struct ss_table *tb = &ss_tables[w->t];
     size_t n = o->t[w->t].n;
     int64_t prev_ws = 0, prev_rank = 0;
+    rs->nzp = 0;
     for (size_t i = 0; i < n; i++) {
         const struct ss_val *v = ss_out_get(o, w->t, i);
         int64_t ws = v[0].i;
@@ -613,6 +672,8 @@ static int write_windowed(struct rd_sink *rs, const struct ss_out *o, const stru
         }
         /* a top-N list starts again at rank 1: products that left it must leave the ZSET */
         if (w->whole && (new_window || v[w->scorecol].i <= prev_rank)) {
+            int rc = flush_zadd(rs, w, ws, err); /* the replaced list's members: before its DEL */
+            if (rc) return rc;
             cmd_start(rs);
             args(rs, "DEL");
             arg_wkey(rs, tb->name, ws);
@@ -635,7 +696,8 @@ static int write_windowed(struct rd_sink *rs, const struct ss_out *o, const stru
         }
         arg_close(rs);
         int nulls = 0;
-        for (int c = 0; c < tb->ncols; c++) {
+        for (int c = 1; c < tb->ncols; c++) {
+            if (c == w->keycol) continue;
             if (v[c].null) {
                 nulls++;
                 continue;
@@ -653,29 +715,17 @@ static int write_windowed(struct rd_sink *rs, const struct ss_out *o, const stru
             cmd_start(rs);
             args(rs, "HDEL");
             arg(rs, rs->key.p, rs->key.len);
-            for (int c = 0; c < tb->ncols; c++)
-                if (v[c].null) args(rs, tb->cols[c].name);
+            for (int c = 1; c < tb->ncols; c++)
+                if (c != w->keycol && v[c].null) args(rs, tb->cols[c].name);
             SEND(rs, err);
         }
         int rc = pexpire_arg_key(rs, rs->window_ttl_ms, err);
         if (rc) return rc;
 
         if (w->keycol >= 0) {
-            cmd_start(rs);
-            args(rs, "ZADD");
-            arg_wkey(rs, tb->name, ws);
-            arg_open(rs);
-            if (tb->cols[w->scorecol].type == SS_COL_MONEY) { /* cents: an integer, exact in a score */
-                char b[40];
-                int len = ss_money_format(v[w->scorecol].i, 2, b);
-                for (int k = 0; k < len; k++)
-                    if (b[k] != '.') ss_buf_addc(&rs->ab, b[k]);
-            } else {
-                ss_buf_add_i64(&rs->ab, v[w->scorecol].i);
-            }
-            arg_close(rs);
-            arg(rs, v[w->keycol].s, v[w->keycol].len);
-            SEND(rs, err);
+            SS_GROW(rs->zp, rs->cap_zp, rs->nzp + 1);
+            rs->zp[rs->nzp++] = (struct zpair){v};
+            if (rs->nzp >= ZADD_BATCH && (rc = flush_zadd(rs, w, ws, err))) return rc;
         }
     }
     return n ? window_done(rs, w, prev_ws, err) : SS_OK;
@@ -965,6 +1015,7 @@ static void rd_close(struct ss_sink *sk) {
     ss_buf_free(&rs->json);
     ss_buf_free(&rs->key);
     ss_free(rs->cnt);
+    ss_free(rs->zp);
     ss_free(rs);
 }
 

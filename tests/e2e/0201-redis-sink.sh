@@ -70,11 +70,13 @@ W=2026-11-27T10:30:00.000Z
 CR=shopstream:category_revenue
 TP=shopstream:trending_products:2026-11-27T10:21:00.000Z
 FN=shopstream:funnel:2026-11-27T10:00:00.000Z
-HF="window_start category window_end revenue orders units views cart_adds buyers final"
+HF="window_end revenue orders units views cart_adds buyers final" # the key holds window_start, category
 
 # ---- epoch 1: provisional rows ----------------------------------------------------------
 epoch 1
-expect "2026-11-27T10:30:00.000Z|books|2026-11-27T10:31:00.000Z|246.90|2|4|10|3|2|false" HMGET "$CR:$W:books" $HF
+expect "2026-11-27T10:31:00.000Z|246.90|2|4|10|3|2|false" HMGET "$CR:$W:books" $HF
+expect "0" HEXISTS "$CR:$W:books" window_start
+expect "0" HEXISTS "$CR:$W:books" category
 expect "books|24690|toys|100" ZREVRANGE "$CR:$W" 0 -1 WITHSCORES
 expect "pA|1|pB|2|pC|3" ZRANGE "$TP" 0 -1 WITHSCORES
 expect "3|0.6667||false" HMGET "$FN" viewers view_to_cart cart_to_purchase final

@@ -196,7 +196,8 @@ static void scenario_rows(struct ss_out *o, int n, bool other) {
 }
 
 static int commit(struct ss_sink *sk, uint64_t epoch, const struct ss_out *o, struct ss_err *err) {
-    struct ss_position pos = {"clicks.jsonl", 0, (int64_t)epoch * 100};
+    struct ss_position pos = {.source = "clicks.jsonl", .partition = 0, .next_offset = (int64_t)epoch * 100,
+                              .lag = -1, .max_ts = INT64_MIN};
     struct ss_run_stats st = {.records = (int64_t)epoch * 100, .valid = (int64_t)epoch * 97,
                               .invalid = (int64_t)epoch * 3};
     struct ss_epoch ep = {.epoch = epoch, .rows = o, .positions = &pos, .npositions = 1,
