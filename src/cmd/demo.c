@@ -88,6 +88,7 @@ static void usage(FILE *f) {
             "  DIR/lake/            the Parquet lake (DIR/lake/<table>/dt=YYYY-MM-DD/hour=HH/*.parquet)\n"
             "  DIR/out/             JSONL, one file per table, final rows\n"
             "and the Kafka output topics (alerts, promo_matches, shopstream_dlq, shopstream_late) in the mock cluster.\n"
+            "Metrics and health: http://127.0.0.1:9464/metrics, /healthz, /readyz, /api/stats (--set http.listen=H:P).\n"
             "\n"
             "  --rate R          events per second, produced in real time (default 20000)\n"
             "  --seconds N       produce for N seconds, then drain and close every window (default: until Ctrl-C)\n"
@@ -256,6 +257,13 @@ int ss_cmd_demo(int argc, char **argv) {
     }
     snprintf(sink, sizeof sink, "kafka://%s", brokers);
     if (ss_engine_add_sink(d.engine, sink, &err) || ss_engine_add_sink(d.engine, "console:", &err)) goto fail;
+    /* the operations endpoint: http.listen, 127.0.0.1:9464 unless set; a busy port
+     * costs the demo its metrics, not its run */
+    snprintf(sink, sizeof sink, "metrics:%s", cfg.http_listen && *cfg.http_listen ? cfg.http_listen : "127.0.0.1:9464");
+    if (ss_engine_add_sink(d.engine, sink, &err)) {
+        ss_warn("demo", "msg=\"no metrics endpoint\" err=\"%s\"", err.msg);
+        ss_err_clear(&err);
+    }
 
     /* the producer thread */
     /* event time runs `speedup` times faster than the wall clock, so that windows and

@@ -32,7 +32,8 @@ static void run_usage(FILE *f) {
             "  -i, --input S=PATH    an input: S is clicks, promotions or orders; PATH a file, - (stdin)\n"
             "                        or kafka://HOST:PORT/TOPIC. Repeatable; replaces the config's inputs\n"
             "  -o, --sink URL        jsonl:DIR, console:, sqlite:PATH, postgresql://..., redis://...,\n"
-            "                        parquet:DIR, kafka://HOST:PORT. Repeatable; replaces the config's sinks.\n"
+            "                        parquet:DIR, kafka://HOST:PORT, metrics:HOST:PORT (Prometheus /metrics,\n"
+            "                        /healthz, /readyz, /api/stats). Repeatable; replaces the config's sinks.\n"
             "                        Default: sqlite:data/shopstream.db plus console:\n"
             "      --format F        input format: auto (.csv is CSV), json, csv\n"
             "  -s, --set KEY=VALUE   set any configuration key (also SHOPSTREAM_KEY=VALUE in the environment)\n"
@@ -141,6 +142,11 @@ int ss_cmd_run(int argc, char **argv) {
     }
     for (int i = 0; i < cfg.nsinks; i++)
         if (ss_engine_add_sink(e, cfg.sinks[i], &err) != SS_OK) goto fail;
+    if (cfg.http_listen && *cfg.http_listen) {
+        char url[300];
+        snprintf(url, sizeof url, "metrics:%s", cfg.http_listen);
+        if (ss_engine_add_sink(e, url, &err) != SS_OK) goto fail;
+    }
 
     running_engine = e;
     struct sigaction sa = {.sa_handler = on_signal};

@@ -1,6 +1,7 @@
 /* registry.c — the sinks shopstream knows, by URL scheme. Adding a sink is one line. */
 #include <string.h>
 
+#include "../server/metrics_sink.h"
 #include "kafka_sink.h"
 #include "parquet/parquet.h"
 #include "redis_sink.h"
@@ -16,6 +17,7 @@ static const struct ss_sink_type *const sink_types[] = {
     &ss_sink_redis,
     &ss_sink_parquet,
     &ss_sink_kafka,
+    &ss_sink_metrics,
 };
 
 int ss_sink_open_url(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
@@ -29,6 +31,6 @@ int ss_sink_open_url(struct ss_sink **out, const char *url, const struct ss_conf
     }
     return ss_err_set(err, SS_EUSAGE,
                       "unknown sink \"%s\" (known: jsonl:DIR, console:, sqlite:PATH, postgresql://USER@HOST:PORT/DB, "
-                      "redis://HOST:PORT, parquet:DIR, kafka://HOST:PORT)",
+                      "redis://HOST:PORT, parquet:DIR, kafka://HOST:PORT, metrics:HOST:PORT)",
                       url);
 }
