@@ -108,6 +108,33 @@ void ss_intern_prefetch_id(const struct ss_intern *t, uint32_t id) {
     if (id < t->nents) __builtin_prefetch(&t->ents[id]);
 }
 
+/* a == b over n bytes; for the short ids that dominate, overlapping word loads
+ * instead of a call to memcmp (both sides have n readable bytes) */
+static inline bool same_bytes(const char *a, const char *b, size_t n) {
+    if (n >= 8 && n <= 16) {
+        uint64_t a0, a1, b0, b1;
+        memcpy(&a0, a, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&a1, a + n - 8, 8);
+        memcpy(&b1, b + n - 8, 8);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t a0, a1, b0, b1;
+        memcpy(&a0, a, 4);
+        memcpy(&b0, b, 4);
+        memcpy(&a1, a + n - 4, 4);
+        memcpy(&b1, b + n - 4, 4);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            if (a[i] != b[i]) return false;
+        return true;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
 static uint32_t lookup(const struct ss_intern *t, struct ss_str s, uint64_t h, size_t *at) {
     uint64_t want = tag_of(h);
     size_t i = want & t->mask;
@@ -116,7 +143,7 @@ static uint32_t lookup(const struct ss_intern *t, struct ss_str s, uint64_t h, s
         if (!v) break;
         if (v >> 32 != want) continue;
         const struct entry *e = &t->ents[(uint32_t)v];
-        if (e->hash == h && e->len == s.len && memcmp(ent_bytes(e), s.p, s.len) == 0) return (uint32_t)v;
+        if (e->hash == h && e->len == s.len && same_bytes(ent_bytes(e), s.p, s.len)) return (uint32_t)v;
     }
     *at = i;
     return 0;

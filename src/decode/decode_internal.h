@@ -25,6 +25,11 @@ struct ss_decoder {
     /* the name's first and last 8 bytes (zero padded) for compares without memcmp */
     uint64_t name_head[SS_F_COUNT], name_tail[SS_F_COUNT];
     int8_t slot[SS_DEC_SLOTS]; /* field index, or -1 for an empty slot */
+    /* the date ("YYYY-MM-DDT") of the last canonical UTC timestamp parsed, and its
+     * day number: consecutive events mostly share it (decoder.c, parse_ts) */
+    bool ts_cached;
+    char ts_date[11];
+    int64_t ts_day;
     /* CSV: column -> field (-1: ignored), set by the header record */
     bool have_header;
     int ncols;

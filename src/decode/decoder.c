@@ -174,8 +174,59 @@ static int event_type_of(struct ss_str s) {
     }
 }
 
+#define MS_PER_DAY 86400000LL
+
+static inline bool dig(char c) { return c >= '0' && c <= '9'; }
+static inline unsigned dd(const char *p) { return (unsigned)(p[0] - '0') * 10 + (unsigned)(p[1] - '0'); }
+
+/* ss_ts_parse, with a fast path for the canonical form "YYYY-MM-DDTHH:MM:SS.mmmZ" of a
+ * date seen last time (validated then by ss_ts_parse): only the time of day is read.
+ * Anything else takes the full parser, so results and rejections are the same. */
+static int parse_ts(struct ss_decoder *d, struct ss_str s, int64_t *out) {
+    const char *p = s.p;
+    bool canonical = s.len == 24 && p[13] == ':' && p[16] == ':' && p[19] == '.' && p[23] == 'Z';
+    if (canonical && d->ts_cached && memcmp(p, d->ts_date, 11) == 0 && dig(p[11]) && dig(p[12]) &&
+        dig(p[14]) && dig(p[15]) && dig(p[17]) && dig(p[18]) && dig(p[20]) && dig(p[21]) && dig(p[22])) {
+        unsigned h = dd(p + 11), mi = dd(p + 14), se = dd(p + 17);
+        if (h <= 23 && mi <= 59 && se <= 59) {
+            unsigned ms = (unsigned)(p[20] - '0') * 100 + dd(p + 21);
+            *out = d->ts_day * MS_PER_DAY + ((int64_t)h * 3600 + mi * 60 + se) * 1000 + ms;
+            return SS_OK;
+        }
+    }
+    int rc = ss_ts_parse(s.p, s.len, out);
+    if (rc == SS_OK && canonical) {
+        /* UTC and a time of day within the day: the day is the floor of ts / day */
+        int64_t day = *out / MS_PER_DAY - (*out % MS_PER_DAY < 0);
+        memcpy(d->ts_date, p, 11);
+        d->ts_day = day;
+        d->ts_cached = true;
+    }
+    return rc;
+}
+
+/* ss_money_parse, with a fast path for plain decimals (digits, optionally a point
+ * and 1..4 digits) whose value ss_money_parse gives the same way. */
+static int parse_money(struct ss_str s, int64_t *out) {
+    const char *p = s.p, *end = s.p + s.len;
+    int64_t ip = 0;
+    int nint = 0;
+    for (; p < end && dig(*p) && nint < 13; p++, nint++) ip = ip * 10 + (*p - '0');
+    if (nint == 0 || nint > 12) return ss_money_parse(s.p, s.len, out);
+    int64_t fp = 0;
+    int nfrac = 0;
+    if (p < end && *p == '.') {
+        for (p++; p < end && dig(*p) && nfrac < 5; p++, nfrac++) fp = fp * 10 + (*p - '0');
+        if (nfrac == 0 || nfrac > 4) return ss_money_parse(s.p, s.len, out);
+    }
+    if (p != end) return ss_money_parse(s.p, s.len, out);
+    static const int64_t scale[5] = {10000, 1000, 100, 10, 1};
+    *out = ip * 10000 + fp * scale[nfrac];
+    return SS_OK;
+}
+
 /* Steps 2-6 of the validation order, and the event's fields. */
-static enum ss_decode_status finish(const struct ss_decoder *d, struct ss_arena *arena,
+static enum ss_decode_status finish(struct ss_decoder *d, struct ss_arena *arena,
                                     const struct ss_dec_val vals[SS_F_COUNT], struct ss_event *ev,
                                     struct ss_decode_result *res) {
     const struct stream_spec *sp = &specs[d->stream];
@@ -196,7 +247,7 @@ static enum ss_decode_status finish(const struct ss_decoder *d, struct ss_arena 
     }
 
     struct ss_str ts = text_of(d, arena, &vals[SS_F_TS]);
-    if (ss_ts_parse(ts.p, ts.len, &ev->ts) != 0) return reject(res, SS_BAD_TS, "bad_ts");
+    if (parse_ts(d, ts, &ev->ts) != 0) return reject(res, SS_BAD_TS, "bad_ts");
     if (d->stream == SS_STREAM_PROMOTIONS) {
         struct ss_str a = text_of(d, arena, &vals[SS_F_STARTS_AT]);
         struct ss_str b = text_of(d, arena, &vals[SS_F_ENDS_AT]);
@@ -215,7 +266,7 @@ static enum ss_decode_status finish(const struct ss_decoder *d, struct ss_arena 
     ev->quantity = 1;
     if (!missing(&vals[SS_F_PRICE])) {
         struct ss_str s = text_of(d, arena, &vals[SS_F_PRICE]);
-        if (ss_money_parse(s.p, s.len, &ev->price) != 0) return reject(res, SS_BAD_AMOUNT, "bad_amount");
+        if (parse_money(s, &ev->price) != 0) return reject(res, SS_BAD_AMOUNT, "bad_amount");
         ev->has_price = 1;
     }
     if (!missing(&vals[SS_F_QUANTITY])) {

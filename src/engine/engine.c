@@ -409,11 +409,11 @@ static void process_record(struct ss_engine *e, struct input *in, const struct s
  * of a batch go through a short software pipeline: a record is decoded and its ids
  * hashed STAGE_GAP records before the next stage and 5 * STAGE_GAP before it is
  * processed, and each stage prefetches what the next one reads (intern slot, intern
- * entry, then the operators' state in three dependent steps). Processing itself is unchanged and in
- * order; only decoding and interning happen ahead, neither of which depends on the
- * watermark or on operator state. */
-#define STAGE_GAP 4
-#define RING 32 /* power of 2, > 5 * STAGE_GAP */
+ * entry, then the operators' state in three dependent steps). Processing itself is
+ * unchanged and in order; only decoding and interning happen ahead, neither of which
+ * depends on the watermark or on operator state. */
+#define STAGE_GAP 2
+#define RING 16 /* power of 2, > 5 * STAGE_GAP */
 
 static void process_batch(struct ss_engine *e, struct input *in, const struct ss_record *recs, int n) {
     struct staged ring[RING];

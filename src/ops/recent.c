@@ -214,8 +214,9 @@ static void recent_prefetch(struct ss_op *op, const struct ss_event *ev, int sta
     }
     uint32_t k = r->users.v[ev->user];
     if (!k) return;
-    if (stage == 1) {
+    if (stage == 1) { /* a record may straddle two lines */
         __builtin_prefetch(&r->u[k - 1]);
+        __builtin_prefetch((const char *)&r->u[k - 1] + sizeof r->u[0] - 1);
         return;
     }
     const struct ritem *it = r->u[k - 1].it;

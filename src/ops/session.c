@@ -214,7 +214,10 @@ static void sessions_prefetch(struct ss_op *op, const struct ss_event *ev, int s
         return;
     }
     uint32_t k = o->users.v[ev->user];
-    if (k) __builtin_prefetch(&o->s[k - 1]);
+    if (k) { /* a 48-byte record may straddle two lines */
+        __builtin_prefetch(&o->s[k - 1]);
+        __builtin_prefetch((const char *)&o->s[k - 1] + sizeof o->s[0] - 1);
+    }
 }
 
 static void emit(struct sessions *o, const struct sess *s, struct ss_out *out) {

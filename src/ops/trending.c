@@ -179,6 +179,16 @@ static void process(struct ss_op *op, const struct ss_event *ev, const struct ss
     }
 }
 
+/* Stage 0 brings the product's slot in the event's pane into cache. Only for the pane
+ * of the previous event (nearly always the event's own). */
+static void trending_prefetch(struct ss_op *op, const struct ss_event *ev, int stage) {
+    const struct trending *t = (const struct trending *)op;
+    if (stage != 0 || !t->cached || ev->stream == SS_STREAM_PROMOTIONS || ev->type > SS_EV_PURCHASE || !ev->product)
+        return;
+    if (ss_ts_floor(ev->ts, t->slide) / t->slide != t->last_pane) return;
+    ss_u64map_prefetch(&t->panes[t->last_slot].prods, ev->product);
+}
+
 /* Adds (sign 1) or subtracts (sign -1) pane p, if it exists, to the running sum. */
 static void slider_apply(struct trending *t, struct slider *sl, int64_t p, int sign) {
     const struct pane *pn = pane_at(t, p);
@@ -405,4 +415,5 @@ const struct ss_op_type ss_op_trending = {
     .state_bytes = state_bytes,
     .state_keys = state_keys,
     .close = close_op,
+    .prefetch = trending_prefetch,
 };

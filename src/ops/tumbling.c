@@ -204,6 +204,11 @@ static void win_release(struct tumble *t, uint32_t slot) {
     for (size_t i = 0; i < ss_u64map_cap(&w->users); i++)
         if (w->users.slots[i].used) ss_intern_drop(t->intern, (uint32_t)w->users.slots[i].key);
     for (size_t i = 0; i < w->nheld; i++) {
+        /* held users are spread over all ids: fetch a few ahead */
+        if (i + 8 < w->nheld) {
+            ss_intern_prefetch_id(t->intern, w->held[i + 8]);
+            __builtin_prefetch(&w->uflags[w->held[i + 8]]);
+        }
         ss_intern_drop(t->intern, w->held[i]);
         w->uflags[w->held[i]] = 0;
     }

@@ -90,6 +90,8 @@ static int write_all(int fd, const char *p, size_t n) {
 
 static int jsonl_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_err *err) {
     struct jsonl_sink *js = (struct jsonl_sink *)sk;
+    struct ss_rowjson rj;
+    ss_rowjson_init(&rj);
     for (int t = 0; t < SS_T_COUNT; t++) {
         const struct ss_rows *r = &ep->rows->t[t];
         if (js->fd[t] < 0 || r->n == 0) continue;
@@ -98,7 +100,7 @@ static int jsonl_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss
         for (size_t i = 0; i < r->n; i++) {
             const struct ss_val *v = ss_out_get(ep->rows, (enum ss_table_id)t, i);
             if (tb->final_col >= 0 && !v[tb->final_col].i) continue;
-            ss_row_to_json(tb, v, &js->buf);
+            ss_row_to_json_rj(&rj, tb, v, &js->buf);
             ss_buf_addc(&js->buf, '\n');
         }
         if (write_all(js->fd[t], js->buf.p, js->buf.len) != 0) {

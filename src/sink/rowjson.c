@@ -6,7 +6,54 @@
 #include "../core/money.h"
 #include "../core/timefmt.h"
 
+#define MS_PER_DAY 86400000LL
+#define TS_LEN 24 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+
+void ss_rowjson_init(struct ss_rowjson *rj) { rj->day = INT64_MIN; }
+
+static inline void put2(char *o, unsigned v) {
+    o[0] = (char)('0' + v / 10);
+    o[1] = (char)('0' + v % 10);
+}
+
+/* ss_ts_format's text, with the date part taken from rj when it is the same day;
+ * years outside 0000..9999 (absurd inputs) go through ss_ts_format every time. */
+static int ts_text(struct ss_rowjson *rj, int64_t ms, char *out) {
+    int64_t days = ms / MS_PER_DAY, rem = ms % MS_PER_DAY;
+    if (rem < 0) {
+        rem += MS_PER_DAY;
+        days--;
+    }
+    if (days < -719528 || days >= 2932897) return ss_ts_format(ms, out); /* year 0000 .. 9999 */
+    if (days != rj->day) {
+        char tmp[40];
+        if (ss_ts_format(days * MS_PER_DAY, tmp) != TS_LEN) return ss_ts_format(ms, out);
+        memcpy(rj->date, tmp, 11);
+        rj->day = days;
+    }
+    unsigned r = (unsigned)rem;
+    memcpy(out, rj->date, 11);
+    put2(out + 11, r / 3600000);
+    out[13] = ':';
+    put2(out + 14, r / 60000 % 60);
+    out[16] = ':';
+    put2(out + 17, r / 1000 % 60);
+    out[19] = '.';
+    unsigned f = r % 1000;
+    out[20] = (char)('0' + f / 100);
+    put2(out + 21, f % 100);
+    out[23] = 'Z';
+    out[24] = '\0';
+    return TS_LEN;
+}
+
 void ss_row_to_json(const struct ss_table *t, const struct ss_val *v, struct ss_buf *b) {
+    struct ss_rowjson rj;
+    ss_rowjson_init(&rj);
+    ss_row_to_json_rj(&rj, t, v, b);
+}
+
+void ss_row_to_json_rj(struct ss_rowjson *rj, const struct ss_table *t, const struct ss_val *v, struct ss_buf *b) {
     char tmp[40];
     ss_buf_addc(b, '{');
     for (int c = 0; c < t->ncols; c++) {
@@ -47,7 +94,7 @@ void ss_row_to_json(const struct ss_table *t, const struct ss_val *v, struct ss_
             break;
         }
         case SS_COL_TS: {
-            int n = ss_ts_format(v[c].i, tmp);
+            int n = ts_text(rj, v[c].i, tmp);
             ss_buf_addc(b, '"');
             ss_buf_add(b, tmp, (size_t)n);
             ss_buf_addc(b, '"');

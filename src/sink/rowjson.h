@@ -9,4 +9,13 @@
 /* Appends {"col":value,...} (no newline) for row v of table t. */
 void ss_row_to_json(const struct ss_table *t, const struct ss_val *v, struct ss_buf *b);
 
+/* The same for many rows in a row: timestamps of one run share their date, so the
+ * context remembers the last date written. Initialise with ss_rowjson_init. */
+struct ss_rowjson {
+    int64_t day;     /* days since the epoch of `date`; INT64_MIN: none */
+    char date[12];   /* "YYYY-MM-DDT" */
+};
+void ss_rowjson_init(struct ss_rowjson *rj);
+void ss_row_to_json_rj(struct ss_rowjson *rj, const struct ss_table *t, const struct ss_val *v, struct ss_buf *b);
+
 #endif

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/hash.h"
+
 struct ss_u64map_slot {
     uint64_t key;
     uint32_t val;
@@ -37,6 +39,11 @@ bool ss_u64map_del(struct ss_u64map *m, uint64_t key);
 /* Empties the map and keeps its capacity (for recycled window state). */
 void ss_u64map_clear(struct ss_u64map *m);
 size_t ss_u64map_bytes(const struct ss_u64map *m);
+
+/* Brings key's home slot into cache: a hint for a later put/get, it changes nothing. */
+static inline void ss_u64map_prefetch(const struct ss_u64map *m, uint64_t key) {
+    if (m->slots) __builtin_prefetch(&m->slots[ss_hash_u64(key) & m->mask]);
+}
 
 /* Iteration over live slots: for (i = 0; i < ss_u64map_cap(m); i++) if (m->slots[i].used) ... */
 static inline size_t ss_u64map_cap(const struct ss_u64map *m) { return m->slots ? m->mask + 1 : 0; }
