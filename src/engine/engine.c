@@ -312,6 +312,7 @@ struct staged {
     enum ss_decode_status st;
     uint8_t want;            /* bit i: ids[i] is interned (user, product, category, promo) */
     uint64_t h[4];           /* their intern hashes */
+    struct ss_dedup_key dk;  /* dedup key of event_id (promo_id for promotions) */
 };
 
 static const struct ss_str *id_str(const struct ss_event *ev, int i) {
@@ -329,6 +330,8 @@ static void stage_decode(struct ss_engine *e, struct input *in, const struct ss_
     if (s->st != SS_DEC_EVENT) return;
     const struct ss_event *ev = &s->ev;
     bool promo = ev->stream == SS_STREAM_PROMOTIONS;
+    s->dk = ss_dedup_key(promo ? ev->promo_id : ev->event_id);
+    ss_dedup_prefetch(promo ? e->dedup_promos : e->dedup_events, s->dk);
     s->want = (uint8_t)((ev->user_id.len ? 1 : 0) | (ev->product_id.len ? 2 : 0) | (promo ? 8 : 4));
     for (int i = 0; i < 4; i++)
         if (s->want & (1u << i)) {
@@ -388,8 +391,8 @@ static void process_record(struct ss_engine *e, struct input *in, const struct s
         ss_quality_count(&e->quality, SS_Q_LATE, e->now_ms, &e->out);
         return;
     }
-    bool dup = ev->stream == SS_STREAM_PROMOTIONS ? ss_dedup_check(e->dedup_promos, ev->promo_id, ev->ts)
-                                                  : ss_dedup_check(e->dedup_events, ev->event_id, ev->ts);
+    bool dup = ss_dedup_check_key(ev->stream == SS_STREAM_PROMOTIONS ? e->dedup_promos : e->dedup_events, s->dk,
+                                  ev->ts);
     if (dup) {
         e->stats.duplicates++;
         ss_quality_count(&e->quality, SS_Q_DUPLICATES, e->now_ms, &e->out);

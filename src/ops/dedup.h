@@ -39,6 +39,18 @@ void ss_dedup_free(struct ss_dedup *d);
  * occurrence and returns false; a ts below W is not remembered (the engine never asks
  * about late events). The id's bytes are not kept. */
 bool ss_dedup_check(struct ss_dedup *d, struct ss_str id, int64_t ts);
+
+/* The same check split in two for the engine's lookahead: ss_dedup_key hashes the id
+ * (depends on nothing but its bytes), ss_dedup_prefetch brings the key's home slot into
+ * cache (a hint; it changes nothing and stays harmless if the table is resized before
+ * the check), ss_dedup_check_key is ss_dedup_check on a key made earlier. */
+struct ss_dedup_key {
+    uint64_t a;
+    uint32_t b;
+};
+struct ss_dedup_key ss_dedup_key(struct ss_str id);
+void ss_dedup_prefetch(const struct ss_dedup *d, struct ss_dedup_key k);
+bool ss_dedup_check_key(struct ss_dedup *d, struct ss_dedup_key k, int64_t ts);
 /* Moves W to watermark (a smaller value is ignored); ids with ts < W are forgotten.
  * SS_TS_MAX forgets everything at once and releases the table. */
 void ss_dedup_evict(struct ss_dedup *d, int64_t watermark);

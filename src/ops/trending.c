@@ -132,7 +132,11 @@ static struct pane *pane_get(struct trending *t, int64_t p) {
 static void pane_release(struct trending *t, int64_t p) {
     uint32_t slot = *ss_u64map_get(&t->index, (uint64_t)p);
     struct pane *pn = &t->panes[slot];
-    for (size_t i = 0; i < pn->nst; i++) ss_intern_drop(t->intern, pn->st[i].product);
+    for (size_t i = 0; i < pn->nst; i++) {
+        /* products are spread over all ids: fetch a few ahead */
+        if (i + 8 < pn->nst) ss_intern_prefetch_id(t->intern, pn->st[i + 8].product);
+        ss_intern_drop(t->intern, pn->st[i].product);
+    }
     t->live -= pn->nst;
     pn->nst = 0;
     if (t->nidle < KEEP_WARM) {
@@ -179,14 +183,22 @@ static void process(struct ss_op *op, const struct ss_event *ev, const struct ss
     }
 }
 
-/* Stage 0 brings the product's slot in the event's pane into cache. Only for the pane
- * of the previous event (nearly always the event's own). */
+/* Stage 0 brings the product's slot in the event's pane into cache, stage 1 its totals
+ * (when the product is already in the pane and sits in its home slot). Only for the
+ * pane of the previous event (nearly always the event's own). */
 static void trending_prefetch(struct ss_op *op, const struct ss_event *ev, int stage) {
     const struct trending *t = (const struct trending *)op;
-    if (stage != 0 || !t->cached || ev->stream == SS_STREAM_PROMOTIONS || ev->type > SS_EV_PURCHASE || !ev->product)
+    if (stage > 1 || !t->cached || ev->stream == SS_STREAM_PROMOTIONS || ev->type > SS_EV_PURCHASE || !ev->product)
         return;
     if (ss_ts_floor(ev->ts, t->slide) / t->slide != t->last_pane) return;
-    ss_u64map_prefetch(&t->panes[t->last_slot].prods, ev->product);
+    const struct pane *pn = &t->panes[t->last_slot];
+    if (stage == 0) {
+        ss_u64map_prefetch(&pn->prods, ev->product);
+        return;
+    }
+    if (!pn->prods.slots) return;
+    const struct ss_u64map_slot *sl = &pn->prods.slots[ss_hash_u64(ev->product) & pn->prods.mask];
+    if (sl->used && sl->key == ev->product && sl->val < pn->nst) __builtin_prefetch(&pn->st[sl->val]);
 }
 
 /* Adds (sign 1) or subtracts (sign -1) pane p, if it exists, to the running sum. */
