@@ -13,16 +13,7 @@
 # requires: postgres
 source "$(dirname "$0")/lib.sh"
 
-BUILD_DIR=$(dirname "$SHOPSTREAM_BIN")
-LIB="$BUILD_DIR/libshopstream.a"
-[ -f "$LIB" ] || fail "no $LIB (run make first)"
-SAN=""
-case "$BUILD_DIR" in */san) SAN="-fsanitize=address,undefined" ;; esac
-DRV="$T/pg_sink_driver"
-cc -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -O1 -g $SAN -I"$REPO_DIR/src" \
-    "$E2E_DIR/drivers/pg_sink_driver.c" "$LIB" \
-    $(pkg-config --libs rdkafka hiredis yaml-0.1 libmicrohttpd libzstd sqlite3 libpq libxxhash) \
-    -lsnappy -lpthread -lm -o "$DRV" || fail "cannot build the driver"
+DRV=$(build_driver pg_sink_driver) || fail "cannot build the PostgreSQL driver"
 
 # The server runs as an unprivileged user when we are root: it must reach $T.
 chmod 755 "$T"

@@ -33,27 +33,10 @@ IN=$T/clicks.jsonl
 "$SHOPSTREAM_BIN" produce --stream clicks --out "$IN" --events "$EVENTS" --seed 41 \
     --duplicates 0.02 --late 0.02 --invalid 0.02 2>"$T/produce.stderr" || fail "produce failed"
 
-# pace.py FILE SECONDS: writes FILE's lines to stdout evenly over SECONDS of real time
-cat >"$T/pace.py" <<'PY'
-import sys, time
-lines = open(sys.argv[1], "rb").read().splitlines(keepends=True)
-dur = float(sys.argv[2])
-out = sys.stdout.buffer
-t0 = time.monotonic()
-i = 0
-while i < len(lines):
-    due = min(len(lines), int((time.monotonic() - t0) / dur * len(lines)) + 1)
-    if due > i:
-        out.write(b"".join(lines[i:due]))
-        out.flush()  # blocks while the engine has paused its input: the pipe is full
-        i = due
-    else:
-        time.sleep(0.01)  # the pace itself, not a wait for a condition
-PY
 
 OUT=$T/jsonl
 mkdir -p "$OUT"
-"$PY" "$T/pace.py" "$IN" "$PACE_S" |
+"$PY" "$E2E_DIR/pace.py" "$IN" "$PACE_S" |
     "$SHOPSTREAM_BIN" run --input clicks=- --set epoch.interval=1s --sink "$URL" --sink "jsonl:$OUT" \
         2>"$T/run.stderr" &
 ENGINE_PID=$!

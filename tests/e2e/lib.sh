@@ -93,3 +93,18 @@ expect_row() {
     local msg
     msg=$("$PY" "$E2E_DIR/compare.py" --expect-row "$@") || { check_failed "$msg"; return 1; }
 }
+
+# build_driver NAME: compiles tests/e2e/drivers/NAME.c against the library next to
+# $SHOPSTREAM_BIN (with the sanitizers when that is build/san) into $T/NAME; prints the path.
+build_driver() {
+    local name=$1 build lib san=""
+    build=$(dirname "$SHOPSTREAM_BIN")
+    lib="$build/libshopstream.a"
+    [ -f "$lib" ] || fail "no $lib (run make first)"
+    case "$build" in */san) san="-fsanitize=address,undefined" ;; esac
+    cc -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -O1 -g $san -I"$REPO_DIR/src" \
+        "$E2E_DIR/drivers/$name.c" "$lib" \
+        $(pkg-config --libs rdkafka hiredis yaml-0.1 libmicrohttpd libzstd sqlite3 libpq libxxhash) \
+        -lsnappy -lpthread -lm -o "$T/$name" >&2 || fail "cannot build the driver $name"
+    echo "$T/$name"
+}
