@@ -7,7 +7,10 @@
 #   3. engine: `shopstream run --input clicks=kafka://B/T --exit-at-end --sink jsonl:DIR`
 #      consumes and processes the same topic (all operators, JSONL outputs);
 # and prints events/s for each and engine/kcat (targets: >= 0.8 x kcat, >= 1M events/s).
-# Times are wall clock of each command, start-up included (group join for the engine).
+# Times are wall clock of each command, start-up included (group join for the engine); for the
+# engine also from its first "partitions assigned" log line to its exit (consume + process only,
+# the engine's stderr is time-stamped line by line for this), and its CPU time (all threads): on a
+# small machine the broker is the bottleneck and the engine waits, so wall time hides its own cost.
 # BENCH_KAFKA_PERF=1 also records `perf record -g` of the engine run into DIR/perf.data.
 set -euo pipefail
 BUILD=${1:-build}
@@ -19,6 +22,15 @@ KT="$REPO/scripts/kafka-test-server"
 W=$(mktemp -d "${TMPDIR:-/tmp}/kafka-bench.XXXXXX")
 trap '"$KT" stop "$W/kafka" >/dev/null 2>&1 || true; rm -rf "$W"' EXIT
 now() { date +%s.%N; }
+# prefixes each line with the time it was read (the engine's log lines have no time of their own)
+stamp() { while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "$l"; done; }
+# rate from the first "partitions assigned" line of log $1 to time $2
+rate_assigned() {
+    local a
+    a=$(grep -m1 'msg="partitions assigned"' "$1" | cut -d' ' -f1 || true)
+    if [ -n "$a" ]; then rate "$EVENTS" "$a" "$2" "  after the group join"; fi
+    grep -o 'engine-cpu .*' "$1" | awk -v n="$EVENTS" '{ printf "  CPU: %.2f s user + %.2f s sys = %.0f events per CPU-second\n", $2, $3, n/($2+$3) }' || true
+}
 rate() { awk -v n="$1" -v s="$2" -v e="$3" -v what="$4" 'BEGIN { printf "%-34s %10d events %7.2f s %12.0f events/s\n", what, n, e-s, n/(e-s) }'; }
 
 B=$(KAFKA_HEAP=${KAFKA_HEAP:-1g} "$KT" start "$W/kafka")
@@ -40,13 +52,16 @@ kcat_rate=$(awk -v n="$n" -v s="$s" -v e="$e" 'BEGIN { print n/(e-s) }')
 [ "$n" -eq "$EVENTS" ] || echo "warning: kcat read $n messages, produced $EVENTS" >&2
 
 mkdir -p "$W/out"
+TIME=()
+[ -x /usr/bin/time ] && TIME=(/usr/bin/time -f 'engine-cpu %U %S')
 PERF=()
 [ "${BENCH_KAFKA_PERF:-0}" = 1 ] && PERF=(perf record -o "$W/perf.data" --)
 s=$(now)
-"${PERF[@]}" "$SS" run --input clicks="kafka://$B/bench" --exit-at-end --set kafka.group_id=bench \
-    --sink "jsonl:$W/out" 2>"$W/run.err" || { tail -5 "$W/run.err" >&2; exit 1; }
+{ "${PERF[@]}" "${TIME[@]}" "$SS" run --input clicks="kafka://$B/bench" --exit-at-end --set kafka.group_id=bench \
+    --sink "jsonl:$W/out" 2>&1 >&3 3>&- | stamp >"$W/run.err"; } 3>&1 || { tail -5 "$W/run.err" >&2; exit 1; }
 e=$(now)
 rate "$EVENTS" "$s" "$e" "engine: shopstream run (kafka)"
+rate_assigned "$W/run.err" "$e"
 grep -o 'msg="done".*' "$W/run.err" | sed 's/^/  /' || true
 awk -v n="$EVENTS" -v s="$s" -v e="$e" -v k="$kcat_rate" 'BEGIN {
     r = n/(e-s); cmp = (r >= 1000000) ? ">=" : "<"; printf "engine / kcat = %.2f (target >= 0.80); engine %s 1M events/s\n", r/k, cmp }'
@@ -54,10 +69,12 @@ awk -v n="$EVENTS" -v s="$s" -v e="$e" -v k="$kcat_rate" 'BEGIN {
 # partition) leaves the engine waiting in rd_kafka_consumer_poll most of the time
 rm -rf "$W/out2"; mkdir -p "$W/out2"
 s=$(now)
-"$SS" run --input clicks="kafka://$B/bench" --exit-at-end --set kafka.group_id=bench2 \
-    -X queued.min.messages=1000000 --sink "jsonl:$W/out2" 2>"$W/run2.err" || { tail -5 "$W/run2.err" >&2; exit 1; }
+{ "${TIME[@]}" "$SS" run --input clicks="kafka://$B/bench" --exit-at-end --set kafka.group_id=bench2 \
+    -X queued.min.messages=1000000 --sink "jsonl:$W/out2" 2>&1 >&3 3>&- | stamp >"$W/run2.err"; } 3>&1 ||
+    { tail -5 "$W/run2.err" >&2; exit 1; }
 e=$(now)
 rate "$EVENTS" "$s" "$e" "engine, -X queued.min.messages=1e6"
+rate_assigned "$W/run2.err" "$e"
 awk -v n="$EVENTS" -v s="$s" -v e="$e" -v k="$kcat_rate" 'BEGIN { printf "engine (queued.min.messages=1e6) / kcat = %.2f\n", n/(e-s)/k }'
 if [ "${BENCH_KAFKA_PERF:-0}" = 1 ]; then
     perf report -i "$W/perf.data" --sort dso,symbol --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -30
