@@ -215,7 +215,14 @@ int ss_source_kafka_open_ex(struct ss_source **out, const struct ss_input_spec *
     if (rc) goto fail;
 
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const char *group = cfg->kafka_group && *cfg->kafka_group ? cfg->kafka_group : "shopstream";
+    /* One consumer group per input stream (<kafka.group_id>.<stream>): the inputs of a
+     * process are separate consumers, and in one shared group every join or leave of
+     * one of them rebalanced the others too, also while they were closing (librdkafka
+     * 2.0.2 crashed there, once in a while). Scale-out is unchanged: processes with
+     * the same kafka.group_id share each topic's partitions. */
+    char group[256];
+    snprintf(group, sizeof group, "%s.%s", cfg->kafka_group && *cfg->kafka_group ? cfg->kafka_group : "shopstream",
+             ss_stream_name(spec->stream));
     if ((rc = ss_kafka_conf_set(conf, "bootstrap.servers", ks->brokers, err)) ||
         (rc = ss_kafka_conf_set(conf, "group.id", group, err)) ||
         (rc = ss_kafka_conf_set(conf, "client.id", "shopstream", err)) ||

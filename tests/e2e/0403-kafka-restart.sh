@@ -59,7 +59,7 @@ SET=(--set lateness=4h -X session.timeout.ms=6000 -X heartbeat.interval.ms=500)
 committed() {
     java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dlog4j.configuration="file:$KDIR/tools-log4j.properties" \
         -cp "${KAFKA_CACHE:-$REPO_DIR/.cache/kafka}/lib/*" org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
-        --bootstrap-server "$B" --describe --group "$1" 2>/dev/null |
+        --bootstrap-server "$B" --describe --group "$1.clicks" 2>/dev/null |
         awk '$2 == "clicks" && $4 ~ /^[0-9]+$/ { print $3, $4 }' | sort -n
 }
 
