@@ -47,7 +47,7 @@ $(BUILD)/libshopstream.a: $(LIB_OBJ)
 $(BUILD)/shopstream: $(CMD_OBJ) $(BUILD)/libshopstream.a
 	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libshopstream.a $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h tests/unit/op_fixture.h $(BUILD)/libshopstream.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h tests/unit/op_fixture.h tests/sink_rows.h $(BUILD)/libshopstream.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -Isrc -o $@ $< $(BUILD)/libshopstream.a $(LDLIBS)
 

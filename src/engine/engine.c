@@ -94,10 +94,9 @@ int ss_engine_open(struct ss_engine **out, const struct ss_config *cfg, struct s
     ss_out_init(&e->out);
     ss_arena_init(&e->batch, 1 << 20);
     e->recs = ss_calloc(POLL_BATCH, sizeof *e->recs);
-    /* a dedup generation per minute of event time: fine-grained enough that memory
-     * follows the watermark closely, coarse enough that tables stay large */
-    e->dedup_events = ss_dedup_new(60 * 1000);
-    e->dedup_promos = ss_dedup_new(60 * 60 * 1000);
+    /* separate id spaces: an event_id and a promo_id may be spelled alike */
+    e->dedup_events = ss_dedup_new();
+    e->dedup_promos = ss_dedup_new();
     ss_quality_init(&e->quality, cfg);
     struct ss_op_env env = {.cfg = cfg, .intern = e->intern};
     for (int i = 0; i < ss_op_ntypes; i++) {

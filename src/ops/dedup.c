@@ -104,8 +104,7 @@ static void table_alloc(struct ss_dedup *d, size_t cap, bool wide) {
     d->ts64 = wide ? ss_calloc(d->n, sizeof *d->ts64) : NULL;
 }
 
-struct ss_dedup *ss_dedup_new(int64_t generation_ms) {
-    (void)generation_ms;
+struct ss_dedup *ss_dedup_new(void) {
     struct ss_dedup *d = ss_calloc(1, sizeof *d);
     d->w = SS_TS_MIN;
     table_alloc(d, MIN_CAP, false);

@@ -31,9 +31,7 @@
 
 struct ss_dedup;
 
-/* generation_ms is ignored (kept for the engine's call; ids no longer live in
- * per-generation tables). */
-struct ss_dedup *ss_dedup_new(int64_t generation_ms);
+struct ss_dedup *ss_dedup_new(void);
 void ss_dedup_free(struct ss_dedup *d);
 /* True when id is a duplicate (see above). Otherwise remembers id with ts as its first
  * occurrence and returns false; a ts below W is not remembered (the engine never asks

@@ -22,7 +22,7 @@ static bool check(struct ss_dedup *d, const char *id, int64_t ts) { return ss_de
 #define DAY_MS 86400000LL
 
 TEST(exact_duplicates) {
-    struct ss_dedup *d = ss_dedup_new(60000);
+    struct ss_dedup *d = ss_dedup_new();
     CHECK(!check(d, "a", 1000));
     CHECK(check(d, "a", 1000));
     CHECK(!check(d, "b", 1000));
@@ -38,7 +38,7 @@ TEST(exact_duplicates) {
 
 /* E60 first at 11:40, repeated with ts 12:30 (DESIGN §4: the first occurrence decides). */
 TEST(repeat_with_other_ts) {
-    struct ss_dedup *d = ss_dedup_new(60000);
+    struct ss_dedup *d = ss_dedup_new();
     int64_t t1 = 11 * 60 * MIN_MS + 40 * MIN_MS, t2 = 12 * 60 * MIN_MS + 30 * MIN_MS;
     CHECK(!check(d, "E60", t1));
     CHECK(check(d, "E60", t2));       /* another minute, another ts: still a duplicate */
@@ -76,7 +76,7 @@ TEST(repeat_with_other_ts) {
 /* W = -inf forgets nothing, whatever the ts: extreme ones, and a spread far beyond the
  * 2^32 ms a narrow slot holds (the wide mode). Then W moves and forgets exactly. */
 TEST(minus_infinity_and_wide_spread) {
-    struct ss_dedup *d = ss_dedup_new(60000);
+    struct ss_dedup *d = ss_dedup_new();
     ss_dedup_evict(d, SS_TS_MIN);
     int64_t ts[] = {SS_TS_MIN, SS_TS_MIN + 1, -DAY_MS * 365 * 3000, -1, 0, 1, DAY_MS * 30,
                     DAY_MS * 60, DAY_MS * 365 * 5000, SS_TS_MAX - 1};
@@ -113,7 +113,7 @@ TEST(minus_infinity_and_wide_spread) {
 /* 4M distinct random ids with W = -inf: none reported as seen, each found again, and 1M
  * other ids still new. */
 TEST(no_false_positives) {
-    struct ss_dedup *d = ss_dedup_new(60000);
+    struct ss_dedup *d = ss_dedup_new();
     char id[48];
     int fp = 0, miss = 0;
     uint64_t seed0 = rng_state;
@@ -148,7 +148,7 @@ TEST(no_false_positives) {
  * memory per remembered id is measured once the stream is in steady state. */
 TEST(steady_state_bytes) {
     enum { N = 2400000 }; /* 40 minutes */
-    struct ss_dedup *d = ss_dedup_new(60000);
+    struct ss_dedup *d = ss_dedup_new();
     char id[32];
     int64_t max_ts = SS_TS_MIN, w = SS_TS_MIN, wpos = 0, live = 0;
     double worst = 0;
@@ -206,7 +206,7 @@ TEST(steady_state_bytes) {
  * 15 min: stored ids and bytes stay flat (bounded by the peak rate), and every id
  * expires eventually. */
 TEST(long_stream_flat) {
-    struct ss_dedup *d = ss_dedup_new(60000);
+    struct ss_dedup *d = ss_dedup_new();
     char id[32];
     int64_t ts = 0, max_bytes_first = 0, max_bytes_late = 0, max_count = 0;
     for (int64_t i = 0; i < 10000000; i++) {
@@ -253,7 +253,7 @@ static bool ref_check(struct ref *r, int k, int64_t ts, int64_t w) {
  * W moving in small steps and big jumps (beyond 2^32 ms), phases at W = -inf, far-future
  * ts, occasional checks below W: every answer equals the reference's. */
 static int randomized(int pool, int steps, int64_t spread, bool jumps) {
-    struct ss_dedup *d = ss_dedup_new(60000);
+    struct ss_dedup *d = ss_dedup_new();
     struct ref r = {calloc((size_t)pool, sizeof(int64_t)), calloc((size_t)pool, sizeof(bool))};
     int64_t w = SS_TS_MIN, base = (int64_t)(rnd() % 1000000) - 500000;
     int wrong = 0;

@@ -11,8 +11,7 @@
 #include "sink/sql_schema.h"
 #include "sink/sql_sinks.h"
 
-#define T0 1795775400000LL /* 2026-11-27T10:30:00Z */
-#define MIN 60000LL
+#include "../sink_rows.h"
 
 /* First column of the first row of sql as text ("(none)" without a row, "NULL"). */
 static const char *q1(sqlite3 *db, const char *sql, char *buf, size_t cap) {
@@ -35,20 +34,6 @@ static long long qi(sqlite3 *db, const char *sql) {
     return atoll(q1(db, sql, b, sizeof b));
 }
 
-static void cr_row(struct ss_out *o, int64_t ws, const char *cat, int64_t rev, int64_t orders, int fin) {
-    struct ss_val *v = ss_out_row(o, SS_T_CATEGORY_REVENUE);
-    v[SS_CR_WINDOW_START].i = ws;
-    v[SS_CR_WINDOW_END].i = ws + MIN;
-    v[SS_CR_REVENUE].i = rev;
-    v[SS_CR_ORDERS].i = orders;
-    v[SS_CR_UNITS].i = orders * 2;
-    v[SS_CR_VIEWS].i = 10;
-    v[SS_CR_CART_ADDS].i = 3;
-    v[SS_CR_BUYERS].i = orders;
-    v[SS_CR_FINAL].i = fin;
-    ss_out_str(o, &v[SS_CR_CATEGORY], ss_str_c(cat));
-}
-
 static void dlq_row(struct ss_out *o, const char *reason, int64_t offset, const char *rec, uint32_t reclen) {
     struct ss_val *v = ss_out_row(o, SS_T_DLQ);
     v[SS_DL_PARTITION].i = 0;
@@ -57,13 +42,6 @@ static void dlq_row(struct ss_out *o, const char *reason, int64_t offset, const 
     ss_out_str(o, &v[SS_DL_STREAM], ss_str_c("clicks"));
     ss_out_str(o, &v[SS_DL_SOURCE], ss_str_c("c.jsonl"));
     ss_out_str(o, &v[SS_DL_RECORD], (struct ss_str){rec, reclen});
-}
-
-static void rv_row(struct ss_out *o, const char *user, const char *json, int64_t ts) {
-    struct ss_val *v = ss_out_row(o, SS_T_RECENTLY_VIEWED);
-    v[SS_RV_LAST_VIEW_TS].i = ts;
-    ss_out_str(o, &v[SS_RV_USER_ID], ss_str_c(user));
-    ss_out_str(o, &v[SS_RV_PRODUCTS], ss_str_c(json));
 }
 
 static int commit(struct ss_sink *sk, uint64_t epoch, struct ss_out *o, int64_t next_offset, struct ss_err *err) {

@@ -25,8 +25,7 @@
 #include "core/table.h"
 #include "sink/sql_sinks.h"
 
-#define T0 1795775400000LL /* 2026-11-27T10:30:00Z */
-#define MIN 60000LL
+#include "../../sink_rows.h"
 
 static int failures;
 
@@ -42,20 +41,6 @@ static int failures;
 
 static void str(struct ss_out *o, struct ss_val *v, const char *s) { ss_out_str(o, v, ss_str_c(s)); }
 
-static void cr_row(struct ss_out *o, int64_t ws, const char *cat, int64_t rev, int64_t orders, int fin) {
-    struct ss_val *v = ss_out_row(o, SS_T_CATEGORY_REVENUE);
-    v[SS_CR_WINDOW_START].i = ws;
-    v[SS_CR_WINDOW_END].i = ws + MIN;
-    v[SS_CR_REVENUE].i = rev;
-    v[SS_CR_ORDERS].i = orders;
-    v[SS_CR_UNITS].i = orders * 2;
-    v[SS_CR_VIEWS].i = 10;
-    v[SS_CR_CART_ADDS].i = 3;
-    v[SS_CR_BUYERS].i = orders;
-    v[SS_CR_FINAL].i = fin;
-    str(o, &v[SS_CR_CATEGORY], cat);
-}
-
 static void dlq_row(struct ss_out *o, const char *reason, int64_t offset, const char *rec, uint32_t len) {
     struct ss_val *v = ss_out_row(o, SS_T_DLQ);
     v[SS_DL_PARTITION].i = 1;
@@ -64,13 +49,6 @@ static void dlq_row(struct ss_out *o, const char *reason, int64_t offset, const 
     str(o, &v[SS_DL_STREAM], "clicks");
     str(o, &v[SS_DL_SOURCE], "clicks.jsonl");
     ss_out_str(o, &v[SS_DL_RECORD], (struct ss_str){rec, len});
-}
-
-static void rv_row(struct ss_out *o, const char *user, const char *json, int64_t ts) {
-    struct ss_val *v = ss_out_row(o, SS_T_RECENTLY_VIEWED);
-    v[SS_RV_LAST_VIEW_TS].i = ts;
-    str(o, &v[SS_RV_USER_ID], user);
-    str(o, &v[SS_RV_PRODUCTS], json);
 }
 
 static int commit(struct ss_sink *sk, uint64_t epoch, const struct ss_out *o, int64_t off0, int64_t off1,

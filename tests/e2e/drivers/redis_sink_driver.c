@@ -25,8 +25,7 @@
 #include "core/table.h"
 #include "sink/redis_sink.h"
 
-#define T0 1795775400000LL /* 2026-11-27T10:30:00Z */
-#define MIN 60000LL
+#include "../../sink_rows.h"
 
 static int failures;
 
@@ -42,20 +41,6 @@ static int failures;
 
 static void str(struct ss_out *o, struct ss_val *v, const char *s) { ss_out_str(o, v, ss_str_c(s)); }
 
-static void cr_row(struct ss_out *o, int64_t ws, const char *cat, int64_t rev, int64_t orders, int fin) {
-    struct ss_val *v = ss_out_row(o, SS_T_CATEGORY_REVENUE);
-    v[SS_CR_WINDOW_START].i = ws;
-    v[SS_CR_WINDOW_END].i = ws + MIN;
-    v[SS_CR_REVENUE].i = rev;
-    v[SS_CR_ORDERS].i = orders;
-    v[SS_CR_UNITS].i = orders * 2;
-    v[SS_CR_VIEWS].i = 10;
-    v[SS_CR_CART_ADDS].i = 3;
-    v[SS_CR_BUYERS].i = orders;
-    v[SS_CR_FINAL].i = fin;
-    str(o, &v[SS_CR_CATEGORY], cat);
-}
-
 static void tp_row(struct ss_out *o, int64_t ws, const char *product, int64_t rank, int64_t views, int fin) {
     struct ss_val *v = ss_out_row(o, SS_T_TRENDING_PRODUCTS);
     v[SS_TP_WINDOW_START].i = ws;
@@ -67,13 +52,6 @@ static void tp_row(struct ss_out *o, int64_t ws, const char *product, int64_t ra
     v[SS_TP_REVENUE].i = 0;
     v[SS_TP_FINAL].i = fin;
     str(o, &v[SS_TP_PRODUCT_ID], product);
-}
-
-static void rv_row(struct ss_out *o, const char *user, const char *json, int64_t ts) {
-    struct ss_val *v = ss_out_row(o, SS_T_RECENTLY_VIEWED);
-    v[SS_RV_LAST_VIEW_TS].i = ts;
-    str(o, &v[SS_RV_USER_ID], user);
-    str(o, &v[SS_RV_PRODUCTS], json);
 }
 
 static void alert_row(struct ss_out *o, const char *id, const char *kind, const char *user, int64_t amount,
