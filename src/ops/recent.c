@@ -17,6 +17,8 @@
 #include "../core/alloc.h"
 #include "../core/buf.h"
 #include "../core/timefmt.h"
+#include "../state/blockpool.h"
+#include "../state/dueheap.h"
 #include "../state/keymap.h"
 #include "../state/winheap.h"
 
@@ -34,12 +36,6 @@ struct ruser {
     uint32_t next_free;
 };
 
-struct rdue {
-    int64_t at;       /* it[0].ts + ttl when pushed: dropped once at < W */
-    uint32_t idx;
-    uint32_t user;    /* the slot's user when pushed: a prefetch hint only */
-};
-
 struct recent {
     struct ss_op base;
     struct ss_intern *intern;
@@ -47,38 +43,18 @@ struct recent {
     struct ruser *u;
     size_t nu, cap_u;
     uint32_t free_u;
-    size_t live, item_bytes;
+    size_t live;
+    /* item lists by capacity: [0] holds lists of `size` items, [k] lists of 2^(k+1) */
+    struct ss_blockpool lists[16];
     struct ss_keymap users; /* user id -> slot + 1 */
-    struct rdue *heap;
-    size_t nheap, cap_heap;
+    struct ss_dueheap due;  /* (it[0].ts + ttl when pushed, slot, user): dropped once at < W */
     uint32_t *dirty;        /* slots with a pending row (may repeat or be stale) */
     size_t ndirty, cap_dirty;
     struct ss_buf json;
 };
 
-static void heap_push(struct recent *r, int64_t at, uint32_t idx, uint32_t user) {
-    SS_GROW(r->heap, r->cap_heap, r->nheap + 1);
-    size_t i = r->nheap++;
-    while (i > 0 && r->heap[(i - 1) / 2].at > at) {
-        r->heap[i] = r->heap[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    r->heap[i] = (struct rdue){at, idx, user};
-}
-
-static struct rdue heap_pop(struct recent *r) {
-    struct rdue top = r->heap[0], last = r->heap[--r->nheap];
-    size_t n = r->nheap, i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n) break;
-        if (c + 1 < n && r->heap[c + 1].at < r->heap[c].at) c++;
-        if (r->heap[c].at >= last.at) break;
-        r->heap[i] = r->heap[c];
-        i = c;
-    }
-    if (n) r->heap[i] = last;
-    return top;
+static struct ss_blockpool *list_pool(struct recent *r, uint16_t cap) {
+    return &r->lists[cap == r->size ? 0 : __builtin_ctz(cap) - 1];
 }
 
 static int recent_open(struct ss_op **out, const struct ss_op_env *env, struct ss_err *err) {
@@ -145,8 +121,7 @@ static void user_drop(struct recent *r, uint32_t idx) {
     for (uint32_t i = 0; i < u->n; i++) ss_intern_drop(r->intern, u->it[i].product);
     ss_keymap_set(&r->users, u->user, 0);
     ss_intern_drop(r->intern, u->user);
-    r->item_bytes -= u->cap * sizeof *u->it;
-    ss_free(u->it);
+    if (u->it) ss_blockpool_put(list_pool(r, u->cap), u->it);
     memset(u, 0, sizeof *u);
     u->next_free = r->free_u;
     r->free_u = idx + 1;
@@ -183,8 +158,12 @@ static void recent_process(struct ss_op *op, const struct ss_event *ev, const st
     if (u->n == u->cap) {
         int64_t want = u->cap ? 2 * (int64_t)u->cap : 4; /* most users view a few products */
         uint16_t cap = (uint16_t)(want < r->size ? want : r->size);
-        r->item_bytes += (size_t)(cap - u->cap) * sizeof *u->it;
-        u->it = ss_realloc(u->it, cap * sizeof *u->it);
+        struct ritem *it = ss_blockpool_get(list_pool(r, cap), cap * sizeof *it);
+        if (u->it) {
+            memcpy(it, u->it, u->n * sizeof *it);
+            ss_blockpool_put(list_pool(r, u->cap), u->it);
+        }
+        u->it = it;
         u->cap = cap;
     }
     uint32_t pos = 0;
@@ -198,7 +177,7 @@ static void recent_process(struct ss_op *op, const struct ss_event *ev, const st
         r->dirty[r->ndirty++] = idx;
     }
     if (!u->queued) {
-        heap_push(r, ss_sat_add(u->it[0].ts, r->ttl), idx, u->user);
+        ss_dueheap_push(&r->due, ss_sat_add(u->it[0].ts, r->ttl), idx, u->user);
         u->queued = 1;
     }
 }
@@ -254,13 +233,13 @@ static void recent_advance(struct ss_op *op, const struct ss_clock *clk, struct 
     struct recent *r = (struct recent *)op;
     int64_t w = clk->watermark;
     bool all = w == SS_TS_MAX;
-    while (r->nheap && (all || r->heap[0].at < w)) {
-        uint32_t idx = heap_pop(r).idx;
+    while (r->due.n && (all || r->due.v[0].at < w)) {
+        uint32_t idx = ss_dueheap_pop(&r->due).slot;
         struct ruser *u = &r->u[idx];
         u->queued = 0;
         int64_t at = ss_sat_add(u->it[0].ts, r->ttl);
         if (!all && at >= w) { /* viewed again since */
-            heap_push(r, at, idx, u->user);
+            ss_dueheap_push(&r->due, at, idx, u->user);
             u->queued = 1;
             continue;
         }
@@ -268,9 +247,9 @@ static void recent_advance(struct ss_op *op, const struct ss_clock *clk, struct 
         user_drop(r, idx);
     }
     /* the next advance comes an event or more later: bring the next due slots in */
-    for (size_t i = 0; i < 3 && i < r->nheap; i++) {
-        __builtin_prefetch(&r->u[r->heap[i].idx]);
-        ss_intern_prefetch_id(r->intern, r->heap[i].user);
+    for (size_t i = 0; i < 3 && i < r->due.n; i++) {
+        __builtin_prefetch(&r->u[r->due.v[i].slot]);
+        ss_intern_prefetch_id(r->intern, r->due.v[i].hint);
     }
 }
 
@@ -290,8 +269,10 @@ int ss_recent_get(const struct ss_op *op, struct ss_str user_id, struct ss_str *
 
 static size_t recent_state_bytes(const struct ss_op *op) {
     const struct recent *r = (const struct recent *)op;
-    return sizeof *r + r->cap_u * sizeof *r->u + r->cap_heap * sizeof *r->heap +
-           r->cap_dirty * sizeof *r->dirty + ss_keymap_bytes(&r->users) + r->item_bytes + r->json.cap;
+    size_t lists = 0;
+    for (size_t k = 0; k < sizeof r->lists / sizeof r->lists[0]; k++) lists += r->lists[k].bytes;
+    return sizeof *r + r->cap_u * sizeof *r->u + ss_dueheap_bytes(&r->due) +
+           r->cap_dirty * sizeof *r->dirty + ss_keymap_bytes(&r->users) + lists + r->json.cap;
 }
 
 static size_t recent_state_keys(const struct ss_op *op) { return ((const struct recent *)op)->live; }
@@ -301,8 +282,9 @@ static void recent_close(struct ss_op *op) {
     if (!r) return;
     for (size_t i = 0; i < r->nu; i++)
         if (r->u[i].user) user_drop(r, (uint32_t)i);
+    for (size_t k = 0; k < sizeof r->lists / sizeof r->lists[0]; k++) ss_blockpool_free(&r->lists[k]);
     ss_free(r->u);
-    ss_free(r->heap);
+    ss_dueheap_free(&r->due);
     ss_free(r->dirty);
     ss_keymap_free(&r->users);
     ss_buf_free(&r->json);

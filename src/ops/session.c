@@ -22,6 +22,7 @@
 #include "../core/alloc.h"
 #include "../core/money.h"
 #include "../core/timefmt.h"
+#include "../state/dueheap.h"
 #include "../state/keymap.h"
 #include "../state/winheap.h"
 #include "op.h"
@@ -34,12 +35,6 @@ struct sess {
     uint32_t next; /* next session of the user, or next free slot; index + 1, 0 = none */
 };
 
-struct due {
-    int64_t at;    /* end + gap when pushed: the session is final once at < W */
-    uint32_t sess;
-    uint32_t user; /* the session's user when pushed: a prefetch hint only */
-};
-
 struct sessions {
     struct ss_op base;
     struct ss_intern *intern;
@@ -48,40 +43,9 @@ struct sessions {
     size_t ns, cap_s;
     uint32_t free_head; /* index + 1 */
     struct ss_keymap users; /* user id -> first open session, index + 1 */
-    struct due *heap;
-    size_t nheap, cap_heap;
+    struct ss_dueheap due;   /* (end + gap when pushed, session, user) */
     size_t live;
 };
-
-/* ---- heap of deadlines ---------------------------------------------------------- */
-
-static void heap_push(struct sessions *o, int64_t at, uint32_t idx, uint32_t user) {
-    SS_GROW(o->heap, o->cap_heap, o->nheap + 1);
-    size_t i = o->nheap++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (o->heap[p].at <= at) break;
-        o->heap[i] = o->heap[p];
-        i = p;
-    }
-    o->heap[i] = (struct due){at, idx, user};
-}
-
-static struct due heap_pop(struct sessions *o) {
-    struct due top = o->heap[0];
-    struct due last = o->heap[--o->nheap];
-    size_t n = o->nheap, i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n) break;
-        if (c + 1 < n && o->heap[c + 1].at < o->heap[c].at) c++;
-        if (o->heap[c].at >= last.at) break;
-        o->heap[i] = o->heap[c];
-        i = c;
-    }
-    if (n) o->heap[i] = last;
-    return top;
-}
 
 /* ---- slab ------------------------------------------------------------------------- */
 
@@ -182,7 +146,7 @@ static void sessions_process(struct ss_op *op, const struct ss_event *ev, const 
         s->next = ss_keymap_get(&o->users, ev->user);
         ss_keymap_set(&o->users, ev->user, idx + 1);
         add_event(s, ev);
-        heap_push(o, ss_sat_add(s->end, o->gap), idx, ev->user);
+        ss_dueheap_push(&o->due, ss_sat_add(s->end, o->gap), idx, ev->user);
         o->live++;
         return;
     }
@@ -238,35 +202,35 @@ static void sessions_advance(struct ss_op *op, const struct ss_clock *clk, struc
     struct sessions *o = (struct sessions *)op;
     int64_t w = clk->watermark;
     bool all = w == SS_TS_MAX;
-    while (o->nheap && (all || o->heap[0].at < w)) {
-        struct due d = heap_pop(o);
-        struct sess *s = &o->s[d.sess];
+    while (o->due.n && (all || o->due.v[0].at < w)) {
+        struct ss_due d = ss_dueheap_pop(&o->due);
+        struct sess *s = &o->s[d.slot];
         if (!s->user) {
-            sess_free(o, d.sess);
+            sess_free(o, d.slot);
             continue;
         }
         int64_t at = ss_sat_add(s->end, o->gap);
         if (!all && at >= w) {
-            heap_push(o, at, d.sess, s->user); /* extended since it was pushed */
+            ss_dueheap_push(&o->due, at, d.slot, s->user); /* extended since it was pushed */
             continue;
         }
         emit(o, s, out);
-        unlink_sess(o, d.sess);
+        unlink_sess(o, d.slot);
         ss_intern_drop(o->intern, s->user);
-        sess_free(o, d.sess);
+        sess_free(o, d.slot);
         o->live--;
     }
     /* the next advance comes an event or more later: time enough to bring the sessions
      * most likely due next, and their users' ids, into cache */
-    for (size_t i = 0; i < 3 && i < o->nheap; i++) {
-        __builtin_prefetch(&o->s[o->heap[i].sess]);
-        ss_intern_prefetch_id(o->intern, o->heap[i].user);
+    for (size_t i = 0; i < 3 && i < o->due.n; i++) {
+        __builtin_prefetch(&o->s[o->due.v[i].slot]);
+        ss_intern_prefetch_id(o->intern, o->due.v[i].hint);
     }
 }
 
 static size_t sessions_state_bytes(const struct ss_op *op) {
     const struct sessions *o = (const struct sessions *)op;
-    return sizeof *o + o->cap_s * sizeof *o->s + o->cap_heap * sizeof *o->heap + ss_keymap_bytes(&o->users);
+    return sizeof *o + o->cap_s * sizeof *o->s + ss_dueheap_bytes(&o->due) + ss_keymap_bytes(&o->users);
 }
 
 static size_t sessions_state_keys(const struct ss_op *op) { return ((const struct sessions *)op)->live; }
@@ -277,7 +241,7 @@ static void sessions_close(struct ss_op *op) {
     for (size_t i = 0; i < o->ns; i++)
         if (o->s[i].user) ss_intern_drop(o->intern, o->s[i].user);
     ss_free(o->s);
-    ss_free(o->heap);
+    ss_dueheap_free(&o->due);
     ss_keymap_free(&o->users);
     ss_free(o);
 }
