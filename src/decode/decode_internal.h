@@ -90,9 +90,13 @@ static inline int ss_dec_lookup_fast(const struct ss_decoder *d, const char *k, 
     }
 }
 
-/* JSON: checks the syntax of the whole record and fills vals; -1 when malformed. */
+/* JSON: checks the syntax of the whole record and fills vals; -1 when malformed.
+ * vals[f].p must be NULL on entry. Plain records take a fast path (json.c). */
 int ss_json_scan(const struct ss_decoder *d, const char *p, const char *end,
                  struct ss_dec_val vals[SS_F_COUNT]);
+/* The same without the fast path: what the fast path is tested against. */
+int ss_json_scan_slow(const struct ss_decoder *d, const char *p, const char *end,
+                      struct ss_dec_val vals[SS_F_COUNT]);
 /* Unescapes a JSON string body that ss_json_scan accepted, into the arena. */
 struct ss_str ss_json_unescape(struct ss_arena *arena, const char *p, uint32_t len);
 

@@ -268,8 +268,31 @@ struct ss_str ss_json_unescape(struct ss_arena *arena, const char *p, uint32_t l
     return (struct ss_str){out, (uint32_t)n};
 }
 
-int ss_json_scan(const struct ss_decoder *d, const char *p, const char *end,
-                 struct ss_dec_val vals[SS_F_COUNT]) {
+/* A value that is neither a string nor a container: null (missing), true, false or a
+ * number, whose text goes to *v. Returns the position after it, or NULL. */
+static const char *scan_scalar(const char *p, const char *end, struct ss_dec_val *v) {
+    const char *s = p;
+    switch (*p) {
+    case 'n':
+        p = scan_literal(p, end, "null", 4);
+        *v = (struct ss_dec_val){NULL, 0, 0, 0}; /* null is missing; the last key wins */
+        return p;
+    case 't':
+        p = scan_literal(p, end, "true", 4);
+        break;
+    case 'f':
+        p = scan_literal(p, end, "false", 5);
+        break;
+    default:
+        p = scan_number(p, end);
+        break;
+    }
+    if (p) *v = (struct ss_dec_val){s, (uint32_t)(p - s), 0, 0};
+    return p;
+}
+
+int ss_json_scan_slow(const struct ss_decoder *d, const char *p, const char *end,
+                      struct ss_dec_val vals[SS_F_COUNT]) {
     /* fields whose (last) value is an object or array: malformed, but only if no
      * later duplicate key replaces it, as for every other value */
     uint32_t containers = 0;
@@ -307,21 +330,6 @@ int ss_json_scan(const struct ss_decoder *d, const char *p, const char *end,
                 *v = (struct ss_dec_val){s + 1, (uint32_t)(p - 1 - (s + 1)), e, 1};
                 break;
             }
-            case 'n':
-                p = scan_literal(p, end, "null", 4);
-                if (!p) return -1;
-                *v = (struct ss_dec_val){NULL, 0, 0, 0}; /* null is missing; the last key wins */
-                break;
-            case 't':
-                p = scan_literal(p, end, "true", 4);
-                if (!p) return -1;
-                *v = (struct ss_dec_val){s, 4, 0, 0};
-                break;
-            case 'f':
-                p = scan_literal(p, end, "false", 5);
-                if (!p) return -1;
-                *v = (struct ss_dec_val){s, 5, 0, 0};
-                break;
             case '{':
             case '[':
                 p = skip_value(p, end, 1);
@@ -329,9 +337,8 @@ int ss_json_scan(const struct ss_decoder *d, const char *p, const char *end,
                 containers |= 1u << f;
                 break;
             default:
-                p = scan_number(p, end);
+                p = scan_scalar(p, end, v);
                 if (!p) return -1;
-                *v = (struct ss_dec_val){s, (uint32_t)(p - s), 0, 0};
                 break;
             }
         }
@@ -349,4 +356,135 @@ int ss_json_scan(const struct ss_decoder *d, const char *p, const char *end,
 tail:
     p = skip_ws(p, end);
     return p == end && containers == 0 ? 0 : -1;
+}
+
+#ifdef __SSE2__
+/* ---- the fast path ----------------------------------------------------------------
+ * Nearly every record is plain: no backslash and no control character anywhere (so
+ * no escapes, no raw control bytes in strings, and no white space but spaces). For
+ * such a record every '"' is a string delimiter, so the quotes found 64 bytes at a
+ * time with SSE2 give each string's bounds without looking at its bytes again. The
+ * walk below accepts only what the grammar allows; a record it is unsure of (a
+ * backslash or control byte in a block, a nested value, anything unexpected) goes
+ * to ss_json_scan_slow from the start, which gives the verdict. So this path never
+ * rejects: it accepts exactly what the slow path accepts, with the same values
+ * (tests/unit/test_decode.c compares the two on mutated records). */
+
+struct quotes {
+    const char *base;  /* start of the current 64-byte block */
+    const char *start, *end; /* the record */
+    uint64_t mask;     /* quotes of the block not yet consumed */
+};
+
+/* Loads the block at q->base: its quotes, or false when it holds a backslash or a
+ * control byte. Nothing outside the record is read: a last block shorter than 64
+ * bytes is loaded as the record's last 64 bytes with the overlap shifted out, and
+ * only a record shorter than 64 bytes is copied. */
+static bool load_block(struct quotes *q) {
+    const char *p = q->base;
+    unsigned skip = 0;
+    char tmp[64];
+    if (q->end - p < 64) {
+        if (q->end - q->start >= 64) {
+            skip = (unsigned)(64 - (q->end - p));
+            p = q->end - 64;
+        } else {
+            memset(tmp, ' ', sizeof tmp);
+            memcpy(tmp, p, (size_t)(q->end - p));
+            p = tmp;
+        }
+    }
+    const __m128i dq = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), c1f = _mm_set1_epi8(0x1f);
+    uint64_t quotes = 0, special = 0;
+    for (int i = 0; i < 4; i++) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
+        quotes |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, dq)) << (16 * i);
+        __m128i sp = _mm_or_si128(_mm_cmpeq_epi8(x, bs), _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x));
+        special |= (uint64_t)(unsigned)_mm_movemask_epi8(sp) << (16 * i);
+    }
+    q->mask = quotes >> skip;
+    return (special >> skip) == 0;
+}
+
+/* The next quote of the record, or NULL (at the end, or at a block the fast path
+ * cannot take). */
+static inline const char *next_quote(struct quotes *q) {
+    while (!q->mask) {
+        q->base += 64;
+        if (q->base >= q->end || !load_block(q)) return NULL;
+    }
+    const char *at = q->base + __builtin_ctzll(q->mask);
+    q->mask &= q->mask - 1;
+    return at;
+}
+
+static inline const char *skip_spaces(const char *p, const char *end) {
+    while (p < end && *p == ' ') p++;
+    return p;
+}
+
+/* 0 when the record was scanned; 1 when the slow path must decide. */
+static int scan_plain(const struct ss_decoder *d, const char *p, const char *end,
+                      struct ss_dec_val vals[SS_F_COUNT]) {
+    struct quotes q = {p, p, end, 0};
+    if (!load_block(&q)) return 1;
+    p = skip_spaces(p, end);
+    if (p >= end || *p != '{') return 1;
+    p = skip_spaces(p + 1, end);
+    if (p < end && *p == '}') {
+        p++;
+    } else {
+        for (;;) {
+            if (p >= end || *p != '"' || next_quote(&q) != p) return 1;
+            const char *k = p + 1, *kend = next_quote(&q);
+            if (!kend) return 1;
+            int f = ss_dec_lookup_fast(d, k, (size_t)(kend - k), end);
+            p = skip_spaces(kend + 1, end);
+            if (p >= end || *p != ':') return 1;
+            p = skip_spaces(p + 1, end);
+            if (p >= end) return 1;
+            const char *s = p;
+            struct ss_dec_val v;
+            switch (*p) {
+            case '"': {
+                if (next_quote(&q) != p) return 1;
+                const char *close = next_quote(&q);
+                if (!close) return 1;
+                v = (struct ss_dec_val){s + 1, (uint32_t)(close - (s + 1)), 0, 1};
+                p = close + 1;
+                break;
+            }
+            case '{':
+            case '[':
+                return 1;
+            default:
+                if (!(p = scan_scalar(p, end, &v))) return 1;
+                break;
+            }
+            if (f >= 0) vals[f] = v;
+            p = skip_spaces(p, end);
+            if (p < end && *p == ',') {
+                p = skip_spaces(p + 1, end);
+                continue;
+            }
+            if (p < end && *p == '}') {
+                p++;
+                break;
+            }
+            return 1;
+        }
+    }
+    /* nothing but spaces may follow, and no quote may be left unconsumed */
+    if (skip_spaces(p, end) != end || next_quote(&q)) return 1;
+    return 0;
+}
+#endif
+
+int ss_json_scan(const struct ss_decoder *d, const char *p, const char *end,
+                 struct ss_dec_val vals[SS_F_COUNT]) {
+#ifdef __SSE2__
+    if (scan_plain(d, p, end, vals) == 0) return 0;
+    for (int f = 0; f < SS_F_COUNT; f++) vals[f].p = NULL;
+#endif
+    return ss_json_scan_slow(d, p, end, vals);
 }

@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "decode/decode.h"
+#include "decode/decode_internal.h"
 #include "harness.h"
 
 /* Test scaffolding (not engine state): the last decoded event and its result. */
@@ -709,6 +710,80 @@ TEST(mutations) {
     CHECK_EQ_INT(bad, 0);
 }
 
+/* The JSON fast path (plain records) against the slow path on mutated records: the
+ * same verdict and the same field texts, whatever the input. Mutations replace,
+ * insert and delete bytes, so quotes, spaces and structure move around. */
+static int scan_differs(const struct ss_decoder *d, const char *buf, size_t n) {
+    struct ss_dec_val a[SS_F_COUNT], b[SS_F_COUNT];
+    for (int f = 0; f < SS_F_COUNT; f++) a[f].p = b[f].p = NULL;
+    int ra = ss_json_scan(d, buf, buf + n, a), rb = ss_json_scan_slow(d, buf, buf + n, b);
+    if (ra != rb) return 1;
+    if (ra != 0) return 0;
+    for (int f = 0; f < SS_F_COUNT; f++) {
+        if (a[f].p != b[f].p) return 1;
+        if (a[f].p && (a[f].len != b[f].len || a[f].esc != b[f].esc || a[f].str != b[f].str)) return 1;
+    }
+    return 0;
+}
+
+TEST(fast_path_equals_slow_path) {
+    const char *seeds[] = {
+        CLICK_OK,
+        PROMO("12.5", "1"),
+        "{ \"event_id\" : \"e1\" , \"user_id\":\"u\", \"x\":true,\"y\":false,\"z\":null,"
+        "\"price\":-1.5e+2 ,\"quantity\": 0 , \"ts\":\"2026-11-27T10:30:00Z\" }  ",
+        "{\"event_id\":\"e\",\"user_id\":\"u\",\"user_id\":null,\"n\":{\"a\":[1,\"}\"]},\"ts\":1}",
+        "{\"a\":\"\",\"\":\"b\",\"event_type\":\"view\",\"product_id\":\"p\u00e9\",\"ts\":\"t\"}",
+        "{}",
+    };
+    const int nseeds = (int)(sizeof seeds / sizeof seeds[0]);
+    struct ss_decoder *d = open_dec(SS_STREAM_CLICKS, SS_FMT_JSON);
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    int bad = 0, accepted = 0;
+    char buf[700];
+    for (int i = 0; i < 300000; i++) {
+        const char *s = seeds[i % nseeds];
+        size_t n = strlen(s);
+        memcpy(buf, s, n);
+        int muts = i % 5; /* 0: the seed itself */
+        for (int m = 0; m < muts && n > 1; m++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            static const char alphabet[] = "{}[]\":, ,0123456789.eE+-tfnul\\\t\x01\x7f\xc3";
+            char c = alphabet[(x >> 32) % (sizeof alphabet - 1)];
+            size_t at = x % n;
+            switch ((x >> 48) % 3) {
+            case 0: buf[at] = c; break;
+            case 1: /* insert */
+                if (n + 1 < sizeof buf) {
+                    memmove(buf + at + 1, buf + at, n - at);
+                    buf[at] = c;
+                    n++;
+                }
+                break;
+            default: /* delete */
+                memmove(buf + at, buf + at + 1, n - at - 1);
+                n--;
+            }
+        }
+        if (scan_differs(d, buf, n)) {
+            if (bad++ < 3) fprintf(stderr, "fast and slow JSON scans differ on: %.*s\n", (int)n, buf);
+        }
+        struct ss_dec_val v[SS_F_COUNT];
+        for (int f = 0; f < SS_F_COUNT; f++) v[f].p = NULL;
+        accepted += ss_json_scan(d, buf, buf + n, v) == 0;
+    }
+    /* long records: strings across 64-byte blocks, the last block partial */
+    char big[4096];
+    for (int len = 0; len < 300; len++) {
+        int n = snprintf(big, sizeof big, "{\"event_id\":\"%0*d\",\"user_id\":\"u\",\"pad\":\"%0*d\"}", len + 1, 7,
+                         (len * 7) % 200 + 1, 3);
+        if (scan_differs(d, big, (size_t)n)) bad++;
+    }
+    ss_decoder_close(d);
+    CHECK_EQ_INT(bad, 0);
+    CHECK(accepted > 60000); /* the seeds and many mutations are valid: both paths were exercised */
+}
+
 /* A figure, not an assertion: records/s for a typical ~180-byte clicks line. */
 TEST(throughput) {
     const char *line = "{\"event_id\":\"6f1c2e7a-0b3d-4a51-9e22-b1\",\"event_type\":\"view\",\"user_id\":\"u_0012345\","
@@ -751,6 +826,7 @@ int main(void) {
     RUN(csv);
     RUN(custom_names);
     RUN(mutations);
+    RUN(fast_path_equals_slow_path);
     RUN(throughput);
     ss_arena_free(&A);
     return ss_t_report("decode");
