@@ -229,22 +229,43 @@ static void recent_flush(struct ss_op *op, struct ss_out *out) {
     r->ndirty = 0;
 }
 
+/* Drops the list in slot idx (its ttl has passed), with its row if it changed. */
+static void expire(struct recent *r, uint32_t idx, struct ss_out *out) {
+    struct ruser *u = &r->u[idx];
+    u->queued = 0;
+    if (u->dirty) emit(r, u, out);
+    user_drop(r, idx);
+}
+
+#define DRAIN_AHEAD 8
+
 static void recent_advance(struct ss_op *op, const struct ss_clock *clk, struct ss_out *out) {
     struct recent *r = (struct recent *)op;
     int64_t w = clk->watermark;
-    bool all = w == SS_TS_MAX;
-    while (r->due.n && (all || r->due.v[0].at < w)) {
+    if (w == SS_TS_MAX) { /* the end: every list is due, in any order */
+        size_t n;
+        struct ss_due *all = ss_dueheap_take_all(&r->due, &n);
+        for (size_t i = 0; i < n; i++) {
+            if (i + DRAIN_AHEAD < n) {
+                const struct ruser *a = &r->u[all[i + DRAIN_AHEAD].slot];
+                __builtin_prefetch(a);
+                ss_intern_prefetch_id(r->intern, all[i + DRAIN_AHEAD].hint);
+            }
+            if (i + DRAIN_AHEAD / 2 < n && r->u[all[i + DRAIN_AHEAD / 2].slot].it)
+                __builtin_prefetch(r->u[all[i + DRAIN_AHEAD / 2].slot].it);
+            expire(r, all[i].slot, out);
+        }
+        return;
+    }
+    while (r->due.n && r->due.v[0].at < w) {
         uint32_t idx = ss_dueheap_pop(&r->due).slot;
         struct ruser *u = &r->u[idx];
-        u->queued = 0;
         int64_t at = ss_sat_add(u->it[0].ts, r->ttl);
-        if (!all && at >= w) { /* viewed again since */
+        if (at >= w) { /* viewed again since */
             ss_dueheap_push(&r->due, at, idx, u->user);
-            u->queued = 1;
             continue;
         }
-        if (u->dirty) emit(r, u, out);
-        user_drop(r, idx);
+        expire(r, idx, out);
     }
     /* the next advance comes an event or more later: bring the next due slots in */
     for (size_t i = 0; i < 3 && i < r->due.n; i++) {

@@ -198,27 +198,44 @@ static void emit(struct sessions *o, const struct sess *s, struct ss_out *out) {
     v[SS_SE_CONVERTED].i = s->purchases > 0;
 }
 
+/* Emits and frees session slot i (its deadline has passed). */
+static void expire(struct sessions *o, uint32_t i, struct ss_out *out) {
+    struct sess *s = &o->s[i];
+    if (s->user) {
+        emit(o, s, out);
+        unlink_sess(o, i);
+        ss_intern_drop(o->intern, s->user);
+        o->live--;
+    } /* else dead: folded into another session, which is emitted on its own */
+    sess_free(o, i);
+}
+
+#define DRAIN_AHEAD 8
+
 static void sessions_advance(struct ss_op *op, const struct ss_clock *clk, struct ss_out *out) {
     struct sessions *o = (struct sessions *)op;
     int64_t w = clk->watermark;
-    bool all = w == SS_TS_MAX;
-    while (o->due.n && (all || o->due.v[0].at < w)) {
+    if (w == SS_TS_MAX) { /* the end: every session is due, in any order */
+        size_t n;
+        struct ss_due *all = ss_dueheap_take_all(&o->due, &n);
+        for (size_t i = 0; i < n; i++) {
+            if (i + DRAIN_AHEAD < n) {
+                __builtin_prefetch(&o->s[all[i + DRAIN_AHEAD].slot]);
+                ss_intern_prefetch_id(o->intern, all[i + DRAIN_AHEAD].hint);
+            }
+            expire(o, all[i].slot, out);
+        }
+        return;
+    }
+    while (o->due.n && o->due.v[0].at < w) {
         struct ss_due d = ss_dueheap_pop(&o->due);
         struct sess *s = &o->s[d.slot];
-        if (!s->user) {
-            sess_free(o, d.slot);
-            continue;
-        }
         int64_t at = ss_sat_add(s->end, o->gap);
-        if (!all && at >= w) {
+        if (s->user && at >= w) {
             ss_dueheap_push(&o->due, at, d.slot, s->user); /* extended since it was pushed */
             continue;
         }
-        emit(o, s, out);
-        unlink_sess(o, d.slot);
-        ss_intern_drop(o->intern, s->user);
-        sess_free(o, d.slot);
-        o->live--;
+        expire(o, d.slot, out);
     }
     /* the next advance comes an event or more later: time enough to bring the sessions
      * most likely due next, and their users' ids, into cache */

@@ -26,6 +26,14 @@ struct ss_dueheap {
 void ss_dueheap_push(struct ss_dueheap *h, int64_t at, uint32_t slot, uint32_t hint);
 /* Removes and returns the entry with the smallest at; h must not be empty. */
 struct ss_due ss_dueheap_pop(struct ss_dueheap *h);
+/* Empties the heap, handing its entries over in no particular order: at the end of the
+ * input everything is due at once, and a walk over the array costs a fraction of a
+ * pop per entry. The array stays valid until the next push. */
+static inline struct ss_due *ss_dueheap_take_all(struct ss_dueheap *h, size_t *n) {
+    *n = h->n;
+    h->n = 0;
+    return h->v;
+}
 void ss_dueheap_free(struct ss_dueheap *h);
 static inline size_t ss_dueheap_bytes(const struct ss_dueheap *h) { return h->cap * sizeof *h->v; }
 
