@@ -22,8 +22,14 @@
  *                                           ...; a null ratio is an absent field)
  *   data_quality:{minute}             HASH  the row (total, valid, each reason, quality_score)
  * (Row hashes never repeat the key's columns: fewer bytes for Redis to parse and to log
- * in its AOF per row. Commands per window row: HSET, PEXPIRE, and a share of one ZADD
- * per window and ZADD_BATCH rows; per recently viewed row: DEL, RPUSH, PEXPIRE.)
+ * in its AOF per row. Commands per window row: one RESTORE ... REPLACE (the hash and its
+ * TTL, see "DUMP payloads"; or HSET, HDEL of null columns, PEXPIRE where RESTORE cannot be
+ * used) and a share of one ZADD per window and ZADD_BATCH rows; per recently viewed row:
+ * one RESTORE ... REPLACE (or DEL, RPUSH, PEXPIRE). Redis' cost is per command more than
+ * per byte: a key lookup, the MULTI queue, AOF propagation (PEXPIRE is rewritten to
+ * PEXPIREAT, RESTORE's TTL to ABSTTL); one command per row roughly halves its CPU per row.
+ * A Lua script per chunk was measured slower: every redis.call converts its arguments
+ * and reply, which costs more than the queueing it saves.)
  *   windows:{table}                   ZSET  {ws} -> window start ms, for every table above:
  *                                           ZREVRANGE windows:funnel 0 0 is the newest funnel window
  *   alerts                            LIST  alert rows as JSON, newest first, capped at 1000
@@ -74,6 +80,7 @@
 #include "../core/log.h"
 #include "../core/money.h"
 #include "../core/timefmt.h"
+#include "redis_payload.h"
 #include "rowjson.h"
 
 #define COMP "sink.redis"
@@ -132,6 +139,9 @@ struct rd_sink {
     struct zpair *zp;              /* the current window's members, sent ZADD_BATCH at a time */
     size_t nzp, cap_zp;
     bool warned_aof;
+    bool restore;                  /* rows go out as RESTORE ... REPLACE (this connection passed the probe) */
+    struct ss_buf lp;              /* scratch: a listpack being built */
+    struct ss_buf val;             /* scratch: one formatted value */
 };
 
 /* ---- SIGPIPE: hiredis write()s to a socket that Redis may have closed; the signal
@@ -295,6 +305,11 @@ bad:
     return -1;
 }
 
+/* ---- DUMP payloads: one RESTORE ... REPLACE per row (redis_payload.h) ----------- */
+
+#define LP_MAX_BYTES 8192   /* list-max-listpack-size -2 (the default): one quicklist node */
+#define LP_MAX_ENTRIES 256  /* hash-max-listpack-entries 128 (the default): 128 field-value pairs */
+
 /* ---- connection ----------------------------------------------------------------- */
 
 static void disconnect(struct rd_sink *rs) {
@@ -375,6 +390,44 @@ static void check_persistence(struct rd_sink *rs) {
     if (r) freeReplyObject(r);
 }
 
+/* Whether this server takes the sink's RESTORE payloads: a LIST and a HASH restored
+ * into a scratch key (which then is deleted; it expires by itself meanwhile). Any error
+ * but a transient one (Redis < 7.0: "DUMP payload version or checksum are wrong"; an ACL
+ * without RESTORE: NOPERM; RESTORE renamed away: unknown command) means the plain
+ * commands. Probed on every connection: a restart may bring another server version. */
+static int probe_restore(struct rd_sink *rs, struct ss_err *err) {
+    static const char key[] = PFX "restore-probe";
+    rs->restore = false;
+    bool ok = true;
+    for (int k = 0; k < 3 && ok; k++) {
+        struct ss_buf pl = {0};
+        ss_redis_lp_begin(&rs->lp);
+        ss_redis_lp_str(&rs->lp, "f", 1);
+        if (k == 1) ss_redis_lp_str(&rs->lp, "v", 1);
+        ss_redis_lp_end(&rs->lp, k == 1 ? 2 : 1);
+        if (k < 2) ss_redis_dump_payload(&pl, k == 1, &rs->lp);
+        const char *a[] = {k < 2 ? "RESTORE" : "DEL", key, "10000", pl.p, "REPLACE"};
+        size_t l[] = {k < 2 ? 7 : 3, sizeof key - 1, 5, pl.len, 7};
+        redisReply *r = redisCommandArgv(rs->c, k < 2 ? 5 : 2, a, l);
+        ss_buf_free(&pl);
+        if (!r) return io_fail(rs, "probing RESTORE", err);
+        if (r->type == REDIS_REPLY_ERROR) {
+            ok = false;
+            if (transient_reply(r->str)) {
+                char msg[256];
+                snprintf(msg, sizeof msg, "%s", r->str);
+                freeReplyObject(r);
+                return reply_fail(rs, "probing RESTORE", msg, SS_RETRY, err);
+            }
+            ss_info(COMP, "msg=\"RESTORE of the sink's payloads refused, writing rows with plain commands\" "
+                          "redis=\"%s\" reply=\"%.120s\"", rs->where, r->str);
+        }
+        freeReplyObject(r);
+    }
+    rs->restore = ok;
+    return SS_OK;
+}
+
 static int rd_connect(struct rd_sink *rs, struct ss_err *err) {
     disconnect(rs);
     struct timeval ctv = {CONNECT_TIMEOUT_S, 0}, iotv = {IO_TIMEOUT_S, 0};
@@ -404,6 +457,7 @@ static int rd_connect(struct rd_sink *rs, struct ss_err *err) {
             goto fail;
     }
     check_persistence(rs);
+    if ((code = probe_restore(rs, err))) goto fail;
     return SS_OK;
 fail:
     disconnect(rs);
@@ -441,12 +495,14 @@ static void arg_i64(struct rd_sink *rs, int64_t v) {
     arg_close(rs);
 }
 
-static void add_ts(struct rd_sink *rs, int64_t ms) {
+static void fmt_ts(struct ss_buf *out, int64_t ms) {
     char b[40];
     int n = ms == SS_TS_MIN ? (int)strlen(strcpy(b, "-inf")) : ms == SS_TS_MAX ? (int)strlen(strcpy(b, "+inf"))
                                                                               : ss_ts_format(ms, b);
-    ss_buf_add(&rs->ab, b, (size_t)n);
+    ss_buf_add(out, b, (size_t)n);
 }
+
+static void add_ts(struct rd_sink *rs, int64_t ms) { fmt_ts(&rs->ab, ms); }
 
 /* key PFX name[:{ws}] */
 static void arg_wkey(struct rd_sink *rs, const char *name, int64_t ws) {
@@ -459,20 +515,22 @@ static void arg_wkey(struct rd_sink *rs, const char *name, int64_t ws) {
 }
 
 /* Appends a value as the JSONL output writes it (strings raw). */
-static void add_val(struct rd_sink *rs, uint8_t type, const struct ss_val *v) {
+static void fmt_val(struct ss_buf *out, uint8_t type, const struct ss_val *v) {
     char b[40];
     int n;
     switch (type) {
     case SS_COL_STR:
-    case SS_COL_JSON: ss_buf_add(&rs->ab, v->s, v->len); return;
+    case SS_COL_JSON: ss_buf_add(out, v->s, v->len); return;
     case SS_COL_MONEY: n = ss_money_format(v->i, 2, b); break;
     case SS_COL_RATIO: n = ss_money_format(v->i, 4, b); break;
-    case SS_COL_TS: add_ts(rs, v->i); return;
-    case SS_COL_BOOL: ss_buf_adds(&rs->ab, v->i ? "true" : "false"); return;
-    default: ss_buf_add_i64(&rs->ab, v->i); return;
+    case SS_COL_TS: fmt_ts(out, v->i); return;
+    case SS_COL_BOOL: ss_buf_adds(out, v->i ? "true" : "false"); return;
+    default: ss_buf_add_i64(out, v->i); return;
     }
-    ss_buf_add(&rs->ab, b, (size_t)n);
+    ss_buf_add(out, b, (size_t)n);
 }
+
+static void add_val(struct rd_sink *rs, uint8_t type, const struct ss_val *v) { fmt_val(&rs->ab, type, v); }
 
 static void note_qerr(struct rd_sink *rs, const redisReply *r) {
     if (!rs->qerr[0]) snprintf(rs->qerr, sizeof rs->qerr, "%s", r->str);
@@ -529,6 +587,17 @@ static int cmd_send(struct rd_sink *rs, struct ss_err *err) {
         int rc_ = cmd_send((rs), (err));                                                                             \
         if (rc_) return rc_;                                                                                         \
     } while (0)
+
+/* RESTORE KEY TTL PAYLOAD REPLACE, the key being args[1] of the command being built
+ * (cmd_start, args "RESTORE", the key): lp holds the value's finished listpack. */
+static int send_restore(struct rd_sink *rs, bool hash, int64_t ttl, struct ss_err *err) {
+    arg_i64(rs, ttl);
+    arg_open(rs);
+    ss_redis_dump_payload(&rs->ab, hash, &rs->lp);
+    arg_close(rs);
+    args(rs, "REPLACE");
+    return cmd_send(rs, err);
+}
 
 /* ---- counters: a handful of distinct fields per epoch, summed before sending ---- */
 
@@ -682,9 +751,25 @@ static int write_windowed(struct rd_sink *rs, const struct ss_out *o, const stru
         prev_ws = ws;
         if (w->whole) prev_rank = v[w->scorecol].i;
 
-        /* the row's HASH */
+        /* the row's HASH: RESTORE ... REPLACE of its non-null columns (the TTL with it), or
+         * HSET, HDEL of its null columns, PEXPIRE */
+        bool restored = false;
+        if (rs->restore) {
+            size_t entries = 0;
+            ss_redis_lp_begin(&rs->lp);
+            for (int c = 1; c < tb->ncols; c++) {
+                if (c == w->keycol || v[c].null) continue;
+                rs->val.len = 0;
+                fmt_val(&rs->val, tb->cols[c].type, &v[c]);
+                ss_redis_lp_str(&rs->lp, tb->cols[c].name, strlen(tb->cols[c].name));
+                ss_redis_lp_str(&rs->lp, rs->val.p, rs->val.len);
+                entries += 2;
+            }
+            restored = entries > 0 && entries <= LP_MAX_ENTRIES && rs->lp.len < LP_MAX_BYTES;
+            if (restored) ss_redis_lp_end(&rs->lp, entries);
+        }
         cmd_start(rs);
-        args(rs, "HSET");
+        args(rs, restored ? "RESTORE" : "HSET");
         arg_open(rs);
         ss_buf_adds(&rs->ab, PFX);
         ss_buf_adds(&rs->ab, tb->name);
@@ -695,6 +780,11 @@ static int write_windowed(struct rd_sink *rs, const struct ss_out *o, const stru
             ss_buf_add(&rs->ab, v[w->keycol].s, v[w->keycol].len);
         }
         arg_close(rs);
+        int rc;
+        if (restored) {
+            if ((rc = send_restore(rs, true, rs->window_ttl_ms, err))) return rc;
+            goto zset;
+        }
         int nulls = 0;
         for (int c = 1; c < tb->ncols; c++) {
             if (c == w->keycol) continue;
@@ -719,9 +809,8 @@ static int write_windowed(struct rd_sink *rs, const struct ss_out *o, const stru
                 if (c != w->keycol && v[c].null) args(rs, tb->cols[c].name);
             SEND(rs, err);
         }
-        int rc = pexpire_arg_key(rs, rs->window_ttl_ms, err);
-        if (rc) return rc;
-
+        if ((rc = pexpire_arg_key(rs, rs->window_ttl_ms, err))) return rc;
+    zset:
         if (w->keycol >= 0) {
             SS_GROW(rs->zp, rs->cap_zp, rs->nzp + 1);
             rs->zp[rs->nzp++] = (struct zpair){v};
@@ -745,7 +834,29 @@ static int write_recent(struct rd_sink *rs, const struct ss_out *o, struct ss_er
                               "(at byte %zu of \"%.*s\")",
                               (int)(u->len > 64 ? 64 : u->len), u->s, at, (int)(p->len > 120 ? 120 : p->len), p->s);
         }
-        /* the key is rebuilt per command: args point into ab, which each command reuses */
+        /* one RESTORE ... REPLACE: the list and its TTL in place of the old value */
+        if (rs->restore && np > 0 && np <= LP_MAX_ENTRIES) {
+            ss_redis_lp_begin(&rs->lp);
+            size_t off = 0;
+            for (size_t k = 0; k < np; k++) {
+                ss_redis_lp_str(&rs->lp, rs->items.p + off, rs->lens[k]);
+                off += rs->lens[k];
+            }
+            if (rs->lp.len < LP_MAX_BYTES) {
+                ss_redis_lp_end(&rs->lp, np);
+                cmd_start(rs);
+                args(rs, "RESTORE");
+                arg_open(rs);
+                ss_buf_adds(&rs->ab, PFX "recent:");
+                ss_buf_add(&rs->ab, u->s, u->len);
+                arg_close(rs);
+                int rc = send_restore(rs, false, rs->recent_ttl_ms, err);
+                if (rc) return rc;
+                continue;
+            }
+        }
+        /* DEL, RPUSH, PEXPIRE; the key is rebuilt per command: args point into ab, which
+         * each command reuses */
         for (int step = 0; step < 3; step++) {
             if (step > 0 && np == 0) break; /* an empty list is no key */
             cmd_start(rs);
@@ -1014,6 +1125,8 @@ static void rd_close(struct ss_sink *sk) {
     ss_free(rs->lens);
     ss_buf_free(&rs->json);
     ss_buf_free(&rs->key);
+    ss_buf_free(&rs->lp);
+    ss_buf_free(&rs->val);
     ss_free(rs->cnt);
     ss_free(rs->zp);
     ss_free(rs);
