@@ -14,6 +14,7 @@
 
 #define SS_DEC_SLOTS 64      /* open-addressing slots for the <= SS_F_COUNT input names */
 #define SS_DEC_NAME_MAX 255  /* longest input field name */
+#define SS_DEC_KEY_POSITIONS 32 /* key positions remembered per record (key_at) */
 #define SS_JSON_MAX_DEPTH 512 /* deeper nesting in an unknown field is `malformed` */
 
 struct ss_decoder {
@@ -25,6 +26,10 @@ struct ss_decoder {
     /* the name's first and last 8 bytes (zero padded) for compares without memcmp */
     uint64_t name_head[SS_F_COUNT], name_tail[SS_F_COUNT];
     int8_t slot[SS_DEC_SLOTS]; /* field index, or -1 for an empty slot */
+    /* the field read at each key position of the last plain JSON record (-1: none):
+     * records of one producer repeat their keys in the same order, so the next
+     * record's key is checked against it before any hashing (json.c) */
+    int8_t key_at[SS_DEC_KEY_POSITIONS];
     /* the date ("YYYY-MM-DDT") of the last canonical UTC timestamp parsed, and its
      * day number: consecutive events mostly share it (decoder.c, parse_ts) */
     bool ts_cached;
@@ -70,29 +75,35 @@ static inline uint64_t ss_dec_load8(const char *p) {
     return x;
 }
 
-/* ss_dec_lookup for the hot path: k[0..n) lies in a buffer that ends at end. Keys
+/* Whether k[0..n) (in a buffer that ends at end) is the input name of field f: keys
  * of up to 16 bytes are compared as one or two 8-byte words (little-endian only;
- * elsewhere, and near the end of the buffer, it falls back to memcmp). */
-static inline int ss_dec_lookup_fast(const struct ss_decoder *d, const char *k, size_t n,
-                                     const char *end) {
+ * elsewhere, and near the end of the buffer, with memcmp). */
+static inline bool ss_dec_name_is(const struct ss_decoder *d, int f, const char *k, size_t n,
+                                  const char *end) {
+    if (d->name_len[f] != n) return false;
     if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || n > 16 || end - k < 8 || n == 0)
-        return ss_dec_lookup(d, k, n);
+        return memcmp(d->name[f], k, n) == 0;
     uint64_t head = ss_dec_load8(k);
     if (n < 8) head &= ((uint64_t)1 << (8 * n)) - 1;
+    return d->name_head[f] == head && (n <= 8 || d->name_tail[f] == ss_dec_load8(k + n - 8));
+}
+
+/* ss_dec_lookup for the hot path: k[0..n) lies in a buffer that ends at end. */
+static inline int ss_dec_lookup_fast(const struct ss_decoder *d, const char *k, size_t n,
+                                     const char *end) {
+    if (n == 0 || n > SS_DEC_NAME_MAX) return -1;
     unsigned h = ss_dec_hash(k, n);
     for (;;) {
         int f = d->slot[h];
         if (f < 0) return -1;
-        if (d->name_len[f] == n && d->name_head[f] == head &&
-            (n <= 8 || d->name_tail[f] == ss_dec_load8(k + n - 8)))
-            return f;
+        if (ss_dec_name_is(d, f, k, n, end)) return f;
         h = (h + 1) & (SS_DEC_SLOTS - 1);
     }
 }
 
 /* JSON: checks the syntax of the whole record and fills vals; -1 when malformed.
  * vals[f].p must be NULL on entry. Plain records take a fast path (json.c). */
-int ss_json_scan(const struct ss_decoder *d, const char *p, const char *end,
+int ss_json_scan(struct ss_decoder *d, const char *p, const char *end,
                  struct ss_dec_val vals[SS_F_COUNT]);
 /* The same without the fast path: what the fast path is tested against. */
 int ss_json_scan_slow(const struct ss_decoder *d, const char *p, const char *end,

@@ -69,6 +69,7 @@ int ss_decoder_open(struct ss_decoder **out, enum ss_stream stream, enum ss_form
     d->stream = stream;
     d->fmt = fmt;
     memset(d->slot, -1, sizeof d->slot);
+    memset(d->key_at, -1, sizeof d->key_at);
     const struct stream_spec *sp = &specs[stream];
     int rc = SS_OK;
     for (int i = 0; i < sp->nreads; i++) {

@@ -424,8 +424,9 @@ static inline const char *skip_spaces(const char *p, const char *end) {
 }
 
 /* 0 when the record was scanned; 1 when the slow path must decide. */
-static int scan_plain(const struct ss_decoder *d, const char *p, const char *end,
+static int scan_plain(struct ss_decoder *d, const char *p, const char *end,
                       struct ss_dec_val vals[SS_F_COUNT]) {
+    int pos = 0; /* key position in the record */
     struct quotes q = {p, p, end, 0};
     if (!load_block(&q)) return 1;
     p = skip_spaces(p, end);
@@ -438,19 +439,29 @@ static int scan_plain(const struct ss_decoder *d, const char *p, const char *end
             if (p >= end || *p != '"' || next_quote(&q) != p) return 1;
             const char *k = p + 1, *kend = next_quote(&q);
             if (!kend) return 1;
-            int f = ss_dec_lookup_fast(d, k, (size_t)(kend - k), end);
+            size_t kn = (size_t)(kend - k);
+            int f = pos < SS_DEC_KEY_POSITIONS ? d->key_at[pos] : -1;
+            if (f < 0 || !ss_dec_name_is(d, f, k, kn, end)) {
+                f = ss_dec_lookup_fast(d, k, kn, end);
+                if (pos < SS_DEC_KEY_POSITIONS) d->key_at[pos] = (int8_t)f;
+            }
+            pos++;
             p = skip_spaces(kend + 1, end);
             if (p >= end || *p != ':') return 1;
             p = skip_spaces(p + 1, end);
             if (p >= end) return 1;
-            const char *s = p;
-            struct ss_dec_val v;
+            /* written in place: a value built aside and copied as one 16-byte load
+             * right after its narrower stores stalled on store forwarding */
+            struct ss_dec_val unread, *v = f >= 0 ? &vals[f] : &unread;
             switch (*p) {
             case '"': {
                 if (next_quote(&q) != p) return 1;
                 const char *close = next_quote(&q);
                 if (!close) return 1;
-                v = (struct ss_dec_val){s + 1, (uint32_t)(close - (s + 1)), 0, 1};
+                v->p = p + 1;
+                v->len = (uint32_t)(close - (p + 1));
+                v->esc = 0;
+                v->str = 1;
                 p = close + 1;
                 break;
             }
@@ -458,10 +469,9 @@ static int scan_plain(const struct ss_decoder *d, const char *p, const char *end
             case '[':
                 return 1;
             default:
-                if (!(p = scan_scalar(p, end, &v))) return 1;
+                if (!(p = scan_scalar(p, end, v))) return 1;
                 break;
             }
-            if (f >= 0) vals[f] = v;
             p = skip_spaces(p, end);
             if (p < end && *p == ',') {
                 p = skip_spaces(p + 1, end);
@@ -480,7 +490,7 @@ static int scan_plain(const struct ss_decoder *d, const char *p, const char *end
 }
 #endif
 
-int ss_json_scan(const struct ss_decoder *d, const char *p, const char *end,
+int ss_json_scan(struct ss_decoder *d, const char *p, const char *end,
                  struct ss_dec_val vals[SS_F_COUNT]) {
 #ifdef __SSE2__
     if (scan_plain(d, p, end, vals) == 0) return 0;

@@ -713,7 +713,7 @@ TEST(mutations) {
 /* The JSON fast path (plain records) against the slow path on mutated records: the
  * same verdict and the same field texts, whatever the input. Mutations replace,
  * insert and delete bytes, so quotes, spaces and structure move around. */
-static int scan_differs(const struct ss_decoder *d, const char *buf, size_t n) {
+static int scan_differs(struct ss_decoder *d, const char *buf, size_t n) {
     struct ss_dec_val a[SS_F_COUNT], b[SS_F_COUNT];
     for (int f = 0; f < SS_F_COUNT; f++) a[f].p = b[f].p = NULL;
     int ra = ss_json_scan(d, buf, buf + n, a), rb = ss_json_scan_slow(d, buf, buf + n, b);
