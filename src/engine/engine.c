@@ -417,6 +417,16 @@ static void process_record(struct ss_engine *e, struct input *in, const struct s
 #define STAGE_GAP 2
 #define RING 16 /* power of 2, > 5 * STAGE_GAP */
 
+/* The bytes of a record: a source's records were last touched when it cut them out
+ * (a whole batch earlier, so no longer in cache), and decoding starts at both ends.
+ * Only the first KiB: a longer record is rare, and the hardware follows it by then. */
+#define RECORD_AHEAD 4
+static inline void prefetch_record(const struct ss_record *r) {
+    const char *p = r->data, *last = r->data + (r->len ? r->len - 1 : 0);
+    for (const char *c = p; c < last && c < p + 1024; c += 64) __builtin_prefetch(c);
+    __builtin_prefetch(last);
+}
+
 static void process_batch(struct ss_engine *e, struct input *in, const struct ss_record *recs, int n) {
     struct staged ring[RING];
     struct ss_op *pf[16]; /* the operators that have a prefetch hook */
@@ -424,6 +434,7 @@ static void process_batch(struct ss_engine *e, struct input *in, const struct ss
     for (int i = 0; i < e->nops; i++)
         if (e->ops[i]->type->prefetch) pf[npf++] = e->ops[i];
     for (int k = 0; k < n + 5 * STAGE_GAP; k++) {
+        if (k + RECORD_AHEAD < n) prefetch_record(&recs[k + RECORD_AHEAD]);
         if (k < n) stage_decode(e, in, &recs[k], &ring[k & (RING - 1)]);
         int j = k - STAGE_GAP;
         if (j >= 0 && j < n) stage_entry(e, &ring[j & (RING - 1)]);
