@@ -257,7 +257,7 @@ static void recent_advance(struct ss_op *op, const struct ss_clock *clk, struct 
         }
         return;
     }
-    while (r->due.n && r->due.v[0].at < w) {
+    while (ss_dueheap_due_before(&r->due, w)) {
         uint32_t idx = ss_dueheap_pop(&r->due).slot;
         struct ruser *u = &r->u[idx];
         int64_t at = ss_sat_add(u->it[0].ts, r->ttl);
@@ -268,9 +268,10 @@ static void recent_advance(struct ss_op *op, const struct ss_clock *clk, struct 
         expire(r, idx, out);
     }
     /* the next advance comes an event or more later: bring the next due slots in */
-    for (size_t i = 0; i < 3 && i < r->due.n; i++) {
-        __builtin_prefetch(&r->u[r->due.v[i].slot]);
-        ss_intern_prefetch_id(r->intern, r->due.v[i].hint);
+    struct ss_due next[3];
+    for (size_t i = 0, n = ss_dueheap_next(&r->due, next, 3); i < n; i++) {
+        __builtin_prefetch(&r->u[next[i].slot]);
+        ss_intern_prefetch_id(r->intern, next[i].hint);
     }
 }
 

@@ -227,7 +227,7 @@ static void sessions_advance(struct ss_op *op, const struct ss_clock *clk, struc
         }
         return;
     }
-    while (o->due.n && o->due.v[0].at < w) {
+    while (ss_dueheap_due_before(&o->due, w)) {
         struct ss_due d = ss_dueheap_pop(&o->due);
         struct sess *s = &o->s[d.slot];
         int64_t at = ss_sat_add(s->end, o->gap);
@@ -239,9 +239,10 @@ static void sessions_advance(struct ss_op *op, const struct ss_clock *clk, struc
     }
     /* the next advance comes an event or more later: time enough to bring the sessions
      * most likely due next, and their users' ids, into cache */
-    for (size_t i = 0; i < 3 && i < o->due.n; i++) {
-        __builtin_prefetch(&o->s[o->due.v[i].slot]);
-        ss_intern_prefetch_id(o->intern, o->due.v[i].hint);
+    struct ss_due next[3];
+    for (size_t i = 0, n = ss_dueheap_next(&o->due, next, 3); i < n; i++) {
+        __builtin_prefetch(&o->s[next[i].slot]);
+        ss_intern_prefetch_id(o->intern, next[i].hint);
     }
 }
 

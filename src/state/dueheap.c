@@ -7,20 +7,19 @@
 
 #define ARITY 4
 
-void ss_dueheap_push(struct ss_dueheap *h, int64_t at, uint32_t slot, uint32_t hint) {
+static void heap_push(struct ss_dueheap *h, struct ss_due e) {
     SS_GROW(h->v, h->cap, h->n + 1);
     size_t i = h->n++;
-    /* fresh deadlines are mostly the latest ones: this loop rarely runs */
     while (i > 0) {
         size_t p = (i - 1) / ARITY;
-        if (h->v[p].at <= at) break;
+        if (h->v[p].at <= e.at) break;
         h->v[i] = h->v[p];
         i = p;
     }
-    h->v[i] = (struct ss_due){at, slot, hint};
+    h->v[i] = e;
 }
 
-struct ss_due ss_dueheap_pop(struct ss_dueheap *h) {
+static struct ss_due heap_pop(struct ss_dueheap *h) {
     struct ss_due top = h->v[0], last = h->v[--h->n];
     size_t n = h->n, i = 0;
     for (;;) {
@@ -37,7 +36,52 @@ struct ss_due ss_dueheap_pop(struct ss_dueheap *h) {
     return top;
 }
 
+static inline struct ss_due *run_at(const struct ss_dueheap *h, size_t k) {
+    return ss_dueheap_run_at(h, k);
+}
+
+/* Copies the run, in order, to the start of a new ring twice the size. */
+static void run_grow(struct ss_dueheap *h) {
+    size_t cap = h->cap_run ? 2 * h->cap_run : 64;
+    struct ss_due *r = ss_malloc(cap * sizeof *r);
+    for (size_t k = 0; k < h->len; k++) r[k] = *run_at(h, k);
+    ss_free(h->run);
+    h->run = r;
+    h->cap_run = cap;
+    h->head = 0;
+}
+
+void ss_dueheap_push(struct ss_dueheap *h, int64_t at, uint32_t slot, uint32_t hint) {
+    struct ss_due e = {at, slot, hint};
+    if (h->len && at < run_at(h, h->len - 1)->at) {
+        heap_push(h, e);
+        return;
+    }
+    if (h->len == h->cap_run) run_grow(h);
+    *run_at(h, h->len) = e;
+    h->len++;
+}
+
+struct ss_due ss_dueheap_pop(struct ss_dueheap *h) {
+    if (h->len && (!h->n || h->run[h->head].at <= h->v[0].at)) {
+        struct ss_due e = h->run[h->head];
+        h->head = h->head + 1 < h->cap_run ? h->head + 1 : 0;
+        h->len--;
+        return e;
+    }
+    return heap_pop(h);
+}
+
+struct ss_due *ss_dueheap_take_all(struct ss_dueheap *h, size_t *n) {
+    SS_GROW(h->v, h->cap, h->n + h->len);
+    for (size_t k = 0; k < h->len; k++) h->v[h->n + k] = *run_at(h, k);
+    *n = h->n + h->len;
+    h->n = h->len = h->head = 0;
+    return h->v;
+}
+
 void ss_dueheap_free(struct ss_dueheap *h) {
     ss_free(h->v);
+    ss_free(h->run);
     memset(h, 0, sizeof *h);
 }
