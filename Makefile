@@ -7,18 +7,23 @@
 
 CC      ?= cc
 PKGS    := rdkafka hiredis yaml-0.1 libmicrohttpd libzstd sqlite3 libpq libxxhash
+# jemalloc replaces malloc: librdkafka's broker threads allocate every message and the
+# engine thread frees it, and glibc's arena lock serialized the two (README, Dependencies).
+# Not under the sanitizers, which bring their own allocator.
 ifeq ($(SANITIZE),1)
 BUILD   := build/san
 OPT     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+MALLOC_LIB :=
 else
 BUILD   := build
 OPT     := -O2 -g
+MALLOC_LIB := -ljemalloc
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $(OPT) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS += $(filter -fsanitize=%,$(OPT))
-LDLIBS  += $(PKG_LIBS) -lsnappy -lpthread -lm
+LDLIBS  += $(PKG_LIBS) -lsnappy $(MALLOC_LIB) -lpthread -lm
 
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/decode/*.c src/source/*.c src/ops/*.c src/state/*.c \
                  src/sink/*.c src/sink/parquet/*.c src/server/*.c src/engine/*.c src/report/*.c))
