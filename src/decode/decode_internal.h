@@ -57,18 +57,6 @@ static inline unsigned ss_dec_hash(const char *k, size_t n) {
            (SS_DEC_SLOTS - 1);
 }
 
-/* Field index of input name k, or -1 when this stream does not read it. */
-static inline int ss_dec_lookup(const struct ss_decoder *d, const char *k, size_t n) {
-    if (n == 0 || n > SS_DEC_NAME_MAX) return -1;
-    unsigned h = ss_dec_hash(k, n);
-    for (;;) {
-        int f = d->slot[h];
-        if (f < 0) return -1;
-        if (d->name_len[f] == n && memcmp(d->name[f], k, n) == 0) return f;
-        h = (h + 1) & (SS_DEC_SLOTS - 1);
-    }
-}
-
 static inline uint64_t ss_dec_load8(const char *p) {
     uint64_t x;
     memcpy(&x, p, 8);
@@ -88,7 +76,8 @@ static inline bool ss_dec_name_is(const struct ss_decoder *d, int f, const char 
     return d->name_head[f] == head && (n <= 8 || d->name_tail[f] == ss_dec_load8(k + n - 8));
 }
 
-/* ss_dec_lookup for the hot path: k[0..n) lies in a buffer that ends at end. */
+/* Field index of input name k, or -1 when this stream does not read it. k[0..n)
+ * lies in a buffer that ends at end (bytes up to end may be read in words). */
 static inline int ss_dec_lookup_fast(const struct ss_decoder *d, const char *k, size_t n,
                                      const char *end) {
     if (n == 0 || n > SS_DEC_NAME_MAX) return -1;
@@ -99,6 +88,11 @@ static inline int ss_dec_lookup_fast(const struct ss_decoder *d, const char *k, 
         if (ss_dec_name_is(d, f, k, n, end)) return f;
         h = (h + 1) & (SS_DEC_SLOTS - 1);
     }
+}
+
+/* The same for a name nothing may be read past. */
+static inline int ss_dec_lookup(const struct ss_decoder *d, const char *k, size_t n) {
+    return ss_dec_lookup_fast(d, k, n, k + n);
 }
 
 /* JSON: checks the syntax of the whole record and fills vals; -1 when malformed.

@@ -36,15 +36,11 @@ static struct ss_due heap_pop(struct ss_dueheap *h) {
     return top;
 }
 
-static inline struct ss_due *run_at(const struct ss_dueheap *h, size_t k) {
-    return ss_dueheap_run_at(h, k);
-}
-
 /* Copies the run, in order, to the start of a new ring twice the size. */
 static void run_grow(struct ss_dueheap *h) {
     size_t cap = h->cap_run ? 2 * h->cap_run : 64;
     struct ss_due *r = ss_malloc(cap * sizeof *r);
-    for (size_t k = 0; k < h->len; k++) r[k] = *run_at(h, k);
+    for (size_t k = 0; k < h->len; k++) r[k] = *ss_dueheap_run_at(h, k);
     ss_free(h->run);
     h->run = r;
     h->cap_run = cap;
@@ -53,12 +49,12 @@ static void run_grow(struct ss_dueheap *h) {
 
 void ss_dueheap_push(struct ss_dueheap *h, int64_t at, uint32_t slot, uint32_t hint) {
     struct ss_due e = {at, slot, hint};
-    if (h->len && at < run_at(h, h->len - 1)->at) {
+    if (h->len && at < ss_dueheap_run_at(h, h->len - 1)->at) {
         heap_push(h, e);
         return;
     }
     if (h->len == h->cap_run) run_grow(h);
-    *run_at(h, h->len) = e;
+    *ss_dueheap_run_at(h, h->len) = e;
     h->len++;
 }
 
@@ -74,7 +70,7 @@ struct ss_due ss_dueheap_pop(struct ss_dueheap *h) {
 
 struct ss_due *ss_dueheap_take_all(struct ss_dueheap *h, size_t *n) {
     SS_GROW(h->v, h->cap, h->n + h->len);
-    for (size_t k = 0; k < h->len; k++) h->v[h->n + k] = *run_at(h, k);
+    for (size_t k = 0; k < h->len; k++) h->v[h->n + k] = *ss_dueheap_run_at(h, k);
     *n = h->n + h->len;
     h->n = h->len = h->head = 0;
     return h->v;
