@@ -231,9 +231,17 @@ int ss_source_kafka_open_ex(struct ss_source **out, const struct ss_input_spec *
         (rc = ss_kafka_conf_set(conf, "enable.auto.offset.store", "false", err)) ||
         (rc = ss_kafka_conf_set(conf, "auto.offset.reset", "earliest", err)) ||
         (rc = ss_kafka_conf_set(conf, "enable.partition.eof", "true", err)) ||
-        /* the default (100000 per partition) lets the fetch queue run dry at our
-         * rate: measured 0.29x kcat with it, 0.92x with this; -X can lower it */
+        /* Prefetch depth. The partitions' fetch queues are forwarded to the one
+         * consumer queue, so both limits apply to the total. librdkafka 2.0.2 stops
+         * fetching at either limit and looks again only at its broker thread's next
+         * 1 s tick (there is no wake-up on dequeue), so the queue must hold more
+         * than a second of our consumption or the engine idles until the tick: at
+         * the defaults (100000 messages, 64 MB) it ran dry every second, 0.47M
+         * events/s with half of the 2 cores idle; 1M messages and 128 MB of payload
+         * (~600K of our ~200-byte events) gave 0.76-0.85M/s for +190 MB of RSS
+         * (bench/kafka_bench.sh). Only a backlog fills it; -X lowers either limit. */
         (rc = ss_kafka_conf_set(conf, "queued.min.messages", "1000000", err)) ||
+        (rc = ss_kafka_conf_set(conf, "queued.max.messages.kbytes", "131072", err)) ||
         (rc = ss_kafka_conf_apply(conf, cfg->kafka_props, cfg->nkafka_props, err))) {
         rd_kafka_conf_destroy(conf);
         goto fail;
