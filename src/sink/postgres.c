@@ -3,8 +3,8 @@
  *
  * Schema, upsert text and the epoch fence come from sql_schema.c, so this sink and
  * the SQLite one cannot drift apart. Each epoch is one transaction:
- *   BEGIN; fence (shopstream_epoch only moves forward: a replay changes 0 rows and
- *   rolls back); per table: COPY the rows (binary format) into a session TEMP staging
+ *   BEGIN; fence (the stored epoch, read FOR UPDATE; fence.c tells a replay, which
+ *   rolls back, from another process writing here, which stops us); per table: COPY the rows (binary format) into a session TEMP staging
  *   table (ON COMMIT DELETE ROWS), INSERT INTO t SELECT ... FROM staging ON CONFLICT (key)
  *   DO UPDATE; the shopstream_offsets rows; COMMIT.
  * COPY carries the values, statements carry parameters: no SQL is built from data.
@@ -26,6 +26,7 @@
 #include "../core/hash.h"
 #include "../core/log.h"
 #include "../core/timefmt.h"
+#include "fence.h"
 #include "sql_schema.h"
 #include "sql_sinks.h"
 
@@ -45,6 +46,7 @@ struct pg_sink {
     char *stage_ddl[SS_T_COUNT], *copy_sql[SS_T_COUNT], *upsert_sql[SS_T_COUNT];
     char *stale_sql[SS_T_COUNT]; /* windowed tables: drop provisional rows of finished windows */
     char *offsets_sql, *fence_sql;
+    struct ss_fence epochs;
     struct ss_buf buf;       /* COPY data */
     struct ss_buf scratch;   /* a sanitised string value */
     uint32_t *slots;         /* dedup: row + 1 per slot, 0 = empty */
@@ -180,6 +182,7 @@ static void log_resume(struct pg_sink *ps) {
                                  NULL, params, NULL, NULL, 0);
     bool have = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
     if (have) ps->base.committed_epoch = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    ss_fence_init(&ps->epochs, ps->base.committed_epoch);
     ss_info(COMP, "msg=\"connected\" db=\"%s\" committed_epoch=%s", ps->where, have ? PQgetvalue(res, 0, 0) : "none");
     PQclear(res);
 }
@@ -499,15 +502,35 @@ static int pg_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_er
 
     char epoch[24];
     snprintf(epoch, sizeof epoch, "%llu", (unsigned long long)ep->epoch);
-    const char *fence[SS_EPO_NCOLS] = {[SS_EPO_SINK] = SINK_NAME, [SS_EPO_EPOCH] = epoch};
-    PGresult *res = PQexecParams(ps->conn, ps->fence_sql, SS_EPO_NCOLS, NULL, fence, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) return fail(ps, res, "fencing the epoch in", "shopstream_epoch", err);
-    bool replay = strcmp(PQcmdTuples(res), "0") == 0;
+    /* the stored epoch, locked until COMMIT (no row yet: the upsert below decides) */
+    const char *me[1] = {SINK_NAME};
+    PGresult *res = PQexecParams(ps->conn, "SELECT \"epoch\" FROM \"shopstream_epoch\" WHERE \"sink\" = $1 FOR UPDATE",
+                                 1, NULL, me, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) return fail(ps, res, "reading", "shopstream_epoch", err);
+    uint64_t stored = PQntuples(res) == 1 ? strtoull(PQgetvalue(res, 0, 0), NULL, 10) : 0;
     PQclear(res);
-    if (replay) {
-        /* this epoch (or a later one) is already in the database */
+    char where[300];
+    snprintf(where, sizeof where, "PostgreSQL %s", ps->where);
+    enum ss_fence_verdict verdict;
+    if ((code = ss_fence_decide(&ps->epochs, stored, ep->epoch, where, &verdict, err))) {
+        PQclear(PQexec(ps->conn, "ROLLBACK"));
+        return code;
+    }
+    if (verdict == SS_FENCE_REPLAY) {
         ss_debug(COMP, "msg=\"epoch already committed\" epoch=%s", epoch);
         return run(ps, "ROLLBACK", PGRES_COMMAND_OK, "ending a replayed epoch", NULL, err);
+    }
+    const char *fence[SS_EPO_NCOLS] = {[SS_EPO_SINK] = SINK_NAME, [SS_EPO_EPOCH] = epoch};
+    res = PQexecParams(ps->conn, ps->fence_sql, SS_EPO_NCOLS, NULL, fence, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) return fail(ps, res, "fencing the epoch in", "shopstream_epoch", err);
+    bool moved = strcmp(PQcmdTuples(res), "0") != 0;
+    PQclear(res);
+    if (!moved) {
+        /* another process inserted the first row between our SELECT and the upsert: the
+         * retry's SELECT sees that row, and the fence names the other writer */
+        PQclear(PQexec(ps->conn, "ROLLBACK"));
+        return ss_err_set(err, SS_RETRY, "%s: shopstream_epoch changed during the commit of epoch %s; will retry",
+                          where, epoch);
     }
 
     for (int t = 0; ep->rows && t < SS_T_COUNT; t++)
@@ -525,7 +548,10 @@ static int pg_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_er
             return fail(ps, res, "recording positions in", "shopstream_offsets", err);
         PQclear(res);
     }
-    return run(ps, "COMMIT", PGRES_COMMAND_OK, "committing epoch", NULL, err);
+    ss_fence_sending(&ps->epochs, ep->epoch);
+    code = run(ps, "COMMIT", PGRES_COMMAND_OK, "committing epoch", NULL, err);
+    if (code == SS_OK) ss_fence_answered(&ps->epochs, ep->epoch, true);
+    return code;
 }
 
 const struct ss_sink_type ss_sink_postgres = {

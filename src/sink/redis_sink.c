@@ -56,7 +56,8 @@
  * whereas WATCH gives the same check-and-set and keeps plain pipelined commands.
  * Thanks to the fence, counters may use HINCRBY/LPUSH: a replayed epoch never
  * counts twice. If another client writes `shopstream:epoch` meanwhile, EXEC answers
- * nil and the commit is retried (and then sees the new number).
+ * nil and the commit is retried; the retry's GET then shows the fence ahead of this
+ * process, and fence.c stops it with a message naming the other writer (see fence.h).
  *
  * Failures: a lost connection, a timeout, or a transient error reply (LOADING while
  * Redis replays its AOF after a restart, BUSY, OOM, READONLY, ...) answers SS_RETRY
@@ -80,6 +81,7 @@
 #include "../core/log.h"
 #include "../core/money.h"
 #include "../core/timefmt.h"
+#include "fence.h"
 #include "redis_payload.h"
 #include "rowjson.h"
 
@@ -118,6 +120,7 @@ struct rd_sink {
     int port, db;
     char where[300];               /* host:port/db for messages: never the password */
     int64_t recent_ttl_ms, window_ttl_ms;
+    struct ss_fence epochs;
     /* the command being built: argument bytes in ab, (offset, length) in args */
     struct ss_buf ab;
     struct arg *args;
@@ -973,6 +976,19 @@ static int write_run(struct rd_sink *rs, const struct ss_epoch *ep, struct ss_er
 
 /* ---- the epoch -------------------------------------------------------------------- */
 
+static int decide(struct rd_sink *rs, uint64_t stored, uint64_t epoch, bool *done, struct ss_err *err) {
+    char where[320];
+    snprintf(where, sizeof where, "Redis %s", rs->where);
+    enum ss_fence_verdict verdict;
+    int code = ss_fence_decide(&rs->epochs, stored, epoch, where, &verdict, err);
+    if (!code && verdict == SS_FENCE_REPLAY) {
+        *done = true;
+        ss_info(COMP, "msg=\"epoch already committed, skipped\" epoch=%llu committed_epoch=%llu",
+                (unsigned long long)epoch, (unsigned long long)stored);
+    }
+    return code;
+}
+
 /* WATCH + GET of the fence. *done when the epoch is already in Redis. */
 static int fence(struct rd_sink *rs, uint64_t epoch, bool *done, struct ss_err *err) {
     *done = false;
@@ -1001,12 +1017,12 @@ static int fence(struct rd_sink *rs, uint64_t epoch, bool *done, struct ss_err *
                               "Redis %s: key %s holds \"%.40s\", not an epoch number (another application uses "
                               "the shopstream: prefix?)",
                               rs->where, EPOCH_KEY, rg->str);
-        } else if (have >= epoch) {
-            *done = true;
-            ss_info(COMP, "msg=\"epoch already committed, skipped\" epoch=%llu committed_epoch=%llu",
-                    (unsigned long long)epoch, have);
+        } else {
+            code = decide(rs, have, epoch, done, err);
         }
-    } else if (rg->type != REDIS_REPLY_NIL) {
+    } else if (rg->type == REDIS_REPLY_NIL) {
+        code = decide(rs, 0, epoch, done, err);
+    } else {
         code = ss_err_set(err, SS_ERROR, "Redis %s: key %s is not a string (another application uses it?)",
                           rs->where, EPOCH_KEY);
     }
@@ -1056,12 +1072,16 @@ static int write_epoch(struct rd_sink *rs, const struct ss_epoch *ep, struct ss_
     const char *x[] = {"EXEC"};
     size_t xl[] = {4};
     void *p = NULL;
+    ss_fence_sending(&rs->epochs, ep->epoch);
     if (redisAppendCommandArgv(rs->c, 1, x, xl) != REDIS_OK || redisGetReply(rs->c, &p) != REDIS_OK || !p)
         return io_fail(rs, "EXEC (the epoch is either entirely in Redis or not at all)", err);
     redisReply *r = p;
     int code = SS_OK;
     char what[80];
     snprintf(what, sizeof what, "epoch %llu", (unsigned long long)ep->epoch);
+    /* any answer but nil means EXEC ran: the epoch number is stored (a failed command
+     * inside it does not undo the others) */
+    ss_fence_answered(&rs->epochs, ep->epoch, r->type == REDIS_REPLY_ARRAY);
     if (r->type == REDIS_REPLY_NIL) {
         code = ss_err_set(err, SS_RETRY,
                           "Redis %s: epoch %llu: key %s was changed by another client during the commit "
@@ -1259,6 +1279,7 @@ static int rd_open(struct ss_sink **out, const char *url, const struct ss_config
     redisReply *r = redisCommand(rs->c, "GET %s", EPOCH_KEY);
     if (r && r->type == REDIS_REPLY_STRING) rs->base.committed_epoch = strtoull(r->str, NULL, 10);
     if (r) freeReplyObject(r);
+    ss_fence_init(&rs->epochs, rs->base.committed_epoch);
     ss_info(COMP, "msg=\"connected\" redis=\"%s\" committed_epoch=%llu", rs->where,
             (unsigned long long)rs->base.committed_epoch);
     *out = &rs->base;

@@ -5,7 +5,8 @@
  * sql_schema.c (types: see sql_schema.h). The database runs in WAL mode with
  * synchronous=FULL: one fsync per epoch is cheap, and an epoch the engine believes
  * committed must survive a power cut. Each epoch is one BEGIN IMMEDIATE transaction:
- * the epoch fence first (a replayed epoch changes nothing and ends there), then one
+ * the epoch fence first (fence.c: a replayed epoch changes nothing and ends there;
+ * another process writing to the same file stops this one), then one
  * prepared upsert per row, then the input positions. Rows of one epoch that share a
  * key (a provisional then the final row of a window) simply upsert in order. */
 #include <sqlite3.h>
@@ -13,6 +14,7 @@
 
 #include "../core/alloc.h"
 #include "../core/log.h"
+#include "fence.h"
 #include "sql_schema.h"
 #include "sql_sinks.h"
 
@@ -28,7 +30,8 @@ struct lite_sink {
     char *path;
     sqlite3_stmt *upsert[SS_T_COUNT];
     sqlite3_stmt *stale[SS_T_COUNT]; /* windowed tables: drop provisional rows of finished windows */
-    sqlite3_stmt *offsets, *fence;
+    sqlite3_stmt *offsets, *fence, *stored; /* stored: the epoch the file holds */
+    struct ss_fence epochs;
     struct ss_buf scratch; /* a sanitised string value */
 };
 
@@ -103,25 +106,33 @@ static void lite_close(struct ss_sink *sk) {
     for (int t = 0; t < SS_T_COUNT; t++) sqlite3_finalize(ls->stale[t]);
     sqlite3_finalize(ls->offsets);
     sqlite3_finalize(ls->fence);
+    sqlite3_finalize(ls->stored);
     if (ls->db) sqlite3_close(ls->db);
     ss_buf_free(&ls->scratch);
     ss_free(ls->path);
     ss_free(ls);
 }
 
-static void log_resume(struct lite_sink *ls) {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(ls->db, "SELECT \"epoch\" FROM \"shopstream_epoch\" WHERE \"sink\" = ?1", -1, &st,
-                           NULL) != SQLITE_OK)
-        return;
-    sqlite3_bind_text(st, 1, SINK_NAME, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        ls->base.committed_epoch = (uint64_t)sqlite3_column_int64(st, 0);
-        ss_info(COMP, "msg=\"opened\" path=\"%s\" committed_epoch=%lld", ls->path,
-                (long long)sqlite3_column_int64(st, 0));
-    } else
+/* The epoch the file holds (0: none yet). */
+static int read_stored(struct lite_sink *ls, uint64_t *stored, struct ss_err *err) {
+    sqlite3_bind_text(ls->stored, 1, SINK_NAME, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(ls->stored);
+    *stored = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(ls->stored, 0) : 0;
+    sqlite3_reset(ls->stored);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SS_OK : fail(ls, rc, "reading", ss_sql_epoch_table.name, err);
+}
+
+static int log_resume(struct lite_sink *ls, struct ss_err *err) {
+    uint64_t stored;
+    int code = read_stored(ls, &stored, err);
+    if (code) return code;
+    ls->base.committed_epoch = stored;
+    ss_fence_init(&ls->epochs, stored);
+    if (stored)
+        ss_info(COMP, "msg=\"opened\" path=\"%s\" committed_epoch=%llu", ls->path, (unsigned long long)stored);
+    else
         ss_info(COMP, "msg=\"opened\" path=\"%s\" committed_epoch=none", ls->path);
-    sqlite3_finalize(st);
+    return SS_OK;
 }
 
 static int lite_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
@@ -166,9 +177,11 @@ static int lite_open(struct ss_sink **out, const char *url, const struct ss_conf
     if ((code = prepare(ls, ss_sql_upsert(SS_SQL_SQLITE, &ss_sql_offsets_table, false), &ls->offsets,
                         ss_sql_offsets_table.name, err)) ||
         (code = prepare(ls, ss_sql_upsert(SS_SQL_SQLITE, &ss_sql_epoch_table, false), &ls->fence,
-                        ss_sql_epoch_table.name, err)))
+                        ss_sql_epoch_table.name, err)) ||
+        (code = prepare(ls, ss_strdup("SELECT \"epoch\" FROM \"shopstream_epoch\" WHERE \"sink\" = ?1"), &ls->stored,
+                        ss_sql_epoch_table.name, err)) ||
+        (code = log_resume(ls, err)))
         goto fail;
-    log_resume(ls);
     *out = &ls->base;
     return SS_OK;
 fail:
@@ -219,15 +232,24 @@ static int step(struct lite_sink *ls, sqlite3_stmt *st, const char *what, const 
 static int lite_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_err *err) {
     struct lite_sink *ls = (struct lite_sink *)sk;
     int code;
+    /* BEGIN IMMEDIATE takes the write lock: the stored epoch cannot move until COMMIT */
     if ((code = exec(ls, "BEGIN IMMEDIATE", "starting the epoch transaction", NULL, err))) return code;
-    sqlite3_bind_text(ls->fence, SS_EPO_SINK + 1, SINK_NAME, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(ls->fence, SS_EPO_EPOCH + 1, (sqlite3_int64)ep->epoch);
-    if ((code = step(ls, ls->fence, "fencing the epoch in", ss_sql_epoch_table.name, err))) return code;
-    if (sqlite3_changes(ls->db) == 0) {
-        /* this epoch (or a later one) is already in the database: a replay */
+    uint64_t stored;
+    enum ss_fence_verdict verdict;
+    char where[300];
+    snprintf(where, sizeof where, "SQLite %s", ls->path);
+    if ((code = read_stored(ls, &stored, err))) return code;
+    if ((code = ss_fence_decide(&ls->epochs, stored, ep->epoch, where, &verdict, err))) {
+        sqlite3_exec(ls->db, "ROLLBACK", NULL, NULL, NULL);
+        return code;
+    }
+    if (verdict == SS_FENCE_REPLAY) {
         ss_debug(COMP, "msg=\"epoch already committed\" epoch=%llu", (unsigned long long)ep->epoch);
         return exec(ls, "ROLLBACK", "ending a replayed epoch", NULL, err);
     }
+    sqlite3_bind_text(ls->fence, SS_EPO_SINK + 1, SINK_NAME, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(ls->fence, SS_EPO_EPOCH + 1, (sqlite3_int64)ep->epoch);
+    if ((code = step(ls, ls->fence, "fencing the epoch in", ss_sql_epoch_table.name, err))) return code;
     for (int t = 0; ep->rows && t < SS_T_COUNT; t++) {
         if (!ss_sql_writes((enum ss_table_id)t)) continue;
         const struct ss_table *tb = &ss_tables[t];
@@ -252,7 +274,10 @@ static int lite_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_
         sqlite3_bind_int64(ls->offsets, SS_OFF_EPOCH + 1, (sqlite3_int64)ep->epoch);
         if ((code = step(ls, ls->offsets, "recording positions in", ss_sql_offsets_table.name, err))) return code;
     }
-    return exec(ls, "COMMIT", "committing epoch", NULL, err);
+    /* an SQLite COMMIT answers in-process: its outcome is never unknown */
+    code = exec(ls, "COMMIT", "committing epoch", NULL, err);
+    ss_fence_answered(&ls->epochs, ep->epoch, code == SS_OK);
+    return code;
 }
 
 const struct ss_sink_type ss_sink_sqlite = {

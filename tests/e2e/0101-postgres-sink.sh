@@ -5,7 +5,8 @@
 #  - provisional window rows updated in place, a final row never overwritten, the last
 #    row of a key within one epoch winning, exact money / timestamp / JSON / null values,
 #    bytes that need COPY escaping or UTF-8 sanitising;
-#  - epoch fencing: a replayed epoch (or a whole replayed run) changes nothing;
+#  - epoch fencing: a replayed epoch (or a whole replayed run) changes nothing; a second
+#    writer on the same database is stopped with a message (tests/e2e/drivers/fence_driver.c);
 #  - a table with an incompatible schema: exit 2 naming the table and the column;
 #  - the server crashed mid-epoch (pg_ctl stop -m immediate): SS_RETRY, restart, retry:
 #    nothing lost, nothing duplicated;
@@ -96,6 +97,14 @@ before=$(dump)
 "$DRV" scenario "$URL" || fail "replayed scenario failed"
 [ "$(dump)" = "$before" ] || fail "a replayed run changed the tables"
 note "schema, values, provisional -> final, replays: ok"
+
+# ---- two writers on one database: the second is stopped, naming the cause -----------
+FDRV=$(build_driver fence_driver) || fail "cannot build the fence driver"
+q postgres "CREATE DATABASE fence" >/dev/null
+"$FDRV" two-writers "${URL%/*}/fence" >"$T/fence.out" 2>&1 || { cat "$T/fence.out" >&2; fail "two writers: fence driver failed"; }
+expect fence "SELECT string_agg(user_id, ',' ORDER BY user_id) FROM recently_viewed" "fence-a"
+expect fence "SELECT epoch FROM shopstream_epoch" "2"
+note "two writers: $(grep "^B:" "$T/fence.out" | cut -c1-220)"
 
 # the postgres:// spelling is the same sink
 "$DRV" open "${URL/postgresql:/postgres:}" >/dev/null || fail "postgres:// URL not accepted"

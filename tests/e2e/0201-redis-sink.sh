@@ -8,6 +8,7 @@
 #    a null ratio absent, the window index, alerts list and counters, dlq/late/session/promo
 #    counters, TTLs;
 #  - epoch fencing: a replayed epoch (same rows or other rows) changes nothing, counts nothing twice;
+#    a second writer on the same database is stopped with a message (tests/e2e/drivers/fence_driver.c);
 #  - Redis shut down between epochs (SS_RETRY, start again, AOF reloaded, retry) and
 #    crashed with SIGKILL during an epoch: nothing lost, nothing counted twice;
 #  - an unreachable server at start: SS_RETRY naming host:port; a bad URL: SS_EUSAGE.
@@ -137,6 +138,17 @@ r SET shopstream:epoch banana >/dev/null
 out=$("$DRV" epoch "$URL/$DB" 3 2>/dev/null) && fail "epoch over a foreign fence value succeeded: $out"
 case "$out" in *"shopstream:epoch holds \"banana\""*) ;; *) fail "unclear message for a foreign fence value: $out" ;; esac
 r SET shopstream:epoch 2 >/dev/null
+
+# two writers on one database (database 3): the second is stopped, naming the cause;
+# the first goes on; nothing of the second is stored
+FDRV=$(build_driver fence_driver) || fail "cannot build the fence driver"
+"$FDRV" two-writers "$URL/3" >"$T/fence.out" 2>&1 || { cat "$T/fence.out" >&2; fail "two writers: fence driver failed"; }
+DB=3
+expect "1" EXISTS shopstream:recent:fence-a
+expect "0" EXISTS shopstream:recent:fence-b
+expect "2" GET shopstream:epoch
+DB=0
+note "two writers: $(grep "^B:" "$T/fence.out" | cut -c1-220)"
 
 # ---- restart and crash: nothing lost, nothing counted twice (database 1) --------------------
 USERS=20000; [ "$E2E_QUICK" = 1 ] && USERS=4000

@@ -1,6 +1,6 @@
 /* test_sqlite_sink.c — the SQLite sink (and the SQL text it shares with the PostgreSQL
  * sink) against a real SQLite file: schema, provisional -> final upserts, the epoch
- * fence, idempotent side outputs, UTF-8 sanitising, incompatible schemas. Rows are
+ * fence (replays; a second writer on the same file stopped), idempotent side outputs, UTF-8 sanitising, incompatible schemas. Rows are
  * built by hand and read back through the sqlite3 API. */
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -125,11 +125,16 @@ TEST(test_format_and_utf8) {
     ss_buf_free(&sb);
 }
 
+/* A fresh directory dir (a "/tmp/ss_sqlite_XXXXXX" template) with path and url of shop.db in it. */
+static void temp_db(char *dir, char path[128], char url[160]) {
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, 128, "%s/shop.db", dir);
+    snprintf(url, 160, "sqlite:%s", path);
+}
+
 TEST(test_epochs) {
     char dir[] = "/tmp/ss_sqlite_XXXXXX", path[128], url[160], b[256];
-    CHECK(mkdtemp(dir) != NULL);
-    snprintf(path, sizeof path, "%s/shop.db", dir);
-    snprintf(url, sizeof url, "sqlite:%s", path);
+    temp_db(dir, path, url);
     struct ss_err err = {0};
     struct ss_sink *sk = NULL;
     CHECK_EQ_INT(ss_sink_sqlite.open(&sk, url, NULL, &err), SS_OK);
@@ -229,6 +234,43 @@ TEST(test_epochs) {
     CHECK_EQ_INT(system(b), 0);
 }
 
+/* Two processes on one file: the second to commit an epoch number the first already
+ * stored is stopped with a message, and writes nothing; the first goes on. */
+TEST(test_two_writers) {
+    char dir[] = "/tmp/ss_sqlite_XXXXXX", path[128], url[160], b[256];
+    temp_db(dir, path, url);
+    struct ss_err err = {0};
+    struct ss_sink *a = NULL, *w = NULL;
+    CHECK_EQ_INT(ss_sink_sqlite.open(&a, url, NULL, &err), SS_OK);
+    CHECK_EQ_INT(ss_sink_sqlite.open(&w, url, NULL, &err), SS_OK);
+    if (!a || !w) return;
+    struct ss_out o;
+    ss_out_init(&o);
+    rv_row(&o, "fence-a", "[\"p1\"]", T0);
+    CHECK_EQ_INT(commit(a, 1, &o, 1, &err), SS_OK);
+    ss_out_clear(&o);
+    rv_row(&o, "fence-b", "[\"p2\"]", T0);
+    err = (struct ss_err){0};
+    CHECK_EQ_INT(commit(w, 1, &o, 1, &err), SS_ERROR);
+    CHECK(strstr(err.msg, "its epoch fence holds epoch 1, but this process committed up to epoch 0") != NULL);
+    CHECK(strstr(err.msg, "another shopstream process") != NULL);
+    CHECK_EQ_INT(commit(w, 2, &o, 1, &err), SS_ERROR);
+    ss_out_clear(&o);
+    rv_row(&o, "fence-a", "[\"p3\"]", T0 + 1);
+    CHECK_EQ_INT(commit(a, 2, &o, 2, &err), SS_OK);
+    sqlite3 *db = NULL;
+    CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_EQ_STR(q1(db, "SELECT group_concat(user_id || '=' || products) FROM recently_viewed", b, sizeof b),
+                 "fence-a=[\"p3\"]");
+    CHECK_EQ_STR(q1(db, "SELECT epoch FROM shopstream_epoch", b, sizeof b), "2");
+    sqlite3_close(db);
+    ss_sink_sqlite.close(a);
+    ss_sink_sqlite.close(w);
+    ss_out_free(&o);
+    snprintf(b, sizeof b, "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(b), 0);
+}
+
 /* Opens a sink on a database where `ddl` created a conflicting table. */
 static int open_with(const char *dir, const char *name, const char *ddl, struct ss_err *err) {
     char path[160], url[200];
@@ -283,6 +325,7 @@ int main(void) {
     RUN(test_sql_text);
     RUN(test_format_and_utf8);
     RUN(test_epochs);
+    RUN(test_two_writers);
     RUN(test_incompatible);
     return ss_t_report("sqlite_sink");
 }
