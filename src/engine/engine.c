@@ -4,8 +4,11 @@
  * operator, then max_ts of the record's partition and the watermark; when the
  * watermark moves, operators emit what became final.
  *
- * Outputs collect in one struct ss_out and are handed to every sink at epoch
- * boundaries (every epoch.interval or epoch.events records, and at the end). */
+ * Outputs collect in one struct ss_out and are handed to the sinks at epoch
+ * boundaries (every epoch.interval or epoch.events records, and at the end), on the
+ * committer's thread (committer.c): while the sinks write epoch N, the engine computes
+ * N+1 into a second struct ss_out. The inputs' positions are committed once the epoch
+ * that covers them is collected. */
 #include "engine.h"
 
 #include <string.h>
@@ -21,6 +24,7 @@
 #include "../ops/dedup.h"
 #include "../ops/op.h"
 #include "../ops/quality.h"
+#include "committer.h"
 
 #define MAX_INPUTS 64
 #define MAX_SINKS 16
@@ -68,6 +72,8 @@ struct ss_engine {
     int nsinks;
 
     struct ss_out out;
+    struct ss_committer *committer;
+    struct ss_out *spare;           /* rows buffers not in use: the committer's, when collected */
     struct ss_arena batch;          /* decoded strings of the current poll batch */
     struct ss_record *recs;
 
@@ -84,6 +90,7 @@ struct ss_engine {
 static const char *comp = "engine";
 
 static void sleep_ms(int64_t ms);
+static int run_inputs(struct ss_engine *e, struct ss_err *err);
 
 int ss_engine_open(struct ss_engine **out, const struct ss_config *cfg, struct ss_err *err) {
     struct ss_engine *e = ss_calloc(1, sizeof *e);
@@ -92,6 +99,8 @@ int ss_engine_open(struct ss_engine **out, const struct ss_config *cfg, struct s
     e->watermark = SS_TS_MIN;
     e->min_slot = -1;
     ss_out_init(&e->out);
+    e->spare = ss_malloc(sizeof *e->spare);
+    ss_out_init(e->spare);
     ss_arena_init(&e->batch, 1 << 20);
     e->recs = ss_calloc(POLL_BATCH, sizeof *e->recs);
     /* separate id spaces: an event_id and a promo_id may be spelled alike */
@@ -106,6 +115,13 @@ int ss_engine_open(struct ss_engine **out, const struct ss_config *cfg, struct s
             return rc;
         }
         e->nops++;
+    }
+    /* started here, not in ss_engine_run: ss_engine_stop (a signal handler, another
+     * thread) may run at any time and must find it whole */
+    int rc = ss_committer_start(&e->committer, err);
+    if (rc) {
+        ss_engine_close(e);
+        return rc;
     }
     e->stats.started_ms = ss_now_ms();
     *out = e;
@@ -205,6 +221,10 @@ int ss_engine_add_sink(struct ss_engine *e, const char *url, struct ss_err *err)
         return ss_err_wrap(err, "gave up after sink.connect_timeout=%llds", (long long)(e->cfg->sink_connect_timeout_ms / 1000));
     }
     if (rc) return rc;
+    if ((rc = ss_committer_add_sink(e->committer, sk, err))) {
+        sk->type->close(sk);
+        return rc;
+    }
     e->sinks[e->nsinks++] = sk;
     if (sk->committed_epoch > e->epoch) e->epoch = sk->committed_epoch;
     if (sk->type->flags & SS_SINK_PROVISIONAL) e->out.provisional = true;
@@ -468,9 +488,53 @@ static void pause_inputs(struct ss_engine *e, bool pause) {
     }
 }
 
-/* Hands the epoch to every sink; a sink that answers RETRY is retried with backoff
- * (input paused meanwhile) until it succeeds: outputs are never dropped. */
-static int commit_epoch(struct ss_engine *e, bool final, struct ss_err *err) {
+/* Waits for the epoch in flight (pausing the inputs if a sink is retrying meanwhile),
+ * then, if the sinks have it, lets the inputs commit the positions it covers. */
+static int finish_inflight(struct ss_engine *e, struct ss_err *err) {
+    if (!e->committer) return SS_OK;
+    bool paused = false;
+    while (!ss_committer_wait(e->committer, 100))
+        if (!paused && ss_committer_retrying(e->committer)) {
+            pause_inputs(e, true);
+            paused = true;
+        }
+    if (paused) pause_inputs(e, false);
+    struct ss_epoch ep;
+    bool had = false;
+    double secs = 0;
+    int rc = ss_committer_collect(e->committer, &ep, &had, &secs, err);
+    if (!had) return SS_OK;
+    /* inputs learn their durable positions only once every sink has the outputs */
+    for (int i = 0; rc == SS_OK && i < e->ninputs; i++) {
+        struct input *in = &e->inputs[i];
+        if (!in->src->type->commit) continue;
+        int32_t parts[256];
+        int64_t offs[256];
+        int n = 0;
+        for (int s = 0; s < ep.npositions && n < 256; s++)
+            if (e->slots[s].input == i) {
+                parts[n] = ep.positions[s].partition;
+                offs[n++] = ep.positions[s].next_offset;
+            }
+        struct ss_err serr = {0};
+        if (in->src->type->commit(in->src, offs, parts, n, &serr) != SS_OK)
+            ss_warn(comp, "msg=\"could not commit input positions; they will be replayed\" input=%s err=\"%s\"",
+                    in->spec.url, serr.msg);
+    }
+    ss_free((void *)ep.positions);
+    struct ss_out *rows = (struct ss_out *)ep.rows;
+    ss_out_clear(rows);
+    e->spare = rows;
+    if (rc == SS_OK) {
+        e->stats.last_commit_ms = (int64_t)(secs * 1000);
+        if (e->epoch_hook) e->epoch_hook(e->epoch_hook_ctx, e);
+    }
+    return rc;
+}
+
+/* Ends the epoch: its rows and positions go to the committer, the engine goes on
+ * with empty rows. `wait`: return only once the sinks have it (revocation, the end). */
+static int commit_epoch(struct ss_engine *e, bool final, bool wait, struct ss_err *err) {
     for (int i = 0; i < e->nops; i++)
         if (e->ops[i]->type->flush) e->ops[i]->type->flush(e->ops[i], &e->out);
     if (e->out.provisional && !final)
@@ -496,67 +560,30 @@ static int commit_epoch(struct ss_engine *e, bool final, struct ss_err *err) {
             for (size_t s = 0; s < e->nslots; s++)
                 if (e->slots[s].input == i && e->slots[s].partition == parts[k]) pos[s].lag = lags[k];
     }
-    int64_t commit_started = ss_now_ms();
+    int rc = finish_inflight(e, err);
+    if (rc) {
+        ss_free(pos);
+        return rc;
+    }
+    /* the rows change hands: the committer takes these, the engine fills the spare */
+    struct ss_out *rows = e->spare;
+    e->spare = NULL;
+    struct ss_out next = *rows;
+    next.provisional = e->out.provisional;
+    next.events = e->out.events;
+    *rows = e->out;
+    e->out = next;
     struct ss_epoch ep = {.epoch = ++e->epoch,
-                          .rows = &e->out,
+                          .rows = rows,
                           .positions = pos,
                           .npositions = (int)e->nslots,
                           .watermark = e->watermark,
                           .final = final,
                           .stats = &e->stats};
-    int rc = SS_OK;
-    for (int i = 0; i < e->nsinks && rc == SS_OK; i++) {
-        struct ss_sink *sk = e->sinks[i];
-        int64_t backoff = 100;
-        bool paused = false;
-        for (int attempt = 1;; attempt++) {
-            struct ss_err serr = {0};
-            rc = sk->type->commit(sk, &ep, &serr);
-            if (rc == SS_OK) break;
-            if (rc != SS_RETRY || (e->stop && attempt > 50)) {
-                ss_err_set(err, rc == SS_RETRY ? SS_ERROR : rc, "sink %s: %s", sk->type->name, serr.msg);
-                rc = rc == SS_RETRY ? SS_ERROR : rc;
-                break;
-            }
-            if (!paused) {
-                pause_inputs(e, true);
-                paused = true;
-            }
-            if (attempt == 1 || attempt % 10 == 0)
-                ss_warn(comp, "msg=\"sink unavailable, input paused, retrying\" sink=%s attempt=%d err=\"%s\"",
-                        sk->type->name, attempt, serr.msg);
-            sleep_ms(backoff);
-            backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
-        }
-        if (paused) {
-            pause_inputs(e, false);
-            if (rc == SS_OK) ss_info(comp, "msg=\"sink recovered, input resumed\" sink=%s", sk->type->name);
-        }
-    }
-    /* inputs learn their durable positions only once every sink has the outputs */
-    for (int i = 0; rc == SS_OK && i < e->ninputs; i++) {
-        struct input *in = &e->inputs[i];
-        if (!in->src->type->commit) continue;
-        int32_t parts[256];
-        int64_t offs[256];
-        int n = 0;
-        for (size_t s = 0; s < e->nslots && n < 256; s++)
-            if (e->slots[s].input == i) {
-                parts[n] = e->slots[s].partition;
-                offs[n++] = e->slots[s].next_offset;
-            }
-        struct ss_err serr = {0};
-        if (in->src->type->commit(in->src, offs, parts, n, &serr) != SS_OK)
-            ss_warn(comp, "msg=\"could not commit input positions; they will be replayed\" input=%s err=\"%s\"",
-                    in->spec.url, serr.msg);
-    }
-    ss_free(pos);
-    e->stats.last_commit_ms = ss_now_ms() - commit_started;
-    if (e->epoch_hook) e->epoch_hook(e->epoch_hook_ctx, e);
-    ss_out_clear(&e->out);
+    ss_committer_submit(e->committer, &ep);
     e->epoch_records = 0;
     e->epoch_started_ms = e->now_ms;
-    return rc;
+    return wait ? finish_inflight(e, err) : SS_OK;
 }
 
 static void finish_input(struct ss_engine *e, int i) {
@@ -601,7 +628,7 @@ static void on_revoked(void *ctx, struct ss_source *src, const int32_t *parts, i
     int i = input_of(e, src);
     if (i < 0) return;
     struct ss_err err = {0};
-    if (commit_epoch(e, false, &err) != SS_OK)
+    if (commit_epoch(e, false, true, &err) != SS_OK)
         ss_error(comp, "msg=\"could not commit outputs on revocation; they will be replayed\" err=\"%s\"", err.msg);
     for (int k = 0; k < n; k++) {
         uint32_t s = slot_for(e, i, parts[k]);
@@ -614,6 +641,14 @@ static void on_revoked(void *ctx, struct ss_source *src, const int32_t *parts, i
 int ss_engine_run(struct ss_engine *e, struct ss_err *err) {
     e->now_ms = ss_now_ms();
     e->epoch_started_ms = e->now_ms;
+    int rc = run_inputs(e, err);
+    /* after an error the epoch in flight is still waited for: its rows must outlive it */
+    struct ss_err ignore = {0};
+    int last = finish_inflight(e, rc ? &ignore : err);
+    return rc ? rc : last;
+}
+
+static int run_inputs(struct ss_engine *e, struct ss_err *err) {
     int rc = SS_OK;
     while (!e->stop) {
         bool any = false;
@@ -647,7 +682,11 @@ int ss_engine_run(struct ss_engine *e, struct ss_err *err) {
         }
         if (e->epoch_records >= e->cfg->epoch_events || e->now_ms - e->epoch_started_ms >= e->cfg->epoch_interval_ms) {
             ss_quality_tick(&e->quality, e->now_ms, 0, &e->out);
-            rc = commit_epoch(e, false, err);
+            rc = commit_epoch(e, false, false, err);
+            if (rc) return rc;
+        } else if (e->spare == NULL && !ss_committer_busy(e->committer)) {
+            /* the sinks have the last epoch: its positions can be committed now */
+            rc = finish_inflight(e, err);
             if (rc) return rc;
         }
     }
@@ -662,12 +701,15 @@ int ss_engine_run(struct ss_engine *e, struct ss_err *err) {
         }
     }
     ss_quality_tick(&e->quality, ss_now_ms(), 1, &e->out);
-    rc = commit_epoch(e, complete, err);
+    rc = commit_epoch(e, complete, true, err);
     ss_intern_sweep(e->intern);
     return rc;
 }
 
-void ss_engine_stop(struct ss_engine *e) { e->stop = 1; }
+void ss_engine_stop(struct ss_engine *e) {
+    e->stop = 1;
+    if (e->committer) ss_committer_stopping(e->committer);
+}
 
 const struct ss_run_stats *ss_engine_stats(const struct ss_engine *e) { return &e->stats; }
 
@@ -704,6 +746,8 @@ void ss_engine_set_epoch_hook(struct ss_engine *e, void (*fn)(void *ctx, struct 
 
 void ss_engine_close(struct ss_engine *e) {
     if (!e) return;
+    ss_committer_free(e->committer); /* nothing in flight: ss_engine_run collected it */
+    e->committer = NULL;
     for (int i = 0; i < e->nsinks; i++) e->sinks[i]->type->close(e->sinks[i]);
     for (int i = 0; i < e->ninputs; i++) {
         struct input *in = &e->inputs[i];
@@ -718,6 +762,10 @@ void ss_engine_close(struct ss_engine *e) {
     ss_intern_sweep(e->intern);
     ss_intern_free(e->intern);
     ss_out_free(&e->out);
+    if (e->spare) {
+        ss_out_free(e->spare);
+        ss_free(e->spare);
+    }
     ss_arena_free(&e->batch);
     ss_free(e->recs);
     ss_free(e->slots);

@@ -2,7 +2,7 @@
  * /readyz and a small JSON API over libmicrohttpd (DESIGN §8). See metrics_sink.h.
  *
  * It sits at the end of the pipeline like every sink, so the engine needs no hook for
- * observability: commit (engine thread, once per epoch) folds the epoch into a
+ * observability: commit (the committer's thread, once per epoch) folds the epoch into a
  * snapshot; the MHD thread renders pages from that snapshot. Both take `mu`; the MHD
  * side holds it only while formatting into memory and queues a copy, so a slow or
  * stuck client never holds up an epoch. */

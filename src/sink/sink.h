@@ -5,7 +5,11 @@
  * pauses input, backs off and calls commit again with the same epoch and the same
  * rows) or SS_ERROR (fatal). Writes are idempotent upserts or deterministic file
  * names, so a repeated commit of an epoch writes the same rows. A sink never calls
- * back into operators. The rows are only valid during the call. */
+ * back into operators. The rows are only valid during the call.
+ *
+ * Threads: open and close run on the engine's thread, commit on the committer's
+ * (engine/committer.c), one epoch at a time and in order, while the engine computes the
+ * next epoch; a sink touches nothing of the engine's but the epoch it is given. */
 #ifndef SS_SINK_H
 #define SS_SINK_H
 
