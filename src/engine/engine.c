@@ -525,10 +525,7 @@ static int finish_inflight(struct ss_engine *e, struct ss_err *err) {
     struct ss_out *rows = (struct ss_out *)ep.rows;
     ss_out_clear(rows);
     e->spare = rows;
-    if (rc == SS_OK) {
-        e->stats.last_commit_ms = (int64_t)(secs * 1000);
-        if (e->epoch_hook) e->epoch_hook(e->epoch_hook_ctx, e);
-    }
+    if (rc == SS_OK) e->stats.last_commit_ms = (int64_t)(secs * 1000);
     return rc;
 }
 
@@ -581,6 +578,8 @@ static int commit_epoch(struct ss_engine *e, bool final, bool wait, struct ss_er
                           .final = final,
                           .stats = &e->stats};
     ss_committer_submit(e->committer, &ep);
+    /* the state as the epoch ends (what the bench samples), not as the sinks finish */
+    if (e->epoch_hook) e->epoch_hook(e->epoch_hook_ctx, e);
     e->epoch_records = 0;
     e->epoch_started_ms = e->now_ms;
     return wait ? finish_inflight(e, err) : SS_OK;
