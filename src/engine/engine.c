@@ -491,7 +491,6 @@ static void pause_inputs(struct ss_engine *e, bool pause) {
 /* Waits for the epoch in flight (pausing the inputs if a sink is retrying meanwhile),
  * then, if the sinks have it, lets the inputs commit the positions it covers. */
 static int finish_inflight(struct ss_engine *e, struct ss_err *err) {
-    if (!e->committer) return SS_OK;
     bool paused = false;
     while (!ss_committer_wait(e->committer, 100))
         if (!paused && ss_committer_retrying(e->committer)) {
@@ -746,7 +745,6 @@ void ss_engine_set_epoch_hook(struct ss_engine *e, void (*fn)(void *ctx, struct 
 void ss_engine_close(struct ss_engine *e) {
     if (!e) return;
     ss_committer_free(e->committer); /* nothing in flight: ss_engine_run collected it */
-    e->committer = NULL;
     for (int i = 0; i < e->nsinks; i++) e->sinks[i]->type->close(e->sinks[i]);
     for (int i = 0; i < e->ninputs; i++) {
         struct input *in = &e->inputs[i];
