@@ -3,9 +3,8 @@
  * when the watermark passes session_end + gap.
  *
  * State. Sessions live in one slab of 48-byte records; a user's open sessions form a
- * short chain from the user's entry in an index of the users that have an open session:
- * open addressing over 8-byte slots (user id, first session) at most half full (short
- * probes for the users not in it yet), 16-32 bytes per user. Almost every user has
+ * short chain from the user's entry in an index of the users that have an open session
+ * (state/u32map.h: 8-byte slots, 16-32 bytes per user). Almost every user has
  * exactly one open session, so the chain is one record; several appear only when
  * out-of-order events open a session before an earlier one closed.
  *
@@ -33,7 +32,7 @@
 #include "../core/money.h"
 #include "../core/timefmt.h"
 #include "../state/dueheap.h"
-#include "../core/hash.h"
+#include "../state/u32map.h"
 #include "../state/winheap.h"
 #include "op.h"
 
@@ -52,74 +51,14 @@ struct sessions {
     struct sess *s;
     size_t ns, cap_s;
     uint32_t free_head; /* index + 1 */
-    struct user_head {
-        uint32_t user; /* 0: empty slot */
-        uint32_t head; /* the user's first open session, index + 1 */
-    } *users;              /* the index of users with an open session */
-    size_t users_mask, nusers;
+    struct ss_u32map users; /* user id -> first open session, index + 1 (users with one) */
     struct ss_dueheap due;   /* (end + gap when pushed, session, user) */
     size_t live;
 };
 
 /* ---- slab ------------------------------------------------------------------------- */
 
-static size_t home_of(const struct sessions *o, uint32_t user) { return ss_hash_u64(user) & o->users_mask; }
 
-/* The index slot of user, or the empty slot where it would go. */
-static size_t find_user(const struct sessions *o, uint32_t user) {
-    size_t i = home_of(o, user);
-    while (o->users[i].user && o->users[i].user != user) i = (i + 1) & o->users_mask;
-    return i;
-}
-
-/* The user's first open session, index + 1; 0: none. */
-static uint32_t head_of(const struct sessions *o, uint32_t user) {
-    return o->users ? o->users[find_user(o, user)].head : 0;
-}
-
-static void index_resize(struct sessions *o, size_t nslots) {
-    struct user_head *old = o->users;
-    size_t oldn = old ? o->users_mask + 1 : 0;
-    o->users = ss_calloc(nslots, sizeof *o->users);
-    o->users_mask = nslots - 1;
-    for (size_t i = 0; i < oldn; i++)
-        if (old[i].user) o->users[find_user(o, old[i].user)] = old[i];
-    ss_free(old);
-}
-
-/* Removes slot i by backward shift: a later member of the probe run moves into the hole
- * unless its home lies cyclically in (hole, its position]. */
-static void index_delete(struct sessions *o, size_t i) {
-    for (size_t j = i;;) {
-        j = (j + 1) & o->users_mask;
-        if (!o->users[j].user) break;
-        size_t home = home_of(o, o->users[j].user);
-        bool stays = i <= j ? i < home && home <= j : i < home || home <= j;
-        if (stays) continue;
-        o->users[i] = o->users[j];
-        i = j;
-    }
-    o->users[i] = (struct user_head){0, 0};
-    o->nusers--;
-}
-
-/* Makes head (index + 1, 0: none) the user's first open session. */
-static void set_head(struct sessions *o, uint32_t user, uint32_t head) {
-    if (!o->users) index_resize(o, 64);
-    size_t i = find_user(o, user);
-    if (o->users[i].user) {
-        if (head) o->users[i].head = head;
-        else index_delete(o, i);
-        return;
-    }
-    if (!head) return;
-    if ((o->nusers + 1) * 2 > o->users_mask + 1) {
-        index_resize(o, (o->users_mask + 1) * 2);
-        i = find_user(o, user);
-    }
-    o->users[i] = (struct user_head){user, head};
-    o->nusers++;
-}
 
 static uint32_t sess_alloc(struct sessions *o) {
     uint32_t idx;
@@ -144,9 +83,9 @@ static void sess_free(struct sessions *o, uint32_t idx) {
 /* Removes idx from its user's chain. */
 static void unlink_sess(struct sessions *o, uint32_t idx) {
     uint32_t user = o->s[idx].user;
-    uint32_t head = head_of(o, user);
+    uint32_t head = ss_u32map_get(&o->users, user);
     if (head == idx + 1) {
-        set_head(o, user, o->s[idx].next);
+        ss_u32map_set(&o->users, user, o->s[idx].next);
         return;
     }
     for (uint32_t k = head; k; k = o->s[k - 1].next) {
@@ -205,8 +144,8 @@ static void sessions_process(struct ss_op *op, const struct ss_event *ev, const 
      * more than gap apart and the event reaches gap either side */
     uint32_t hit[2] = {0, 0};
     int nhit = 0;
-    size_t slot = o->users ? find_user(o, ev->user) : 0;
-    uint32_t head = o->users ? o->users[slot].head : 0;
+    size_t slot = o->users.slots ? ss_u32map_find(&o->users, ev->user) : 0;
+    uint32_t head = o->users.slots ? o->users.slots[slot].val : 0;
     for (uint32_t k = head; k && nhit < 2; k = o->s[k - 1].next) {
         const struct sess *s = &o->s[k - 1];
         if (ev->ts >= ss_sat_add(s->start, -o->gap) && ev->ts <= ss_sat_add(s->end, o->gap)) hit[nhit++] = k;
@@ -218,8 +157,8 @@ static void sessions_process(struct ss_op *op, const struct ss_event *ev, const 
         s->user = ev->user;
         ss_intern_hold(o->intern, ev->user);
         s->next = head;
-        if (head) o->users[slot].head = idx + 1; /* the slab may have moved, the index not */
-        else set_head(o, ev->user, idx + 1);
+        if (head) o->users.slots[slot].val = idx + 1; /* the slab may have moved, the index not */
+        else ss_u32map_set(&o->users, ev->user, idx + 1);
         add_event(s, ev);
         ss_dueheap_push(&o->due, ss_sat_add(s->end, o->gap), idx, ev->user);
         o->live++;
@@ -247,12 +186,12 @@ static void sessions_process(struct ss_op *op, const struct ss_event *ev, const 
 /* Stage 0 brings the user's index entry in, stage 1 the user's first session. */
 static void sessions_prefetch(struct ss_op *op, const struct ss_event *ev, int stage) {
     const struct sessions *o = (const struct sessions *)op;
-    if (ev->stream == SS_STREAM_PROMOTIONS || !ev->user || !o->users || stage > 1) return;
+    if (ev->stream == SS_STREAM_PROMOTIONS || !ev->user || stage > 1) return;
     if (stage == 0) {
-        __builtin_prefetch(&o->users[home_of(o, ev->user)]);
+        ss_u32map_prefetch(&o->users, ev->user);
         return;
     }
-    uint32_t k = head_of(o, ev->user);
+    uint32_t k = ss_u32map_get(&o->users, ev->user);
     if (k) { /* a 48-byte record may straddle two lines */
         __builtin_prefetch(&o->s[k - 1]);
         __builtin_prefetch((const char *)&o->s[k - 1] + sizeof o->s[0] - 1);
@@ -323,8 +262,7 @@ static void sessions_advance(struct ss_op *op, const struct ss_clock *clk, struc
 
 static size_t sessions_state_bytes(const struct ss_op *op) {
     const struct sessions *o = (const struct sessions *)op;
-    return sizeof *o + o->cap_s * sizeof *o->s + ss_dueheap_bytes(&o->due) +
-           (o->users ? (o->users_mask + 1) * sizeof *o->users : 0);
+    return sizeof *o + o->cap_s * sizeof *o->s + ss_dueheap_bytes(&o->due) + ss_u32map_bytes(&o->users);
 }
 
 static size_t sessions_state_keys(const struct ss_op *op) { return ((const struct sessions *)op)->live; }
@@ -336,7 +274,7 @@ static void sessions_close(struct ss_op *op) {
         if (o->s[i].user) ss_intern_drop(o->intern, o->s[i].user);
     ss_free(o->s);
     ss_dueheap_free(&o->due);
-    ss_free(o->users);
+    ss_u32map_free(&o->users);
     ss_free(o);
 }
 
