@@ -141,8 +141,8 @@ int main(int argc, char **argv) {
     printf("full pipeline    %10lld records  %6.2f s  %10.0f events/s  (late %lld, duplicates %lld, invalid %lld)\n",
            (long long)st->records, t_full, (double)st->records / t_full, (long long)st->late,
            (long long)st->duplicates, (long long)st->invalid);
-    /* the operators run on one thread, the sinks' writes on a second (engine/committer.c):
-     * per CPU-second is the per-core figure */
+    /* the operators run on one thread, decoding and the sinks' writes on two more
+     * (engine/predecode.c, engine/committer.c): per CPU-second is the per-core figure */
     printf("                 %.2f s CPU, all threads: %10.0f events per CPU-second\n", c_full,
            (double)st->records / c_full);
     size_t peak_sessions, peak_ids;

@@ -8,7 +8,8 @@
  * boundaries (every epoch.interval or epoch.events records, and at the end), on the
  * committer's thread (committer.c): while the sinks write epoch N, the engine computes
  * N+1 into a second struct ss_out. The inputs' positions are committed once the epoch
- * that covers them is collected. */
+ * that covers them is collected. Records are decoded a batch at a time on a third
+ * thread (predecode.c), ahead of the engine, which processes them in order. */
 #include "engine.h"
 
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "../ops/op.h"
 #include "../ops/quality.h"
 #include "committer.h"
+#include "predecode.h"
 
 #define MAX_INPUTS 64
 #define MAX_SINKS 16
@@ -38,6 +40,16 @@ struct input {
     bool finished;
     uint32_t *slot_of;      /* partition -> slot + 1 (0: none yet) */
     size_t nslot_of;
+};
+
+/* A record between decoding and processing (process_batch). */
+struct staged {
+    struct ss_event ev;
+    struct ss_decode_result res;
+    enum ss_decode_status st;
+    uint8_t want;            /* bit i: ids[i] is interned (user, product, category, promo) */
+    uint64_t h[4];           /* their intern hashes */
+    struct ss_dedup_key dk;  /* dedup key of event_id (promo_id for promotions) */
 };
 
 /* One input partition: the unit of the watermark. */
@@ -76,6 +88,8 @@ struct ss_engine {
     struct ss_out *spare;           /* rows buffers not in use: the committer's, when collected */
     struct ss_arena batch;          /* decoded strings of the current poll batch */
     struct ss_record *recs;
+    struct ss_predecode *pre;       /* decodes a batch on a second thread */
+    struct staged *staged;          /* the batch's records between decoding and processing */
 
     uint64_t epoch;
     int64_t epoch_records;
@@ -103,6 +117,7 @@ int ss_engine_open(struct ss_engine **out, const struct ss_config *cfg, struct s
     ss_out_init(e->spare);
     ss_arena_init(&e->batch, 1 << 20);
     e->recs = ss_calloc(POLL_BATCH, sizeof *e->recs);
+    e->staged = ss_calloc(POLL_BATCH, sizeof *e->staged);
     /* separate id spaces: an event_id and a promo_id may be spelled alike */
     e->dedup_events = ss_dedup_new();
     e->dedup_promos = ss_dedup_new();
@@ -119,6 +134,7 @@ int ss_engine_open(struct ss_engine **out, const struct ss_config *cfg, struct s
     /* started here, not in ss_engine_run: ss_engine_stop (a signal handler, another
      * thread) may run at any time and must find it whole */
     int rc = ss_committer_start(&e->committer, err);
+    if (!rc) rc = ss_predecode_start(&e->pre, err);
     if (rc) {
         ss_engine_close(e);
         return rc;
@@ -324,15 +340,6 @@ static void emit_event_row(struct ss_engine *e, const struct ss_event *ev) {
     ss_out_str(&e->out, &v[SS_EV_ORDER_ID], ev->order_id);
 }
 
-/* A record between decoding and processing (process_batch). */
-struct staged {
-    struct ss_event ev;
-    struct ss_decode_result res;
-    enum ss_decode_status st;
-    uint8_t want;            /* bit i: ids[i] is interned (user, product, category, promo) */
-    uint64_t h[4];           /* their intern hashes */
-    struct ss_dedup_key dk;  /* dedup key of event_id (promo_id for promotions) */
-};
 
 static const struct ss_str *id_str(const struct ss_event *ev, int i) {
     switch (i) {
@@ -343,20 +350,28 @@ static const struct ss_str *id_str(const struct ss_event *ev, int i) {
     }
 }
 
-static void stage_decode(struct ss_engine *e, struct input *in, const struct ss_record *rec, struct staged *s) {
-    s->st = ss_decoder_decode(in->dec, rec->data, rec->len, &e->batch, &s->ev, &s->res);
+/* Decoding and hashing: pure functions of the record, so they may run on the
+ * predecode thread (the decoder and the batch arena are then that thread's). */
+static void stage_decode(struct ss_decoder *dec, struct ss_arena *arena, const struct ss_record *rec,
+                         struct staged *s) {
+    s->st = ss_decoder_decode(dec, rec->data, rec->len, arena, &s->ev, &s->res);
     s->want = 0;
     if (s->st != SS_DEC_EVENT) return;
     const struct ss_event *ev = &s->ev;
     bool promo = ev->stream == SS_STREAM_PROMOTIONS;
     s->dk = ss_dedup_key(promo ? ev->promo_id : ev->event_id);
-    ss_dedup_prefetch(promo ? e->dedup_promos : e->dedup_events, s->dk);
     s->want = (uint8_t)((ev->user_id.len ? 1 : 0) | (ev->product_id.len ? 2 : 0) | (promo ? 8 : 4));
     for (int i = 0; i < 4; i++)
-        if (s->want & (1u << i)) {
-            s->h[i] = ss_intern_hash(*id_str(ev, i));
-            ss_intern_prefetch(e->intern, s->h[i]);
-        }
+        if (s->want & (1u << i)) s->h[i] = ss_intern_hash(*id_str(ev, i));
+}
+
+/* The first prefetches into the engine's tables (dedup slot, intern slot). */
+static void stage_hashed(struct ss_engine *e, const struct staged *s) {
+    if (s->st != SS_DEC_EVENT) return;
+    bool promo = s->ev.stream == SS_STREAM_PROMOTIONS;
+    ss_dedup_prefetch(promo ? e->dedup_promos : e->dedup_events, s->dk);
+    for (int i = 0; i < 4; i++)
+        if (s->want & (1u << i)) ss_intern_prefetch(e->intern, s->h[i]);
 }
 
 static void stage_entry(struct ss_engine *e, const struct staged *s) {
@@ -435,7 +450,6 @@ static void process_record(struct ss_engine *e, struct input *in, const struct s
  * unchanged and in order; only decoding and interning happen ahead, neither of which
  * depends on the watermark or on operator state. */
 #define STAGE_GAP 2
-#define RING 16 /* power of 2, > 5 * STAGE_GAP */
 
 /* The bytes of a record: a source's records were last touched when it cut them out
  * (a whole batch earlier, so no longer in cache), and decoding starts at both ends.
@@ -447,28 +461,56 @@ static inline void prefetch_record(const struct ss_record *r) {
     __builtin_prefetch(last);
 }
 
+/* A batch smaller than this is decoded on the engine's thread: handing it over would
+ * cost more than it saves. */
+#define PREDECODE_MIN 256
+
+struct predecode_job {
+    struct input *in;
+    struct ss_arena *arena;
+    const struct ss_record *recs;
+    struct staged *staged;
+    int n;
+};
+
+static void predecode_one(void *ctx, int k) {
+    const struct predecode_job *j = ctx;
+    if (k + RECORD_AHEAD < j->n) prefetch_record(&j->recs[k + RECORD_AHEAD]);
+    stage_decode(j->in->dec, j->arena, &j->recs[k], &j->staged[k]);
+}
+
 static void process_batch(struct ss_engine *e, struct input *in, const struct ss_record *recs, int n) {
-    struct staged ring[RING];
+    struct staged *st = e->staged;
     struct ss_op *pf[16]; /* the operators that have a prefetch hook */
     int npf = 0;
     for (int i = 0; i < e->nops; i++)
         if (e->ops[i]->type->prefetch) pf[npf++] = e->ops[i];
+    struct predecode_job job = {in, &e->batch, recs, st, n};
+    bool pre = n >= PREDECODE_MIN;
+    if (pre) ss_predecode_submit(e->pre, predecode_one, &job, n);
     for (int k = 0; k < n + 5 * STAGE_GAP; k++) {
-        if (k + RECORD_AHEAD < n) prefetch_record(&recs[k + RECORD_AHEAD]);
-        if (k < n) stage_decode(e, in, &recs[k], &ring[k & (RING - 1)]);
+        if (k < n) {
+            if (pre) {
+                ss_predecode_wait(e->pre, k);
+            } else {
+                if (k + RECORD_AHEAD < n) prefetch_record(&recs[k + RECORD_AHEAD]);
+                stage_decode(in->dec, &e->batch, &recs[k], &st[k]);
+            }
+            stage_hashed(e, &st[k]);
+        }
         int j = k - STAGE_GAP;
-        if (j >= 0 && j < n) stage_entry(e, &ring[j & (RING - 1)]);
+        if (j >= 0 && j < n) stage_entry(e, &st[j]);
         j -= STAGE_GAP;
         if (j >= 0 && j < n) {
-            stage_resolve(e, &ring[j & (RING - 1)]);
-            stage_prefetch_ops(pf, npf, &ring[j & (RING - 1)], 0);
+            stage_resolve(e, &st[j]);
+            stage_prefetch_ops(pf, npf, &st[j], 0);
         }
         j -= STAGE_GAP;
-        if (j >= 0 && j < n) stage_prefetch_ops(pf, npf, &ring[j & (RING - 1)], 1);
+        if (j >= 0 && j < n) stage_prefetch_ops(pf, npf, &st[j], 1);
         j -= STAGE_GAP;
-        if (j >= 0 && j < n) stage_prefetch_ops(pf, npf, &ring[j & (RING - 1)], 2);
+        if (j >= 0 && j < n) stage_prefetch_ops(pf, npf, &st[j], 2);
         j -= STAGE_GAP;
-        if (j >= 0) process_record(e, in, &recs[j], &ring[j & (RING - 1)]);
+        if (j >= 0) process_record(e, in, &recs[j], &st[j]);
     }
 }
 
@@ -745,6 +787,7 @@ void ss_engine_set_epoch_hook(struct ss_engine *e, void (*fn)(void *ctx, struct 
 void ss_engine_close(struct ss_engine *e) {
     if (!e) return;
     ss_committer_free(e->committer); /* nothing in flight: ss_engine_run collected it */
+    ss_predecode_free(e->pre);       /* idle: process_batch waited for every record */
     for (int i = 0; i < e->nsinks; i++) e->sinks[i]->type->close(e->sinks[i]);
     for (int i = 0; i < e->ninputs; i++) {
         struct input *in = &e->inputs[i];
@@ -765,6 +808,7 @@ void ss_engine_close(struct ss_engine *e) {
     }
     ss_arena_free(&e->batch);
     ss_free(e->recs);
+    ss_free(e->staged);
     ss_free(e->slots);
     ss_free(e->max_ts);
     ss_free(e);
