@@ -2,7 +2,6 @@
 #include "predecode.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -33,7 +32,13 @@ static void *run(void *arg) {
         pthread_mutex_unlock(&w->mu);
         for (int k = 0; k < n; k++) {
             fn(ctx, k);
-            atomic_store_explicit(&p->ready, k + 1, memory_order_release);
+            /* seq_cst, like the engine's side: either it sees this record, or we see it asleep */
+            atomic_store(&p->ready, k + 1);
+            if (atomic_load(&p->asleep)) {
+                pthread_mutex_lock(&w->mu);
+                pthread_cond_broadcast(&w->cv);
+                pthread_mutex_unlock(&w->mu);
+            }
         }
         pthread_mutex_lock(&w->mu);
     }
@@ -45,6 +50,7 @@ int ss_predecode_start(struct ss_predecode **out, struct ss_err *err) {
     struct ss_predecode *p = ss_calloc(1, sizeof *p);
     p->impl = ss_calloc(1, sizeof *p->impl);
     atomic_init(&p->ready, 0);
+    atomic_init(&p->asleep, 0);
     pthread_mutex_init(&p->impl->mu, NULL);
     pthread_cond_init(&p->impl->cv, NULL);
     int e = pthread_create(&p->impl->thread, NULL, run, p);
@@ -78,12 +84,19 @@ static inline void cpu_relax(void) {
 }
 
 void ss_predecode_wait_slow(struct ss_predecode *p, int k) {
-    /* a short spin (the worker is a record or two away), then give the core up: on two
-     * cores the worker may be waiting for this one */
-    for (int spins = 0; atomic_load_explicit(&p->ready, memory_order_acquire) <= k; spins++) {
-        if (spins < 200) cpu_relax();
-        else sched_yield();
+    /* a short spin (the worker is usually a record or two away), then sleep: on two
+     * cores shared with a broker the worker may not be running at all, and spinning or
+     * yielding in a loop only burns the core it needs */
+    for (int spins = 0; spins < 200; spins++) {
+        if (atomic_load_explicit(&p->ready, memory_order_acquire) > k) return;
+        cpu_relax();
     }
+    struct ss_predecode_impl *w = p->impl;
+    pthread_mutex_lock(&w->mu);
+    atomic_store(&p->asleep, 1);
+    while (atomic_load(&p->ready) <= k) pthread_cond_wait(&w->cv, &w->mu);
+    atomic_store(&p->asleep, 0);
+    pthread_mutex_unlock(&w->mu);
 }
 
 void ss_predecode_free(struct ss_predecode *p) {

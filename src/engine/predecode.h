@@ -18,6 +18,7 @@
 
 struct ss_predecode {
     _Atomic int ready;  /* records of the current job decoded so far */
+    _Atomic int asleep; /* the engine sleeps until the next record is ready */
     /* the rest is the worker's (predecode.c) */
     struct ss_predecode_impl *impl;
 };
