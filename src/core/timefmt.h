@@ -34,5 +34,7 @@ int ss_duration_parse(const char *s, int64_t *out_ms);
 
 /* Processing time: wall-clock milliseconds (used only for data_quality minutes and idleness). */
 int64_t ss_now_ms(void);
+/* Sleeps ms milliseconds (backoff between retries). */
+void ss_sleep_ms(int64_t ms);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "../core/alloc.h"
 #include "../core/log.h"
+#include "../core/timefmt.h"
 
 #define MAX_SINKS 16
 
@@ -36,11 +37,6 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void sleep_ms(int64_t ms) {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* Every sink commits the epoch; a sink that answers SS_RETRY is retried with backoff
  * until it succeeds (or, once the run is stopping, for a while): outputs are never
  * dropped. */
@@ -64,7 +60,7 @@ static int commit_all(struct ss_committer *c, const struct ss_epoch *ep, struct 
             if (attempt == 1 || attempt % 10 == 0)
                 ss_warn(comp, "msg=\"sink unavailable, input paused, retrying\" sink=%s attempt=%d err=\"%s\"",
                         sk->type->name, attempt, serr.msg);
-            sleep_ms(backoff);
+            ss_sleep_ms(backoff);
             backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
         }
         if (retried) {

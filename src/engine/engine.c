@@ -103,7 +103,6 @@ struct ss_engine {
 
 static const char *comp = "engine";
 
-static void sleep_ms(int64_t ms);
 static int run_inputs(struct ss_engine *e, struct ss_err *err);
 
 int ss_engine_open(struct ss_engine **out, const struct ss_config *cfg, struct ss_err *err) {
@@ -228,7 +227,7 @@ int ss_engine_add_sink(struct ss_engine *e, const char *url, struct ss_err *err)
         if (attempt == 1 || attempt % 5 == 0)
             ss_warn(comp, "msg=\"sink not reachable yet, retrying\" sink=\"%s\" attempt=%d err=\"%s\"", url, attempt,
                     err->msg);
-        sleep_ms(backoff);
+        ss_sleep_ms(backoff);
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
     if (rc == SS_RETRY) {
@@ -515,11 +514,6 @@ static void process_batch(struct ss_engine *e, struct input *in, const struct ss
 }
 
 /* ---- epochs and sinks ------------------------------------------------------------- */
-
-static void sleep_ms(int64_t ms) {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static void pause_inputs(struct ss_engine *e, bool pause) {
     for (int i = 0; i < e->ninputs; i++) {
