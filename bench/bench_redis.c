@@ -124,17 +124,24 @@ static double peer(const char *host, int port, long n, const char *what, char *l
     double rps = 0;
     line[0] = '\0';
     if (!p) return 0;
-    char buf[512];
-    while (fgets(buf, sizeof buf, p)) {
-        /* "SET: 1234567.89 requests per second, p50=..." (after \r progress lines) */
-        char *s = strrchr(buf, '\r');
-        s = s ? s + 1 : buf;
-        const char *colon = strstr(s, ": ");
-        if (strncmp(s, "SET", 3) == 0 && colon) {
-            rps = strtod(colon + 2, NULL);
-            snprintf(line, cap, "%s", s);
-            line[strcspn(line, "\n")] = '\0';
+    /* The output is progress segments ended by '\r', then the result ended by '\n':
+     * "SET ...: 1234567.89 requests per second, p50=...". A segment can be longer than
+     * any line buffer (the command is echoed), so it is cut character by character. */
+    char seg[1024];
+    size_t len = 0;
+    for (int ch; (ch = fgetc(p)) != EOF;) {
+        if (ch != '\r' && ch != '\n') {
+            if (len < sizeof seg - 1) seg[len++] = (char)ch;
+            continue;
         }
+        seg[len] = '\0';
+        len = 0;
+        const char *at = strstr(seg, " requests per second");
+        if (strncmp(seg, "SET", 3) != 0 || !at) continue;
+        const char *num = at;
+        while (num > seg && num[-1] != ' ') num--;
+        rps = strtod(num, NULL);
+        snprintf(line, cap, "%.*s", (int)(cap - 1), seg);
     }
     pclose(p);
     return rps;
