@@ -14,7 +14,12 @@
  * or failing disk answers SS_RETRY: the engine calls commit again with the same
  * epoch, which overwrites whatever the failed attempt had already renamed.
  *
- * URL: parquet:DIR[?compression=zstd|snappy|none&row_group_rows=N&file_rows=N] */
+ * Rolling: a file never spans epochs, so files roll at least every epoch.interval
+ * (time); within an epoch, a (table, hour) whose rows pass file_rows rows or about
+ * file_bytes bytes continues in the next seq. The size is checked every ROLL_CHECK
+ * rows, so a file can exceed file_bytes by that many rows' worth.
+ *
+ * URL: parquet:DIR[?compression=zstd|snappy|none&row_group_rows=N&file_rows=N&file_bytes=N] */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -32,6 +37,8 @@
 #include "sink.h"
 
 #define HOUR_MS 3600000LL
+#define ROLL_CHECK 4096         /* rows written between two looks at a file's size */
+#define DEFAULT_FILE_BYTES (128u << 20)
 #define UNKNOWN_HOUR INT64_MIN  /* partition dt=unknown/hour=unknown */
 
 struct part {
@@ -44,6 +51,7 @@ struct pq_sink {
     char *dir;
     struct ss_pq_opts opts;
     size_t file_rows;        /* roll to the next seq past this many rows */
+    size_t file_bytes;       /* or past about this many bytes */
     /* per-commit scratch, kept for its capacity */
     uint32_t *rowpart;       /* row -> part index, UINT32_MAX: skipped */
     size_t rowpart_cap;
@@ -215,17 +223,32 @@ static void group_rows(struct pq_sink *ps, enum ss_table_id t, const struct ss_e
 
 /* ---- the sink -------------------------------------------------------------- */
 
-static int write_file(struct pq_sink *ps, const char *path, enum ss_table_id t, const struct ss_epoch *ep,
+/* Writes one (table, hour) part of an epoch: rows idx[0..n) in order, to
+ * part-<epoch>-<seq> files from seq 0, rolling as described at the top. */
+static int write_part(struct pq_sink *ps, const char *dir, enum ss_table_id t, const struct ss_epoch *ep,
                       const uint32_t *idx, size_t n, struct ss_err *err) {
-    struct ss_pq_writer *w;
-    int rc = ss_pq_open(&w, path, &ss_tables[t], &ps->opts, err);
-    if (!rc) rc = ss_pq_write(w, ep->rows->t[t].v, idx, n, err);
-    if (rc) {
-        ss_pq_abort(w);
-    } else {
-        rc = ss_pq_close(w, err);
+    size_t done = 0;
+    for (unsigned seq = 0; done < n; seq++) {
+        char path[PATH_MAX];
+        if (snprintf(path, sizeof path, "%s/part-%08" PRIu64 "-%04u.parquet", dir, ep->epoch, seq) >=
+            (int)sizeof path)
+            return ss_err_set(err, SS_ERROR, "parquet: path too long under %s", dir);
+        struct ss_pq_writer *w;
+        int rc = ss_pq_open(&w, path, &ss_tables[t], &ps->opts, err);
+        size_t in_file = 0;
+        while (!rc && done < n && in_file < ps->file_rows &&
+               (in_file == 0 || ss_pq_bytes(w) < (int64_t)ps->file_bytes)) {
+            size_t take = n - done;
+            if (take > ps->file_rows - in_file) take = ps->file_rows - in_file;
+            if (take > ROLL_CHECK) take = ROLL_CHECK;
+            rc = ss_pq_write(w, ep->rows->t[t].v, idx + done, take, err);
+            done += take;
+            in_file += take;
+        }
+        if (rc) ss_pq_abort(w);
+        else rc = ss_pq_close(w, err);
+        if (rc) return err && err->retriable ? SS_RETRY : SS_ERROR;
     }
-    if (rc) return err && err->retriable ? SS_RETRY : SS_ERROR;
     return SS_OK;
 }
 
@@ -234,21 +257,13 @@ static int commit_table(struct pq_sink *ps, enum ss_table_id t, const struct ss_
     for (size_t p = 0; p < ps->nparts; p++) {
         const struct part *pt = &ps->parts[p];
         if (pt->count == 0) continue;
-        char dir[PATH_MAX], path[PATH_MAX];
+        char dir[PATH_MAX];
         if (part_dir(dir, sizeof dir, ps->dir, ss_tables[t].name, pt->hour) >= (int)sizeof dir)
             return ss_err_set(err, SS_ERROR, "parquet: path too long under %s", ps->dir);
         int rc = make_dirs(dir, err);
+        if (!rc) rc = write_part(ps, dir, t, ep, ps->order + pt->start, pt->count, err);
+        if (!rc) rc = fsync_dir(dir, err);
         if (rc) return rc;
-        unsigned seq = 0;
-        for (size_t done = 0; done < pt->count; done += ps->file_rows, seq++) {
-            size_t n = pt->count - done < ps->file_rows ? pt->count - done : ps->file_rows;
-            if (snprintf(path, sizeof path, "%s/part-%08" PRIu64 "-%04u.parquet", dir, ep->epoch, seq) >=
-                (int)sizeof path)
-                return ss_err_set(err, SS_ERROR, "parquet: path too long under %s", dir);
-            rc = write_file(ps, path, t, ep, ps->order + pt->start + done, n, err);
-            if (rc) return rc;
-        }
-        if ((rc = fsync_dir(dir, err))) return rc;
     }
     return SS_OK;
 }
@@ -303,9 +318,13 @@ static int parse_query(struct pq_sink *ps, char *q, struct ss_err *err) {
             rc = parse_size(kv, val, &ps->opts.row_group_rows, err);
         } else if (strcmp(kv, "file_rows") == 0) {
             rc = parse_size(kv, val, &ps->file_rows, err);
+        } else if (strcmp(kv, "file_bytes") == 0) {
+            rc = parse_size(kv, val, &ps->file_bytes, err);
         } else {
             rc = ss_err_set(err, SS_EUSAGE,
-                            "parquet sink: unknown option \"%s\" (known: compression, row_group_rows, file_rows)", kv);
+                            "parquet sink: unknown option \"%s\" (known: compression, row_group_rows, file_rows, "
+                            "file_bytes)",
+                            kv);
         }
         if (rc) return rc;
     }
@@ -319,6 +338,7 @@ static int pq_open(struct ss_sink **out, const char *url, const struct ss_config
     ps->base.type = &ss_sink_parquet;
     ss_pq_opts_default(&ps->opts);
     ps->file_rows = 1000000;
+    ps->file_bytes = DEFAULT_FILE_BYTES;
     const char *q = strchr(spec, '?');
     ps->dir = ss_strndup(spec, q ? (size_t)(q - spec) : strlen(spec));
     int rc = SS_OK;

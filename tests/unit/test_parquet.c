@@ -738,13 +738,21 @@ static char *slurp(const char *path, size_t *n) {
     return p;
 }
 
+/* Opens parquet:<tmpdir>/<name>?<query>; dir receives the lake's path. */
+static struct ss_sink *open_lake(char *dir, size_t cap, const char *name, const char *query) {
+    char url[700];
+    snprintf(dir, cap, "%s/%s", tmpdir, name);
+    snprintf(url, sizeof url, "parquet:%s%s%s", dir, *query ? "?" : "", query);
+    struct ss_err err = {0};
+    struct ss_sink *sk = NULL;
+    CHECK_EQ_INT(ss_sink_parquet.open(&sk, url, NULL, &err), SS_OK);
+    return sk;
+}
+
 TEST(sink_partitions) {
     char dir[512], url[600];
-    snprintf(dir, sizeof dir, "%s/lake", tmpdir);
-    snprintf(url, sizeof url, "parquet:%s?compression=snappy&file_rows=3", dir);
     struct ss_err err = {0};
-    struct ss_sink *sk;
-    CHECK_EQ_INT(ss_sink_parquet.open(&sk, url, NULL, &err), SS_OK);
+    struct ss_sink *sk = open_lake(dir, sizeof dir, "lake", "compression=snappy&file_rows=3");
     CHECK(ss_sink_parquet.flags & SS_SINK_EVENTS);
 
     struct ss_out o;
@@ -857,6 +865,67 @@ TEST(sink_partitions) {
     CHECK(strstr(err.msg, "lz4") != NULL);
 }
 
+/* Files roll past file_bytes: the size is looked at every 4096 rows (ROLL_CHECK), so
+ * with a limit below 4096 rows' worth every file but the last holds exactly 4096 rows,
+ * and the rows keep their order across the files. */
+TEST(sink_rolls_by_bytes) {
+    char dir[512], url[600];
+    struct ss_err err = {0};
+    struct ss_sink *sk = open_lake(dir, sizeof dir, "lake-bytes", "compression=none&file_bytes=65536");
+    struct ss_out o;
+    ss_out_init(&o);
+    const int64_t h10 = 1795773600000LL;
+    enum { N = 10000 };
+    static uint32_t idx[N];
+    for (size_t i = 0; i < N; i++) {
+        idx[i] = (uint32_t)i;
+        struct ss_val *v = ss_out_row(&o, SS_T_EVENTS);
+        char b[48];
+        snprintf(b, sizeof b, "event-%06zu-%08zx", i, i * 2654435761u);
+        put_str(&o, &v[SS_EV_EVENT_ID], b);
+        v[SS_EV_TS].i = h10 + (int64_t)i;
+        put_str(&o, &v[SS_EV_EVENT_TYPE], "view");
+        snprintf(b, sizeof b, "u%zu", i * 7919 % 100003);
+        put_str(&o, &v[SS_EV_USER_ID], b);
+        v[SS_EV_SESSION_ID].null = 1;
+        snprintf(b, sizeof b, "p%zu", i % 997);
+        put_str(&o, &v[SS_EV_PRODUCT_ID], b);
+        put_str(&o, &v[SS_EV_CATEGORY], "books");
+        v[SS_EV_PRICE].i = (int64_t)i * 100;
+        v[SS_EV_QUANTITY].i = 1;
+        v[SS_EV_ORDER_ID].null = 1;
+    }
+    struct ss_epoch ep = {.epoch = 7, .rows = &o, .watermark = h10 + N};
+    CHECK_EQ_INT(ss_sink_parquet.commit(sk, &ep, &err), SS_OK);
+    static const size_t want[] = {4096, 4096, N - 8192};
+    char p[1024];
+    size_t from = 0;
+    for (unsigned seq = 0; seq < 3; seq++) {
+        snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000007-%04u.parquet", dir, seq);
+        check_rows(p, SS_T_EVENTS, &o, idx + from, want[seq]);
+        struct stat st;
+        CHECK(stat(p, &st) == 0 && (seq == 2 || st.st_size >= 65536));
+        from += want[seq];
+    }
+    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000007-0003.parquet", dir);
+    CHECK(!file_exists(p));
+    ss_sink_parquet.close(sk);
+
+    /* the default (128 MiB): one file */
+    sk = open_lake(dir, sizeof dir, "lake-bytes-default", "");
+    CHECK_EQ_INT(ss_sink_parquet.commit(sk, &ep, &err), SS_OK);
+    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000007-0000.parquet", dir);
+    check_rows(p, SS_T_EVENTS, &o, NULL, N);
+    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000007-0001.parquet", dir);
+    CHECK(!file_exists(p));
+    ss_sink_parquet.close(sk);
+    ss_out_free(&o);
+
+    snprintf(url, sizeof url, "parquet:%s?file_bytes=0", dir);
+    CHECK_EQ_INT(ss_sink_parquet.open(&sk, url, NULL, &err), SS_EUSAGE);
+    CHECK(strstr(err.msg, "file_bytes") != NULL);
+}
+
 int main(void) {
     if (access(checker, R_OK) != 0) {
         const char *env = getenv("SS_PARQUET_CHECK");
@@ -884,6 +953,7 @@ int main(void) {
     RUN(other_tables);
     RUN(write_failures);
     RUN(sink_partitions);
+    RUN(sink_rolls_by_bytes);
     if (ss_t_failed == 0) {
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
         free(run(cmd, &st));

@@ -757,6 +757,8 @@ void ss_pq_abort(struct ss_pq_writer *w) {
 
 int64_t ss_pq_rows(const struct ss_pq_writer *w) { return w->total_rows; }
 
+int64_t ss_pq_bytes(const struct ss_pq_writer *w) { return w->off + (int64_t)buffered_bytes(w); }
+
 int ss_pq_fsync_dir(const char *dir, struct ss_err *err) {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {

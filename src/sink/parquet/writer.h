@@ -77,6 +77,11 @@ void ss_pq_abort(struct ss_pq_writer *w);
 /* Rows written so far (all row groups, including the one being buffered). */
 int64_t ss_pq_rows(const struct ss_pq_writer *w);
 
+/* About the size the file would have if closed now: the bytes written plus those
+ * buffered for the current row group (compressed pages, and the page being filled at
+ * its encoded size); the footer is not counted. For rolling files by size. */
+int64_t ss_pq_bytes(const struct ss_pq_writer *w);
+
 /* fsyncs a directory so renames inside it are durable. */
 int ss_pq_fsync_dir(const char *dir, struct ss_err *err);
 
