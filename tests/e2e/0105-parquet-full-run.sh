@@ -5,7 +5,8 @@
 # order, DECIMAL scales, UTC timestamps, then every value), and each reading is compared
 # row by row with the model. The lake's events table is compared with the model's
 # accepted clicks and orders (export_tables.py events-check). recently_viewed is a state
-# stream the lake does not keep: that one table is taken from the run's jsonl sink.
+# stream the lake does not keep: that one table is taken from the run's jsonl sink. Files
+# roll within an epoch (file_rows, file_bytes), and every part is read.
 source "$(dirname "$0")/lib.sh"
 need_bin
 N=200000   # three model runs and two full readings of the lake: keep it under ~90 s
@@ -18,7 +19,11 @@ mkdir -p "$G"
 I=(promotions="$G/promotions.jsonl" orders="$G/orders.csv" clicks="$G/clicks.jsonl")
 A=(); for s in "${I[@]}"; do A+=(--input "$s"); done
 PQ=$T/lake
-run_engine "$T/jsonl" "${A[@]}" --set epoch.events=$((N / 10)) --sink "parquet:$PQ"
+# small roll limits, so that an epoch's rows of one table and hour span several files
+# (by rows in the quick run, by size as well in the full one) and the readers see them all
+run_engine "$T/jsonl" "${A[@]}" --set epoch.events=$((N / 10)) --sink "parquet:$PQ?file_rows=1500&file_bytes=16384"
+rolled=$(find "$PQ/events" -name 'part-*-0001.parquet' | wc -l)
+[ "$rolled" -gt 0 ] || check_failed "no events file was rolled to a second part (file_rows=1500, file_bytes=16384)"
 
 # the lake holds nothing but finished .parquet files under the tables' directories
 nfiles=$(find "$PQ" -type f -name '*.parquet' | wc -l)
