@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define SS_TS_MIN INT64_MIN
 #define SS_TS_MAX INT64_MAX
@@ -36,5 +37,7 @@ int ss_duration_parse(const char *s, int64_t *out_ms);
 int64_t ss_now_ms(void);
 /* Sleeps ms milliseconds (backoff between retries). */
 void ss_sleep_ms(int64_t ms);
+/* The CLOCK_REALTIME instant ms milliseconds from now: a deadline for pthread_cond_timedwait. */
+struct timespec ss_deadline_in_ms(int64_t ms);
 
 #endif

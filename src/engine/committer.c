@@ -142,14 +142,7 @@ bool ss_committer_busy(struct ss_committer *c) {
 bool ss_committer_retrying(struct ss_committer *c) { return atomic_load(&c->retrying); }
 
 bool ss_committer_wait(struct ss_committer *c, int timeout_ms) {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = ss_deadline_in_ms(timeout_ms);
     pthread_mutex_lock(&c->mu);
     while (c->has_job && !c->done)
         if (pthread_cond_timedwait(&c->cv, &c->mu, &until) != 0) break;

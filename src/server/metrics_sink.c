@@ -596,14 +596,7 @@ static void metrics_close(struct ss_sink *sk) {
         if (ms->snap.final && !ms->snap.final_scraped) {
             ss_info(comp, "msg=\"run complete; serving until /metrics is scraped\" port=%d linger_ms=%" PRId64,
                     ms->port, ms->linger_ms);
-            struct timespec dl;
-            clock_gettime(CLOCK_REALTIME, &dl);
-            dl.tv_sec += (time_t)(ms->linger_ms / 1000);
-            dl.tv_nsec += (long)(ms->linger_ms % 1000) * 1000000L;
-            if (dl.tv_nsec >= 1000000000L) {
-                dl.tv_sec++;
-                dl.tv_nsec -= 1000000000L;
-            }
+            struct timespec dl = ss_deadline_in_ms(ms->linger_ms);
             while (!ms->snap.final_scraped)
                 if (pthread_cond_timedwait(&ms->cv, &ms->mu, &dl) == ETIMEDOUT) break;
         }
