@@ -1,15 +1,22 @@
 /* parquet_sink.c — the `parquet:DIR` lake sink (DESIGN §5, §6): every epoch's final
  * rows become Parquet files under
  *
- *     DIR/<table>/dt=YYYY-MM-DD/hour=HH/part-<epoch:08d>-<seq:04d>.parquet
+ *     DIR/<table>/dt=YYYY-MM-DD/hour=HH/part-<epoch:08d>-<seq:04d>-<run:8 hex>.parquet
  *
  * partitioned by the hour (UTC) of each row's time column. Append-only: provisional
  * window rows (final = false) are skipped; recently_viewed (a state stream whose
  * latest row per key wins) is not written; dlq and late are written as tables.
  *
- * Exactly once: file names are a function of the epoch number, the table, the
- * partition and the row order, so a replayed or retried epoch rewrites the same files
- * with the same rows. Each file is written to "<name>.tmp", fsynced and renamed
+ * Within a process, file names are a function of the epoch number, the table, the
+ * partition and the row order, so a retried epoch rewrites the same files with the
+ * same rows. <run> is drawn at random when the sink opens: epoch numbers start again
+ * in every process (nothing in the lake fences them, unlike the SQL sinks), and
+ * without it a second run into the same lake, or two processes writing one lake,
+ * would overwrite each other's files for the same hours and lose their rows. A
+ * process that crashed leaves its renamed files in place; the input it had not
+ * committed is read again and lands in new files (at-least-once, DESIGN §6; a
+ * checkpoint that restores the epoch will carry <run> with it for exactly once).
+ * Each file is written to "<name>.tmp", fsynced and renamed
  * (writer.c), then the directories are fsynced before commit returns SS_OK. A full
  * or failing disk answers SS_RETRY: the engine calls commit again with the same
  * epoch, which overwrites whatever the failed attempt had already renamed.
@@ -26,11 +33,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../core/alloc.h"
 #include "../core/hash.h"
+#include "../core/log.h"
 #include "../core/timefmt.h"
 #include "parquet/parquet.h"
 #include "parquet/writer.h"
@@ -49,6 +59,7 @@ struct part {
 struct pq_sink {
     struct ss_sink base;
     char *dir;
+    char run[9];             /* this process's file name token, 8 hex digits */
     struct ss_pq_opts opts;
     size_t file_rows;        /* roll to the next seq past this many rows */
     size_t file_bytes;       /* or past about this many bytes */
@@ -230,7 +241,7 @@ static int write_part(struct pq_sink *ps, const char *dir, enum ss_table_id t, c
     size_t done = 0;
     for (unsigned seq = 0; done < n; seq++) {
         char path[PATH_MAX];
-        if (snprintf(path, sizeof path, "%s/part-%08" PRIu64 "-%04u.parquet", dir, ep->epoch, seq) >=
+        if (snprintf(path, sizeof path, "%s/part-%08" PRIu64 "-%04u-%s.parquet", dir, ep->epoch, seq, ps->run) >=
             (int)sizeof path)
             return ss_err_set(err, SS_ERROR, "parquet: path too long under %s", dir);
         struct ss_pq_writer *w;
@@ -331,6 +342,20 @@ static int parse_query(struct pq_sink *ps, char *q, struct ss_err *err) {
     return SS_OK;
 }
 
+/* A token that no earlier or concurrent writer of the lake used, with overwhelming
+ * odds: 32 random bits (falling back to the clock and pid if getrandom fails). */
+static void draw_run(char out[9]) {
+    uint32_t r;
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        r = (uint32_t)ss_hash_u64((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^ (uint32_t)getpid();
+    }
+    snprintf(out, 9, "%08" PRIx32, r);
+}
+
+const char *ss_pq_sink_run(const struct ss_sink *sk) { return ((const struct pq_sink *)sk)->run; }
+
 static int pq_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
     (void)cfg;
     const char *spec = url + strlen("parquet:");
@@ -360,6 +385,8 @@ static int pq_open(struct ss_sink **out, const char *url, const struct ss_config
         rc = ss_err_set(err, SS_EIO, "parquet sink: cannot write to %s: %s", ps->dir, strerror(errno));
         goto fail;
     }
+    draw_run(ps->run);
+    ss_info("sink.parquet", "msg=\"opened\" dir=\"%s\" run=%s", ps->dir, ps->run);
     *out = &ps->base;
     return SS_OK;
 fail:

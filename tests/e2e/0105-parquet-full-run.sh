@@ -22,7 +22,7 @@ PQ=$T/lake
 # small roll limits, so that an epoch's rows of one table and hour span several files
 # (by rows in the quick run, by size as well in the full one) and the readers see them all
 run_engine "$T/jsonl" "${A[@]}" --set epoch.events=$((N / 10)) --sink "parquet:$PQ?file_rows=1500&file_bytes=16384"
-rolled=$(find "$PQ/events" -name 'part-*-0001.parquet' | wc -l)
+rolled=$(find "$PQ/events" -name 'part-*-0001-*.parquet' | wc -l)
 [ "$rolled" -gt 0 ] || check_failed "no events file was rolled to a second part (file_rows=1500, file_bytes=16384)"
 
 # the lake holds nothing but finished .parquet files under the tables' directories

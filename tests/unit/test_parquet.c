@@ -808,28 +808,28 @@ TEST(sink_partitions) {
     char p[1024];
     /* events, hour 10: rows 1,2,4,5,6 in input order, rolled every 3 rows */
     static const uint32_t e10a[] = {1, 2, 4}, e10b[] = {5, 6}, e11[] = {0, 3};
-    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000042-0000.parquet", dir);
+    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000042-0000-%s.parquet", dir, ss_pq_sink_run(sk));
     check_rows(p, SS_T_EVENTS, &o, e10a, 3);
-    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000042-0001.parquet", dir);
+    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000042-0001-%s.parquet", dir, ss_pq_sink_run(sk));
     check_rows(p, SS_T_EVENTS, &o, e10b, 2);
-    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000042-0002.parquet", dir);
+    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000042-0002-%s.parquet", dir, ss_pq_sink_run(sk));
     CHECK(!file_exists(p));
-    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=11/part-00000042-0000.parquet", dir);
+    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=11/part-00000042-0000-%s.parquet", dir, ss_pq_sink_run(sk));
     check_rows(p, SS_T_EVENTS, &o, e11, 2);
     static const uint32_t c09[] = {0}, c10[] = {2};
-    snprintf(p, sizeof p, "%s/category_revenue/dt=2026-11-27/hour=09/part-00000042-0000.parquet", dir);
+    snprintf(p, sizeof p, "%s/category_revenue/dt=2026-11-27/hour=09/part-00000042-0000-%s.parquet", dir, ss_pq_sink_run(sk));
     check_rows(p, SS_T_CATEGORY_REVENUE, &o, c09, 1);
-    snprintf(p, sizeof p, "%s/category_revenue/dt=2026-11-27/hour=10/part-00000042-0000.parquet", dir);
+    snprintf(p, sizeof p, "%s/category_revenue/dt=2026-11-27/hour=10/part-00000042-0000-%s.parquet", dir, ss_pq_sink_run(sk));
     check_rows(p, SS_T_CATEGORY_REVENUE, &o, c10, 1);
-    snprintf(p, sizeof p, "%s/dlq/dt=2026-11-27/hour=11/part-00000042-0000.parquet", dir);
+    snprintf(p, sizeof p, "%s/dlq/dt=2026-11-27/hour=11/part-00000042-0000-%s.parquet", dir, ss_pq_sink_run(sk));
     check_rows(p, SS_T_DLQ, &o, NULL, 1);
-    snprintf(p, sizeof p, "%s/late/dt=2026-11-27/hour=08/part-00000042-0000.parquet", dir);
+    snprintf(p, sizeof p, "%s/late/dt=2026-11-27/hour=08/part-00000042-0000-%s.parquet", dir, ss_pq_sink_run(sk));
     check_rows(p, SS_T_LATE, &o, NULL, 1);
     snprintf(p, sizeof p, "%s/recently_viewed", dir);
     CHECK(!file_exists(p));
 
     /* a replay of the epoch rewrites identical files */
-    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000042-0000.parquet", dir);
+    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000042-0000-%s.parquet", dir, ss_pq_sink_run(sk));
     size_t n1, n2;
     char *before = slurp(p, &n1);
     CHECK_EQ_INT(ss_sink_parquet.commit(sk, &ep, &err), SS_OK);
@@ -842,7 +842,7 @@ TEST(sink_partitions) {
     ep.epoch = 43;
     ep.watermark = SS_TS_MIN; /* dlq goes to dt=unknown */
     char tmpf[1100];
-    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=11/part-00000043-0000.parquet", dir);
+    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=11/part-00000043-0000-%s.parquet", dir, ss_pq_sink_run(sk));
     snprintf(tmpf, sizeof tmpf, "%s.tmp", p);
     CHECK_EQ_INT(symlink("/dev/full", tmpf), 0);
     memset(&err, 0, sizeof err);
@@ -852,7 +852,7 @@ TEST(sink_partitions) {
     CHECK(!file_exists(tmpf));
     CHECK_EQ_INT(ss_sink_parquet.commit(sk, &ep, &err), SS_OK);
     check_rows(p, SS_T_EVENTS, &o, e11, 2);
-    snprintf(p, sizeof p, "%s/dlq/dt=unknown/hour=unknown/part-00000043-0000.parquet", dir);
+    snprintf(p, sizeof p, "%s/dlq/dt=unknown/hour=unknown/part-00000043-0000-%s.parquet", dir, ss_pq_sink_run(sk));
     check_rows(p, SS_T_DLQ, &o, NULL, 1);
 
     ss_sink_parquet.close(sk);
@@ -863,6 +863,30 @@ TEST(sink_partitions) {
     snprintf(url, sizeof url, "parquet:%s?compression=lz4", dir);
     CHECK_EQ_INT(ss_sink_parquet.open(&sk, url, NULL, &err), SS_EUSAGE);
     CHECK(strstr(err.msg, "lz4") != NULL);
+}
+
+/* Appends n distinct view events, one per ms from t0; idx (if given) gets 0..n-1. */
+static void add_events(struct ss_out *o, size_t n, int64_t t0, uint32_t *idx) {
+    size_t base = o->t[SS_T_EVENTS].n;
+    for (size_t i = 0; i < n; i++) {
+        if (idx) idx[i] = (uint32_t)i;
+        struct ss_val *v = ss_out_row(o, SS_T_EVENTS);
+        char b[48];
+        size_t k = base + i;
+        snprintf(b, sizeof b, "event-%06zu-%08zx", k, k * 2654435761u);
+        put_str(o, &v[SS_EV_EVENT_ID], b);
+        v[SS_EV_TS].i = t0 + (int64_t)i;
+        put_str(o, &v[SS_EV_EVENT_TYPE], "view");
+        snprintf(b, sizeof b, "u%zu", k * 7919 % 100003);
+        put_str(o, &v[SS_EV_USER_ID], b);
+        v[SS_EV_SESSION_ID].null = 1;
+        snprintf(b, sizeof b, "p%zu", k % 997);
+        put_str(o, &v[SS_EV_PRODUCT_ID], b);
+        put_str(o, &v[SS_EV_CATEGORY], "books");
+        v[SS_EV_PRICE].i = (int64_t)k * 100;
+        v[SS_EV_QUANTITY].i = 1;
+        v[SS_EV_ORDER_ID].null = 1;
+    }
 }
 
 /* Files roll past file_bytes: the size is looked at every 4096 rows (ROLL_CHECK), so
@@ -877,46 +901,29 @@ TEST(sink_rolls_by_bytes) {
     const int64_t h10 = 1795773600000LL;
     enum { N = 10000 };
     static uint32_t idx[N];
-    for (size_t i = 0; i < N; i++) {
-        idx[i] = (uint32_t)i;
-        struct ss_val *v = ss_out_row(&o, SS_T_EVENTS);
-        char b[48];
-        snprintf(b, sizeof b, "event-%06zu-%08zx", i, i * 2654435761u);
-        put_str(&o, &v[SS_EV_EVENT_ID], b);
-        v[SS_EV_TS].i = h10 + (int64_t)i;
-        put_str(&o, &v[SS_EV_EVENT_TYPE], "view");
-        snprintf(b, sizeof b, "u%zu", i * 7919 % 100003);
-        put_str(&o, &v[SS_EV_USER_ID], b);
-        v[SS_EV_SESSION_ID].null = 1;
-        snprintf(b, sizeof b, "p%zu", i % 997);
-        put_str(&o, &v[SS_EV_PRODUCT_ID], b);
-        put_str(&o, &v[SS_EV_CATEGORY], "books");
-        v[SS_EV_PRICE].i = (int64_t)i * 100;
-        v[SS_EV_QUANTITY].i = 1;
-        v[SS_EV_ORDER_ID].null = 1;
-    }
+    add_events(&o, N, h10, idx);
     struct ss_epoch ep = {.epoch = 7, .rows = &o, .watermark = h10 + N};
     CHECK_EQ_INT(ss_sink_parquet.commit(sk, &ep, &err), SS_OK);
     static const size_t want[] = {4096, 4096, N - 8192};
     char p[1024];
     size_t from = 0;
     for (unsigned seq = 0; seq < 3; seq++) {
-        snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000007-%04u.parquet", dir, seq);
+        snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000007-%04u-%s.parquet", dir, seq, ss_pq_sink_run(sk));
         check_rows(p, SS_T_EVENTS, &o, idx + from, want[seq]);
         struct stat st;
         CHECK(stat(p, &st) == 0 && (seq == 2 || st.st_size >= 65536));
         from += want[seq];
     }
-    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000007-0003.parquet", dir);
+    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000007-0003-%s.parquet", dir, ss_pq_sink_run(sk));
     CHECK(!file_exists(p));
     ss_sink_parquet.close(sk);
 
     /* the default (128 MiB): one file */
     sk = open_lake(dir, sizeof dir, "lake-bytes-default", "");
     CHECK_EQ_INT(ss_sink_parquet.commit(sk, &ep, &err), SS_OK);
-    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000007-0000.parquet", dir);
+    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000007-0000-%s.parquet", dir, ss_pq_sink_run(sk));
     check_rows(p, SS_T_EVENTS, &o, NULL, N);
-    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000007-0001.parquet", dir);
+    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000007-0001-%s.parquet", dir, ss_pq_sink_run(sk));
     CHECK(!file_exists(p));
     ss_sink_parquet.close(sk);
     ss_out_free(&o);
@@ -924,6 +931,38 @@ TEST(sink_rolls_by_bytes) {
     snprintf(url, sizeof url, "parquet:%s?file_bytes=0", dir);
     CHECK_EQ_INT(ss_sink_parquet.open(&sk, url, NULL, &err), SS_EUSAGE);
     CHECK(strstr(err.msg, "file_bytes") != NULL);
+}
+
+/* Every process draws its own file name token: a second run into the same lake, or a
+ * second process writing it, numbers its epochs from 1 again and must not overwrite
+ * the first one's files (that lost the first run's rows). */
+TEST(sink_runs_never_overwrite) {
+    char dir[512];
+    struct ss_err err = {0};
+    const int64_t h10 = 1795773600000LL;
+    struct ss_sink *a = open_lake(dir, sizeof dir, "lake-runs", "");
+    struct ss_sink *b = open_lake(dir, sizeof dir, "lake-runs", "");
+    const char *ra = ss_pq_sink_run(a), *rb = ss_pq_sink_run(b);
+    CHECK(strlen(ra) == 8 && strspn(ra, "0123456789abcdef") == 8);
+    CHECK(strcmp(ra, rb) != 0);
+    struct ss_out oa, ob;
+    ss_out_init(&oa);
+    ss_out_init(&ob);
+    add_events(&oa, 5, h10, NULL);
+    add_events(&ob, 3, h10 + 1000, NULL);
+    struct ss_epoch ea = {.epoch = 1, .rows = &oa, .watermark = h10 + 5};
+    struct ss_epoch eb = {.epoch = 1, .rows = &ob, .watermark = h10 + 2000};
+    CHECK_EQ_INT(ss_sink_parquet.commit(a, &ea, &err), SS_OK);
+    CHECK_EQ_INT(ss_sink_parquet.commit(b, &eb, &err), SS_OK);
+    char p[1024];
+    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000001-0000-%s.parquet", dir, ra);
+    check_rows(p, SS_T_EVENTS, &oa, NULL, 5);
+    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000001-0000-%s.parquet", dir, rb);
+    check_rows(p, SS_T_EVENTS, &ob, NULL, 3);
+    ss_sink_parquet.close(a);
+    ss_sink_parquet.close(b);
+    ss_out_free(&oa);
+    ss_out_free(&ob);
 }
 
 int main(void) {
@@ -954,6 +993,7 @@ int main(void) {
     RUN(write_failures);
     RUN(sink_partitions);
     RUN(sink_rolls_by_bytes);
+    RUN(sink_runs_never_overwrite);
     if (ss_t_failed == 0) {
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
         free(run(cmd, &st));

@@ -7,4 +7,7 @@
 
 extern const struct ss_sink_type ss_sink_parquet;
 
+/* The token in the names of the files this sink writes (part-<epoch>-<seq>-<run>). */
+const char *ss_pq_sink_run(const struct ss_sink *sk);
+
 #endif
