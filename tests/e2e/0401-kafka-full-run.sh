@@ -57,7 +57,9 @@ G=$T/gen
 mkdir -p "$G"
 "$SHOPSTREAM_BIN" produce --out-dir "$G" --format json "${GEN[@]}" 2>"$T/produce-files.err" ||
     { tail -n 5 "$T/produce-files.err" >&2; fail "produce --out-dir failed"; }
-"$SHOPSTREAM_BIN" produce --brokers "$B" "${GEN[@]}" 2>"$T/produce-kafka.err" ||
+# A local queue of 1000 records keeps it full: produce must wait and send again from the
+# record that did not fit, and the per-key order checked below holds only if it does.
+"$SHOPSTREAM_BIN" produce --brokers "$B" "${GEN[@]}" -X queue.buffering.max.messages=1000 2>"$T/produce-kafka.err" ||
     { tail -n 5 "$T/produce-kafka.err" >&2; fail "produce --brokers $B failed"; }
 note "produced $N events to Kafka and to $G"
 
