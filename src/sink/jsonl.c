@@ -1,9 +1,19 @@
-/* jsonl.c — the `jsonl:DIR` sink: DIR/<table>.jsonl, one JSON object per final row
- * (docs/SEMANTICS.md §11), plus dlq.jsonl and late.jsonl. Append-only: provisional
- * window rows are skipped. Every file is created (empty) at open, so a table with no
- * rows is an empty file and an unwritable directory is reported before any input is
- * read. A new run truncates the files it owns. Each epoch is written with one
- * write() per table and fsynced before commit returns. */
+/* jsonl.c — the `jsonl:DIR[?mode=truncate|append]` sink: DIR/<table>.jsonl, one JSON
+ * object per final row (docs/SEMANTICS.md §11), plus dlq.jsonl and late.jsonl.
+ * Append-only: provisional window rows are skipped. Every file is created at open, so
+ * a table with no rows is an empty file and an unwritable directory is reported
+ * before any input is read. Each epoch is written with one write() per table and
+ * fsynced before commit returns.
+ *
+ * Start of a run: a run over files is complete in itself, so it truncates the files
+ * it owns; a run that reads Kafka resumes at the group's committed offsets, so the
+ * rows earlier runs wrote are part of its output and it appends (dropping a line an
+ * earlier run left unfinished: its epoch was not committed, so its offsets were not
+ * either and its rows come again). `mode=` overrides that choice.
+ *
+ * Retries: a commit that failed part way (a full disk) is called again with the same
+ * epoch; the files are first cut back to where that epoch began, so the retry writes
+ * its rows once and never after a torn line. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,6 +24,7 @@
 
 #include "../core/alloc.h"
 #include "../core/buf.h"
+#include "../core/log.h"
 #include "rowjson.h"
 #include "sink.h"
 
@@ -21,6 +32,8 @@ struct jsonl_sink {
     struct ss_sink base;
     char *dir;
     int fd[SS_T_COUNT];     /* -1: table not written by this sink */
+    off_t start[SS_T_COUNT]; /* each file's size when the epoch being committed began */
+    uint64_t attempt;        /* that epoch (0: none yet) */
     struct ss_buf buf;
 };
 
@@ -52,26 +65,65 @@ static void jsonl_close(struct ss_sink *sk) {
     ss_free(js);
 }
 
+/* Appending after an earlier run: cuts the file back to its last complete line. */
+static int drop_torn_tail(int fd, const char *path, struct ss_err *err) {
+    off_t end = lseek(fd, 0, SEEK_END), keep = end;
+    char chunk[4096];
+    while (keep > 0) {
+        off_t from = keep > (off_t)sizeof chunk ? keep - (off_t)sizeof chunk : 0;
+        ssize_t n = pread(fd, chunk, (size_t)(keep - from), from);
+        if (n != keep - from) return ss_err_set(err, SS_EIO, "cannot read %s: %s", path, strerror(errno));
+        ssize_t i = n;
+        while (i > 0 && chunk[i - 1] != '\n') i--;
+        if (i > 0) {
+            keep = from + i;
+            break;
+        }
+        keep = from;
+    }
+    if (keep == end) return SS_OK;
+    if (ftruncate(fd, keep) != 0) return ss_err_set(err, SS_EIO, "cannot truncate %s: %s", path, strerror(errno));
+    ss_warn("sink.jsonl", "msg=\"dropped an unfinished last line left by an earlier run\" file=\"%s\" bytes=%lld",
+            path, (long long)(end - keep));
+    return SS_OK;
+}
+
+/* The default mode: append when some input is a Kafka topic (see the top). */
+static bool reads_kafka(const struct ss_config *cfg) {
+    for (int i = 0; cfg && i < cfg->ninputs; i++) {
+        const char *eq = strchr(cfg->inputs[i], '=');
+        if (eq && strncmp(eq + 1, "kafka://", 8) == 0) return true;
+    }
+    return false;
+}
+
 static int jsonl_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
-    (void)cfg;
-    const char *dir = url + strlen("jsonl:");
-    if (!*dir) return ss_err_set(err, SS_EUSAGE, "jsonl sink needs a directory: jsonl:DIR");
-    int rc = make_dirs(dir, err);
-    if (rc) return rc;
+    const char *spec = url + strlen("jsonl:");
+    const char *q = strchr(spec, '?');
+    bool append = reads_kafka(cfg);
+    if (q) {
+        if (strcmp(q, "?mode=append") == 0) append = true;
+        else if (strcmp(q, "?mode=truncate") == 0) append = false;
+        else return ss_err_set(err, SS_EUSAGE, "jsonl sink: unknown option \"%s\" (known: mode=truncate, mode=append)",
+                               q + 1);
+    }
+    if (spec == q || !*spec) return ss_err_set(err, SS_EUSAGE, "jsonl sink needs a directory: jsonl:DIR");
     struct jsonl_sink *js = ss_calloc(1, sizeof *js);
     js->base.type = &ss_sink_jsonl;
-    js->dir = ss_strdup(dir);
+    js->dir = ss_strndup(spec, q ? (size_t)(q - spec) : strlen(spec));
     for (int t = 0; t < SS_T_COUNT; t++) js->fd[t] = -1;
-    for (int t = 0; t < SS_T_COUNT; t++) {
+    int rc = make_dirs(js->dir, err);
+    for (int t = 0; !rc && t < SS_T_COUNT; t++) {
         if (!jsonl_writes((enum ss_table_id)t)) continue;
         char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s.jsonl", dir, ss_tables[t].name);
-        js->fd[t] = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (js->fd[t] < 0) {
-            rc = ss_err_set(err, SS_EIO, "cannot write %s: %s", path, strerror(errno));
-            jsonl_close(&js->base);
-            return rc;
-        }
+        snprintf(path, sizeof path, "%s/%s.jsonl", js->dir, ss_tables[t].name);
+        js->fd[t] = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | (append ? 0 : O_TRUNC), 0644);
+        if (js->fd[t] < 0) rc = ss_err_set(err, SS_EIO, "cannot write %s: %s", path, strerror(errno));
+        else if (append) rc = drop_torn_tail(js->fd[t], path, err);
+    }
+    if (rc) {
+        jsonl_close(&js->base);
+        return rc;
     }
     *out = &js->base;
     return SS_OK;
@@ -90,6 +142,14 @@ static int write_all(int fd, const char *p, size_t n) {
 
 static int jsonl_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_err *err) {
     struct jsonl_sink *js = (struct jsonl_sink *)sk;
+    bool retry = js->attempt == ep->epoch;
+    for (int t = 0; t < SS_T_COUNT; t++) {
+        if (js->fd[t] < 0) continue;
+        if (retry ? ftruncate(js->fd[t], js->start[t]) != 0 : (js->start[t] = lseek(js->fd[t], 0, SEEK_END)) < 0)
+            return ss_err_set(err, SS_RETRY, "cannot %s %s/%s.jsonl: %s", retry ? "truncate" : "seek in", js->dir,
+                              ss_tables[t].name, strerror(errno));
+    }
+    js->attempt = ep->epoch;
     struct ss_rowjson rj;
     ss_rowjson_init(&rj);
     for (int t = 0; t < SS_T_COUNT; t++) {

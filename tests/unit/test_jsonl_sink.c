@@ -1,0 +1,201 @@
+/* test_jsonl_sink.c — the jsonl sink's file handling: a run over files truncates, a run
+ * that reads Kafka appends to what earlier runs wrote (dropping a torn last line), `mode=`
+ * overrides that, and a retried epoch is written once. Rows are built by hand; the
+ * expected lines come from the row formatter (rowjson.c) the sink uses. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "harness.h"
+#include "sink/rowjson.h"
+#include "sink/sink.h"
+
+#include "../sink_rows.h"
+
+static char tmpdir[256];
+
+/* The whole file as a string ("" when missing). */
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    char *p = ss_calloc(1, 1);
+    size_t n = 0;
+    if (!f) return p;
+    char chunk[4096];
+    size_t k;
+    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        p = ss_realloc(p, n + k + 1);
+        memcpy(p + n, chunk, k);
+        n += k;
+        p[n] = '\0';
+    }
+    fclose(f);
+    return p;
+}
+
+/* One final category_revenue row with this revenue, as the epoch's only row. */
+static void one_row(struct ss_out *o, int64_t revenue) {
+    ss_out_free(o);
+    ss_out_init(o);
+    cr_row(o, T0, "books", revenue, 1, 1);
+}
+
+/* The line the sink writes for one_row(revenue). */
+static void line_of(struct ss_buf *want, int64_t revenue) {
+    struct ss_out o;
+    ss_out_init(&o);
+    one_row(&o, revenue);
+    ss_row_to_json(&ss_tables[SS_T_CATEGORY_REVENUE], ss_out_get(&o, SS_T_CATEGORY_REVENUE, 0), want);
+    ss_buf_addc(want, '\n');
+    ss_out_free(&o);
+}
+
+static void expect_file(const char *dir, const int64_t *revenues, int n) {
+    struct ss_buf want = {0};
+    for (int i = 0; i < n; i++) line_of(&want, revenues[i]);
+    ss_buf_addc(&want, '\0');
+    char path[512];
+    snprintf(path, sizeof path, "%s/category_revenue.jsonl", dir);
+    char *got = slurp(path);
+    CHECK_EQ_STR(got, want.p);
+    ss_free(got);
+    ss_buf_free(&want);
+}
+
+/* Opens url, commits one row per revenue (epochs from `epoch`), closes. */
+static void run_once(const char *url, const struct ss_config *cfg, uint64_t epoch, const int64_t *revenues, int n) {
+    struct ss_err err = {0};
+    struct ss_sink *sk = NULL;
+    CHECK_EQ_INT(ss_sink_jsonl.open(&sk, url, cfg, &err), SS_OK);
+    if (!sk) return;
+    struct ss_out o;
+    ss_out_init(&o);
+    for (int i = 0; i < n; i++) {
+        one_row(&o, revenues[i]);
+        struct ss_epoch ep = {.epoch = epoch + (uint64_t)i, .rows = &o};
+        CHECK_EQ_INT(ss_sink_jsonl.commit(sk, &ep, &err), SS_OK);
+    }
+    ss_out_free(&o);
+    ss_sink_jsonl.close(sk);
+}
+
+static void append_bytes(const char *dir, const char *bytes) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/category_revenue.jsonl", dir);
+    FILE *f = fopen(path, "ab");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs(bytes, f);
+    fclose(f);
+}
+
+static char *kafka_inputs[] = {"promotions=p.jsonl", "clicks=kafka://127.0.0.1:9092/clicks"};
+static char *file_inputs[] = {"clicks=c.jsonl"};
+
+TEST(file_runs_truncate) {
+    char dir[300], url[320];
+    snprintf(dir, sizeof dir, "%s/files", tmpdir);
+    snprintf(url, sizeof url, "jsonl:%s", dir);
+    struct ss_config cfg = {.inputs = file_inputs, .ninputs = 1};
+    static const int64_t first[] = {100, 200}, second[] = {300};
+    run_once(url, &cfg, 1, first, 2);
+    expect_file(dir, first, 2);
+    run_once(url, &cfg, 1, second, 1);
+    expect_file(dir, second, 1);
+    run_once(url, NULL, 1, first, 1); /* no config at all: as files */
+    expect_file(dir, first, 1);
+}
+
+TEST(kafka_runs_append_and_drop_a_torn_line) {
+    char dir[300], url[320];
+    snprintf(dir, sizeof dir, "%s/kafka", tmpdir);
+    snprintf(url, sizeof url, "jsonl:%s", dir);
+    struct ss_config cfg = {.inputs = kafka_inputs, .ninputs = 2};
+    static const int64_t first[] = {100, 200}, second[] = {300, 400}, all[] = {100, 200, 300, 400};
+    run_once(url, &cfg, 1, first, 2);
+    expect_file(dir, first, 2);
+    /* a run killed in the middle of writing an epoch */
+    append_bytes(dir, "{\"window_start\":\"2026-11-27T10:3");
+    run_once(url, &cfg, 1, second, 2);
+    expect_file(dir, all, 4);
+    /* a file that is nothing but a torn line */
+    char path[512];
+    snprintf(path, sizeof path, "%s/category_revenue.jsonl", dir);
+    CHECK_EQ_INT(truncate(path, 0), 0);
+    append_bytes(dir, "{\"window_st");
+    run_once(url, &cfg, 1, first, 1);
+    expect_file(dir, first, 1);
+}
+
+TEST(mode_overrides) {
+    char dir[300], url[340];
+    snprintf(dir, sizeof dir, "%s/modes", tmpdir);
+    struct ss_config kafka = {.inputs = kafka_inputs, .ninputs = 2};
+    static const int64_t a[] = {1}, b[] = {2}, ab[] = {1, 2};
+    snprintf(url, sizeof url, "jsonl:%s?mode=append", dir);
+    run_once(url, NULL, 1, a, 1);
+    run_once(url, NULL, 1, b, 1);
+    expect_file(dir, ab, 2);
+    snprintf(url, sizeof url, "jsonl:%s?mode=truncate", dir);
+    run_once(url, &kafka, 1, b, 1);
+    expect_file(dir, b, 1);
+
+    struct ss_err err = {0};
+    struct ss_sink *sk = NULL;
+    snprintf(url, sizeof url, "jsonl:%s?mode=overwrite", dir);
+    CHECK_EQ_INT(ss_sink_jsonl.open(&sk, url, NULL, &err), SS_EUSAGE);
+    CHECK(strstr(err.msg, "mode=overwrite") != NULL);
+    CHECK_EQ_INT(ss_sink_jsonl.open(&sk, "jsonl:?mode=append", NULL, &err), SS_EUSAGE);
+    CHECK(strstr(err.msg, "needs a directory") != NULL);
+}
+
+/* A commit that failed part way is called again with the same epoch: its rows appear
+ * once, and nothing of the failed attempt stays. */
+TEST(retried_epoch_is_written_once) {
+    char dir[300], url[320];
+    snprintf(dir, sizeof dir, "%s/retry", tmpdir);
+    snprintf(url, sizeof url, "jsonl:%s", dir);
+    struct ss_err err = {0};
+    struct ss_sink *sk = NULL;
+    CHECK_EQ_INT(ss_sink_jsonl.open(&sk, url, NULL, &err), SS_OK);
+    if (!sk) return;
+    struct ss_out o;
+    ss_out_init(&o);
+    one_row(&o, 100);
+    struct ss_epoch ep = {.epoch = 1, .rows = &o};
+    CHECK_EQ_INT(ss_sink_jsonl.commit(sk, &ep, &err), SS_OK);
+    one_row(&o, 200);
+    ep.epoch = 2;
+    CHECK_EQ_INT(ss_sink_jsonl.commit(sk, &ep, &err), SS_OK);
+    append_bytes(dir, "{\"window_start\":\"2026"); /* what a failed attempt of epoch 2 left */
+    CHECK_EQ_INT(ss_sink_jsonl.commit(sk, &ep, &err), SS_OK);
+    static const int64_t want[] = {100, 200};
+    expect_file(dir, want, 2);
+    one_row(&o, 300);
+    ep.epoch = 3;
+    CHECK_EQ_INT(ss_sink_jsonl.commit(sk, &ep, &err), SS_OK);
+    static const int64_t want3[] = {100, 200, 300};
+    expect_file(dir, want3, 3);
+    ss_out_free(&o);
+    ss_sink_jsonl.close(sk);
+}
+
+int main(void) {
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/ss_test_jsonl.XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    RUN(file_runs_truncate);
+    RUN(kafka_runs_append_and_drop_a_torn_line);
+    RUN(mode_overrides);
+    RUN(retried_epoch_is_written_once);
+    if (ss_t_failed == 0) {
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    }
+    return ss_t_report("jsonl_sink");
+}
