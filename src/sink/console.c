@@ -4,6 +4,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include <string.h>
+
 #include "../core/alloc.h"
 #include "../core/timefmt.h"
 #include "sink.h"
@@ -15,8 +17,11 @@ struct console_sink {
 };
 
 static int console_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
-    (void)url;
-    (void)err;
+    if (strcmp(url, "console:") != 0)
+        return ss_err_set(err, SS_EUSAGE,
+                          "console sink takes no options: write console: (its interval is the console.interval "
+                          "setting), got \"%s\"",
+                          url);
     struct console_sink *cs = ss_calloc(1, sizeof *cs);
     cs->base.type = &ss_sink_console;
     cs->interval_ms = cfg->console_interval_ms;

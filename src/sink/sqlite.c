@@ -140,6 +140,9 @@ static int lite_open(struct ss_sink **out, const char *url, const struct ss_conf
     *out = NULL;
     const char *path = url + strlen("sqlite:");
     if (!*path) return ss_err_set(err, SS_EUSAGE, "sqlite: needs a file path, e.g. --sink sqlite:out/shop.db");
+    /* every other sink reads options after '?': a "?" here is a mistyped option, not a file name */
+    if (strchr(path, '?'))
+        return ss_err_set(err, SS_EUSAGE, "sqlite sink takes no options (got \"%s\"): --sink sqlite:PATH", path);
     struct lite_sink *ls = ss_calloc(1, sizeof *ls);
     ls->base.type = &ss_sink_sqlite;
     ls->path = ss_strdup(path);

@@ -28,6 +28,13 @@ grep -q -- "--input" "$T/help" || fail "run --help does not describe --input"
 expect_exit 2 "no-such-flag" "unknown flag" -- run --no-such-flag --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
 expect_exit 2 "no.such.key" "unknown config key" -- run --set no.such.key=1 --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
 expect_exit 2 "lateness" "bad config value" -- run --set lateness=abc --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
+# a mistyped sink option: every sink names it, none silently ignores it or makes it a file name
+expect_exit 2 "mode=overwrite" "bad jsonl option" -- run --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x?mode=overwrite"
+expect_exit 2 "file_rows" "bad parquet option" -- run --input clicks="$D/clicks.jsonl" --sink "parquet:$T/lake?file_rows=many"
+expect_exit 2 "takes no options" "sqlite option" -- run --input clicks="$D/clicks.jsonl" --sink "sqlite:$T/x.db?journal=off"
+[ ! -e "$T/x.db?journal=off" ] || fail "sqlite option: created a file named after the option"
+expect_exit 2 "takes no options" "console option" -- run --input clicks="$D/clicks.jsonl" --sink "console:every=1s"
+expect_exit 2 "unknown sink" "unknown sink scheme" -- run --input clicks="$D/clicks.jsonl" --sink "jsnl:$T/x"
 expect_exit nonzero "$T/does-not-exist.jsonl" "missing input file" -- \
     run --input clicks="$T/does-not-exist.jsonl" --sink "jsonl:$T/x"
 [ "$(grep -c . "$T/err")" -le 3 ] || fail "missing input file: expected one clear line, got: $(cat "$T/err")"
