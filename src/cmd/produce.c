@@ -376,6 +376,7 @@ int ss_cmd_produce(int argc, char **argv) {
         fprintf(stderr, "shopstream produce: --csv replays a file to Kafka: give --brokers too\n");
         return SS_EXIT_USAGE;
     }
+    if (topic && !ka.kopts.brokers) return bad("--topic", "is a Kafka topic: give --brokers too", topic);
     if (ka.kopts.brokers) {
         if (out_dir || out_path) {
             fprintf(stderr, "shopstream produce: --brokers sends to Kafka; it cannot be combined with --out or --out-dir\n");
@@ -389,6 +390,9 @@ int ss_cmd_produce(int argc, char **argv) {
             ka.kopts.topic = topic ? topic : "orders";
             return ss_produce_kafka_csv(&ka);
         }
+        if (topic && stream < 0)
+            return bad("--topic", "names the topic of --stream S; without --stream all three streams are produced, "
+                                  "to --clicks-topic, --promotions-topic and --orders-topic", topic);
         /* Kafka messages are self-contained: JSON for every stream (a CSV row needs its header) */
         for (int s = 0; s < SS_STREAM_COUNT; s++) go.format[s] = SS_FMT_JSON;
         if (stream >= 0) {

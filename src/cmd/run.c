@@ -108,6 +108,10 @@ int ss_cmd_run(int argc, char **argv) {
         case 's': rc = ss_config_set_kv(&cfg, optarg, &err); break;
         case 'X': {
             char key[512];
+            if (!strchr(optarg, '=') || *optarg == '=') {
+                rc = ss_err_set(&err, SS_EUSAGE, "-X expects PROP=VALUE (a librdkafka property), got \"%s\"", optarg);
+                break;
+            }
             snprintf(key, sizeof key, "kafka.%s", optarg);
             rc = ss_config_set_kv(&cfg, key, &err);
             break;

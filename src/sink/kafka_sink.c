@@ -102,6 +102,10 @@ static int parse_url(struct kafka_sink *ks, const char *url, struct ss_err *err)
                               url, (int)len, item);
         ss_free(ks->topic[which]);
         ks->topic[which] = ss_strndup(eq + 1, (size_t)(item + len - eq - 1));
+        char what[600];
+        snprintf(what, sizeof what, "Kafka sink \"%s\": %s", url, outs[which].param);
+        int rc = ss_kafka_topic_check(ks->topic[which], what, err);
+        if (rc) return rc;
         q = end;
     }
     return SS_OK;

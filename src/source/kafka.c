@@ -201,6 +201,10 @@ static int parse_url(const char *url, char **brokers, char **topic, struct ss_er
     const char *slash = strrchr(p, '/');
     if (strncmp(url, "kafka://", 8) != 0 || !slash || slash == p || !slash[1])
         return ss_err_set(err, SS_EUSAGE, "Kafka input \"%s\": expected kafka://HOST:PORT/TOPIC", url);
+    char what[600];
+    snprintf(what, sizeof what, "Kafka input \"%s\"", url);
+    int rc = ss_kafka_topic_check(slash + 1, what, err);
+    if (rc) return rc;
     *brokers = ss_strndup(p, (size_t)(slash - p));
     *topic = ss_strdup(slash + 1);
     return SS_OK;

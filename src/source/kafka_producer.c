@@ -58,6 +58,19 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
     ss_log(lvl, comp, "msg=\"%s\" fac=%s", line, fac);
 }
 
+int ss_kafka_topic_check(const char *name, const char *what, struct ss_err *err) {
+    size_t n = strlen(name);
+    bool ok = n >= 1 && n <= 249 && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        char c = name[i];
+        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+             c == '-';
+    }
+    if (ok) return SS_OK;
+    return ss_err_set(err, SS_EUSAGE,
+                      "%s: \"%s\" is not a Kafka topic name (1 to 249 letters, digits, '.', '_' or '-')", what, name);
+}
+
 void ss_kafka_conf_log(rd_kafka_conf_t *conf) { rd_kafka_conf_set_log_cb(conf, log_cb); }
 
 int ss_kafka_wait_topics(rd_kafka_t *rk, const char *brokers, const char *const *topics, int ntopics,
@@ -218,6 +231,9 @@ int ss_kafka_produce(const struct ss_kafka_produce_opts *o, ss_kafka_next_fn nex
     for (int s = 0; s < SS_STREAM_COUNT; s++) {
         names[s] = o->topics[s] ? o->topics[s] : o->topic;
         if (!names[s] || !*names[s]) return ss_err_set(err, SS_EUSAGE, "produce needs --topic T");
+        char what[64];
+        snprintf(what, sizeof what, o->topics[s] ? "produce --%s-topic" : "produce --topic", ss_stream_name(s));
+        if ((rc = ss_kafka_topic_check(names[s], what, err))) return rc;
     }
 
     rd_kafka_conf_t *conf = rd_kafka_conf_new();

@@ -60,6 +60,10 @@ int ss_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
 int ss_kafka_conf_apply(rd_kafka_conf_t *conf, char *const *props, int n, struct ss_err *err);
 /* Routes librdkafka's log lines to ss_log (comp=kafka) instead of its own stderr format. */
 void ss_kafka_conf_log(rd_kafka_conf_t *conf);
+/* SS_OK when name is a legal Kafka topic name (1..249 of [A-Za-z0-9._-], not "." or
+ * ".."), else SS_EUSAGE saying so, with `what` (e.g. the URL) in front: the broker's
+ * own answer to a bad name is only "unknown topic", after a metadata timeout. */
+int ss_kafka_topic_check(const char *name, const char *what, struct ss_err *err);
 /* Waits until the brokers answer (retrying with a warning until timeout_ms) and
  * checks that every topic exists; fills the partition count of each (may be NULL).
  * SS_EIO naming the brokers after the timeout, SS_EUSAGE naming a missing topic. */

@@ -34,6 +34,14 @@ expect_exit 2 "file_rows" "bad parquet option" -- run --input clicks="$D/clicks.
 expect_exit 2 "takes no options" "sqlite option" -- run --input clicks="$D/clicks.jsonl" --sink "sqlite:$T/x.db?journal=off"
 [ ! -e "$T/x.db?journal=off" ] || fail "sqlite option: created a file named after the option"
 expect_exit 2 "takes no options" "console option" -- run --input clicks="$D/clicks.jsonl" --sink "console:every=1s"
+# Kafka names and properties are checked before any broker is contacted (port 9 has none)
+expect_exit 2 "not a Kafka topic name" "bad input topic" -- run --input "clicks=kafka://127.0.0.1:9/clicks?group=x"
+expect_exit 2 "not a Kafka topic name" "bad output topic" -- \
+    run --input clicks="$D/clicks.jsonl" --sink "kafka://127.0.0.1:9?alerts=shop/alerts"
+expect_exit 2 "expects PROP=VALUE" "-X without a value" -- run -X security.protocol --input clicks="$D/clicks.jsonl"
+expect_exit 2 "without --stream all three" "produce --topic without --stream" -- \
+    produce --brokers 127.0.0.1:9 --topic clicks1 --events 10
+expect_exit 2 "clicks-topic" "produce bad --clicks-topic" -- produce --brokers 127.0.0.1:9 --clicks-topic 'a b' --events 10
 expect_exit 2 "unknown sink" "unknown sink scheme" -- run --input clicks="$D/clicks.jsonl" --sink "jsnl:$T/x"
 expect_exit nonzero "$T/does-not-exist.jsonl" "missing input file" -- \
     run --input clicks="$T/does-not-exist.jsonl" --sink "jsonl:$T/x"
