@@ -85,8 +85,11 @@ again:
             break;
         }
         size_t rec_len = (len && p[len - 1] == '\r') ? len - 1 : len;
-        recs[k].data = p;
-        recs[k].len = rec_len;
+        /* A UTF-8 byte order mark (Windows tools and spreadsheet exports write one)
+         * opens the file, not its first record, which would be malformed with it. */
+        size_t skip = fs->line == 0 && rec_len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+        recs[k].data = p + skip;
+        recs[k].len = rec_len - skip;
         recs[k].partition = fs->partition;
         recs[k].offset = ++fs->line;
         k++;

@@ -6,7 +6,7 @@
 # sessions, the promotion join in both arrival orders with held-click expiry, a high
 # value order of exactly 1000.00, velocity (alert, disarm, re-arm), recently viewed
 # with more than 20 products and the 24 h TTL (dropped / kept at equality), CSV quoting
-# and a CRLF line, ISO offsets, fraction truncation, epoch milliseconds, exponent
+# and a CRLF line, a UTF-8 byte order mark, ISO offsets, fraction truncation, epoch milliseconds, exponent
 # prices, a default quantity, a window holding only a cart_remove, null funnel ratios.
 #
 # Because only the last input drives the watermark (earlier ones finish while a later
@@ -129,4 +129,12 @@ expect_row "$T/c" promo_matches none event_id=E1 promo_id=PR1
 # PR11 (ts 09:40) arrives after max_ts 09:58 of the promotions: late.
 expect_row "$T/c" late '{"stream":"promotions","source":"promotions.jsonl","partition":2,"offset":12,"ts":"2026-11-27T09:40:00.000Z","watermark":"2026-11-27T09:43:00.000Z","record":"{\"promo_id\":\"PR11\",\"product_id\":\"P1\",\"discount_pct\":20,\"starts_at\":\"2026-11-27T10:00:00Z\",\"ends_at\":\"2026-11-27T10:00:30Z\",\"ts\":\"2026-11-27T09:40:00Z\",\"note\":\"unknown fields are ignored\"}"}' \
     source=promotions.jsonl offset=12
+
+# Run A again on copies that open with a UTF-8 byte order mark (as Windows tools and
+# spreadsheet exports write them): the mark is not part of the first record, so every
+# table equals the model over the original files.
+mkdir -p "$T/bom"
+for f in $P $C $O; do { printf '\xef\xbb\xbf'; cat "$f"; } > "$T/bom/$f"; done
+(cd "$T/bom" && run_engine "$T/a-bom" "${A[@]}")
+compare_with_model "$T/a-bom" promotions=$P clicks=$C orders=$O
 finish
