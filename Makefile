@@ -6,7 +6,7 @@
 #   SANITIZE=1      build into build/san with AddressSanitizer + UndefinedBehaviorSanitizer
 
 CC      ?= cc
-PKGS    := rdkafka hiredis yaml-0.1 libmicrohttpd libzstd sqlite3 libpq libxxhash
+PKGS    := rdkafka hiredis yaml-0.1 libmicrohttpd libzstd zlib sqlite3 libpq libxxhash
 # jemalloc replaces malloc: librdkafka's broker threads allocate every message and the
 # engine thread frees it, and glibc's arena lock serialized the two (README, Dependencies).
 # Not under the sanitizers, which bring their own allocator.

@@ -1,5 +1,6 @@
-/* file.c — the file source: a JSON-lines or CSV file, or stdin ("-"), read in large
- * blocks and split into line records without copying. A bounded source: poll
+/* file.c — the file source: a JSON-lines or CSV file, or stdin ("-"), plain or
+ * gzip/zstd-compressed (decompress.c), read in large blocks and split into line
+ * records without copying. A bounded source: poll
  * answers SS_EOF once the file is exhausted. Offsets are 1-based line numbers.
  *
  * The buffer is refilled only when little is left unread (or a line does not fit),
@@ -11,6 +12,8 @@
 #include <unistd.h>
 
 #include "../core/alloc.h"
+#include "../core/log.h"
+#include "decompress.h"
 #include "source.h"
 
 #define BLOCK (4u << 20)
@@ -19,6 +22,7 @@
 struct file_source {
     struct ss_source base;
     int fd;
+    struct ss_decomp *dz;
     char *path;
     char *buf;
     size_t cap, start, end;  /* unread bytes are buf[start, end) */
@@ -35,6 +39,7 @@ static int file_open(struct ss_source **out, const struct ss_input_spec *spec, c
     struct file_source *fs = ss_calloc(1, sizeof *fs);
     fs->base.type = &ss_source_file;
     fs->fd = fd;
+    fs->dz = ss_decomp_new(fd, spec->url);
     fs->path = ss_strdup(spec->url);
     fs->cap = BLOCK;
     fs->buf = ss_malloc(fs->cap);
@@ -43,8 +48,9 @@ static int file_open(struct ss_source **out, const struct ss_input_spec *spec, c
     return SS_OK;
 }
 
-/* Reads more bytes after the unread ones; returns bytes read, 0 at EOF, -1 on error. */
-static ssize_t refill(struct file_source *fs) {
+/* Reads more bytes after the unread ones; returns bytes read, 0 at EOF, -1 on error
+ * (err filled). */
+static ssize_t refill(struct file_source *fs, struct ss_err *err) {
     if (fs->start > 0) {
         memmove(fs->buf, fs->buf + fs->start, fs->end - fs->start);
         fs->end -= fs->start;
@@ -54,12 +60,12 @@ static ssize_t refill(struct file_source *fs) {
         fs->cap *= 2;
         fs->buf = ss_realloc(fs->buf, fs->cap);
     }
-    for (;;) {
-        ssize_t n = read(fs->fd, fs->buf + fs->end, fs->cap - fs->end);
-        if (n < 0 && errno == EINTR) continue;
-        if (n > 0) fs->end += (size_t)n;
-        return n;
-    }
+    bool first = fs->line == 0 && fs->end == 0;
+    ssize_t n = ss_decomp_read(fs->dz, fs->buf + fs->end, fs->cap - fs->end, err);
+    if (n > 0) fs->end += (size_t)n;
+    if (first && strcmp(ss_decomp_kind(fs->dz), "plain") != 0)
+        ss_info("source.file", "msg=\"decompressing\" input=\"%s\" format=%s", fs->path, ss_decomp_kind(fs->dz));
+    return n;
 }
 
 static int file_poll(struct ss_source *src, struct ss_record *recs, int max, int timeout_ms, struct ss_err *err) {
@@ -68,8 +74,8 @@ static int file_poll(struct ss_source *src, struct ss_record *recs, int max, int
     bool force = false; /* the unread bytes hold no complete line */
 again:
     if (!fs->eof && (force || fs->end - fs->start < LOW_WATER)) {
-        ssize_t n = refill(fs);
-        if (n < 0) return ss_err_set(err, SS_EIO, "cannot read input %s: %s", fs->path, strerror(errno));
+        ssize_t n = refill(fs, err);
+        if (n < 0) return err ? err->code : SS_EIO;
         if (n == 0) fs->eof = true;
     }
     int k = 0;
@@ -107,6 +113,7 @@ static const char *file_name_of(const struct ss_source *src) { return ((const st
 
 static void file_close(struct ss_source *src) {
     struct file_source *fs = (struct file_source *)src;
+    ss_decomp_free(fs->dz);
     if (fs->fd > 0) close(fs->fd);
     ss_free(fs->buf);
     ss_free(fs->path);

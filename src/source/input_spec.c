@@ -31,7 +31,9 @@ int ss_input_spec_parse(struct ss_input_spec *spec, const char *arg, const char 
     int format;
     if (!strcmp(fmt, "json")) format = SS_FMT_JSON;
     else if (!strcmp(fmt, "csv")) format = SS_FMT_CSV;
-    else if (!strcmp(fmt, "auto")) format = ends_with(url, ".csv") ? SS_FMT_CSV : SS_FMT_JSON;
+    else if (!strcmp(fmt, "auto"))
+        format = ends_with(url, ".csv") || ends_with(url, ".csv.gz") || ends_with(url, ".csv.zst") ? SS_FMT_CSV
+                                                                                                  : SS_FMT_JSON;
     else return ss_err_set(err, SS_EUSAGE, "format \"%s\" is not one of auto, json, csv", fmt);
     spec->stream = s;
     spec->url = ss_strdup(url);

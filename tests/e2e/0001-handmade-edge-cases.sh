@@ -6,7 +6,7 @@
 # sessions, the promotion join in both arrival orders with held-click expiry, a high
 # value order of exactly 1000.00, velocity (alert, disarm, re-arm), recently viewed
 # with more than 20 products and the 24 h TTL (dropped / kept at equality), CSV quoting
-# and a CRLF line, a UTF-8 byte order mark, ISO offsets, fraction truncation, epoch milliseconds, exponent
+# and a CRLF line, a UTF-8 byte order mark, gzip and zstd files, ISO offsets, fraction truncation, epoch milliseconds, exponent
 # prices, a default quantity, a window holding only a cart_remove, null funnel ratios.
 #
 # Because only the last input drives the watermark (earlier ones finish while a later
@@ -137,4 +137,22 @@ mkdir -p "$T/bom"
 for f in $P $C $O; do { printf '\xef\xbb\xbf'; cat "$f"; } > "$T/bom/$f"; done
 (cd "$T/bom" && run_engine "$T/a-bom" "${A[@]}")
 compare_with_model "$T/a-bom" promotions=$P clicks=$C orders=$O
+
+# Run A once more from compressed copies under the same names: gzip for the JSON files
+# (clicks in two members, as `gzip -c a >> f` makes), zstd for the CSV. The kind is told
+# by the first bytes, not the name, and every table equals the model over the originals.
+mkdir -p "$T/gz"
+gzip -c $P > "$T/gz/$P"
+{ head -n 40 $C | gzip -c; tail -n +41 $C | gzip -c; } > "$T/gz/$C"
+zstd -q -c $O > "$T/gz/$O"
+(cd "$T/gz" && run_engine "$T/a-gz" "${A[@]}")
+compare_with_model "$T/a-gz" promotions=$P clicks=$C orders=$O
+# ... and a name ending in .csv.gz is CSV, like .csv
+gzip -c $O > "$T/gz/orders.csv.gz"
+run_engine "$T/o-plain" --input orders=$O
+run_engine "$T/o-gz" --input orders="$T/gz/orders.csv.gz"
+for t in category_revenue hourly_sales alerts; do
+    cmp -s "$T/o-plain/$t.jsonl" "$T/o-gz/$t.jsonl" || check_failed "orders.csv.gz: $t differs from orders.csv"
+done
+[ -s "$T/o-gz/category_revenue.jsonl" ] || check_failed "orders.csv.gz: no category_revenue rows"
 finish

@@ -46,6 +46,8 @@ expect_exit 2 "unknown sink" "unknown sink scheme" -- run --input clicks="$D/cli
 expect_exit nonzero "$T/does-not-exist.jsonl" "missing input file" -- \
     run --input clicks="$T/does-not-exist.jsonl" --sink "jsonl:$T/x"
 [ "$(grep -c . "$T/err")" -le 3 ] || fail "missing input file: expected one clear line, got: $(cat "$T/err")"
+gzip -c "$D/clicks.jsonl" | head -c 400 > "$T/cut.jsonl.gz"
+expect_exit nonzero "cut short" "truncated gzip input" -- run --input clicks="$T/cut.jsonl.gz" --sink "jsonl:$T/x"
 : > "$T/a-file"
 expect_exit nonzero "$T/a-file" "unwritable sink directory" -- \
     run --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/a-file/out"

@@ -1,0 +1,30 @@
+/* decompress.h — reads a file descriptor as plain bytes whether it holds text, gzip or
+ * zstd, for the file source (file.c): backfills usually come as clicks.jsonl.gz or
+ * .zst, as Spark and Flink read them. The kind is told by the first bytes (gzip
+ * 1f 8b, zstd 28 b5 2f fd), not by the name, so a compressed stdin works too; no
+ * JSON or CSV text starts with either. Concatenated members (gzip -c a >> f) and
+ * frames are read one after another, as gzip -d and zstd -d do. */
+#ifndef SS_DECOMPRESS_H
+#define SS_DECOMPRESS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "../core/err.h"
+
+struct ss_decomp;
+
+/* Wraps fd (not closed by ss_decomp_free). `what` names the input in read errors;
+ * the caller names it in front of the others. */
+struct ss_decomp *ss_decomp_new(int fd, const char *what);
+
+/* Up to cap plain bytes into buf: the count, 0 at the end, or -1 with err filled
+ * (a read error, corrupt data, or a compressed stream cut short). */
+ssize_t ss_decomp_read(struct ss_decomp *d, char *buf, size_t cap, struct ss_err *err);
+
+/* "plain", "gzip" or "zstd" once the first read has told it, else "plain". */
+const char *ss_decomp_kind(const struct ss_decomp *d);
+
+void ss_decomp_free(struct ss_decomp *d);
+
+#endif
