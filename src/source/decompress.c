@@ -77,38 +77,41 @@ static int fill(struct ss_decomp *d, struct ss_err *err) {
     return SS_OK;
 }
 
-/* The first bytes tell the kind; fewer than four bytes can only be plain. */
-static int sniff(struct ss_decomp *d, struct ss_err *err) {
+/* What starts at the unconsumed input: K_GZIP, K_ZSTD or K_PLAIN (also for fewer
+ * than four bytes left at the end). Reads enough of the file to tell. */
+static int kind_ahead(struct ss_decomp *d, enum kind *kind, struct ss_err *err) {
     while (unread(d) < sizeof ZSTD_MAGIC && !d->in_eof)
         if (fill(d, err)) return SS_EIO;
     const unsigned char *p = d->in + d->in_pos;
     size_t n = unread(d);
-    if (n >= 2 && memcmp(p, GZIP_MAGIC, 2) == 0) {
-        d->kind = K_GZIP;
+    *kind = n >= 2 && memcmp(p, GZIP_MAGIC, 2) == 0   ? K_GZIP
+            : n >= 4 && memcmp(p, ZSTD_MAGIC, 4) == 0 ? K_ZSTD
+                                                      : K_PLAIN;
+    return SS_OK;
+}
+
+/* The first bytes tell the kind. */
+static int sniff(struct ss_decomp *d, struct ss_err *err) {
+    if (kind_ahead(d, &d->kind, err)) return SS_EIO;
+    if (d->kind == K_GZIP) {
         /* 15 + 16: a gzip wrapper (not zlib, not raw deflate), the largest window */
         if (inflateInit2(&d->z, 15 + 16) != Z_OK)
             return ss_err_set(err, SS_ERROR, "cannot start gzip decompression");
         d->z_ready = true;
-    } else if (n >= 4 && memcmp(p, ZSTD_MAGIC, 4) == 0) {
-        d->kind = K_ZSTD;
+    } else if (d->kind == K_ZSTD) {
         d->zs = ZSTD_createDStream();
         if (!d->zs || ZSTD_isError(ZSTD_initDStream(d->zs)))
             return ss_err_set(err, SS_ERROR, "cannot start zstd decompression");
-    } else {
-        d->kind = K_PLAIN;
     }
     return SS_OK;
 }
 
 /* A member or frame ended with input left: another must start right there. */
 static int next_member(struct ss_decomp *d, struct ss_err *err) {
-    while (unread(d) < sizeof ZSTD_MAGIC && !d->in_eof)
-        if (fill(d, err)) return SS_EIO;
-    const unsigned char *p = d->in + d->in_pos;
-    size_t n = unread(d);
-    bool ok = d->kind == K_GZIP ? n >= 2 && memcmp(p, GZIP_MAGIC, 2) == 0 : n >= 4 && memcmp(p, ZSTD_MAGIC, 4) == 0;
-    if (!ok)
-        return ss_err_set(err, SS_EIO, "%zu bytes after the end of the %s data are not %s data", n,
+    enum kind next;
+    if (kind_ahead(d, &next, err)) return SS_EIO;
+    if (next != d->kind)
+        return ss_err_set(err, SS_EIO, "%zu bytes after the end of the %s data are not %s data", unread(d),
                           ss_decomp_kind(d), ss_decomp_kind(d));
     if (d->kind == K_GZIP && inflateReset(&d->z) != Z_OK)
         return ss_err_set(err, SS_ERROR, "cannot restart gzip decompression");
