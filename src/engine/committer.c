@@ -27,6 +27,7 @@ struct ss_committer {
     int rc;
     struct ss_err err;
     double secs;
+    uint64_t durable;     /* see ss_committer_durable */
     /* read without mu */
     atomic_bool retrying, stopping;
 };
@@ -83,7 +84,12 @@ static void *run(void *arg) {
         struct ss_err err = {0};
         int rc = commit_all(c, &ep, &err);
         double secs = now_s() - t0;
+        uint64_t durable = ep.epoch;
+        for (int i = 0; rc == SS_OK && i < c->nsinks; i++)
+            if ((c->sinks[i]->type->flags & SS_SINK_HOLDS) && c->sinks[i]->durable_epoch < durable)
+                durable = c->sinks[i]->durable_epoch;
         pthread_mutex_lock(&c->mu);
+        if (rc == SS_OK) c->durable = durable;
         c->rc = rc;
         c->err = err;
         c->secs = secs;
@@ -92,6 +98,13 @@ static void *run(void *arg) {
     }
     pthread_mutex_unlock(&c->mu);
     return NULL;
+}
+
+uint64_t ss_committer_durable(struct ss_committer *c) {
+    pthread_mutex_lock(&c->mu);
+    uint64_t d = c->durable;
+    pthread_mutex_unlock(&c->mu);
+    return d;
 }
 
 int ss_committer_add_sink(struct ss_committer *c, struct ss_sink *sk, struct ss_err *err) {

@@ -42,6 +42,11 @@ bool ss_committer_wait(struct ss_committer *c, int timeout_ms);
  * failure) and *secs is how long the sinks took. */
 int ss_committer_collect(struct ss_committer *c, struct ss_epoch *ep, bool *had, double *secs, struct ss_err *err);
 
+/* After a collect: the newest epoch every sink has made durable. That is the epoch
+ * collected, unless a sink with SS_SINK_HOLDS still holds some of its rows (see
+ * ss_sink.durable_epoch). 0 before any epoch. */
+uint64_t ss_committer_durable(struct ss_committer *c);
+
 /* The run is stopping: a sink that keeps answering SS_RETRY is given up on after a
  * while instead of forever. Async-signal-safe. */
 void ss_committer_stopping(struct ss_committer *c);

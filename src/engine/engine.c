@@ -8,7 +8,9 @@
  * boundaries (every epoch.interval or epoch.events records, and at the end), on the
  * committer's thread (committer.c): while the sinks write epoch N, the engine computes
  * N+1 into a second struct ss_out. The inputs' positions are committed once the epoch
- * that covers them is collected. Records are decoded a batch at a time on a third
+ * that covers them is collected and every sink has made it durable (a lake that keeps
+ * files open across epochs makes it durable later: its positions wait, see
+ * commit_positions). Records are decoded a batch at a time on a third
  * thread (predecode.c), ahead of the engine, which processes them in order. */
 #include "engine.h"
 
@@ -86,6 +88,14 @@ struct ss_engine {
     struct ss_out out;
     struct ss_committer *committer;
     struct ss_out *spare;           /* rows buffers not in use: the committer's, when collected */
+    /* Positions of collected epochs that a sink still holds rows of (SS_SINK_HOLDS),
+     * oldest first: committed to the inputs once the sinks are durable up to them. */
+    struct held_positions {
+        uint64_t epoch;
+        struct ss_position *pos;
+        int n;
+    } *held;
+    size_t nheld, held_cap;
     struct ss_arena batch;          /* decoded strings of the current poll batch */
     struct ss_record *recs;
     struct ss_predecode *pre;       /* decodes a batch on a second thread */
@@ -524,6 +534,35 @@ static void pause_inputs(struct ss_engine *e, bool pause) {
     }
 }
 
+/* Inputs learn their durable positions only once every sink has the outputs: the
+ * newest held positions of an epoch <= durable are committed, and those and older
+ * ones dropped (positions are absolute, so the newest covers the older ones). */
+static void commit_positions(struct ss_engine *e, uint64_t durable) {
+    size_t k = 0;
+    while (k < e->nheld && e->held[k].epoch <= durable) k++;
+    if (k == 0) return;
+    const struct held_positions *h = &e->held[k - 1];
+    for (int i = 0; i < e->ninputs; i++) {
+        struct input *in = &e->inputs[i];
+        if (!in->src->type->commit) continue;
+        int32_t parts[256];
+        int64_t offs[256];
+        int n = 0;
+        for (int s = 0; s < h->n && n < 256; s++)
+            if (e->slots[s].input == i) {
+                parts[n] = h->pos[s].partition;
+                offs[n++] = h->pos[s].next_offset;
+            }
+        struct ss_err serr = {0};
+        if (in->src->type->commit(in->src, offs, parts, n, &serr) != SS_OK)
+            ss_warn(comp, "msg=\"could not commit input positions; they will be replayed\" input=%s err=\"%s\"",
+                    in->spec.url, serr.msg);
+    }
+    for (size_t j = 0; j < k; j++) ss_free(e->held[j].pos);
+    memmove(e->held, e->held + k, (e->nheld - k) * sizeof *e->held);
+    e->nheld -= k;
+}
+
 /* Waits for the epoch in flight (pausing the inputs if a sink is retrying meanwhile),
  * then, if the sinks have it, lets the inputs commit the positions it covers. */
 static int finish_inflight(struct ss_engine *e, struct ss_err *err) {
@@ -539,24 +578,9 @@ static int finish_inflight(struct ss_engine *e, struct ss_err *err) {
     double secs = 0;
     int rc = ss_committer_collect(e->committer, &ep, &had, &secs, err);
     if (!had) return SS_OK;
-    /* inputs learn their durable positions only once every sink has the outputs */
-    for (int i = 0; rc == SS_OK && i < e->ninputs; i++) {
-        struct input *in = &e->inputs[i];
-        if (!in->src->type->commit) continue;
-        int32_t parts[256];
-        int64_t offs[256];
-        int n = 0;
-        for (int s = 0; s < ep.npositions && n < 256; s++)
-            if (e->slots[s].input == i) {
-                parts[n] = ep.positions[s].partition;
-                offs[n++] = ep.positions[s].next_offset;
-            }
-        struct ss_err serr = {0};
-        if (in->src->type->commit(in->src, offs, parts, n, &serr) != SS_OK)
-            ss_warn(comp, "msg=\"could not commit input positions; they will be replayed\" input=%s err=\"%s\"",
-                    in->spec.url, serr.msg);
-    }
-    ss_free((void *)ep.positions);
+    SS_GROW(e->held, e->held_cap, e->nheld + 1);
+    e->held[e->nheld++] = (struct held_positions){ep.epoch, (struct ss_position *)ep.positions, ep.npositions};
+    if (rc == SS_OK) commit_positions(e, ss_committer_durable(e->committer));
     struct ss_out *rows = (struct ss_out *)ep.rows;
     ss_out_clear(rows);
     e->spare = rows;
@@ -611,6 +635,7 @@ static int commit_epoch(struct ss_engine *e, bool final, bool wait, struct ss_er
                           .npositions = (int)e->nslots,
                           .watermark = e->watermark,
                           .final = final,
+                          .seal = final || wait,
                           .stats = &e->stats};
     ss_committer_submit(e->committer, &ep);
     /* the state as the epoch ends (what the bench samples), not as the sinks finish */
@@ -781,6 +806,8 @@ void ss_engine_set_epoch_hook(struct ss_engine *e, void (*fn)(void *ctx, struct 
 void ss_engine_close(struct ss_engine *e) {
     if (!e) return;
     ss_committer_free(e->committer); /* nothing in flight: ss_engine_run collected it */
+    for (size_t j = 0; j < e->nheld; j++) ss_free(e->held[j].pos);
+    ss_free(e->held);
     ss_predecode_free(e->pre);       /* idle: process_batch waited for every record */
     for (int i = 0; i < e->nsinks; i++) e->sinks[i]->type->close(e->sinks[i]);
     for (int i = 0; i < e->ninputs; i++) {

@@ -270,8 +270,8 @@ static int ends_with(const char *s, const char *suf) {
     return n >= k && memcmp(s + n - k, suf, k) == 0;
 }
 
-/* Every *.parquet under dir (recursively; temp files of a running writer end in .tmp
- * and are skipped). A missing dir is an empty table. */
+/* Every *.parquet under dir (recursively; the hidden .NAME.tmp files of a running
+ * writer are skipped). A missing dir is an empty table. */
 static int list_files(const char *dir, struct files *fl, int depth, struct ss_err *err) {
     DIR *d = opendir(dir);
     if (!d) {

@@ -7,26 +7,38 @@
  * window rows (final = false) are skipped; recently_viewed (a state stream whose
  * latest row per key wins) is not written; dlq and late are written as tables.
  *
- * Within a process, file names are a function of the epoch number, the table, the
- * partition and the row order, so a retried epoch rewrites the same files with the
- * same rows. <run> is drawn at random when the sink opens: epoch numbers start again
+ * <epoch> is the epoch of a file's first rows and <seq> counts the files of one
+ * (table, hour) begun in that epoch. <run> is drawn at random when the sink opens: epoch numbers start again
  * in every process (nothing in the lake fences them, unlike the SQL sinks), and
  * without it a second run into the same lake, or two processes writing one lake,
  * would overwrite each other's files for the same hours and lose their rows. A
  * process that crashed leaves its renamed files in place; the input it had not
  * committed is read again and lands in new files (at-least-once, DESIGN §6; a
  * checkpoint that restores the epoch will carry <run> with it for exactly once).
- * Each file is written to "<name>.tmp", fsynced and renamed
+ * Each file is written to a hidden ".<name>.tmp" (writer.h), fsynced and renamed
  * (writer.c), then the directories are fsynced before commit returns SS_OK. A full
  * or failing disk answers SS_RETRY: the engine calls commit again with the same
  * epoch, which overwrites whatever the failed attempt had already renamed.
  *
- * Rolling: a file never spans epochs, so files roll at least every epoch.interval
- * (time); within an epoch, a (table, hour) whose rows pass file_rows rows or about
- * file_bytes bytes continues in the next seq. The size is checked every ROLL_CHECK
- * rows, so a file can exceed file_bytes by that many rows' worth.
+ * Rolling: a (table, hour) whose file passes file_rows rows or about file_bytes bytes
+ * continues in the next file (the size is checked every ROLL_CHECK rows, so a file can
+ * exceed file_bytes by that many rows' worth). By time: without roll_interval every
+ * file is closed when its epoch commits, so files roll every epoch.interval; with
+ * roll_interval=D a file stays open across epochs until it is D old (wall clock), and
+ * the lake gets fewer, larger files while the other sinks keep their epoch latency.
+ * Rows in an open file are not durable: the sink reports how far it is in
+ * durable_epoch (SS_SINK_HOLDS), and the engine commits input positions only that far,
+ * so a crash loses nothing (the temp files are never renamed; the input is read again).
+ * A sealed epoch (partitions leaving, the end of the run) closes every file.
  *
- * URL: parquet:DIR[?compression=zstd|snappy|none&row_group_rows=N&file_rows=N&file_bytes=N] */
+ * Retries: rows of an epoch are counted per (table, hour) as they are written, and a
+ * commit that failed part way and is called again writes only the rest. A failed file
+ * that held rows of earlier epochs cannot be written again from this epoch's rows, so
+ * that is a fatal error: the run stops, and the next one reads those rows again from
+ * the input positions, which were committed only up to before them.
+ *
+ * URL: parquet:DIR[?compression=zstd|snappy|none&row_group_rows=N&file_rows=N&file_bytes=N
+ *      &roll_interval=DURATION] */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -56,6 +68,22 @@ struct part {
     size_t count, start;
 };
 
+/* The file being written for one (table, hour), and what the current epoch wrote there. */
+struct slot {
+    enum ss_table_id table;
+    int64_t hour;
+    char *dir;               /* DIR/<table>/dt=.../hour=.. */
+    struct ss_pq_writer *w;  /* NULL: no file open */
+    uint64_t first_epoch;    /* of the open file's first rows (its name) */
+    unsigned seq;            /* of the last file begun, in epoch name_epoch */
+    uint64_t name_epoch;
+    size_t rows;             /* in the open file */
+    int64_t opened_ms;       /* wall clock, for roll_interval */
+    size_t done;             /* rows of the current epoch written (open or closed files) */
+    size_t done_at_open;     /* done when the open file was begun */
+    bool dir_unsynced;       /* a file was renamed into dir since its last fsync */
+};
+
 struct pq_sink {
     struct ss_sink base;
     char *dir;
@@ -63,6 +91,10 @@ struct pq_sink {
     struct ss_pq_opts opts;
     size_t file_rows;        /* roll to the next seq past this many rows */
     size_t file_bytes;       /* or past about this many bytes */
+    int64_t roll_interval_ms; /* 0: close every file when its epoch commits */
+    struct slot *slots_of;   /* open or recently used (table, hour) files */
+    size_t nslots_of, slots_of_cap;
+    uint64_t epoch_now;      /* the epoch the done counts belong to */
     /* per-commit scratch, kept for its capacity */
     uint32_t *rowpart;       /* row -> part index, UINT32_MAX: skipped */
     size_t rowpart_cap;
@@ -234,31 +266,91 @@ static void group_rows(struct pq_sink *ps, enum ss_table_id t, const struct ss_e
 
 /* ---- the sink -------------------------------------------------------------- */
 
-/* Writes one (table, hour) part of an epoch: rows idx[0..n) in order, to
- * part-<epoch>-<seq> files from seq 0, rolling as described at the top. */
-static int write_part(struct pq_sink *ps, const char *dir, enum ss_table_id t, const struct ss_epoch *ep,
-                      const uint32_t *idx, size_t n, struct ss_err *err) {
-    size_t done = 0;
-    for (unsigned seq = 0; done < n; seq++) {
-        char path[PATH_MAX];
-        if (snprintf(path, sizeof path, "%s/part-%08" PRIu64 "-%04u-%s.parquet", dir, ep->epoch, seq, ps->run) >=
-            (int)sizeof path)
-            return ss_err_set(err, SS_ERROR, "parquet: path too long under %s", dir);
-        struct ss_pq_writer *w;
-        int rc = ss_pq_open(&w, path, &ss_tables[t], &ps->opts, err);
-        size_t in_file = 0;
-        while (!rc && done < n && in_file < ps->file_rows &&
-               (in_file == 0 || ss_pq_bytes(w) < (int64_t)ps->file_bytes)) {
-            size_t take = n - done;
-            if (take > ps->file_rows - in_file) take = ps->file_rows - in_file;
-            if (take > ROLL_CHECK) take = ROLL_CHECK;
-            rc = ss_pq_write(w, ep->rows->t[t].v, idx + done, take, err);
-            done += take;
-            in_file += take;
+static struct slot *slot_for(struct pq_sink *ps, enum ss_table_id t, int64_t hour, struct ss_err *err, int *rc) {
+    for (size_t i = 0; i < ps->nslots_of; i++)
+        if (ps->slots_of[i].table == t && ps->slots_of[i].hour == hour) return &ps->slots_of[i];
+    char dir[PATH_MAX];
+    if (part_dir(dir, sizeof dir, ps->dir, ss_tables[t].name, hour) >= (int)sizeof dir) {
+        *rc = ss_err_set(err, SS_ERROR, "parquet: path too long under %s", ps->dir);
+        return NULL;
+    }
+    SS_GROW(ps->slots_of, ps->slots_of_cap, ps->nslots_of + 1);
+    struct slot *sl = &ps->slots_of[ps->nslots_of++];
+    *sl = (struct slot){.table = t, .hour = hour, .dir = ss_strdup(dir)};
+    return sl;
+}
+
+/* The open file of sl failed (and is gone): SS_RETRY or SS_ERROR by err, after which
+ * a retry of the epoch writes its rows again, from the file's seq; or fatal when the
+ * file held rows of earlier epochs. */
+static int lost_file(struct slot *sl, const struct ss_epoch *ep, unsigned seq, struct ss_err *err) {
+    sl->w = NULL;
+    if (sl->first_epoch < ep->epoch) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return ss_err_set(err, SS_ERROR,
+                          "parquet: %s; the file also held rows of epochs %llu to %llu, which only a restart can "
+                          "write again (their input positions were not committed, so the next run reads them)",
+                          why, (unsigned long long)sl->first_epoch, (unsigned long long)ep->epoch - 1);
+    }
+    sl->done = sl->done_at_open;
+    if (seq == 0) sl->name_epoch = 0; /* the retry begins the same name again */
+    else sl->seq = seq - 1;
+    return err->retriable ? SS_RETRY : SS_ERROR;
+}
+
+static int close_file(struct slot *sl, const struct ss_epoch *ep, struct ss_err *err) {
+    unsigned seq = sl->seq;
+    int rc = ss_pq_close(sl->w, err);
+    if (rc) return lost_file(sl, ep, seq, err);
+    sl->w = NULL;
+    sl->dir_unsynced = true;
+    return SS_OK;
+}
+
+static int open_file(struct pq_sink *ps, struct slot *sl, const struct ss_epoch *ep, struct ss_err *err) {
+    int rc = make_dirs(sl->dir, err);
+    if (rc) return rc;
+    unsigned seq = sl->name_epoch == ep->epoch ? sl->seq + 1 : 0;
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/part-%08" PRIu64 "-%04u-%s.parquet", sl->dir, ep->epoch, seq, ps->run) >=
+        (int)sizeof path)
+        return ss_err_set(err, SS_ERROR, "parquet: path too long under %s", sl->dir);
+    rc = ss_pq_open(&sl->w, path, &ss_tables[sl->table], &ps->opts, err);
+    if (rc) {
+        sl->w = NULL;
+        return err && err->retriable ? SS_RETRY : SS_ERROR;
+    }
+    sl->name_epoch = ep->epoch;
+    sl->seq = seq;
+    sl->first_epoch = ep->epoch;
+    sl->rows = 0;
+    sl->opened_ms = ss_now_ms();
+    sl->done_at_open = sl->done;
+    return SS_OK;
+}
+
+/* Writes rows idx[0..n) of one (table, hour), rolling as described at the top. */
+static int write_part(struct pq_sink *ps, struct slot *sl, const struct ss_epoch *ep, const uint32_t *idx, size_t n,
+                      struct ss_err *err) {
+    const struct ss_val *rows = ep->rows->t[sl->table].v;
+    for (size_t k = 0; k < n;) {
+        int rc;
+        if (!sl->w && (rc = open_file(ps, sl, ep, err))) return rc;
+        size_t take = n - k;
+        if (take > ps->file_rows - sl->rows) take = ps->file_rows - sl->rows;
+        if (take > ROLL_CHECK) take = ROLL_CHECK;
+        unsigned seq = sl->seq;
+        if ((rc = ss_pq_write(sl->w, rows, idx + k, take, err))) {
+            ss_pq_abort(sl->w);
+            return lost_file(sl, ep, seq, err);
         }
-        if (rc) ss_pq_abort(w);
-        else rc = ss_pq_close(w, err);
-        if (rc) return err && err->retriable ? SS_RETRY : SS_ERROR;
+        k += take;
+        sl->done += take;
+        sl->rows += take;
+        if ((sl->rows >= ps->file_rows || ss_pq_bytes(sl->w) >= (int64_t)ps->file_bytes) &&
+            (rc = close_file(sl, ep, err)))
+            return rc;
     }
     return SS_OK;
 }
@@ -268,30 +360,68 @@ static int commit_table(struct pq_sink *ps, enum ss_table_id t, const struct ss_
     for (size_t p = 0; p < ps->nparts; p++) {
         const struct part *pt = &ps->parts[p];
         if (pt->count == 0) continue;
-        char dir[PATH_MAX];
-        if (part_dir(dir, sizeof dir, ps->dir, ss_tables[t].name, pt->hour) >= (int)sizeof dir)
-            return ss_err_set(err, SS_ERROR, "parquet: path too long under %s", ps->dir);
-        int rc = make_dirs(dir, err);
-        if (!rc) rc = write_part(ps, dir, t, ep, ps->order + pt->start, pt->count, err);
-        if (!rc) rc = fsync_dir(dir, err);
-        if (rc) return rc;
+        int rc = SS_OK;
+        struct slot *sl = slot_for(ps, t, pt->hour, err, &rc);
+        if (!sl) return rc;
+        if (sl->done < pt->count && (rc = write_part(ps, sl, ep, ps->order + pt->start + sl->done,
+                                                       pt->count - sl->done, err)))
+            return rc;
     }
     return SS_OK;
 }
 
+/* A new epoch: nothing of it is written yet; slots without an open file are dropped. */
+static void begin_epoch(struct pq_sink *ps, uint64_t epoch) {
+    ps->epoch_now = epoch;
+    size_t keep = 0;
+    for (size_t i = 0; i < ps->nslots_of; i++) {
+        struct slot *sl = &ps->slots_of[i];
+        sl->done = 0;
+        if (!sl->w && !sl->dir_unsynced) {
+            ss_free(sl->dir);
+            continue;
+        }
+        ps->slots_of[keep++] = *sl;
+    }
+    ps->nslots_of = keep;
+}
+
 static int pq_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_err *err) {
     struct pq_sink *ps = (struct pq_sink *)sk;
+    if (ep->epoch != ps->epoch_now) begin_epoch(ps, ep->epoch);
     for (int t = 0; t < SS_T_COUNT; t++) {
         if (!writes_table((enum ss_table_id)t) || ep->rows->t[t].n == 0) continue;
         int rc = commit_table(ps, (enum ss_table_id)t, ep, err);
         if (rc) return rc;
     }
+    int64_t now = ss_now_ms();
+    uint64_t durable = ep->epoch;
+    for (size_t i = 0; i < ps->nslots_of; i++) {
+        struct slot *sl = &ps->slots_of[i];
+        int rc;
+        if (sl->w && (ep->seal || ps->roll_interval_ms == 0 || now - sl->opened_ms >= ps->roll_interval_ms) &&
+            (rc = close_file(sl, ep, err)))
+            return rc;
+        if (sl->dir_unsynced) {
+            if ((rc = fsync_dir(sl->dir, err))) return rc;
+            sl->dir_unsynced = false;
+        }
+        if (sl->w && sl->first_epoch - 1 < durable) durable = sl->first_epoch - 1;
+    }
+    ps->base.durable_epoch = durable;
     return SS_OK;
 }
 
 static void pq_close(struct ss_sink *sk) {
     struct pq_sink *ps = (struct pq_sink *)sk;
     if (!ps) return;
+    /* files still open hold rows whose input positions were not committed: the next
+     * run reads them again, so their temp files go */
+    for (size_t i = 0; i < ps->nslots_of; i++) {
+        ss_pq_abort(ps->slots_of[i].w);
+        ss_free(ps->slots_of[i].dir);
+    }
+    ss_free(ps->slots_of);
     ss_free(ps->rowpart);
     ss_free(ps->order);
     ss_free(ps->parts);
@@ -331,10 +461,14 @@ static int parse_query(struct pq_sink *ps, char *q, struct ss_err *err) {
             rc = parse_size(kv, val, &ps->file_rows, err);
         } else if (strcmp(kv, "file_bytes") == 0) {
             rc = parse_size(kv, val, &ps->file_bytes, err);
+        } else if (strcmp(kv, "roll_interval") == 0) {
+            if (ss_duration_parse(val, &ps->roll_interval_ms) != SS_OK || ps->roll_interval_ms < 0)
+                rc = ss_err_set(err, SS_EUSAGE, "parquet sink: roll_interval must be a duration such as 5m, got \"%s\"",
+                                val);
         } else {
             rc = ss_err_set(err, SS_EUSAGE,
                             "parquet sink: unknown option \"%s\" (known: compression, row_group_rows, file_rows, "
-                            "file_bytes)",
+                            "file_bytes, roll_interval)",
                             kv);
         }
         if (rc) return rc;
@@ -397,7 +531,7 @@ fail:
 const struct ss_sink_type ss_sink_parquet = {
     .name = "parquet",
     .scheme = "parquet:",
-    .flags = SS_SINK_EVENTS,
+    .flags = SS_SINK_EVENTS | SS_SINK_HOLDS,
     .open = pq_open,
     .commit = pq_commit,
     .close = pq_close,

@@ -7,6 +7,10 @@
  * names, so a repeated commit of an epoch writes the same rows. A sink never calls
  * back into operators. The rows are only valid during the call.
  *
+ * A sink with SS_SINK_HOLDS may keep rows of committed epochs in files it has not
+ * closed yet; it says how far it is durable in durable_epoch, and closes everything
+ * when an epoch is sealed (ep->seal).
+ *
  * Threads: open and close run on the engine's thread, commit on the committer's
  * (engine/committer.c), one epoch at a time and in order, while the engine computes the
  * next epoch; a sink touches nothing of the engine's but the epoch it is given. */
@@ -45,12 +49,15 @@ struct ss_epoch {
     int npositions;
     int64_t watermark;
     int final;                      /* the last epoch of a bounded run */
+    int seal;                       /* make everything durable now, held rows too: partitions are
+                                       leaving the process, or the run ends (SS_SINK_HOLDS) */
     const struct ss_run_stats *stats;
 };
 
 enum ss_sink_flags {
     SS_SINK_PROVISIONAL = 1, /* wants provisional window rows (final = false) */
     SS_SINK_EVENTS = 2,      /* wants the events table (the lake) */
+    SS_SINK_HOLDS = 4,       /* may hold rows past their epoch's commit: reports durable_epoch */
 };
 
 struct ss_sink;
@@ -71,6 +78,11 @@ struct ss_sink {
      * the destination already holds. A new run numbers its epochs after it, so the
      * fence never mistakes fresh output for a replay. */
     uint64_t committed_epoch;
+    /* Set by each commit of a sink with SS_SINK_HOLDS (the lake keeps files open
+     * across epochs so that they grow): every epoch up to this one is durable, later
+     * ones not yet. The engine commits input positions only up to the smallest such
+     * epoch of all sinks, so a crash replays what a held file had not made durable. */
+    uint64_t durable_epoch;
 };
 
 /* Finds the type serving url (by scheme) and opens it. SS_EUSAGE for an unknown scheme. */

@@ -33,35 +33,12 @@ command -v kcat >/dev/null || fail "kcat not found (scripts/install-deps install
 N=600000
 [ "$E2E_QUICK" = 1 ] && N=200000
 
-KT="$REPO_DIR/scripts/kafka-test-server"
-KDIR="$T/kafka"
-PIDS=()
-_kafka_cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-    "$KT" stop "$KDIR" >/dev/null 2>&1 || true
-    _e2e_cleanup
-}
-trap _kafka_cleanup EXIT
-B=$("$KT" start "$KDIR" 2>"$T/kafka-start.err") || { cat "$T/kafka-start.err" >&2; fail "cannot start the Kafka test broker"; }
-note "broker $B"
-"$KT" topic "$KDIR" clicks 3 || fail "cannot create topic clicks"
-
-GEN=(--stream clicks --events "$N" --seed 31 --duplicates 0.02 --invalid 0.02 --rate 250)
-G=$T/clicks.jsonl
-"$SHOPSTREAM_BIN" produce --out "$G" "${GEN[@]}" 2>"$T/p.err" || { cat "$T/p.err" >&2; fail "produce --out"; }
-"$SHOPSTREAM_BIN" produce --brokers "$B" "${GEN[@]}" 2>"$T/pk.err" || { cat "$T/pk.err" >&2; fail "produce --brokers"; }
+kafka_clicks_topic 31
 timeout 120 kcat -C -b "$B" -t clicks -o beginning -e -q -J >"$T/dump.json" 2>"$T/dump.err" || fail "kcat could not read clicks"
 "$PY" "$E2E_DIR/model.py" --set lateness=4h clicks="$G" --out "$T/model" >/dev/null || fail "model failed"
 SET=(--set lateness=4h -X session.timeout.ms=6000 -X heartbeat.interval.ms=500)
 
-# committed OFFSETS of a group, "partition offset" per line (Kafka's own group tool)
-committed() {
-    java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dlog4j.configuration="file:$KDIR/tools-log4j.properties" \
-        -cp "${KAFKA_CACHE:-$REPO_DIR/.cache/kafka}/lib/*" org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
-        --bootstrap-server "$B" --describe --group "$1.clicks" 2>/dev/null |
-        awk '$2 == "clicks" && $4 ~ /^[0-9]+$/ { print $3, $4 }' | sort -n
-}
+committed() { kafka_committed "$KDIR" "$B" "$1.clicks" clicks; }
 
 # ---- 1. SIGKILL mid-stream, restart in the same group --------------------------------------
 R1=$T/run1; R2=$T/run2

@@ -49,6 +49,39 @@ need_bin() {
 # the deadline passes (then fails the test naming DESCRIPTION). Between attempts it
 # waits for a short, growing interval on `read -t` of a never-written pipe instead of
 # calling sleep, so no fixed delay is assumed anywhere.
+# kafka_clicks_topic SEED: starts the test broker in $T/kafka (sets KT, KDIR, B; at exit
+# the processes in PIDS are killed and the broker stops), then writes $N generated clicks
+# (2 % duplicates, 2 % invalid, seed SEED) to the file $G = $T/clicks.jsonl and, the same,
+# to a 3-partition topic "clicks".
+kafka_clicks_topic() {
+    KT="$REPO_DIR/scripts/kafka-test-server"
+    KDIR="$T/kafka"
+    PIDS=()
+    trap _kafka_clicks_cleanup EXIT
+    B=$("$KT" start "$KDIR" 2>"$T/kafka-start.err") || { cat "$T/kafka-start.err" >&2; fail "cannot start the Kafka test broker"; }
+    note "broker $B"
+    "$KT" topic "$KDIR" clicks 3 || fail "cannot create topic clicks"
+    local gen=(--stream clicks --events "$N" --seed "$1" --duplicates 0.02 --invalid 0.02 --rate 250)
+    G=$T/clicks.jsonl
+    "$SHOPSTREAM_BIN" produce --out "$G" "${gen[@]}" 2>"$T/p.err" || { cat "$T/p.err" >&2; fail "produce --out"; }
+    "$SHOPSTREAM_BIN" produce --brokers "$B" "${gen[@]}" 2>"$T/pk.err" || { cat "$T/pk.err" >&2; fail "produce --brokers"; }
+}
+_kafka_clicks_cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+    "$KT" stop "$KDIR" >/dev/null 2>&1 || true
+    _e2e_cleanup
+}
+
+# kafka_committed KDIR BROKER GROUP TOPIC: the group's committed offsets of TOPIC,
+# "partition offset" per line (Kafka's own group tool, from the test broker's install)
+kafka_committed() {
+    java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dlog4j.configuration="file:$1/tools-log4j.properties" \
+        -cp "${KAFKA_CACHE:-$REPO_DIR/.cache/kafka}/lib/*" org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
+        --bootstrap-server "$2" --describe --group "$3" 2>/dev/null |
+        awk -v t="$4" '$2 == t && $4 ~ /^[0-9]+$/ { print $3, $4 }' | sort -n
+}
+
 poll_until() {
     local timeout=$1 what=$2; shift 2
     local deadline=$(( $(date +%s) + timeout )) pause=0.05

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/buf.h"
 #include "core/money.h"
 #include "core/table.h"
@@ -486,7 +487,7 @@ TEST(events_codecs) {
         char path[512], tmp[520];
         snprintf(path, sizeof path, "%s/events-%d.parquet", tmpdir, k);
         CHECK_EQ_INT(write_table(path, SS_T_EVENTS, &o, &op), SS_OK);
-        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        { char *t_ = ss_pq_temp_path(path); snprintf(tmp, sizeof tmp, "%s", t_); ss_free(t_); }
         CHECK(!file_exists(tmp));
         check_rows(path, SS_T_EVENTS, &o, NULL, o.t[SS_T_EVENTS].n);
         check_stats(path, SS_T_EVENTS, &o, 4000);
@@ -669,7 +670,7 @@ TEST(write_failures) {
     op.fail_after_bytes = 100000; /* the disk fills up after the first row group or so */
     char path[512], tmp[520];
     path_of(path, sizeof path, "full.parquet");
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    { char *t_ = ss_pq_temp_path(path); snprintf(tmp, sizeof tmp, "%s", t_); ss_free(t_); }
     struct ss_err err = {0};
     struct ss_pq_writer *w;
     CHECK_EQ_INT(ss_pq_open(&w, path, &ss_tables[SS_T_EVENTS], &op, &err), SS_OK);
@@ -686,7 +687,7 @@ TEST(write_failures) {
     /* a real full device: the temp name is a symlink to /dev/full */
     op.fail_after_bytes = 0;
     path_of(path, sizeof path, "devfull.parquet");
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    { char *t_ = ss_pq_temp_path(path); snprintf(tmp, sizeof tmp, "%s", t_); ss_free(t_); }
     CHECK_EQ_INT(symlink("/dev/full", tmp), 0);
     memset(&err, 0, sizeof err);
     rc = ss_pq_open(&w, path, &ss_tables[SS_T_EVENTS], &op, &err);
@@ -703,7 +704,7 @@ TEST(write_failures) {
 
     /* a null in a non-nullable column is refused, and leaves nothing behind */
     path_of(path, sizeof path, "badnull.parquet");
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    { char *t_ = ss_pq_temp_path(path); snprintf(tmp, sizeof tmp, "%s", t_); ss_free(t_); }
     struct ss_val *v = ss_out_get(&o, SS_T_EVENTS, 5);
     v[SS_EV_USER_ID].null = 1;
     memset(&err, 0, sizeof err);
@@ -720,7 +721,7 @@ TEST(write_failures) {
     memset(&err, 0, sizeof err);
     CHECK_EQ_INT(ss_pq_open(&w, path, &ss_tables[SS_T_EVENTS], &op, &err), SS_EIO);
     CHECK(!err.retriable);
-    CHECK(strstr(err.msg, "no/such/dir/x.parquet.tmp") != NULL);
+    CHECK(strstr(err.msg, "no/such/dir/.x.parquet.tmp") != NULL);
     ss_out_free(&o);
 }
 
@@ -747,6 +748,19 @@ static struct ss_sink *open_lake(char *dir, size_t cap, const char *name, const 
     struct ss_sink *sk = NULL;
     CHECK_EQ_INT(ss_sink_parquet.open(&sk, url, NULL, &err), SS_OK);
     return sk;
+}
+
+/* sink_partitions: an epoch's hour-10 events, rolled every 3 rows into exactly two files. */
+static void check_hour10(const char *dir, unsigned epoch, const char *run_token, const struct ss_out *o,
+                         const uint32_t *first, const uint32_t *second) {
+    char p[1024];
+    const char *fmt = "%s/events/dt=2026-11-27/hour=10/part-%08u-%04u-%s.parquet";
+    snprintf(p, sizeof p, fmt, dir, epoch, 0u, run_token);
+    check_rows(p, SS_T_EVENTS, o, first, 3);
+    snprintf(p, sizeof p, fmt, dir, epoch, 1u, run_token);
+    check_rows(p, SS_T_EVENTS, o, second, 2);
+    snprintf(p, sizeof p, fmt, dir, epoch, 2u, run_token);
+    CHECK(!file_exists(p));
 }
 
 TEST(sink_partitions) {
@@ -808,12 +822,7 @@ TEST(sink_partitions) {
     char p[1024];
     /* events, hour 10: rows 1,2,4,5,6 in input order, rolled every 3 rows */
     static const uint32_t e10a[] = {1, 2, 4}, e10b[] = {5, 6}, e11[] = {0, 3};
-    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000042-0000-%s.parquet", dir, ss_pq_sink_run(sk));
-    check_rows(p, SS_T_EVENTS, &o, e10a, 3);
-    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000042-0001-%s.parquet", dir, ss_pq_sink_run(sk));
-    check_rows(p, SS_T_EVENTS, &o, e10b, 2);
-    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000042-0002-%s.parquet", dir, ss_pq_sink_run(sk));
-    CHECK(!file_exists(p));
+    check_hour10(dir, 42, ss_pq_sink_run(sk), &o, e10a, e10b);
     snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=11/part-00000042-0000-%s.parquet", dir, ss_pq_sink_run(sk));
     check_rows(p, SS_T_EVENTS, &o, e11, 2);
     static const uint32_t c09[] = {0}, c10[] = {2};
@@ -843,7 +852,7 @@ TEST(sink_partitions) {
     ep.watermark = SS_TS_MIN; /* dlq goes to dt=unknown */
     char tmpf[1100];
     snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=11/part-00000043-0000-%s.parquet", dir, ss_pq_sink_run(sk));
-    snprintf(tmpf, sizeof tmpf, "%s.tmp", p);
+    { char *t_ = ss_pq_temp_path(p); snprintf(tmpf, sizeof tmpf, "%s", t_); ss_free(t_); }
     CHECK_EQ_INT(symlink("/dev/full", tmpf), 0);
     memset(&err, 0, sizeof err);
     CHECK_EQ_INT(ss_sink_parquet.commit(sk, &ep, &err), SS_RETRY);
@@ -854,6 +863,8 @@ TEST(sink_partitions) {
     check_rows(p, SS_T_EVENTS, &o, e11, 2);
     snprintf(p, sizeof p, "%s/dlq/dt=unknown/hour=unknown/part-00000043-0000-%s.parquet", dir, ss_pq_sink_run(sk));
     check_rows(p, SS_T_DLQ, &o, NULL, 1);
+    /* hour 10 was written before hour 11 failed: the retry did not write it again */
+    check_hour10(dir, 43, ss_pq_sink_run(sk), &o, e10a, e10b);
 
     ss_sink_parquet.close(sk);
     ss_out_free(&o);
@@ -865,9 +876,10 @@ TEST(sink_partitions) {
     CHECK(strstr(err.msg, "lz4") != NULL);
 }
 
-/* Appends n distinct view events, one per ms from t0; idx (if given) gets 0..n-1. */
-static void add_events(struct ss_out *o, size_t n, int64_t t0, uint32_t *idx) {
-    size_t base = o->t[SS_T_EVENTS].n;
+/* Appends n view events, one per ms from t0, numbered from id0 (ids, users and
+ * products follow from the number); idx (if given) gets 0..n-1. */
+static void add_events_from(struct ss_out *o, size_t n, int64_t t0, size_t id0, uint32_t *idx) {
+    size_t base = id0;
     for (size_t i = 0; i < n; i++) {
         if (idx) idx[i] = (uint32_t)i;
         struct ss_val *v = ss_out_row(o, SS_T_EVENTS);
@@ -887,6 +899,11 @@ static void add_events(struct ss_out *o, size_t n, int64_t t0, uint32_t *idx) {
         v[SS_EV_QUANTITY].i = 1;
         v[SS_EV_ORDER_ID].null = 1;
     }
+}
+
+/* The same, numbered on from the rows o already holds. */
+static void add_events(struct ss_out *o, size_t n, int64_t t0, uint32_t *idx) {
+    add_events_from(o, n, t0, o->t[SS_T_EVENTS].n, idx);
 }
 
 /* Files roll past file_bytes: the size is looked at every 4096 rows (ROLL_CHECK), so
@@ -965,6 +982,113 @@ TEST(sink_runs_never_overwrite) {
     ss_out_free(&ob);
 }
 
+/* Files of the lake's hour directory dir/events/dt=2026-11-27/hour=HH ending in suffix. */
+static int count_files(const char *dir, int hour, const char *suffix) {
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "ls -A %s/events/dt=2026-11-27/hour=%02d 2>/dev/null | grep -c '%s$'", dir, hour, suffix);
+    int st;
+    char *out = run(cmd, &st);
+    int n = out ? atoi(out) : -1;
+    free(out);
+    return n;
+}
+
+/* A lake opened with query that committed rows o as epoch 1. */
+static struct ss_sink *lake_after_epoch1(char *dir, size_t cap, const char *name, const char *query, struct ss_out *o,
+                                         int64_t watermark) {
+    struct ss_sink *sk = open_lake(dir, cap, name, query);
+    struct ss_epoch ep = {.epoch = 1, .rows = o, .watermark = watermark};
+    struct ss_err err = {0};
+    CHECK_EQ_INT(ss_sink_parquet.commit(sk, &ep, &err), SS_OK);
+    return sk;
+}
+
+/* roll_interval: a file stays open across epochs (only its temp file exists), the
+ * sink reports the epochs before its first rows as durable, and a sealed epoch closes
+ * it with every epoch's rows in order. */
+TEST(sink_holds_files_across_epochs) {
+    char dir[512];
+    struct ss_err err = {0};
+    const int64_t h10 = 1795773600000LL, h11 = h10 + 3600000LL;
+    CHECK(ss_sink_parquet.flags & SS_SINK_HOLDS);
+    struct ss_out o1, o2, o3, all10;
+    ss_out_init(&o1);
+    ss_out_init(&o2);
+    ss_out_init(&o3);
+    ss_out_init(&all10);
+    struct ss_out all11;
+    ss_out_init(&all11);
+    add_events_from(&o1, 3, h10, 0, NULL);
+    add_events_from(&o2, 2, h10 + 100, 100, NULL);
+    add_events_from(&o2, 1, h11, 200, NULL);
+    add_events_from(&o3, 1, h10 + 200, 300, NULL);
+    /* what hour 10's file must hold, in order: o1's rows, o2's first two, o3's */
+    add_events_from(&all10, 3, h10, 0, NULL);
+    add_events_from(&all10, 2, h10 + 100, 100, NULL);
+    add_events_from(&all10, 1, h10 + 200, 300, NULL);
+    add_events_from(&all11, 1, h11, 200, NULL);
+
+    struct ss_sink *sk = lake_after_epoch1(dir, sizeof dir, "lake-hold", "roll_interval=1h", &o1, h10);
+    struct ss_epoch ep;
+    CHECK_EQ_INT((int)sk->durable_epoch, 0);
+    CHECK_EQ_INT(count_files(dir, 10, ".parquet"), 0);
+    CHECK_EQ_INT(count_files(dir, 10, ".tmp"), 1);
+    ep = (struct ss_epoch){.epoch = 2, .rows = &o2, .watermark = h11};
+    CHECK_EQ_INT(ss_sink_parquet.commit(sk, &ep, &err), SS_OK);
+    CHECK_EQ_INT((int)sk->durable_epoch, 0);
+    CHECK_EQ_INT(count_files(dir, 11, ".tmp"), 1);
+    ep = (struct ss_epoch){.epoch = 3, .rows = &o3, .watermark = h11, .seal = 1};
+    CHECK_EQ_INT(ss_sink_parquet.commit(sk, &ep, &err), SS_OK);
+    CHECK_EQ_INT((int)sk->durable_epoch, 3);
+    CHECK_EQ_INT(count_files(dir, 10, ".tmp"), 0);
+    CHECK_EQ_INT(count_files(dir, 10, ".parquet"), 1);
+    char p[1024];
+    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000001-0000-%s.parquet", dir, ss_pq_sink_run(sk));
+    check_rows(p, SS_T_EVENTS, &all10, NULL, 6);
+    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=11/part-00000002-0000-%s.parquet", dir, ss_pq_sink_run(sk));
+    check_rows(p, SS_T_EVENTS, &all11, NULL, 1);
+    ss_sink_parquet.close(sk);
+
+    /* by age: a file older than roll_interval closes at the next commit, rows or not */
+    sk = lake_after_epoch1(dir, sizeof dir, "lake-hold-age", "roll_interval=20ms", &o1, h10);
+    usleep(40000);
+    struct ss_out none;
+    ss_out_init(&none);
+    ep = (struct ss_epoch){.epoch = 2, .rows = &none, .watermark = h10};
+    CHECK_EQ_INT(ss_sink_parquet.commit(sk, &ep, &err), SS_OK);
+    CHECK_EQ_INT((int)sk->durable_epoch, 2);
+    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000001-0000-%s.parquet", dir, ss_pq_sink_run(sk));
+    check_rows(p, SS_T_EVENTS, &o1, NULL, 3);
+    ss_sink_parquet.close(sk);
+
+    /* closing the sink with a file open (the run failed): its temp file goes, nothing
+     * is renamed (its rows' input positions were not committed) */
+    sk = lake_after_epoch1(dir, sizeof dir, "lake-hold-abort", "roll_interval=1h", &o1, h10);
+    CHECK_EQ_INT(count_files(dir, 10, ".tmp"), 1);
+    ss_sink_parquet.close(sk);
+    CHECK_EQ_INT(count_files(dir, 10, ".tmp"), 0);
+    CHECK_EQ_INT(count_files(dir, 10, ".parquet"), 0);
+
+    /* a held file that fails held rows of an earlier epoch: fatal, naming them */
+    sk = lake_after_epoch1(dir, sizeof dir, "lake-hold-fail", "roll_interval=1h", &o1, h10);
+    snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000001-0000-%s.parquet", dir, ss_pq_sink_run(sk));
+    CHECK_EQ_INT(mkdir(p, 0755), 0); /* the rename onto it fails */
+    ep = (struct ss_epoch){.epoch = 2, .rows = &none, .watermark = h10, .seal = 1};
+    memset(&err, 0, sizeof err);
+    CHECK_EQ_INT(ss_sink_parquet.commit(sk, &ep, &err), SS_ERROR);
+    CHECK(strstr(err.msg, "epochs 1 to 1") != NULL);
+    CHECK_EQ_INT(count_files(dir, 10, ".tmp"), 0);
+    rmdir(p);
+    ss_sink_parquet.close(sk);
+
+    ss_out_free(&o1);
+    ss_out_free(&o2);
+    ss_out_free(&o3);
+    ss_out_free(&all10);
+    ss_out_free(&all11);
+    ss_out_free(&none);
+}
+
 int main(void) {
     if (access(checker, R_OK) != 0) {
         const char *env = getenv("SS_PARQUET_CHECK");
@@ -994,6 +1118,7 @@ int main(void) {
     RUN(sink_partitions);
     RUN(sink_rolls_by_bytes);
     RUN(sink_runs_never_overwrite);
+    RUN(sink_holds_files_across_epochs);
     if (ss_t_failed == 0) {
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
         free(run(cmd, &st));

@@ -637,6 +637,17 @@ static void writer_free(struct ss_pq_writer *w) {
     ss_free(w);
 }
 
+char *ss_pq_temp_path(const char *path) {
+    const char *slash = strrchr(path, '/');
+    size_t dir = slash ? (size_t)(slash + 1 - path) : 0, n = strlen(path);
+    char *t = ss_malloc(n + 6);
+    memcpy(t, path, dir);
+    t[dir] = '.';
+    memcpy(t + dir + 1, path + dir, n - dir);
+    memcpy(t + n + 1, ".tmp", 5);
+    return t;
+}
+
 int ss_pq_open(struct ss_pq_writer **out, const char *path, const struct ss_table *tbl,
                const struct ss_pq_opts *opts, struct ss_err *err) {
     *out = NULL;
@@ -655,10 +666,7 @@ int ss_pq_open(struct ss_pq_writer **out, const char *path, const struct ss_tabl
     if (!w->o.page_bytes) w->o.page_bytes = d.page_bytes;
     if (!w->o.dict_max_bytes) w->o.dict_max_bytes = d.dict_max_bytes;
     w->path = ss_strdup(path);
-    size_t n = strlen(path);
-    w->tmp = ss_malloc(n + 5);
-    memcpy(w->tmp, path, n);
-    memcpy(w->tmp + n, ".tmp", 5);
+    w->tmp = ss_pq_temp_path(path);
     w->comp = ss_pq_compressor_new(w->o.codec, w->o.zstd_level);
     ss_tc_init(&w->tc);
     w->cols = ss_calloc((size_t)tbl->ncols, sizeof *w->cols);

@@ -12,8 +12,9 @@
  *   BOOL      -> BOOLEAN
  *   nullable  -> OPTIONAL with definition levels, else REQUIRED
  *
- * Atomicity: the file is written to "<path>.tmp", fsynced and renamed to <path> by
- * ss_pq_close. On any error the temp file is removed, so nothing half-written is
+ * Atomicity: the file is written to a hidden temp file beside it (ss_pq_temp_path:
+ * DIR/.NAME.tmp, which Spark, Hive, pyarrow datasets and a *.parquet glob all skip, as
+ * Flink's in-progress files), fsynced and renamed to <path> by ss_pq_close. On any error the temp file is removed, so nothing half-written is
  * ever visible under <path>. The caller fsyncs the directory (ss_pq_fsync_dir) to
  * make the rename durable.
  *
@@ -57,7 +58,10 @@ void ss_pq_opts_default(struct ss_pq_opts *o);
 
 struct ss_pq_writer;
 
-/* Creates "<path>.tmp" (truncating a stale one) and writes the magic. path is copied. */
+/* DIR/.NAME.tmp for DIR/NAME (allocated). */
+char *ss_pq_temp_path(const char *path);
+
+/* Creates the temp file (truncating a stale one) and writes the magic. path is copied. */
 int ss_pq_open(struct ss_pq_writer **out, const char *path, const struct ss_table *tbl,
                const struct ss_pq_opts *opts, struct ss_err *err);
 
