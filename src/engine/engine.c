@@ -580,7 +580,10 @@ static int finish_inflight(struct ss_engine *e, struct ss_err *err) {
     if (!had) return SS_OK;
     SS_GROW(e->held, e->held_cap, e->nheld + 1);
     e->held[e->nheld++] = (struct held_positions){ep.epoch, (struct ss_position *)ep.positions, ep.npositions};
-    if (rc == SS_OK) commit_positions(e, ss_committer_durable(e->committer));
+    if (rc == SS_OK) {
+        e->stats.durable_epoch = ss_committer_durable(e->committer);
+        commit_positions(e, e->stats.durable_epoch);
+    }
     struct ss_out *rows = (struct ss_out *)ep.rows;
     ss_out_clear(rows);
     e->spare = rows;

@@ -200,6 +200,11 @@ static void render_metrics(struct metrics_sink *ms, int64_t now, struct ss_buf *
     sample1(b, "shopstream_epochs_total", NULL, NULL, sn->epochs);
     help_type(b, "shopstream_epoch", "gauge", "Number of the last committed epoch.");
     sample1(b, "shopstream_epoch", NULL, NULL, (int64_t)sn->epoch);
+    help_type(b, "shopstream_epoch_durable", "gauge",
+              "Newest epoch every sink had made durable when the last epoch was handed to the sinks; input "
+              "offsets are committed up to it. Behind shopstream_epoch by more than one while the Parquet "
+              "lake holds files open (roll_interval).");
+    sample1(b, "shopstream_epoch_durable", NULL, NULL, (int64_t)sn->stats.durable_epoch);
     help_type(b, "shopstream_run_complete", "gauge", "1 once the final epoch of a bounded run was committed.");
     sample1(b, "shopstream_run_complete", NULL, NULL, sn->final ? 1 : 0);
     help_type(b, "shopstream_watermark_ms", "gauge", "Event-time watermark, ms since the Unix epoch (UTC).");

@@ -40,6 +40,8 @@ struct ss_run_stats {
     int64_t records_by_stream[SS_STREAM_COUNT];
     int64_t started_ms;     /* processing time the run started */
     int64_t last_commit_ms; /* how long the previous epoch's commit took (all sinks) */
+    uint64_t durable_epoch; /* the newest epoch every sink had made durable by then: input
+                               positions are committed up to it (ss_committer_durable) */
 };
 
 struct ss_epoch {

@@ -175,6 +175,8 @@ eq "orders next offset" "$(val "$F" "shopstream_input_next_offset{partition=\"1\
 eq "watermark" "$(val "$F" 'shopstream_watermark_ms{}')" "+Inf"
 epochs=$(val "$F" 'shopstream_epochs_total{}')
 [ "$epochs" -ge 5 ] || check_failed "only $epochs epochs in a ~10 s run with epoch.interval=500ms"
+# when the last epoch was handed over, every earlier one was durable (no sink holds rows here)
+eq "durable epoch" "$(val "$F" 'shopstream_epoch_durable{}')" $(( $(val "$F" 'shopstream_epoch{}') - 1 ))
 eq "commit histogram count" "$(val "$F" 'shopstream_commit_duration_seconds_count{}')" $(( epochs - 1 ))
 eq "commit histogram +Inf" "$(val "$F" 'shopstream_commit_duration_seconds_bucket{le="+Inf"}')" $(( epochs - 1 ))
 awk '/^shopstream_commit_duration_seconds_bucket/ { if ($NF < prev) bad = 1; prev = $NF } END { exit bad }' "$F" \

@@ -349,6 +349,7 @@ TEST(test_endpoints) {
     alert_row(&o, 124);
     ss_out_row(&o, SS_T_SESSIONS);
     st.last_commit_ms = 1200;
+    st.durable_epoch = 1; /* a sink held epoch 2's rows when epoch 3 was submitted */
     ep.epoch = 3;
     CHECK_EQ_INT(ss_sink_metrics.commit(sk, &ep, &err), SS_OK);
     CHECK_EQ_INT(ss_sink_metrics.commit(sk, &ep, &err), SS_OK);
@@ -378,6 +379,7 @@ TEST(test_endpoints) {
     CHECK(!strstr(m, "shopstream_rows_provisional_total{table=\"sessions\"}"));
     CHECK_LINE(m, "shopstream_epochs_total 3");
     CHECK_LINE(m, "shopstream_epoch 3");
+    CHECK_LINE(m, "shopstream_epoch_durable 1");
     CHECK_LINE(m, "shopstream_run_complete 0");
     CHECK_LINE(m, "shopstream_watermark_ms 1795736800000"); /* 2026-11-27 minus 800 s */
     CHECK_LINE(m, "shopstream_input_next_offset{source=\"orders\",partition=\"3\"} 52");
