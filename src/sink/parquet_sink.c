@@ -15,7 +15,8 @@
  * process that crashed leaves its renamed files in place; the input it had not
  * committed is read again and lands in new files (at-least-once, DESIGN §6; a
  * checkpoint that restores the epoch will carry <run> with it for exactly once).
- * Each file is written to a hidden ".<name>.tmp" (writer.h), fsynced and renamed
+ * Each file is written to a temp file under DIR/.tmp/<run>/ (readers skip the hidden
+ * directory), fsynced and renamed
  * (writer.c), then the directories are fsynced before commit returns SS_OK. A full
  * or failing disk answers SS_RETRY: the engine calls commit again with the same
  * epoch, which overwrites whatever the failed attempt had already renamed.
@@ -31,6 +32,13 @@
  * so a crash loses nothing (the temp files are never renamed; the input is read again).
  * A sealed epoch (partitions leaving, the end of the run) closes every file.
  *
+ * Temp files: each process writes its open files under DIR/.tmp/<run>/, with an "owner"
+ * file (host and pid) and the directory's mtime refreshed at every commit; a clean close
+ * removes it. A process that died leaves its directory behind (its rows were never
+ * committed as input positions, so they are read again); the next sink to open the lake
+ * removes it, at once when the owner was on this host and its pid is gone, else once it
+ * has not been refreshed for STALE_MS.
+ *
  * Retries: rows of an epoch are counted per (table, hour) as they are written, and a
  * commit that failed part way and is called again writes only the rest. A failed file
  * that held rows of earlier epochs cannot be written again from this epoch's rows, so
@@ -45,6 +53,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -62,6 +73,7 @@
 #define ROLL_CHECK 4096         /* rows written between two looks at a file's size */
 #define DEFAULT_FILE_BYTES (128u << 20)
 #define UNKNOWN_HOUR INT64_MIN  /* partition dt=unknown/hour=unknown */
+#define STALE_MS (24 * HOUR_MS) /* a temp directory not refreshed this long belongs to a dead process */
 
 struct part {
     int64_t hour;            /* hours since the epoch, or UNKNOWN_HOUR */
@@ -88,6 +100,7 @@ struct pq_sink {
     struct ss_sink base;
     char *dir;
     char run[9];             /* this process's file name token, 8 hex digits */
+    char *tmpdir;            /* DIR/.tmp/<run>: the temp files of this process */
     struct ss_pq_opts opts;
     size_t file_rows;        /* roll to the next seq past this many rows */
     size_t file_bytes;       /* or past about this many bytes */
@@ -308,6 +321,23 @@ static int close_file(struct slot *sl, const struct ss_epoch *ep, struct ss_err 
     return SS_OK;
 }
 
+/* The temp file of final (a path under ps->dir): tmpdir/<final's path below dir, '/' -> '+'>.tmp */
+static int temp_of(const struct pq_sink *ps, const char *final, char *out, size_t cap) {
+    size_t dn = strlen(ps->dir);
+    const char *rel = strncmp(final, ps->dir, dn) == 0 && final[dn] == '/' ? final + dn + 1 : final;
+    int n = snprintf(out, cap, "%s/%s.tmp", ps->tmpdir, rel);
+    if (n < 0 || (size_t)n >= cap) return -1;
+    for (char *c = out + strlen(ps->tmpdir) + 1; *c; c++)
+        if (*c == '/') *c = '+';
+    return 0;
+}
+
+char *ss_pq_sink_temp_path(const struct ss_sink *sk, const char *final) {
+    char t[PATH_MAX];
+    if (temp_of((const struct pq_sink *)sk, final, t, sizeof t)) return NULL;
+    return ss_strdup(t);
+}
+
 static int open_file(struct pq_sink *ps, struct slot *sl, const struct ss_epoch *ep, struct ss_err *err) {
     int rc = make_dirs(sl->dir, err);
     if (rc) return rc;
@@ -316,7 +346,9 @@ static int open_file(struct pq_sink *ps, struct slot *sl, const struct ss_epoch 
     if (snprintf(path, sizeof path, "%s/part-%08" PRIu64 "-%04u-%s.parquet", sl->dir, ep->epoch, seq, ps->run) >=
         (int)sizeof path)
         return ss_err_set(err, SS_ERROR, "parquet: path too long under %s", sl->dir);
-    rc = ss_pq_open(&sl->w, path, &ss_tables[sl->table], &ps->opts, err);
+    char tmp[PATH_MAX];
+    if (temp_of(ps, path, tmp, sizeof tmp)) return ss_err_set(err, SS_ERROR, "parquet: path too long under %s", ps->tmpdir);
+    rc = ss_pq_open_at(&sl->w, path, tmp, &ss_tables[sl->table], &ps->opts, err);
     if (rc) {
         sl->w = NULL;
         return err && err->retriable ? SS_RETRY : SS_ERROR;
@@ -388,6 +420,7 @@ static void begin_epoch(struct pq_sink *ps, uint64_t epoch) {
 
 static int pq_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_err *err) {
     struct pq_sink *ps = (struct pq_sink *)sk;
+    utimensat(AT_FDCWD, ps->tmpdir, NULL, 0); /* alive, for other processes' sweeps */
     if (ep->epoch != ps->epoch_now) begin_epoch(ps, ep->epoch);
     for (int t = 0; t < SS_T_COUNT; t++) {
         if (!writes_table((enum ss_table_id)t) || ep->rows->t[t].n == 0) continue;
@@ -420,6 +453,15 @@ static void pq_close(struct ss_sink *sk) {
     for (size_t i = 0; i < ps->nslots_of; i++) {
         ss_pq_abort(ps->slots_of[i].w);
         ss_free(ps->slots_of[i].dir);
+    }
+    if (ps->tmpdir) {
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/owner", ps->tmpdir);
+        unlink(p);
+        rmdir(ps->tmpdir);
+        snprintf(p, sizeof p, "%s/.tmp", ps->dir);
+        rmdir(p); /* fails while another process has its directory there */
+        ss_free(ps->tmpdir);
     }
     ss_free(ps->slots_of);
     ss_free(ps->rowpart);
@@ -490,6 +532,78 @@ static void draw_run(char out[9]) {
 
 const char *ss_pq_sink_run(const struct ss_sink *sk) { return ((const struct pq_sink *)sk)->run; }
 
+/* Whether the temp directory d (another run's) belongs to a process that is gone. */
+static bool run_is_dead(const char *d, const char *host) {
+    char p[PATH_MAX], owner_host[256] = "";
+    long pid = 0;
+    if (snprintf(p, sizeof p, "%s/owner", d) >= (int)sizeof p) return false;
+    FILE *f = fopen(p, "r");
+    if (f) {
+        if (fscanf(f, "%255s %ld", owner_host, &pid) != 2) pid = 0;
+        fclose(f);
+    }
+    if (pid > 0 && strcmp(owner_host, host) == 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) return true;
+    struct stat st;
+    if (stat(d, &st) != 0) return false;
+    int64_t mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+    return ss_now_ms() - mtime_ms > STALE_MS;
+}
+
+/* Removes the temp directories of dead processes under DIR/.tmp (see the top). */
+static void sweep_dead_runs(struct pq_sink *ps, const char *host) {
+    char base[PATH_MAX];
+    snprintf(base, sizeof base, "%s/.tmp", ps->dir);
+    DIR *d = opendir(base);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || strcmp(e->d_name, ps->run) == 0) continue;
+        char run[PATH_MAX];
+        if (snprintf(run, sizeof run, "%s/%s", base, e->d_name) >= (int)sizeof run || !run_is_dead(run, host)) continue;
+        DIR *rd = opendir(run);
+        int files = 0;
+        if (rd) {
+            struct dirent *f;
+            while ((f = readdir(rd)) != NULL) {
+                char fp[PATH_MAX];
+                if (f->d_name[0] == '.' && (!f->d_name[1] || (f->d_name[1] == '.' && !f->d_name[2]))) continue;
+                if (snprintf(fp, sizeof fp, "%s/%s", run, f->d_name) < (int)sizeof fp && unlink(fp) == 0 &&
+                    strcmp(f->d_name, "owner") != 0)
+                    files++;
+            }
+            closedir(rd);
+        }
+        if (rmdir(run) == 0)
+            ss_warn("sink.parquet",
+                    "msg=\"removed the temp files of a process that stopped without closing them (their rows are "
+                    "read again from the input)\" dir=\"%s\" files=%d",
+                    run, files);
+    }
+    closedir(d);
+}
+
+/* DIR/.tmp/<run> with its owner file, after sweeping dead runs' directories. */
+static int make_tmpdir(struct pq_sink *ps, struct ss_err *err) {
+    char host[256] = "?";
+    if (gethostname(host, sizeof host - 1) != 0 || !*host) snprintf(host, sizeof host, "?");
+    for (char *c = host; *c; c++)
+        if (*c == ' ') *c = '_';
+    sweep_dead_runs(ps, host);
+    char p[PATH_MAX];
+    if (snprintf(p, sizeof p, "%s/.tmp/%s", ps->dir, ps->run) >= (int)sizeof p)
+        return ss_err_set(err, SS_EIO, "parquet sink: path too long: %s", ps->dir);
+    ps->tmpdir = ss_strdup(p);
+    int rc = make_dirs(ps->tmpdir, err);
+    if (rc) return SS_EIO;
+    snprintf(p, sizeof p, "%s/owner", ps->tmpdir);
+    FILE *f = fopen(p, "w");
+    if (!f || fprintf(f, "%s %ld\n", host, (long)getpid()) < 0 || fclose(f) != 0) {
+        if (f) fclose(f);
+        return ss_err_set(err, SS_EIO, "parquet sink: cannot write %s: %s", p, strerror(errno));
+    }
+    return SS_OK;
+}
+
 static int pq_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
     (void)cfg;
     const char *spec = url + strlen("parquet:");
@@ -520,6 +634,7 @@ static int pq_open(struct ss_sink **out, const char *url, const struct ss_config
         goto fail;
     }
     draw_run(ps->run);
+    if ((rc = make_tmpdir(ps, err))) goto fail;
     ss_info("sink.parquet", "msg=\"opened\" dir=\"%s\" run=%s", ps->dir, ps->run);
     *out = &ps->base;
     return SS_OK;

@@ -8,13 +8,14 @@
 # 1. Run 1 (unbounded, group e2e-0404, epochs of 5 000 records; sinks jsonl and a lake with
 #    roll_interval=1h) is killed with SIGKILL once the jsonl sink holds several epochs.
 #    Asserted: the group committed no offset (every epoch still had rows in an open lake
-#    file), and the lake shows no file (open files are hidden temp files, which readers skip).
+#    file), and the lake shows no file (open files are temp files under DIR/.tmp/<run>/,
+#    which readers skip).
 #    If positions were committed for rows only an open file held, run 2 would skip them
 #    and the lake would miss them below.
 # 2. Run 2 (same group, same lake, --exit-at-end) starts where the group stands (the
 #    beginning): the lake's events table equals the model's accepted events exactly
-#    (pyarrow: nothing lost, nothing twice), and the group has committed the end of every
-#    partition.
+#    (pyarrow: nothing lost, nothing twice), the group has committed the end of every
+#    partition, and no temp file is left: run 1's went when run 2 opened the lake.
 # requires: kafka
 source "$(dirname "$0")/lib.sh"
 need_bin
@@ -45,8 +46,9 @@ c=$(committed)
 [ -z "$c" ] || check_failed "run 1 committed offsets ($c) while the lake held their rows in open files"
 visible=$(find "$L" -type f -name '*.parquet' | head -3)
 [ -z "$visible" ] || check_failed "run 1 (killed) left visible lake files: $visible"
-held=$(find "$L" -type f -name '.*.tmp' | wc -l)
-note "run 1 killed after $(wc -l <"$R1/dlq.jsonl") dlq rows: no offsets committed, $held hidden temp files"
+held=$(find "$L/.tmp" -type f -name '*.tmp' 2>/dev/null | wc -l)
+[ "$held" -gt 0 ] || check_failed "run 1 (killed) left no temp file under $L/.tmp: where were its open files?"
+note "run 1 killed after $(wc -l <"$R1/dlq.jsonl") dlq rows: no offsets committed, $held temp files in $L/.tmp"
 
 # ---- 2. the restart writes everything once ------------------------------------------------
 R2=$T/run2
@@ -55,6 +57,9 @@ rc=0
 timeout 300 "$SHOPSTREAM_BIN" run --input clicks="kafka://$B/clicks" "${SET[@]}" --exit-at-end \
     --sink "jsonl:$R2" --sink "$LAKE" 2>"$R2.stderr" || rc=$?
 [ $rc -eq 0 ] || { tail -n 20 "$R2.stderr" >&2; fail "run 2 exited $rc"; }
+# run 1's temp directory was removed when run 2 opened the lake (its pid is gone), and
+# run 2's own when it closed
+[ ! -e "$L/.tmp" ] || check_failed "temp files left in the lake after run 2: $(find "$L/.tmp" | head -5)"
 X=$T/export
 "$PY" "$E2E_DIR/export_tables.py" parquet-arrow "$L" "$X" >"$X.out" 2>"$X.err" ||
     { cat "$X.err" >&2; check_failed "reading the lake reported problems (above)"; }

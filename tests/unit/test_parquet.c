@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -852,7 +854,7 @@ TEST(sink_partitions) {
     ep.watermark = SS_TS_MIN; /* dlq goes to dt=unknown */
     char tmpf[1100];
     snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=11/part-00000043-0000-%s.parquet", dir, ss_pq_sink_run(sk));
-    { char *t_ = ss_pq_temp_path(p); snprintf(tmpf, sizeof tmpf, "%s", t_); ss_free(t_); }
+    { char *t_ = ss_pq_sink_temp_path(sk, p); snprintf(tmpf, sizeof tmpf, "%s", t_ ? t_ : "?"); ss_free(t_); }
     CHECK_EQ_INT(symlink("/dev/full", tmpf), 0);
     memset(&err, 0, sizeof err);
     CHECK_EQ_INT(ss_sink_parquet.commit(sk, &ep, &err), SS_RETRY);
@@ -993,6 +995,17 @@ static int count_files(const char *dir, int hour, const char *suffix) {
     return n;
 }
 
+/* Temp files of the lake's open files (DIR/.tmp/<run>/). */
+static int count_temp(const char *dir, const char *run_token) {
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "ls -A %s/.tmp/%s 2>/dev/null | grep -c '[.]tmp$'", dir, run_token);
+    int st;
+    char *out = run(cmd, &st);
+    int n = out ? atoi(out) : -1;
+    free(out);
+    return n;
+}
+
 /* A lake opened with query that committed rows o as epoch 1. */
 static struct ss_sink *lake_after_epoch1(char *dir, size_t cap, const char *name, const char *query, struct ss_out *o,
                                          int64_t watermark) {
@@ -1032,15 +1045,15 @@ TEST(sink_holds_files_across_epochs) {
     struct ss_epoch ep;
     CHECK_EQ_INT((int)sk->durable_epoch, 0);
     CHECK_EQ_INT(count_files(dir, 10, ".parquet"), 0);
-    CHECK_EQ_INT(count_files(dir, 10, ".tmp"), 1);
+    CHECK_EQ_INT(count_temp(dir, ss_pq_sink_run(sk)), 1);
     ep = (struct ss_epoch){.epoch = 2, .rows = &o2, .watermark = h11};
     CHECK_EQ_INT(ss_sink_parquet.commit(sk, &ep, &err), SS_OK);
     CHECK_EQ_INT((int)sk->durable_epoch, 0);
-    CHECK_EQ_INT(count_files(dir, 11, ".tmp"), 1);
+    CHECK_EQ_INT(count_temp(dir, ss_pq_sink_run(sk)), 2);
     ep = (struct ss_epoch){.epoch = 3, .rows = &o3, .watermark = h11, .seal = 1};
     CHECK_EQ_INT(ss_sink_parquet.commit(sk, &ep, &err), SS_OK);
     CHECK_EQ_INT((int)sk->durable_epoch, 3);
-    CHECK_EQ_INT(count_files(dir, 10, ".tmp"), 0);
+    CHECK_EQ_INT(count_temp(dir, ss_pq_sink_run(sk)), 0);
     CHECK_EQ_INT(count_files(dir, 10, ".parquet"), 1);
     char p[1024];
     snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=10/part-00000001-0000-%s.parquet", dir, ss_pq_sink_run(sk));
@@ -1064,10 +1077,11 @@ TEST(sink_holds_files_across_epochs) {
     /* closing the sink with a file open (the run failed): its temp file goes, nothing
      * is renamed (its rows' input positions were not committed) */
     sk = lake_after_epoch1(dir, sizeof dir, "lake-hold-abort", "roll_interval=1h", &o1, h10);
-    CHECK_EQ_INT(count_files(dir, 10, ".tmp"), 1);
+    CHECK_EQ_INT(count_temp(dir, ss_pq_sink_run(sk)), 1);
     ss_sink_parquet.close(sk);
-    CHECK_EQ_INT(count_files(dir, 10, ".tmp"), 0);
     CHECK_EQ_INT(count_files(dir, 10, ".parquet"), 0);
+    snprintf(p, sizeof p, "%s/.tmp", dir);
+    CHECK(!file_exists(p)); /* the temp directory goes with a clean close */
 
     /* a held file that fails held rows of an earlier epoch: fatal, naming them */
     sk = lake_after_epoch1(dir, sizeof dir, "lake-hold-fail", "roll_interval=1h", &o1, h10);
@@ -1077,7 +1091,7 @@ TEST(sink_holds_files_across_epochs) {
     memset(&err, 0, sizeof err);
     CHECK_EQ_INT(ss_sink_parquet.commit(sk, &ep, &err), SS_ERROR);
     CHECK(strstr(err.msg, "epochs 1 to 1") != NULL);
-    CHECK_EQ_INT(count_files(dir, 10, ".tmp"), 0);
+    CHECK_EQ_INT(count_temp(dir, ss_pq_sink_run(sk)), 0);
     rmdir(p);
     ss_sink_parquet.close(sk);
 
@@ -1087,6 +1101,61 @@ TEST(sink_holds_files_across_epochs) {
     ss_out_free(&all10);
     ss_out_free(&all11);
     ss_out_free(&none);
+}
+
+/* Temp directories of processes that died are removed by the next sink that opens the
+ * lake: at once when the owner ran on this host and its pid is gone, else when the
+ * directory was not refreshed for a day; a live one stays. */
+TEST(sink_sweeps_dead_runs) {
+    char dir[512], p[2048];
+    snprintf(dir, sizeof dir, "%s/lake-sweep", tmpdir);
+    char host[256] = "?";
+    gethostname(host, sizeof host - 1);
+    pid_t child = fork();
+    if (child == 0) _exit(0);
+    waitpid(child, NULL, 0); /* a pid that is gone */
+    static const struct {
+        const char *run, *owner_fmt;
+        int days_old, removed;
+    } runs[] = {
+        {"0000dead", "%s %ld", 0, 1},             /* this host, pid gone */
+        {"0000live", "%s %ld", 0, 0},             /* this host, pid alive (ours) */
+        {"00000far", "elsewhere %ld", 0, 0},     /* another host, refreshed just now */
+        {"000000old", "elsewhere %ld", 2, 1},    /* another host, silent for two days */
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        snprintf(p, sizeof p, "mkdir -p %s/.tmp/%s && touch %s/.tmp/%s/events+x.parquet.tmp", dir, runs[i].run, dir,
+                 runs[i].run);
+        int st;
+        free(run(p, &st));
+        char owner[300];
+        long pid = i == 1 ? (long)getpid() : (long)child;
+        if (strncmp(runs[i].owner_fmt, "%s", 2) == 0) snprintf(owner, sizeof owner, runs[i].owner_fmt, host, pid);
+        else snprintf(owner, sizeof owner, runs[i].owner_fmt, pid);
+        snprintf(p, sizeof p, "%s/.tmp/%s/owner", dir, runs[i].run);
+        FILE *f = fopen(p, "w");
+        CHECK(f != NULL);
+        if (f) {
+            fprintf(f, "%s\n", owner);
+            fclose(f);
+        }
+        if (runs[i].days_old) {
+            snprintf(p, sizeof p, "%s/.tmp/%s", dir, runs[i].run);
+            struct timespec old[2] = {{time(NULL) - runs[i].days_old * 86400L, 0}, {time(NULL) - runs[i].days_old * 86400L, 0}};
+            CHECK_EQ_INT(utimensat(AT_FDCWD, p, old, 0), 0);
+        }
+    }
+    struct ss_sink *sk = open_lake(dir, sizeof dir, "lake-sweep", "");
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        snprintf(p, sizeof p, "%s/.tmp/%s", dir, runs[i].run);
+        CHECK_EQ_INT(file_exists(p), !runs[i].removed);
+    }
+    snprintf(p, sizeof p, "%s/.tmp/%s/owner", dir, ss_pq_sink_run(sk));
+    CHECK(file_exists(p));
+    ss_sink_parquet.close(sk);
+    CHECK(!file_exists(p));
+    snprintf(p, sizeof p, "%s/.tmp", dir);
+    CHECK(file_exists(p)); /* the live runs' directories are still there */
 }
 
 int main(void) {
@@ -1119,6 +1188,7 @@ int main(void) {
     RUN(sink_rolls_by_bytes);
     RUN(sink_runs_never_overwrite);
     RUN(sink_holds_files_across_epochs);
+    RUN(sink_sweeps_dead_runs);
     if (ss_t_failed == 0) {
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
         free(run(cmd, &st));

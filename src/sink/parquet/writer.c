@@ -650,6 +650,14 @@ char *ss_pq_temp_path(const char *path) {
 
 int ss_pq_open(struct ss_pq_writer **out, const char *path, const struct ss_table *tbl,
                const struct ss_pq_opts *opts, struct ss_err *err) {
+    char *tmp = ss_pq_temp_path(path);
+    int rc = ss_pq_open_at(out, path, tmp, tbl, opts, err);
+    ss_free(tmp);
+    return rc;
+}
+
+int ss_pq_open_at(struct ss_pq_writer **out, const char *path, const char *tmp, const struct ss_table *tbl,
+                  const struct ss_pq_opts *opts, struct ss_err *err) {
     *out = NULL;
     if (opts->codec != SS_PQ_UNCOMPRESSED && opts->codec != SS_PQ_SNAPPY && opts->codec != SS_PQ_ZSTD)
         return ss_err_set(err, SS_EUSAGE, "parquet: unknown compression codec %d", (int)opts->codec);
@@ -666,7 +674,7 @@ int ss_pq_open(struct ss_pq_writer **out, const char *path, const struct ss_tabl
     if (!w->o.page_bytes) w->o.page_bytes = d.page_bytes;
     if (!w->o.dict_max_bytes) w->o.dict_max_bytes = d.dict_max_bytes;
     w->path = ss_strdup(path);
-    w->tmp = ss_pq_temp_path(path);
+    w->tmp = ss_strdup(tmp);
     w->comp = ss_pq_compressor_new(w->o.codec, w->o.zstd_level);
     ss_tc_init(&w->tc);
     w->cols = ss_calloc((size_t)tbl->ncols, sizeof *w->cols);

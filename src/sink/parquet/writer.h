@@ -12,9 +12,10 @@
  *   BOOL      -> BOOLEAN
  *   nullable  -> OPTIONAL with definition levels, else REQUIRED
  *
- * Atomicity: the file is written to a hidden temp file beside it (ss_pq_temp_path:
- * DIR/.NAME.tmp, which Spark, Hive, pyarrow datasets and a *.parquet glob all skip, as
- * Flink's in-progress files), fsynced and renamed to <path> by ss_pq_close. On any error the temp file is removed, so nothing half-written is
+ * Atomicity: the file is written to a temp file (by default a hidden one beside it,
+ * ss_pq_temp_path: DIR/.NAME.tmp, which Spark, Hive, pyarrow datasets and a *.parquet
+ * glob all skip; the lake sink keeps its own under DIR/.tmp/), fsynced and renamed to
+ * <path> by ss_pq_close. On any error the temp file is removed, so nothing half-written is
  * ever visible under <path>. The caller fsyncs the directory (ss_pq_fsync_dir) to
  * make the rename durable.
  *
@@ -64,6 +65,9 @@ char *ss_pq_temp_path(const char *path);
 /* Creates the temp file (truncating a stale one) and writes the magic. path is copied. */
 int ss_pq_open(struct ss_pq_writer **out, const char *path, const struct ss_table *tbl,
                const struct ss_pq_opts *opts, struct ss_err *err);
+/* The same with the temp file at tmp (on the same file system as path: it is renamed). */
+int ss_pq_open_at(struct ss_pq_writer **out, const char *path, const char *tmp, const struct ss_table *tbl,
+                  const struct ss_pq_opts *opts, struct ss_err *err);
 
 /* Appends n rows. Row k is rows + (idx ? idx[k] : k) * tbl->ncols. Values are
  * consumed before the call returns. Flushes a row group when it reaches the row or
