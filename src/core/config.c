@@ -341,6 +341,14 @@ int ss_config_load_env(struct ss_config *cfg, char **envp, struct ss_err *err) {
     return SS_OK;
 }
 
+bool ss_config_reads_kafka(const struct ss_config *cfg) {
+    for (int i = 0; cfg && i < cfg->ninputs; i++) {
+        const char *eq = strchr(cfg->inputs[i], '=');
+        if (eq && strncmp(eq + 1, "kafka://", 8) == 0) return true;
+    }
+    return false;
+}
+
 void ss_config_print_reference(FILE *f, bool markdown) {
     if (markdown) fprintf(f, "| key | default | meaning |\n|---|---|---|\n");
     for (size_t i = 0; i < NKEYS; i++) {

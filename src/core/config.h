@@ -95,6 +95,9 @@ int ss_config_set_kv(struct ss_config *cfg, const char *kv, struct ss_err *err);
 int ss_config_load_yaml(struct ss_config *cfg, const char *path, struct ss_err *err);
 /* Applies SHOPSTREAM_<KEY> variables (dots and dashes as underscores, upper case). */
 int ss_config_load_env(struct ss_config *cfg, char **envp, struct ss_err *err);
+/* Whether some input is a Kafka topic: a run that resumes at committed offsets rather
+ * than one complete in itself. NULL: false. */
+bool ss_config_reads_kafka(const struct ss_config *cfg);
 /* Prints the reference of every key: name, default, meaning. */
 void ss_config_print_reference(FILE *f, bool markdown);
 

@@ -88,19 +88,10 @@ static int drop_torn_tail(int fd, const char *path, struct ss_err *err) {
     return SS_OK;
 }
 
-/* The default mode: append when some input is a Kafka topic (see the top). */
-static bool reads_kafka(const struct ss_config *cfg) {
-    for (int i = 0; cfg && i < cfg->ninputs; i++) {
-        const char *eq = strchr(cfg->inputs[i], '=');
-        if (eq && strncmp(eq + 1, "kafka://", 8) == 0) return true;
-    }
-    return false;
-}
-
 static int jsonl_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
     const char *spec = url + strlen("jsonl:");
     const char *q = strchr(spec, '?');
-    bool append = reads_kafka(cfg);
+    bool append = ss_config_reads_kafka(cfg); /* the default (see the top) */
     if (q) {
         if (strcmp(q, "?mode=append") == 0) append = true;
         else if (strcmp(q, "?mode=truncate") == 0) append = false;

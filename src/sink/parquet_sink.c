@@ -605,7 +605,6 @@ static int make_tmpdir(struct pq_sink *ps, struct ss_err *err) {
 }
 
 static int pq_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
-    (void)cfg;
     const char *spec = url + strlen("parquet:");
     struct pq_sink *ps = ss_calloc(1, sizeof *ps);
     ps->base.type = &ss_sink_parquet;
@@ -636,6 +635,11 @@ static int pq_open(struct ss_sink **out, const char *url, const struct ss_config
     draw_run(ps->run);
     if ((rc = make_tmpdir(ps, err))) goto fail;
     ss_info("sink.parquet", "msg=\"opened\" dir=\"%s\" run=%s", ps->dir, ps->run);
+    if (ps->roll_interval_ms == 0 && ss_config_reads_kafka(cfg))
+        ss_info("sink.parquet",
+                "msg=\"each table writes a file per hour partition every epoch (epoch.interval); "
+                "parquet:DIR?roll_interval=5m keeps files open longer and makes them larger\" dir=\"%s\"",
+                ps->dir);
     *out = &ps->base;
     return SS_OK;
 fail:
