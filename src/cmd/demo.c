@@ -8,6 +8,7 @@
  * sources drain to the offsets produced so far, so every window and session closes
  * and is written; a second Ctrl-C stops at once (the current epoch is committed). */
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../core/config.h"
 #include "../core/log.h"
@@ -123,6 +125,50 @@ static int mkdir_p(const char *dir) {
             *p = '/';
         }
     return mkdir(tmp, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/* The outputs a demo writes under --data, all removed before the next demo: each tour starts
+ * from the same fixed date, so a lake (which appends) or a database (which upserts) holding an
+ * earlier tour would no longer agree with each other or with `report --lake`. */
+static const char *const demo_outputs[] = {"lake", "out", "shopstream.db", "shopstream.db-wal", "shopstream.db-shm"};
+#define DEMO_MARK ".shopstream-demo" /* written into --data: its outputs are a demo's, safe to remove */
+
+/* Clears an earlier demo's outputs from data; leaves outputs of anything else alone (with a
+ * warning), since --data may point at a directory the user cares about. */
+static int fresh_data_dir(const char *data, struct ss_err *err) {
+    char mark[4096], p[4096];
+    snprintf(mark, sizeof mark, "%s/" DEMO_MARK, data);
+    bool ours = access(mark, F_OK) == 0, others = false;
+    for (size_t i = 0; i < sizeof demo_outputs / sizeof demo_outputs[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", data, demo_outputs[i]);
+        if (access(p, F_OK) != 0) continue;
+        if (!ours) {
+            others = true;
+            continue;
+        }
+        if (nftw(p, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+            return ss_err_set(err, SS_EIO, "cannot remove the previous demo's %s: %s", p, strerror(errno));
+    }
+    if (ours) ss_info("demo", "msg=\"removed the previous demo's outputs\" data=%s", data);
+    if (others)
+        ss_warn("demo",
+                "msg=\"the data directory holds outputs that no demo wrote; the demo adds to them, so the lake and "
+                "the database may not agree with each other (use an empty --data)\" data=%s",
+                data);
+    else {
+        FILE *f = fopen(mark, "w");
+        if (!f) return ss_err_set(err, SS_EIO, "cannot write %s: %s", mark, strerror(errno));
+        fputs("outputs of `shopstream demo`: the next demo removes them\n", f);
+        fclose(f);
+    }
+    return SS_OK;
 }
 
 int ss_cmd_demo(int argc, char **argv) {
@@ -237,6 +283,7 @@ int ss_cmd_demo(int argc, char **argv) {
         ss_err_set(&err, SS_EIO, "cannot create the data directory %s: %s", data, strerror(errno));
         goto fail;
     }
+    if (fresh_data_dir(data, &err)) goto fail;
     if (ss_engine_open(&d.engine, &cfg, &err)) goto fail;
     for (int s = 0; s < SS_STREAM_COUNT; s++) {
         char url[512];
