@@ -259,7 +259,7 @@ static void group_rows(struct pq_sink *ps, enum ss_table_id t, const struct ss_e
     }
     /* sort the parts by hour, remembering where each old index went */
     for (size_t p = 0; p < ps->nparts; p++) ps->parts[p].start = p;
-    qsort(ps->parts, ps->nparts, sizeof *ps->parts, part_cmp);
+    if (ps->nparts > 1) qsort(ps->parts, ps->nparts, sizeof *ps->parts, part_cmp); /* parts is NULL before any */
     uint32_t *remap = ss_malloc((ps->nparts ? ps->nparts : 1) * sizeof *remap);
     size_t off = 0;
     for (size_t p = 0; p < ps->nparts; p++) {

@@ -650,7 +650,7 @@ static void build_promotions(struct ss_gen *g, int64_t count, int64_t span_ms) {
         q->ts = q->starts_at - rng_range(r, 2 * MIN_MS, 60 * MIN_MS);     /* published before */
         q->disc_tenths = discounts[rng_below(r, sizeof discounts / sizeof discounts[0])];
     }
-    qsort(g->promos, g->npromos, sizeof *g->promos, promo_cmp);
+    if (g->npromos > 1) qsort(g->promos, g->npromos, sizeof *g->promos, promo_cmp);
     for (size_t i = 0; i < g->npromos; i++) g->promos[i].n = (uint32_t)i + 1; /* ids in publication order */
 }
 
