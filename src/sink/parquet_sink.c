@@ -81,7 +81,7 @@ struct part {
 };
 
 /* The file being written for one (table, hour), and what the current epoch wrote there. */
-struct slot {
+struct lake_file {
     enum ss_table_id table;
     int64_t hour;
     char *dir;               /* DIR/<table>/dt=.../hour=.. */
@@ -105,8 +105,8 @@ struct pq_sink {
     size_t file_rows;        /* roll to the next seq past this many rows */
     size_t file_bytes;       /* or past about this many bytes */
     int64_t roll_interval_ms; /* 0: close every file when its epoch commits */
-    struct slot *slots_of;   /* open or recently used (table, hour) files */
-    size_t nslots_of, slots_of_cap;
+    struct lake_file *files;   /* open or recently used (table, hour) files */
+    size_t nfiles, files_cap;
     uint64_t epoch_now;      /* the epoch the done counts belong to */
     /* per-commit scratch, kept for its capacity */
     uint32_t *rowpart;       /* row -> part index, UINT32_MAX: skipped */
@@ -279,24 +279,24 @@ static void group_rows(struct pq_sink *ps, enum ss_table_id t, const struct ss_e
 
 /* ---- the sink -------------------------------------------------------------- */
 
-static struct slot *slot_for(struct pq_sink *ps, enum ss_table_id t, int64_t hour, struct ss_err *err, int *rc) {
-    for (size_t i = 0; i < ps->nslots_of; i++)
-        if (ps->slots_of[i].table == t && ps->slots_of[i].hour == hour) return &ps->slots_of[i];
+static struct lake_file *file_for(struct pq_sink *ps, enum ss_table_id t, int64_t hour, struct ss_err *err, int *rc) {
+    for (size_t i = 0; i < ps->nfiles; i++)
+        if (ps->files[i].table == t && ps->files[i].hour == hour) return &ps->files[i];
     char dir[PATH_MAX];
     if (part_dir(dir, sizeof dir, ps->dir, ss_tables[t].name, hour) >= (int)sizeof dir) {
         *rc = ss_err_set(err, SS_ERROR, "parquet: path too long under %s", ps->dir);
         return NULL;
     }
-    SS_GROW(ps->slots_of, ps->slots_of_cap, ps->nslots_of + 1);
-    struct slot *sl = &ps->slots_of[ps->nslots_of++];
-    *sl = (struct slot){.table = t, .hour = hour, .dir = ss_strdup(dir)};
+    SS_GROW(ps->files, ps->files_cap, ps->nfiles + 1);
+    struct lake_file *sl = &ps->files[ps->nfiles++];
+    *sl = (struct lake_file){.table = t, .hour = hour, .dir = ss_strdup(dir)};
     return sl;
 }
 
 /* The open file of sl failed (and is gone): SS_RETRY or SS_ERROR by err, after which
  * a retry of the epoch writes its rows again, from the file's seq; or fatal when the
  * file held rows of earlier epochs. */
-static int lost_file(struct slot *sl, const struct ss_epoch *ep, unsigned seq, struct ss_err *err) {
+static int lost_file(struct lake_file *sl, const struct ss_epoch *ep, unsigned seq, struct ss_err *err) {
     sl->w = NULL;
     if (sl->first_epoch < ep->epoch) {
         char why[sizeof err->msg];
@@ -312,7 +312,7 @@ static int lost_file(struct slot *sl, const struct ss_epoch *ep, unsigned seq, s
     return err->retriable ? SS_RETRY : SS_ERROR;
 }
 
-static int close_file(struct slot *sl, const struct ss_epoch *ep, struct ss_err *err) {
+static int close_file(struct lake_file *sl, const struct ss_epoch *ep, struct ss_err *err) {
     unsigned seq = sl->seq;
     int rc = ss_pq_close(sl->w, err);
     if (rc) return lost_file(sl, ep, seq, err);
@@ -338,7 +338,7 @@ char *ss_pq_sink_temp_path(const struct ss_sink *sk, const char *final) {
     return ss_strdup(t);
 }
 
-static int open_file(struct pq_sink *ps, struct slot *sl, const struct ss_epoch *ep, struct ss_err *err) {
+static int open_file(struct pq_sink *ps, struct lake_file *sl, const struct ss_epoch *ep, struct ss_err *err) {
     int rc = make_dirs(sl->dir, err);
     if (rc) return rc;
     unsigned seq = sl->name_epoch == ep->epoch ? sl->seq + 1 : 0;
@@ -363,7 +363,7 @@ static int open_file(struct pq_sink *ps, struct slot *sl, const struct ss_epoch 
 }
 
 /* Writes rows idx[0..n) of one (table, hour), rolling as described at the top. */
-static int write_part(struct pq_sink *ps, struct slot *sl, const struct ss_epoch *ep, const uint32_t *idx, size_t n,
+static int write_part(struct pq_sink *ps, struct lake_file *sl, const struct ss_epoch *ep, const uint32_t *idx, size_t n,
                       struct ss_err *err) {
     const struct ss_val *rows = ep->rows->t[sl->table].v;
     for (size_t k = 0; k < n;) {
@@ -393,7 +393,7 @@ static int commit_table(struct pq_sink *ps, enum ss_table_id t, const struct ss_
         const struct part *pt = &ps->parts[p];
         if (pt->count == 0) continue;
         int rc = SS_OK;
-        struct slot *sl = slot_for(ps, t, pt->hour, err, &rc);
+        struct lake_file *sl = file_for(ps, t, pt->hour, err, &rc);
         if (!sl) return rc;
         if (sl->done < pt->count && (rc = write_part(ps, sl, ep, ps->order + pt->start + sl->done,
                                                        pt->count - sl->done, err)))
@@ -406,16 +406,16 @@ static int commit_table(struct pq_sink *ps, enum ss_table_id t, const struct ss_
 static void begin_epoch(struct pq_sink *ps, uint64_t epoch) {
     ps->epoch_now = epoch;
     size_t keep = 0;
-    for (size_t i = 0; i < ps->nslots_of; i++) {
-        struct slot *sl = &ps->slots_of[i];
+    for (size_t i = 0; i < ps->nfiles; i++) {
+        struct lake_file *sl = &ps->files[i];
         sl->done = 0;
         if (!sl->w && !sl->dir_unsynced) {
             ss_free(sl->dir);
             continue;
         }
-        ps->slots_of[keep++] = *sl;
+        ps->files[keep++] = *sl;
     }
-    ps->nslots_of = keep;
+    ps->nfiles = keep;
 }
 
 static int pq_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_err *err) {
@@ -429,8 +429,8 @@ static int pq_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_er
     }
     int64_t now = ss_now_ms();
     uint64_t durable = ep->epoch;
-    for (size_t i = 0; i < ps->nslots_of; i++) {
-        struct slot *sl = &ps->slots_of[i];
+    for (size_t i = 0; i < ps->nfiles; i++) {
+        struct lake_file *sl = &ps->files[i];
         int rc;
         if (sl->w && (ep->seal || ps->roll_interval_ms == 0 || now - sl->opened_ms >= ps->roll_interval_ms) &&
             (rc = close_file(sl, ep, err)))
@@ -450,9 +450,9 @@ static void pq_close(struct ss_sink *sk) {
     if (!ps) return;
     /* files still open hold rows whose input positions were not committed: the next
      * run reads them again, so their temp files go */
-    for (size_t i = 0; i < ps->nslots_of; i++) {
-        ss_pq_abort(ps->slots_of[i].w);
-        ss_free(ps->slots_of[i].dir);
+    for (size_t i = 0; i < ps->nfiles; i++) {
+        ss_pq_abort(ps->files[i].w);
+        ss_free(ps->files[i].dir);
     }
     if (ps->tmpdir) {
         char p[PATH_MAX];
@@ -463,7 +463,7 @@ static void pq_close(struct ss_sink *sk) {
         rmdir(p); /* fails while another process has its directory there */
         ss_free(ps->tmpdir);
     }
-    ss_free(ps->slots_of);
+    ss_free(ps->files);
     ss_free(ps->rowpart);
     ss_free(ps->order);
     ss_free(ps->parts);
