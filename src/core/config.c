@@ -155,9 +155,9 @@ static int set_key(struct ss_config *cfg, const struct cfg_key *k, const char *v
         list_push((char ***)f, (int *)((char *)cfg + k->count_off), value);
         return SS_OK;
     }
-    if (n < k->min)
-        return ss_err_set(err, SS_EUSAGE, "config key %s: %s is below the minimum (%lld)", k->key, value,
-                          (long long)k->min);
+    if (n < k->min) /* durations are held in ms: say so, "(1)" reads as one second */
+        return ss_err_set(err, SS_EUSAGE, "config key %s: %s is below the minimum (%lld%s)", k->key, value,
+                          (long long)k->min, k->type == T_DURATION ? "ms" : "");
     *(int64_t *)f = n;
     return SS_OK;
 }
