@@ -63,7 +63,6 @@ static const struct cfg_key keys[] = {
     {"kafka.group_id", T_STRING, O(kafka_group), 0, "shopstream", 0, "consumer group prefix of the Kafka inputs: each input stream consumes in group <kafka.group_id>.<stream>"},
     {"kafka.connect_timeout", T_DURATION, O(kafka_connect_timeout_ms), 0, "30s", 1, "how long start-up retries unreachable Kafka brokers before exiting with an error"},
     {"http.listen", T_STRING, O(http_listen), 0, "", 0, "HOST:PORT of the metrics/health endpoint (empty: off)"},
-    {"checkpoint.dir", T_STRING, O(checkpoint_dir), 0, "", 0, "directory of checkpoint files (empty: off)"},
     {"log.level", T_STRING, O(log_level), 0, "info", 0, "debug, info, warn or error"},
     FIELD("clicks", SS_STREAM_CLICKS, SS_F_EVENT_ID, "event_id", "event_id"),
     FIELD("clicks", SS_STREAM_CLICKS, SS_F_EVENT_TYPE, "event_type", "event_type"),

@@ -76,7 +76,6 @@ struct ss_config {
     int64_t kafka_connect_timeout_ms; /* how long start-up waits for unreachable brokers */
     /* operations */
     char *http_listen;            /* "127.0.0.1:9464", "" disables */
-    char *checkpoint_dir;         /* "" disables checkpoints */
     char *log_level;
 };
 

@@ -7,7 +7,7 @@
 # 1. Consumer crash: run 1 (unbounded, group e2e-0403, epochs of 20 000 records) is killed
 #    with SIGKILL once it has committed offsets at least once; the group's committed offsets
 #    C[p] are read from the broker; run 2 (same group, --exit-at-end) finishes the topic.
-#    Operator state is not checkpointed (checkpoint.dir is off), so only per-record outputs
+#    Operator state is not checkpointed (checkpoints are not built yet), so only per-record outputs
 #    are compared: dlq rows (origin = topic, partition, offset) and high_value_order alerts
 #    (origin = every offset holding that event). Asserted:
 #    a. nothing lost, nothing invented: run 1 ∪ run 2 = the model's rows, value for value;
