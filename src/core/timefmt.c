@@ -11,7 +11,6 @@
 
 #include "err.h"
 
-#define MS_PER_DAY 86400000LL
 
 static inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -116,14 +115,14 @@ int ss_ts_parse(const char *s, size_t n, int64_t *out) {
     }
     if (p != end) return SS_ERROR;
     int64_t days = ss_days_from_civil(y, mo, d);
-    *out = days * MS_PER_DAY + ((int64_t)h * 3600 + mi * 60 + se) * 1000 + ms - off_min * 60000;
+    *out = days * SS_MS_PER_DAY + ((int64_t)h * 3600 + mi * 60 + se) * 1000 + ms - off_min * 60000;
     return SS_OK;
 }
 
 int ss_ts_format(int64_t ms, char *buf) {
-    int64_t days = ms / MS_PER_DAY, rem = ms % MS_PER_DAY;
+    int64_t days = ms / SS_MS_PER_DAY, rem = ms % SS_MS_PER_DAY;
     if (rem < 0) {
-        rem += MS_PER_DAY;
+        rem += SS_MS_PER_DAY;
         days--;
     }
     int64_t y;
@@ -178,7 +177,7 @@ int ss_duration_parse(const char *s, int64_t *out_ms) {
     else if (p[0] == 's' && p[1] == '\0') mul = 1000;
     else if (p[0] == 'm' && (p[1] == '\0' || (p[1] == 'i' && p[2] == 'n' && p[3] == '\0'))) mul = 60000;
     else if (p[0] == 'h' && p[1] == '\0') mul = 3600000;
-    else if (p[0] == 'd' && p[1] == '\0') mul = (uint64_t)MS_PER_DAY;
+    else if (p[0] == 'd' && p[1] == '\0') mul = (uint64_t)SS_MS_PER_DAY;
     else return SS_ERROR;
     if (v > (uint64_t)INT64_MAX / mul) return SS_ERROR;
     *out_ms = (int64_t)(v * mul);

@@ -8,6 +8,7 @@
 
 #define SS_TS_MIN INT64_MIN
 #define SS_TS_MAX INT64_MAX
+#define SS_MS_PER_DAY 86400000LL
 
 /* Accepts ISO-8601 with a zone: YYYY-MM-DDTHH:MM:SS[.fff...]( Z | +HH:MM | -HH:MM | +HHMM ),
  * a space instead of 'T', or an integer of epoch milliseconds (a JSON number or digits).

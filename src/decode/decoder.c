@@ -175,7 +175,6 @@ static int event_type_of(struct ss_str s) {
     }
 }
 
-#define MS_PER_DAY 86400000LL
 
 static inline bool dig(char c) { return c >= '0' && c <= '9'; }
 static inline unsigned dd(const char *p) { return (unsigned)(p[0] - '0') * 10 + (unsigned)(p[1] - '0'); }
@@ -191,14 +190,14 @@ static int parse_ts(struct ss_decoder *d, struct ss_str s, int64_t *out) {
         unsigned h = dd(p + 11), mi = dd(p + 14), se = dd(p + 17);
         if (h <= 23 && mi <= 59 && se <= 59) {
             unsigned ms = (unsigned)(p[20] - '0') * 100 + dd(p + 21);
-            *out = d->ts_day * MS_PER_DAY + ((int64_t)h * 3600 + mi * 60 + se) * 1000 + ms;
+            *out = d->ts_day * SS_MS_PER_DAY + ((int64_t)h * 3600 + mi * 60 + se) * 1000 + ms;
             return SS_OK;
         }
     }
     int rc = ss_ts_parse(s.p, s.len, out);
     if (rc == SS_OK && canonical) {
         /* UTC and a time of day within the day: the day is the floor of ts / day */
-        int64_t day = *out / MS_PER_DAY - (*out % MS_PER_DAY < 0);
+        int64_t day = *out / SS_MS_PER_DAY - (*out % SS_MS_PER_DAY < 0);
         memcpy(d->ts_date, p, 11);
         d->ts_day = day;
         d->ts_cached = true;

@@ -6,7 +6,6 @@
 #include "../core/money.h"
 #include "../core/timefmt.h"
 
-#define MS_PER_DAY 86400000LL
 #define TS_LEN 24 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" */
 
 void ss_rowjson_init(struct ss_rowjson *rj) { rj->day = INT64_MIN; }
@@ -19,15 +18,15 @@ static inline void put2(char *o, unsigned v) {
 /* ss_ts_format's text, with the date part taken from rj when it is the same day;
  * years outside 0000..9999 (absurd inputs) go through ss_ts_format every time. */
 static int ts_text(struct ss_rowjson *rj, int64_t ms, char *out) {
-    int64_t days = ms / MS_PER_DAY, rem = ms % MS_PER_DAY;
+    int64_t days = ms / SS_MS_PER_DAY, rem = ms % SS_MS_PER_DAY;
     if (rem < 0) {
-        rem += MS_PER_DAY;
+        rem += SS_MS_PER_DAY;
         days--;
     }
     if (days < -719528 || days >= 2932897) return ss_ts_format(ms, out); /* year 0000 .. 9999 */
     if (days != rj->day) {
         char tmp[40];
-        if (ss_ts_format(days * MS_PER_DAY, tmp) != TS_LEN) return ss_ts_format(ms, out);
+        if (ss_ts_format(days * SS_MS_PER_DAY, tmp) != TS_LEN) return ss_ts_format(ms, out);
         memcpy(rj->date, tmp, 11);
         rj->day = days;
     }
