@@ -9,6 +9,7 @@
 #include "../core/config.h"
 #include "../core/log.h"
 #include "../engine/engine.h"
+#include "../source/source.h"
 #include "cmd.h"
 
 extern char **environ;
@@ -41,9 +42,26 @@ static void run_usage(FILE *f) {
             "  -X PROP=VALUE         a librdkafka property (same as --set kafka.PROP=VALUE)\n"
             "      --exit-at-end     Kafka inputs: stop at the end offsets seen at start\n"
             "      --help-config     print every configuration key with its default\n"
+            "      --print-config    check the configuration (file, SHOPSTREAM_*, flags), print the\n"
+            "                        effective one as YAML (-c reads it back) and exit without running\n"
             "  -h, --help            this help\n"
             "\n"
             "Exit status: 0 done, 1 runtime failure, 2 bad usage or configuration.\n");
+}
+
+/* What --print-config checks beyond each key's own value, without opening anything:
+ * the inputs' syntax, and the rules between keys (the operators check those when
+ * they are built, which opens no input or sink). */
+static int check_config(const struct ss_config *cfg, struct ss_err *err) {
+    for (int i = 0; i < cfg->ninputs; i++) {
+        struct ss_input_spec spec;
+        if (ss_input_spec_parse(&spec, cfg->inputs[i], cfg->format, err) != SS_OK) return err->code;
+        ss_input_spec_free(&spec);
+    }
+    struct ss_engine *e = NULL;
+    int rc = ss_engine_open(&e, cfg, err);
+    ss_engine_close(e);
+    return rc;
 }
 
 int ss_cmd_run(int argc, char **argv) {
@@ -52,7 +70,7 @@ int ss_cmd_run(int argc, char **argv) {
         {"sink", required_argument, 0, 'o'},   {"format", required_argument, 0, 'F'},
         {"set", required_argument, 0, 's'},    {"exit-at-end", no_argument, 0, 'E'},
         {"help-config", no_argument, 0, 'H'},  {"help", no_argument, 0, 'h'},
-        {"help-config-markdown", no_argument, 0, 'M'},
+        {"help-config-markdown", no_argument, 0, 'M'}, {"print-config", no_argument, 0, 'P'},
         {0, 0, 0, 0},
     };
     const char *shortopts = "c:i:o:s:X:h";
@@ -82,7 +100,7 @@ int ss_cmd_run(int argc, char **argv) {
     if (ss_config_load_env(&cfg, environ, &err) != SS_OK) goto fail;
 
     /* pass 2: every other flag, in order */
-    bool cli_inputs = false, cli_sinks = false;
+    bool cli_inputs = false, cli_sinks = false, print_config = false;
     opterr = 1;
     optind = 1;
     while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
@@ -91,6 +109,7 @@ int ss_cmd_run(int argc, char **argv) {
         case 'c':
         case 'H':
         case 'M': break;
+        case 'P': print_config = true; break;
         case 'i':
             if (!cli_inputs) {
                 ss_config_clear(&cfg, "inputs");
@@ -127,6 +146,12 @@ int ss_cmd_run(int argc, char **argv) {
     if (optind < argc) {
         ss_err_set(&err, SS_EUSAGE, "unexpected argument \"%s\"", argv[optind]);
         goto fail;
+    }
+    if (print_config) {
+        if (check_config(&cfg, &err) != SS_OK) goto fail;
+        ss_config_print(stdout, &cfg);
+        exit_code = SS_EXIT_OK;
+        goto out;
     }
     if (cfg.ninputs == 0) {
         ss_err_set(&err, SS_EUSAGE, "no input: give --input STREAM=PATH (or inputs: in the config file)");

@@ -362,3 +362,99 @@ void ss_config_print_reference(FILE *f, bool markdown) {
     else
         fprintf(f, "  %-32s %-12s %s\n", "kafka.<property>", "-", "any librdkafka property, passed through verbatim");
 }
+
+/* ---- the effective configuration ----------------------------------------------- */
+
+static void print_quoted(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c == '\n') fputs("\\n", f);
+        else if (c == '\t') fputs("\\t", f);
+        else if (c < 0x20 || c == 0x7f) fprintf(f, "\\x%02x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* A URL with the password of its user info (scheme://user:PASSWORD@host) masked. */
+static void print_url(FILE *f, const char *url) {
+    const char *scheme = strstr(url, "://");
+    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+    if (!colon) {
+        print_quoted(f, url);
+        return;
+    }
+    char *masked = ss_malloc(strlen(url) + 4);
+    size_t head = (size_t)(colon + 1 - url);
+    memcpy(masked, url, head);
+    strcpy(masked + head, "***");
+    strcat(masked, at);
+    print_quoted(f, masked);
+    ss_free(masked);
+}
+
+static bool is_secret(const char *prop) { return strstr(prop, "password") || strstr(prop, "secret"); }
+
+/* ms in the largest unit that holds it exactly, in the syntax ss_duration_parse reads */
+static void print_duration(FILE *f, int64_t ms) {
+    static const struct { int64_t ms; const char *unit; } units[] = {
+        {SS_MS_PER_DAY, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (ms != 0 && ms % units[i].ms == 0) {
+            fprintf(f, "%lld%s", (long long)(ms / units[i].ms), units[i].unit);
+            return;
+        }
+    fprintf(f, "%lldms", (long long)ms);
+}
+
+void ss_config_print(FILE *f, const struct ss_config *cfg) {
+    fprintf(f, "# the effective shopstream configuration (shopstream run --print-config)\n");
+    for (size_t i = 0; i < NKEYS; i++) {
+        const struct cfg_key *k = &keys[i];
+        const void *v = (const char *)cfg + k->off;
+        char num[32];
+        fprintf(f, "%s:", k->key);
+        switch (k->type) {
+        case T_DURATION: fputc(' ', f); print_duration(f, *(const int64_t *)v); break;
+        case T_INT: fprintf(f, " %lld", (long long)*(const int64_t *)v); break;
+        case T_MONEY:
+            ss_money_format(*(const int64_t *)v, 2, num);
+            fprintf(f, " \"%s\"", num);
+            break;
+        case T_RATIO:
+            ss_money_format(*(const int64_t *)v, 4, num);
+            fprintf(f, " %s", num);
+            break;
+        case T_STRING: fputc(' ', f); print_quoted(f, *(char *const *)v); break;
+        case T_BOOL: fputs(*(const bool *)v ? " true" : " false", f); break;
+        case T_LIST: {
+            char *const *items = *(char **const *)v;
+            int n = *(const int *)((const char *)cfg + k->count_off);
+            if (!n) fputs(strcmp(k->key, "sinks") ? " []" : " []  # none given: run writes sqlite:data/shopstream.db and console:", f);
+            for (int j = 0; j < n; j++) {
+                fputs("\n  - ", f);
+                print_url(f, items[j]);
+            }
+            break;
+        }
+        }
+        fputc('\n', f);
+    }
+    for (int i = 0; i < cfg->nkafka_props; i++) {
+        const char *kv = cfg->kafka_props[i], *eq = strchr(kv, '=');
+        if (!eq) continue;
+        int klen = (int)(eq - kv);
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", klen, kv);
+        if (is_secret(name)) {
+            fprintf(f, "# kafka.%s: (set, hidden)\n", name);
+            continue;
+        }
+        fprintf(f, "kafka.%s: ", name);
+        print_quoted(f, eq + 1);
+        fputc('\n', f);
+    }
+}

@@ -99,5 +99,9 @@ int ss_config_load_env(struct ss_config *cfg, char **envp, struct ss_err *err);
 bool ss_config_reads_kafka(const struct ss_config *cfg);
 /* Prints the reference of every key: name, default, meaning. */
 void ss_config_print_reference(FILE *f, bool markdown);
+/* Prints the effective configuration as YAML that -c reads back: every key, flat
+ * dotted names, durations in the largest exact unit. Secrets are masked: passwords
+ * in URLs as ***, and kafka.* properties named *password* or *secret* as comments. */
+void ss_config_print(FILE *f, const struct ss_config *cfg);
 
 #endif

@@ -2,7 +2,9 @@
 # 0003 — the command line: usage errors exit 2 with a message that names the problem,
 # I/O errors exit non-zero with one clear line naming the file, and a YAML config file
 # (-c) really changes the computation (5-minute category_revenue windows, checked
-# against the model run with the same setting).
+# against the model run with the same setting). --print-config shows what the file, the
+# environment and the flags add up to, masks secrets, reads back through -c to the same
+# configuration, runs the checks between keys and opens nothing.
 source "$(dirname "$0")/lib.sh"
 need_bin
 D=$E2E_DIR/data/0001
@@ -64,6 +66,28 @@ compare_with_model "$T/five" --set windows.category_revenue=5m promotions=promot
 # by hand: [10:00, 10:05) electronics = views E1 E50 E4 E11, cart_add E2, purchases
 # order E3 (39.98; the click E3 is its duplicate) O1 (25.00) O5 (0.01) E12 (150.00 x 2)
 # -> 364.99, 4 orders, 6 units, buyers U1 U2 U3.
+
+# --print-config: defaults < YAML < SHOPSTREAM_* < flags, each layer visible in the result
+mkdir -p "$T/pc" && cd "$T/pc" || fail "no $T/pc"
+SHOPSTREAM_LATENESS=90s SHOPSTREAM_RECENT_SIZE=7 "$SHOPSTREAM_BIN" run --print-config -c "$T/five.yml" \
+    --set recent.size=9 --input clicks="$D/clicks.jsonl" --sink "postgresql://shop:s3cret@db:5432/a" \
+    -X sasl.password=hunter2 -X security.protocol=SASL_SSL >"$T/pc.yml" 2>"$T/pc.err" ||
+    fail "run --print-config exited non-zero: $(cat "$T/pc.err")"
+for want in 'windows.category_revenue: 5m' 'lateness: 90s' 'recent.size: 9' 'sessions.gap: 30m' \
+    'alerts.high_value.threshold: "1000.00"' 'kafka.security.protocol: "SASL_SSL"' \
+    '  - "postgresql://shop:\*\*\*@db:5432/a"' '# kafka.sasl.password: (set, hidden)'; do
+    grep -qx -- "$want" "$T/pc.yml" || check_failed "--print-config: no line '$want' in: $(cat "$T/pc.yml")"
+done
+! grep -q 's3cret\|hunter2' "$T/pc.yml" || check_failed "--print-config printed a secret"
+[ -z "$(ls -A "$T/pc")" ] || check_failed "--print-config created files: $(ls -A "$T/pc")"
+"$SHOPSTREAM_BIN" run -c "$T/pc.yml" --print-config >"$T/pc2.yml" 2>"$T/pc2.err" ||
+    fail "its output does not read back through -c: $(cat "$T/pc2.err")"
+diff <(grep -v 'sasl.password' "$T/pc.yml") "$T/pc2.yml" >"$T/pc.diff" ||
+    check_failed "--print-config of its own output differs: $(cat "$T/pc.diff")"
+cd "$D" || fail "no $D"
+expect_exit 2 "must be a multiple" "--print-config checks keys together" -- \
+    run --print-config --set windows.trending.slide=3m
+expect_exit 2 'unknown stream "views"' "--print-config checks inputs" -- run --print-config --input views=x.jsonl
 expect_row "$T/five" category_revenue '{"window_start":"2026-11-27T10:00:00.000Z","category":"electronics","window_end":"2026-11-27T10:05:00.000Z","revenue":"364.99","orders":4,"units":6,"views":4,"cart_adds":1,"buyers":3,"final":true}' \
     window_start=2026-11-27T10:00:00.000Z category=electronics
 finish
