@@ -187,9 +187,15 @@ int ss_cmd_run(int argc, char **argv) {
     running_engine = NULL;
     if (rc != SS_OK) goto fail;
     const struct ss_run_stats *st = ss_engine_stats(e);
-    ss_info("run", "msg=\"done\" records=%lld valid=%lld invalid=%lld late=%lld duplicates=%lld",
-            (long long)st->records, (long long)st->valid, (long long)st->invalid, (long long)st->late,
-            (long long)st->duplicates);
+    /* a stop keeps what is open: the next run over the same Kafka group resumes after
+     * the committed positions, and those windows and sessions start again from there */
+    bool stopped = ss_engine_stopped(e);
+    ss_info("run", "msg=\"%s\" records=%lld valid=%lld invalid=%lld late=%lld duplicates=%lld%s",
+            stopped ? "stopped" : "done", (long long)st->records, (long long)st->valid, (long long)st->invalid,
+            (long long)st->late, (long long)st->duplicates,
+            stopped ? " committed=\"every output so far and the input positions they cover\""
+                      " not_emitted=\"windows and sessions still open\""
+                    : "");
     exit_code = SS_EXIT_OK;
     goto out;
 fail:

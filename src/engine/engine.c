@@ -773,6 +773,8 @@ void ss_engine_stop(struct ss_engine *e) {
     if (e->committer) ss_committer_stopping(e->committer);
 }
 
+bool ss_engine_stopped(const struct ss_engine *e) { return e->stop != 0; }
+
 const struct ss_run_stats *ss_engine_stats(const struct ss_engine *e) { return &e->stats; }
 
 int64_t ss_engine_watermark(const struct ss_engine *e) { return e->watermark; }

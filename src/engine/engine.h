@@ -31,6 +31,8 @@ int ss_engine_add_sink(struct ss_engine *e, const char *url, struct ss_err *err)
 int ss_engine_run(struct ss_engine *e, struct ss_err *err);
 /* Async-signal-safe: asks run to finish the current epoch and return. */
 void ss_engine_stop(struct ss_engine *e);
+/* Whether ss_engine_stop was called: the run ended with windows and sessions still open. */
+bool ss_engine_stopped(const struct ss_engine *e);
 const struct ss_run_stats *ss_engine_stats(const struct ss_engine *e);
 int64_t ss_engine_watermark(const struct ss_engine *e);
 /* Live state for metrics and the benchmark. */
