@@ -60,12 +60,7 @@ timeout 300 "$SHOPSTREAM_BIN" run --input clicks="kafka://$B/clicks" "${SET[@]}"
 # run 1's temp directory was removed when run 2 opened the lake (its pid is gone), and
 # run 2's own when it closed
 [ ! -e "$L/.tmp" ] || check_failed "temp files left in the lake after run 2: $(find "$L/.tmp" | head -5)"
-X=$T/export
-"$PY" "$E2E_DIR/export_tables.py" parquet-arrow "$L" "$X" >"$X.out" 2>"$X.err" ||
-    { cat "$X.err" >&2; check_failed "reading the lake reported problems (above)"; }
-"$PY" "$E2E_DIR/export_tables.py" events-check "$X" --set lateness=4h clicks="$G" >"$T/events.out" 2>&1 ||
-    { cat "$T/events.out" >&2; check_failed "the lake's events table differs from the model's accepted events"; }
-sed 's/^/    /' "$T/events.out"
+lake_events_match "$L" "run 2" --set lateness=4h clicks="$G"
 c=$(committed | awk '{ s += $2 } END { print s + 0 }')
 [ "$c" -eq "$N" ] || check_failed "run 2 committed offsets summing to $c, expected the $N records of the topic"
 finish

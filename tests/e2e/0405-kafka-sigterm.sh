@@ -46,12 +46,7 @@ wait "$P1" || rc=$?
 [ $rc -eq 0 ] || { tail -n 20 "$R1.stderr" >&2; fail "run 1 exited $rc on SIGTERM, expected 0"; }
 grep -q 'msg="stopped"' "$R1.stderr" || check_failed "run 1 did not log that it stopped: $(tail -n 3 "$R1.stderr")"
 [ ! -e "$L/.tmp" ] || check_failed "temp files left in the lake after SIGTERM: $(find "$L/.tmp" | head -5)"
-X=$T/export
-"$PY" "$E2E_DIR/export_tables.py" parquet-arrow "$L" "$X" >"$X.out" 2>"$X.err" ||
-    { cat "$X.err" >&2; check_failed "reading the lake reported problems (above)"; }
-"$PY" "$E2E_DIR/export_tables.py" events-check "$X" --set lateness=4h clicks="$G" >"$T/events.out" 2>&1 ||
-    { cat "$T/events.out" >&2; check_failed "the lake's events table after SIGTERM differs from the model's accepted events"; }
-sed 's/^/    /' "$T/events.out"
+lake_events_match "$L" "after SIGTERM" --set lateness=4h clicks="$G"
 "$PY" - "$R1/dlq.jsonl" "$T/model/dlq.jsonl" <<'PYEOF' || check_failed "run 1's dlq after SIGTERM"
 import json, sys
 from collections import Counter

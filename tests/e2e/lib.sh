@@ -82,6 +82,17 @@ kafka_committed() {
         awk -v t="$4" '$2 == t && $4 ~ /^[0-9]+$/ { print $3, $4 }' | sort -n
 }
 
+# lake_events_match LAKE WHAT MODEL_ARGS...: the lake's events table (read with pyarrow into
+# $T/export) equals the model's accepted events; a difference fails the check named WHAT.
+lake_events_match() {
+    local lake=$1 what=$2 x=$T/export; shift 2
+    "$PY" "$E2E_DIR/export_tables.py" parquet-arrow "$lake" "$x" >"$x.out" 2>"$x.err" ||
+        { cat "$x.err" >&2; check_failed "$what: reading the lake reported problems (above)"; }
+    "$PY" "$E2E_DIR/export_tables.py" events-check "$x" "$@" >"$x.events" 2>&1 ||
+        { cat "$x.events" >&2; check_failed "$what: the lake's events table differs from the model's accepted events"; }
+    sed 's/^/    /' "$x.events"
+}
+
 poll_until() {
     local timeout=$1 what=$2; shift 2
     local deadline=$(( $(date +%s) + timeout )) pause=0.05
