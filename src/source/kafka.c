@@ -235,6 +235,14 @@ int ss_source_kafka_open_ex(struct ss_source **out, const struct ss_input_spec *
         (rc = ss_kafka_conf_set(conf, "enable.auto.offset.store", "false", err)) ||
         (rc = ss_kafka_conf_set(conf, "auto.offset.reset", "earliest", err)) ||
         (rc = ss_kafka_conf_set(conf, "enable.partition.eof", "true", err)) ||
+        /* While a sink is down the engine pauses its inputs and stops polling until the
+         * sink is back. At librdkafka's default (5 min) an outage that long made the
+         * consumer leave its group: a rebalance, the epoch's offsets refused ("Unknown
+         * member"), another member re-reading them into the same dead sink. Liveness is
+         * the heartbeat's job (session.timeout.ms, on librdkafka's own thread); this
+         * limit is only for an application that hangs, and ours waits on purpose. Kafka
+         * Streams raises it for the same reason. The maximum librdkafka accepts: 24 h. */
+        (rc = ss_kafka_conf_set(conf, "max.poll.interval.ms", "86400000", err)) ||
         /* Prefetch depth. The partitions' fetch queues are forwarded to the one
          * consumer queue, so both limits apply to the total. librdkafka 2.0.2 stops
          * fetching at either limit and looks again only at its broker thread's next
