@@ -26,6 +26,8 @@
 #    session.timeout.ms (6 s here) the group takes the partitions away and hands them back;
 #    the source then resumes at its own position, not at the older committed offset, so no
 #    record is re-read (a re-read would repeat dlq rows and inflate data_quality: R below).
+#    Run 3 also writes the Kafka sink through the outage: its dead-letter topic must hold
+#    every invalid record exactly once (the idempotent producer's retries write no copy).
 # requires: kafka
 source "$(dirname "$0")/lib.sh"
 need_bin
@@ -169,9 +171,11 @@ PYEOF
 # ---- 2. broker stopped and started again during a run -----------------------------------
 R3=$T/run3
 mkdir -p "$R3"
+for t in dlq3 alerts3 pm3 late3; do "$KT" topic "$KDIR" "$t" 1 || fail "cannot create topic $t"; done
 "$SHOPSTREAM_BIN" run --input clicks="kafka://$B/clicks" "${SET[@]}" --set kafka.group_id=e2e-0403b \
     --exit-at-end --set epoch.events=20000 -X queued.max.messages.kbytes=1024 \
-    -X max.partition.fetch.bytes=65536 --sink "jsonl:$R3" 2>"$R3.stderr" &
+    -X max.partition.fetch.bytes=65536 --sink "jsonl:$R3" \
+    --sink "kafka://$B?dlq=dlq3&alerts=alerts3&promo_matches=pm3&late=late3" 2>"$R3.stderr" &
 P3=$!; PIDS+=("$P3")
 started() {
     kill -0 "$P3" 2>/dev/null || { tail -n 5 "$R3.stderr" >&2; fail "run 3 ended before the broker could be stopped"; }
@@ -269,4 +273,23 @@ for name in os.listdir(out):
 sys.exit(1 if bad else 0)
 PYEOF
 compare_with_model "$T/mapped3" --set lateness=4h clicks="$G"
+# the Kafka sink of run 3 wrote through the same broker restart: its idempotent producer
+# retried, so the dead-letter topic holds every invalid record exactly once
+timeout 120 kcat -C -b "$B" -t dlq3 -o beginning -e -q -J >"$T/dlq3.json" 2>"$T/dlq3.err" ||
+    { cat "$T/dlq3.err" >&2; fail "kcat could not read topic dlq3"; }
+"$PY" - "$T/dlq3.json" "$T/model/dlq.jsonl" <<'PYEOF' || check_failed "the dlq topic written through the broker restart"
+import json, sys
+from collections import Counter
+msgs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+want = Counter(json.loads(l)["record"] for l in open(sys.argv[2]) if l.strip())
+def origin(m):
+    h = m.get("headers") or []
+    d = dict(zip(h[0::2], h[1::2]))
+    return (d.get("partition"), d.get("offset"))
+got = Counter(m["payload"] for m in msgs)
+twice = [o for o, n in Counter(origin(m) for m in msgs).items() if n > 1]
+print("    dlq3 topic: %d messages, model %d dlq rows; %d origins twice; %d missing, %d extra"
+      % (len(msgs), sum(want.values()), len(twice), sum((want - got).values()), sum((got - want).values())))
+sys.exit(0 if got == want and not twice else 1)
+PYEOF
 finish
