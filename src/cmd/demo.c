@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../core/config.h"
+#include "../core/dirs.h"
 #include "../core/log.h"
 #include "../core/timefmt.h"
 #include "../engine/engine.h"
@@ -113,18 +114,6 @@ static int parse_fraction(const char *flag, const char *v, double *out) {
     }
     *out = x;
     return 0;
-}
-
-static int mkdir_p(const char *dir) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(tmp, 0755);
-            *p = '/';
-        }
-    return mkdir(tmp, 0755) == 0 || errno == EEXIST ? 0 : -1;
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
@@ -279,10 +268,7 @@ int ss_cmd_demo(int argc, char **argv) {
     ss_info("demo", "msg=\"embedded Kafka up\" brokers=%s topics=clicks,promotions,orders partitions=3", brokers);
 
     /* the engine: three Kafka inputs, local sinks under --data */
-    if (mkdir_p(data) != 0) {
-        ss_err_set(&err, SS_EIO, "cannot create the data directory %s: %s", data, strerror(errno));
-        goto fail;
-    }
+    if (ss_mkdirs(data, &err) != SS_OK) goto fail;
     if (fresh_data_dir(data, &err)) goto fail;
     if (ss_engine_open(&d.engine, &cfg, &err)) goto fail;
     for (int s = 0; s < SS_STREAM_COUNT; s++) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../core/alloc.h"
+#include "../core/dirs.h"
 #include "../core/log.h"
 #include "../core/timefmt.h"
 #include "../source/generator.h"
@@ -139,6 +140,11 @@ static int out_open(struct out *o, const char *path) {
     if (!strcmp(path, "-")) {
         o->fd = STDOUT_FILENO;
         return 0;
+    }
+    struct ss_err err = {0};
+    if (ss_mkdirs_for_file(path, &err) != SS_OK) {
+        fprintf(stderr, "shopstream produce: %s\n", err.msg);
+        return -1;
     }
     o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (o->fd < 0) {
@@ -436,8 +442,9 @@ int ss_cmd_produce(int argc, char **argv) {
 
     int rc = SS_EXIT_OK;
     if (out_dir) {
-        if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-            fprintf(stderr, "shopstream produce: cannot create directory \"%s\": %s\n", out_dir, strerror(errno));
+        struct ss_err derr = {0};
+        if (ss_mkdirs(out_dir, &derr) != SS_OK) {
+            fprintf(stderr, "shopstream produce: %s\n", derr.msg);
             rc = SS_EXIT_FAIL;
             goto done;
         }

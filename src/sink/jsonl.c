@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../core/alloc.h"
+#include "../core/dirs.h"
 #include "../core/buf.h"
 #include "../core/log.h"
 #include "rowjson.h"
@@ -38,23 +39,6 @@ struct jsonl_sink {
 };
 
 static bool jsonl_writes(enum ss_table_id t) { return !(ss_tables[t].flags & SS_TBL_LAKE); }
-
-/* mkdir -p */
-static int make_dirs(const char *path, struct ss_err *err) {
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
-        return ss_err_set(err, SS_EUSAGE, "output directory path too long: %s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return ss_err_set(err, SS_EIO, "cannot create output directory %s: %s", tmp, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return ss_err_set(err, SS_EIO, "cannot create output directory %s: %s", tmp, strerror(errno));
-    return SS_OK;
-}
 
 static void jsonl_close(struct ss_sink *sk) {
     struct jsonl_sink *js = (struct jsonl_sink *)sk;
@@ -103,7 +87,7 @@ static int jsonl_open(struct ss_sink **out, const char *url, const struct ss_con
     js->base.type = &ss_sink_jsonl;
     js->dir = ss_strndup(spec, q ? (size_t)(q - spec) : strlen(spec));
     for (int t = 0; t < SS_T_COUNT; t++) js->fd[t] = -1;
-    int rc = make_dirs(js->dir, err);
+    int rc = ss_mkdirs(js->dir, err);
     for (int t = 0; !rc && t < SS_T_COUNT; t++) {
         if (!jsonl_writes((enum ss_table_id)t)) continue;
         char path[PATH_MAX];

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../core/alloc.h"
+#include "../core/dirs.h"
 #include "../core/log.h"
 #include "fence.h"
 #include "sql_schema.h"
@@ -147,6 +148,9 @@ static int lite_open(struct ss_sink **out, const char *url, const struct ss_conf
     ls->base.type = &ss_sink_sqlite;
     ls->path = ss_strdup(path);
     int code = SS_OK;
+    /* like the other file sinks, a missing directory is created (the default, run without
+     * --sink, writes data/shopstream.db); ":memory:" and bare names have none */
+    if ((code = ss_mkdirs_for_file(path, err)) != SS_OK) goto fail;
     int rc = sqlite3_open_v2(path, &ls->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
         /* a path in a missing directory or without permission: the user must fix it */

@@ -54,6 +54,24 @@ expect_exit nonzero "cut short" "truncated gzip input" -- run --input clicks="$T
 expect_exit nonzero "$T/a-file" "unwritable sink directory" -- \
     run --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/a-file/out"
 
+# missing directories are created: run's default sink (data/shopstream.db, plus console:) in a
+# directory without data/, a sqlite: path and produce's outputs under directories not there yet
+mkdir -p "$T/fresh" && cd "$T/fresh" || fail "no $T/fresh"
+"$SHOPSTREAM_BIN" run --input clicks="$D/clicks.jsonl" >"$T/fresh.out" 2>"$T/fresh.err" ||
+    fail "run without --sink where data/ does not exist: $(tail -n 2 "$T/fresh.err")"
+n=$(sqlite3 data/shopstream.db "SELECT count(*) FROM dlq") || fail "no data/shopstream.db after run without --sink"
+[ "$n" -gt 0 ] || check_failed "data/shopstream.db holds no dlq rows"
+"$SHOPSTREAM_BIN" run --input clicks="$D/clicks.jsonl" --sink "sqlite:$T/fresh/x/y/z.db" 2>"$T/fresh2.err" ||
+    fail "sqlite: into missing directories: $(tail -n 2 "$T/fresh2.err")"
+[ "$(sqlite3 "$T/fresh/x/y/z.db" "SELECT count(*) FROM dlq")" = "$n" ] || check_failed "sqlite:x/y/z.db differs from data/shopstream.db"
+"$SHOPSTREAM_BIN" produce --stream clicks --events 100 --out "$T/fresh/a/b/c.jsonl" 2>"$T/fresh3.err" ||
+    fail "produce --out into missing directories: $(cat "$T/fresh3.err")"
+"$SHOPSTREAM_BIN" produce --events 100 --out-dir "$T/fresh/d/e" 2>"$T/fresh4.err" ||
+    fail "produce --out-dir into missing directories: $(cat "$T/fresh4.err")"
+[ "$(wc -l <"$T/fresh/a/b/c.jsonl")" -eq 100 ] && [ -s "$T/fresh/d/e/clicks.jsonl" ] ||
+    check_failed "produce wrote nothing into the directories it created"
+note "missing directories created: data/shopstream.db ($n dlq rows), x/y/z.db, a/b/c.jsonl, d/e/"
+
 # -c FILE.yml: windows.category_revenue = 5m
 cat > "$T/five.yml" <<'YML'
 # five-minute revenue windows

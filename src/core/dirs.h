@@ -1,0 +1,17 @@
+/* dirs.h — `mkdir -p` for the places a user names: sink directories, the SQLite file's
+ * directory, produce's output. A missing parent is created rather than refused, as
+ * `run` without --sink writes data/shopstream.db into a data/ that may not exist yet.
+ * (The lake has its own, which also makes each new directory durable.) */
+#ifndef SS_DIRS_H
+#define SS_DIRS_H
+
+#include "err.h"
+
+/* Creates path and every missing parent (mode 0755). SS_OK, or SS_EIO naming the
+ * directory that could not be created and why. */
+int ss_mkdirs(const char *path, struct ss_err *err);
+/* The same for the directory part of a file path ("data/x.db" -> "data"); nothing to
+ * do for a bare file name. */
+int ss_mkdirs_for_file(const char *file, struct ss_err *err);
+
+#endif
