@@ -53,6 +53,7 @@ static void run_usage(FILE *f) {
  * the inputs' syntax, and the rules between keys (the operators check those when
  * they are built, which opens no input or sink). */
 static int check_config(const struct ss_config *cfg, struct ss_err *err) {
+    if (ss_config_check_sinks(cfg, err) != SS_OK) return err->code;
     for (int i = 0; i < cfg->ninputs; i++) {
         struct ss_input_spec spec;
         if (ss_input_spec_parse(&spec, cfg->inputs[i], cfg->format, err) != SS_OK) return err->code;
@@ -161,6 +162,7 @@ int ss_cmd_run(int argc, char **argv) {
     else if (!strcmp(cfg.log_level, "warn")) ss_log_set_level(SS_LOG_WARN);
     else if (!strcmp(cfg.log_level, "error")) ss_log_set_level(SS_LOG_ERROR);
 
+    if (ss_config_check_sinks(&cfg, &err) != SS_OK) goto fail;
     if (ss_engine_open(&e, &cfg, &err) != SS_OK) goto fail;
     for (int i = 0; i < cfg.ninputs; i++)
         if (ss_engine_add_input(e, cfg.inputs[i], &err) != SS_OK) goto fail;

@@ -44,6 +44,7 @@ expect_exit 2 "expects PROP=VALUE" "-X without a value" -- run -X security.proto
 expect_exit 2 "without --stream all three" "produce --topic without --stream" -- \
     produce --brokers 127.0.0.1:9 --topic clicks1 --events 10
 expect_exit 2 "clicks-topic" "produce bad --clicks-topic" -- produce --brokers 127.0.0.1:9 --clicks-topic 'a b' --events 10
+expect_exit 2 "given twice" "one destination twice" -- run --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x" --sink "jsonl:$T/x/"
 expect_exit 2 "unknown sink" "unknown sink scheme" -- run --input clicks="$D/clicks.jsonl" --sink "jsnl:$T/x"
 expect_exit nonzero "$T/does-not-exist.jsonl" "missing input file" -- \
     run --input clicks="$T/does-not-exist.jsonl" --sink "jsonl:$T/x"
