@@ -445,7 +445,7 @@ int ss_cmd_produce(int argc, char **argv) {
         struct ss_err derr = {0};
         if (ss_mkdirs(out_dir, &derr) != SS_OK) {
             fprintf(stderr, "shopstream produce: %s\n", derr.msg);
-            rc = SS_EXIT_FAIL;
+            rc = derr.code == SS_EUSAGE ? SS_EXIT_USAGE : SS_EXIT_FAIL;
             goto done;
         }
         for (int s = 0; s < SS_STREAM_COUNT; s++) {

@@ -14,6 +14,7 @@ static int make_one(const char *dir, struct ss_err *err) {
 
 int ss_mkdirs(const char *path, struct ss_err *err) {
     char tmp[PATH_MAX];
+    if (!*path) return ss_err_set(err, SS_EUSAGE, "empty directory path");
     if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
         return ss_err_set(err, SS_EUSAGE, "directory path too long: %s", path);
     for (char *p = tmp + 1; *p; p++) {
