@@ -415,7 +415,12 @@ static void print_url(FILE *f, const char *url) {
     ss_free(masked);
 }
 
-static bool is_secret(const char *prop) { return strstr(prop, "password") || strstr(prop, "secret"); }
+/* librdkafka's sensitive properties: *.password, *.secret, the PEM private key, and the
+ * OAUTHBEARER config string that may carry a client secret */
+static bool is_secret(const char *prop) {
+    return strstr(prop, "password") || strstr(prop, "secret") || !strcmp(prop, "ssl.key.pem") ||
+           !strcmp(prop, "sasl.oauthbearer.config");
+}
 
 /* ms in the largest unit that holds it exactly, in the syntax ss_duration_parse reads */
 static void print_duration(FILE *f, int64_t ms) {
