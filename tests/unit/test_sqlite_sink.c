@@ -313,9 +313,21 @@ TEST(test_incompatible) {
                  SS_OK);
     struct ss_sink *sk = NULL;
     CHECK_EQ_INT(ss_sink_sqlite.open(&sk, "sqlite:", NULL, &err), SS_EUSAGE);
+    /* missing directories are created (run's default, data/shopstream.db, relies on it) */
     snprintf(b, sizeof b, "sqlite:%s/missing/dir/x.db", dir);
-    CHECK_EQ_INT(ss_sink_sqlite.open(&sk, b, NULL, &err), SS_EUSAGE);
-    CHECK(strstr(err.msg, "cannot open SQLite database") != NULL);
+    CHECK_EQ_INT(ss_sink_sqlite.open(&sk, b, NULL, &err), SS_OK);
+    if (sk) sk->type->close(sk);
+    sk = NULL;
+    snprintf(b, sizeof b, "%s/missing/dir/x.db", dir);
+    CHECK(access(b, F_OK) == 0);
+    /* one that cannot be: a file stands where a directory must go */
+    snprintf(b, sizeof b, "%s/a-file", dir);
+    FILE *f = fopen(b, "w");
+    CHECK(f != NULL);
+    if (f) fclose(f);
+    snprintf(b, sizeof b, "sqlite:%s/a-file/sub/x.db", dir);
+    CHECK_EQ_INT(ss_sink_sqlite.open(&sk, b, NULL, &err), SS_EIO);
+    CHECK(strstr(err.msg, "cannot create directory") && strstr(err.msg, "a-file/sub"));
     CHECK(sk == NULL);
     snprintf(b, sizeof b, "rm -rf '%s'", dir);
     CHECK_EQ_INT(system(b), 0);
