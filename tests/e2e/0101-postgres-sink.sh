@@ -16,16 +16,8 @@ source "$(dirname "$0")/lib.sh"
 
 DRV=$(build_driver pg_sink_driver) || fail "cannot build the PostgreSQL driver"
 
-# The server runs as an unprivileged user when we are root: it must reach $T.
-chmod 755 "$T"
-PGT="$REPO_DIR/scripts/pg-test-server"
-PGDIR="$T/pg"
-_pg_cleanup() { "$PGT" stop "$PGDIR" >/dev/null 2>&1 || true; _e2e_cleanup; }
-trap _pg_cleanup EXIT
-URL=$("$PGT" start "$PGDIR") || fail "cannot start PostgreSQL"
-eval "$("$PGT" env "$PGDIR")"
+pg_start
 export PGTZ=UTC
-note "server $URL"
 
 # q DB SQL: the result as unaligned text, columns separated by |
 q() { psql -X -q -At -F'|' -d "$1" -c "$2"; }

@@ -11,14 +11,7 @@ need_bin
 N=150000
 [ "$E2E_QUICK" = 1 ] && N=30000
 
-chmod 755 "$T"   # the server runs as an unprivileged user when we are root
-PGT="$REPO_DIR/scripts/pg-test-server"
-PGDIR="$T/pg"
-_pg_cleanup() { "$PGT" stop "$PGDIR" >/dev/null 2>&1 || true; _e2e_cleanup; }
-trap _pg_cleanup EXIT
-URL=$("$PGT" start "$PGDIR") || fail "cannot start PostgreSQL"
-eval "$("$PGT" env "$PGDIR")"
-note "server $URL"
+pg_start
 
 G=$T/gen
 mkdir -p "$G"

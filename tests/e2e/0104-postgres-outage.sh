@@ -14,19 +14,13 @@ EVENTS=100000; PACE_S=40
 [ "$E2E_QUICK" = 1 ] && { EVENTS=20000; PACE_S=35; }
 OUTAGE_S=20
 
-chmod 755 "$T"
-PGT="$REPO_DIR/scripts/pg-test-server"
-PGDIR="$T/pg"
 ENGINE_PID=""
-_pg_cleanup() {
+_engine_cleanup() {
     [ -n "$ENGINE_PID" ] && kill "$ENGINE_PID" 2>/dev/null
-    "$PGT" stop "$PGDIR" >/dev/null 2>&1 || true
     _e2e_cleanup
 }
-trap _pg_cleanup EXIT
-URL=$("$PGT" start "$PGDIR") || fail "cannot start PostgreSQL"
-eval "$("$PGT" env "$PGDIR")"
-note "server $URL"
+trap _engine_cleanup EXIT
+pg_start
 q() { psql -X -q -At -F'|' -c "$1" 2>/dev/null; }
 
 IN=$T/clicks.jsonl

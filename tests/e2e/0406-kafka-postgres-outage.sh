@@ -21,17 +21,7 @@ N=100000
 OUTAGE_S=20
 
 kafka_clicks_topic 43
-PGT="$REPO_DIR/scripts/pg-test-server"
-PGDIR="$T/pg"
-chmod 755 "$T"
-_both_cleanup() {
-    "$PGT" stop "$PGDIR" >/dev/null 2>&1 || true
-    _kafka_clicks_cleanup
-}
-trap _both_cleanup EXIT
-URL=$("$PGT" start "$PGDIR") || fail "cannot start PostgreSQL"
-eval "$("$PGT" env "$PGDIR")"
-note "PostgreSQL $URL"
+pg_start
 q() { psql -X -q -At -F'|' -c "$1" 2>/dev/null; }
 "$PY" "$E2E_DIR/model.py" --set lateness=4h clicks="$G" --out "$T/model" >/dev/null || fail "model failed"
 

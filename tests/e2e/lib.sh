@@ -16,7 +16,12 @@ PY=${PYTHON:-python3}
 TEST_NAME=$(basename "$0" .sh)
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/e2e-$TEST_NAME.XXXXXX")
+# Commands that stop what a helper started (a server), run last registered first by
+# _e2e_cleanup, which every test's exit trap ends with.
+E2E_CLEANUPS=()
 _e2e_cleanup() {
+    local i
+    for ((i = ${#E2E_CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${E2E_CLEANUPS[$i]}" >/dev/null 2>&1 || true; done
     if [ "${E2E_KEEP:-0}" = 1 ]; then echo "kept $T" >&2; else rm -rf "$T"; fi
 }
 trap _e2e_cleanup EXIT
@@ -80,6 +85,19 @@ kafka_committed() {
         -cp "${KAFKA_CACHE:-$REPO_DIR/.cache/kafka}/lib/*" org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
         --bootstrap-server "$2" --describe --group "$3" 2>/dev/null |
         awk -v t="$4" '$2 == t && $4 ~ /^[0-9]+$/ { print $3, $4 }' | sort -n
+}
+
+# pg_start: a private PostgreSQL for this test under $T/pg (scripts/pg-test-server), stopped
+# when the test exits; sets PGT, PGDIR, URL and psql's PG* variables. The server runs as an
+# unprivileged user when we are root, so $T is opened to it.
+pg_start() {
+    chmod 755 "$T"
+    PGT="$REPO_DIR/scripts/pg-test-server"
+    PGDIR="$T/pg"
+    E2E_CLEANUPS+=("\"$PGT\" stop \"$PGDIR\"")
+    URL=$("$PGT" start "$PGDIR") || fail "cannot start PostgreSQL"
+    eval "$("$PGT" env "$PGDIR")"
+    note "PostgreSQL $URL"
 }
 
 # lake_events_match LAKE WHAT MODEL_ARGS...: the lake's events table (read with pyarrow into
