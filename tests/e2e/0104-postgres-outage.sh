@@ -45,16 +45,8 @@ poll_until 30 "provisional category_revenue rows in PostgreSQL" provisional
 alive || fail "the engine ended before the outage (run shorter than expected)"
 before=$(q "SELECT epoch FROM shopstream_epoch")
 
-"$PGT" kill "$PGDIR" || fail "cannot stop PostgreSQL"
-DOWN=$(date +%s)
-note "PostgreSQL stopped $((DOWN - START))s after the start (epoch $before committed)"
-retrying() { grep -q 'sink unavailable, input paused, retrying.*sink=postgresql' "$T/run.stderr"; }
-poll_until 30 "the engine to report the PostgreSQL sink unavailable" retrying
-# the outage itself: PostgreSQL stays down for OUTAGE_S seconds
-sleep "$OUTAGE_S"
-alive || { tail -n 20 "$T/run.stderr" >&2; fail "the engine exited while PostgreSQL was down"; }
-"$PGT" start "$PGDIR" >/dev/null || fail "cannot restart PostgreSQL"
-note "PostgreSQL back after $(( $(date +%s) - DOWN ))s"
+note "PostgreSQL stopped $(( $(date +%s) - START ))s after the start (epoch $before committed)"
+pg_outage "$OUTAGE_S" "$ENGINE_PID" "$T/run.stderr"
 
 # the run ends by itself (bounded stdin); allow the pace plus the catch-up
 rc=0

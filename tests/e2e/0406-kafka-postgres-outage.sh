@@ -37,16 +37,8 @@ two_epochs() {
 }
 poll_until 60 "two epochs committed to PostgreSQL" two_epochs
 before=$(q "SELECT count(*) FROM dlq")
-"$PGT" kill "$PGDIR" || fail "cannot stop PostgreSQL"
-DOWN=$(date +%s)
-note "PostgreSQL stopped $((DOWN - START))s after the start ($before of $(wc -l <"$T/model/dlq.jsonl") dlq rows in)"
-paused() { grep -q 'sink unavailable, input paused, retrying.*sink=postgresql' "$T/run.stderr"; }
-poll_until 30 "the engine to pause its input for the PostgreSQL sink" paused
-# the outage itself: PostgreSQL stays down for OUTAGE_S seconds
-sleep "$OUTAGE_S"
-alive || { tail -n 20 "$T/run.stderr" >&2; fail "the engine exited while PostgreSQL was down"; }
-"$PGT" start "$PGDIR" >/dev/null || fail "cannot restart PostgreSQL"
-note "PostgreSQL back after $(( $(date +%s) - DOWN ))s"
+note "PostgreSQL stopped $(( $(date +%s) - START ))s after the start ($before of $(wc -l <"$T/model/dlq.jsonl") dlq rows in)"
+pg_outage "$OUTAGE_S" "$P" "$T/run.stderr"
 rc=0
 timeout 300 tail --pid="$P" -f /dev/null || fail "the run did not finish within 300 s after PostgreSQL came back"
 wait "$P" || rc=$?

@@ -100,6 +100,22 @@ pg_start() {
     note "PostgreSQL $URL"
 }
 
+# pg_outage SECONDS PID LOG: crashes the pg_start server (pg_ctl stop -m immediate), waits
+# until the engine PID logs in LOG that it paused its input for the PostgreSQL sink, keeps
+# the server down SECONDS more (the outage under test has a length, so this one wait is a
+# sleep), checks the engine is still running and starts the server on the same port.
+pg_outage() {
+    local secs=$1 pid=$2 log=$3 down
+    "$PGT" kill "$PGDIR" || fail "cannot stop PostgreSQL"
+    down=$(date +%s)
+    _pg_paused() { grep -q 'sink unavailable, input paused, retrying.*sink=postgresql' "$log"; }
+    poll_until 30 "the engine to pause its input for the PostgreSQL sink" _pg_paused
+    sleep "$secs"
+    kill -0 "$pid" 2>/dev/null || { tail -n 20 "$log" >&2; fail "the engine exited while PostgreSQL was down"; }
+    "$PGT" start "$PGDIR" >/dev/null || fail "cannot restart PostgreSQL"
+    note "PostgreSQL back after $(( $(date +%s) - down ))s"
+}
+
 # lake_events_match LAKE WHAT MODEL_ARGS...: the lake's events table (read with pyarrow into
 # $T/export) equals the model's accepted events; a difference fails the check named WHAT.
 lake_events_match() {
