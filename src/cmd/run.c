@@ -8,6 +8,7 @@
 
 #include "../core/config.h"
 #include "../core/log.h"
+#include "../core/shutdown.h"
 #include "../engine/engine.h"
 #include "../source/source.h"
 #include "cmd.h"
@@ -19,6 +20,7 @@ static struct ss_engine *volatile running_engine;
 
 static void on_signal(int sig) {
     (void)sig;
+    ss_shutdown_request();
     if (running_engine) ss_engine_stop(running_engine);
 }
 
@@ -53,7 +55,7 @@ static void run_usage(FILE *f) {
  * the inputs' syntax, and the rules between keys (the operators check those when
  * they are built, which opens no input or sink). */
 static int check_config(const struct ss_config *cfg, struct ss_err *err) {
-    if (ss_config_check_sinks(cfg, err) != SS_OK) return err->code;
+    if (ss_config_check_repeats(cfg, err) != SS_OK) return err->code;
     for (int i = 0; i < cfg->ninputs; i++) {
         struct ss_input_spec spec;
         if (ss_input_spec_parse(&spec, cfg->inputs[i], cfg->format, err) != SS_OK) return err->code;
@@ -162,8 +164,16 @@ int ss_cmd_run(int argc, char **argv) {
     else if (!strcmp(cfg.log_level, "warn")) ss_log_set_level(SS_LOG_WARN);
     else if (!strcmp(cfg.log_level, "error")) ss_log_set_level(SS_LOG_ERROR);
 
-    if (ss_config_check_sinks(&cfg, &err) != SS_OK) goto fail;
+    if (ss_config_check_repeats(&cfg, &err) != SS_OK) goto fail;
+    /* from here on a signal stops gracefully, also while start-up still waits for a
+     * sink or for Kafka brokers (their timeouts can be minutes) */
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     if (ss_engine_open(&e, &cfg, &err) != SS_OK) goto fail;
+    running_engine = e;
+    if (ss_shutdown_requested()) ss_engine_stop(e);
     for (int i = 0; i < cfg.ninputs; i++)
         if (ss_engine_add_input(e, cfg.inputs[i], &err) != SS_OK) goto fail;
     if (cfg.nsinks == 0) {
@@ -180,13 +190,7 @@ int ss_cmd_run(int argc, char **argv) {
         if (ss_engine_add_sink(e, url, &err) != SS_OK) goto fail;
     }
 
-    running_engine = e;
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     int rc = ss_engine_run(e, &err);
-    running_engine = NULL;
     if (rc != SS_OK) goto fail;
     const struct ss_run_stats *st = ss_engine_stats(e);
     /* a stop keeps what is open: the next run over the same Kafka group resumes after
@@ -201,9 +205,16 @@ int ss_cmd_run(int argc, char **argv) {
     exit_code = SS_EXIT_OK;
     goto out;
 fail:
+    if (err.code == SS_ESTOPPED) {
+        /* asked to stop before any input was read: nothing to keep, a clean exit */
+        ss_info("run", "msg=\"stopped during start-up\" records=0 why=\"%s\"", err.msg);
+        exit_code = SS_EXIT_OK;
+        goto out;
+    }
     fprintf(stderr, "shopstream run: %s\n", err.msg);
     exit_code = err.code == SS_EUSAGE ? SS_EXIT_USAGE : SS_EXIT_FAIL;
 out:
+    running_engine = NULL;
     ss_engine_close(e);
     ss_config_free(&cfg);
     return exit_code;

@@ -354,7 +354,7 @@ static size_t len_without_slashes(const char *s) {
     return n;
 }
 
-int ss_config_check_sinks(const struct ss_config *cfg, struct ss_err *err) {
+int ss_config_check_repeats(const struct ss_config *cfg, struct ss_err *err) {
     for (int i = 0; i < cfg->nsinks; i++)
         for (int j = 0; j < i; j++) {
             size_t a = len_without_slashes(cfg->sinks[i]), b = len_without_slashes(cfg->sinks[j]);
@@ -363,6 +363,16 @@ int ss_config_check_sinks(const struct ss_config *cfg, struct ss_err *err) {
                                   "sink %s is given twice: each destination takes one --sink (two would write "
                                   "every row twice)",
                                   cfg->sinks[i]);
+        }
+    for (int i = 0; i < cfg->ninputs; i++)
+        for (int j = 0; j < i; j++) {
+            const char *a = cfg->inputs[i], *b = cfg->inputs[j], *pa = strchr(a, '='), *pb = strchr(b, '=');
+            if (!strcmp(a, b))
+                return ss_err_set(err, SS_EUSAGE,
+                                  "input %s is given twice: its second copy would be nothing but duplicates", a);
+            if (pa && pb && !strcmp(pa, "=-") && !strcmp(pb, "=-"))
+                return ss_err_set(err, SS_EUSAGE, "inputs %s and %s both read stdin, which can be read only once",
+                                  b, a);
         }
     return SS_OK;
 }

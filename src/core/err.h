@@ -18,6 +18,7 @@ enum {
     SS_EIO = -4,     /* file or socket error */
     SS_ENOMEM = -5,
     SS_EOF = -6,     /* a bounded source is exhausted */
+    SS_ESTOPPED = -7, /* the user stopped the process (SIGINT, SIGTERM) before this finished */
 };
 
 struct ss_err {

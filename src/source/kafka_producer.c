@@ -11,6 +11,7 @@
 
 #include "../core/alloc.h"
 #include "../core/log.h"
+#include "../core/shutdown.h"
 
 static const char *comp = "kafka";
 
@@ -104,6 +105,9 @@ int ss_kafka_wait_topics(rd_kafka_t *rk, const char *brokers, const char *const 
             e = RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
         }
         int64_t now = mono_ms();
+        if (ss_shutdown_requested())
+            return ss_err_set(err, SS_ESTOPPED, "stopped while waiting for Kafka brokers %s (%s)", brokers,
+                              rd_kafka_err2str(e));
         if (now >= deadline)
             return ss_err_set(err, SS_EIO, "Kafka brokers %s did not answer within %d s (%s)", brokers,
                               timeout_ms / 1000, rd_kafka_err2str(e));

@@ -45,6 +45,31 @@ expect_exit 2 "without --stream all three" "produce --topic without --stream" --
     produce --brokers 127.0.0.1:9 --topic clicks1 --events 10
 expect_exit 2 "clicks-topic" "produce bad --clicks-topic" -- produce --brokers 127.0.0.1:9 --clicks-topic 'a b' --events 10
 expect_exit 2 "given twice" "one destination twice" -- run --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x" --sink "jsonl:$T/x/"
+expect_exit 2 "given twice" "one input twice" -- run --input clicks="$D/clicks.jsonl" --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
+expect_exit 2 "read only once" "stdin twice" -- run --input clicks=- --input orders=- --sink "jsonl:$T/x"
+
+# A signal while start-up still waits (a sink's server down, brokers not answering; both
+# wait for a minute or more by default) stops at once and cleanly: exit 0, not death by
+# the signal (143), and the log says why. Nothing was read, so nothing is written.
+stop_during_startup() {
+    local what=$1 pat=$2; shift 2
+    "$SHOPSTREAM_BIN" run "$@" 2>"$T/st.err" &
+    local pid=$! rc=0
+    PIDS+=("$pid")
+    poll_until 30 "$what: start-up to retry" grep -q "$pat" "$T/st.err"
+    local t0=$SECONDS
+    kill -TERM "$pid"
+    wait "$pid" || rc=$?
+    [ $rc -eq 0 ] || fail "$what: SIGTERM during start-up: exit $rc, expected 0: $(tail -n 3 "$T/st.err")"
+    [ $((SECONDS - t0)) -le 10 ] || check_failed "$what: took $((SECONDS - t0)) s to stop"
+    grep -q 'msg="stopped during start-up"' "$T/st.err" || check_failed "$what: no 'stopped during start-up' in the log"
+    note "$what: SIGTERM during start-up: exit 0 in $((SECONDS - t0)) s"
+}
+stop_during_startup "a PostgreSQL sink that is down" "sink not reachable yet" \
+    --input clicks="$D/clicks.jsonl" --sink "postgresql://shop@127.0.0.1:9/shop" --sink "jsonl:$T/st"
+[ ! -s "$T/st/dlq.jsonl" ] || check_failed "a run stopped during start-up wrote rows"
+stop_during_startup "Kafka brokers that do not answer" "brokers not answering" \
+    --input clicks="kafka://127.0.0.1:9/clicks" --sink "jsonl:$T/st"
 expect_exit 2 "unknown sink" "unknown sink scheme" -- run --input clicks="$D/clicks.jsonl" --sink "jsnl:$T/x"
 expect_exit nonzero "$T/does-not-exist.jsonl" "missing input file" -- \
     run --input clicks="$T/does-not-exist.jsonl" --sink "jsonl:$T/x"
