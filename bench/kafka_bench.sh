@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/kafka_bench.sh [BUILD] — Kafka throughput with a peer measured in the same run (not
-# pass/fail). Starts a private broker (scripts/kafka-test-server), then:
+# pass/fail). Starts a private broker (scripts/kafka-test-server), warms it up
+# (BENCH_KAFKA_WARMUP records written and read back through a topic of their own), then:
 #   1. produce: `shopstream produce --brokers` writes BENCH_KAFKA_EVENTS (default 5 000 000)
 #      generated clicks to a 3-partition topic, then the same again lz4-compressed to another
 #      (target >= 1M events/s);
