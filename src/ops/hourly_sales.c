@@ -30,10 +30,5 @@ static int open_op(struct ss_op **out, const struct ss_op_env *env, struct ss_er
 const struct ss_op_type ss_op_hourly_sales = {
     .name = "hourly_sales",
     .open = open_op,
-    .process = ss_tumble_process,
-    .advance = ss_tumble_advance,
-    .provisional = ss_tumble_provisional,
-    .state_bytes = ss_tumble_state_bytes,
-    .state_keys = ss_tumble_state_keys,
-    .close = ss_tumble_close,
+    SS_TUMBLE_HOOKS,
 };
