@@ -35,7 +35,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test unit e2e demo bench readme clean
+.PHONY: all deps test unit e2e demo bench fuzz readme clean
 all: $(BUILD)/shopstream
 
 deps:
@@ -79,6 +79,21 @@ demo: deps $(BUILD)/shopstream
 
 bench: deps $(BUILD)/shopstream $(BENCH_BIN)
 	@bench/run $(BUILD)
+
+# libFuzzer over the decoders (tests/fuzz/README.md); not part of `make test`. It needs
+# clang, which is not a dependency (apt-get install clang). The library is rebuilt with
+# clang's coverage instrumentation so that the fuzzer is guided through the decoders.
+# The corpus (build/fuzz-corpus, seeded with e2e data cut at line ends) grows run by run.
+FUZZ_SECONDS ?= 60
+FUZZ_OPT := -O1 -g -fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz: needs clang (apt-get install clang)" >&2; exit 2; }
+	@$(MAKE) --no-print-directory CC=clang SANITIZE=1 BUILD=build/fuzz OPT="$(FUZZ_OPT)" build/fuzz/libshopstream.a
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc tests/fuzz/fuzz_decode.c \
+	    build/fuzz/libshopstream.a $$(pkg-config --libs libxxhash) -lm -lpthread -o build/fuzz/fuzz_decode
+	@mkdir -p build/fuzz-corpus
+	@for f in tests/e2e/data/0001/*; do split -C 4000 "$$f" "build/fuzz-corpus/seed-$$(basename "$$f")-"; done
+	build/fuzz/fuzz_decode -max_len=4096 -timeout=5 -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz-corpus
 
 readme: $(BUILD)/shopstream
 	scripts/update-readme
