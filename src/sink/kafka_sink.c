@@ -124,6 +124,7 @@ static int kafka_sink_open(struct ss_sink **out, const char *url, const struct s
         (rc = ss_kafka_conf_set(conf, "enable.idempotence", "true", err)) ||
         (rc = ss_kafka_conf_set(conf, "message.timeout.ms", tmo, err)) ||
         (rc = ss_kafka_conf_set(conf, "linger.ms", "5", err)) ||
+        (rc = ss_kafka_conf_set(conf, "partitioner", SS_KAFKA_PARTITIONER, err)) ||
         (rc = ss_kafka_conf_apply(conf, cfg->kafka_props, cfg->nkafka_props, err))) {
         rd_kafka_conf_destroy(conf);
         goto fail;

@@ -256,6 +256,7 @@ int ss_kafka_produce(const struct ss_kafka_produce_opts *o, ss_kafka_next_fn nex
     snprintf(qkb, sizeof qkb, "%lld", (long long)(batch_bytes * 8 / 1024 > 1024 ? batch_bytes * 8 / 1024 : 1024));
     if ((rc = ss_kafka_conf_set(conf, "bootstrap.servers", o->brokers, err)) ||
         (rc = ss_kafka_conf_set(conf, "batch.size", num, err)) ||
+        (rc = ss_kafka_conf_set(conf, "partitioner", SS_KAFKA_PARTITIONER, err)) ||
         (rc = ss_kafka_conf_set(conf, "queue.buffering.max.messages", "10000000", err)) ||
         (rc = ss_kafka_conf_set(conf, "queue.buffering.max.kbytes", qkb, err)))
         goto fail_conf;

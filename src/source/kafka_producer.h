@@ -17,6 +17,11 @@
 
 /* How long start-up waits for unreachable brokers before giving up. */
 #define SS_KAFKA_CONNECT_TIMEOUT_MS 30000
+/* Keyed records go where the Java client's default partitioner puts them (murmur2 of
+ * the key), not librdkafka's default (CRC32): a user's events then share a partition
+ * with the same user's events from Java producers and Kafka Streams, which co-partition
+ * by murmur2. Records without a key still spread at random. -X partitioner= overrides. */
+#define SS_KAFKA_PARTITIONER "murmur2_random"
 
 struct ss_kafka_produce_opts {
     const char *brokers;                  /* "host:port[,host:port]" */

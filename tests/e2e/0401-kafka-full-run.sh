@@ -11,7 +11,10 @@
 #  - per key (clicks/orders: user_id, promotions: product_id): the message key is that
 #    field, every key lives in one partition, and its records' offsets increase in the
 #    order the generator wrote them (= the file order). The consumer reads a partition in
-#    offset order, so each user's events reach the engine in production order.
+#    offset order, so each user's events reach the engine in production order;
+#  - that partition is the one the Java client's default partitioner picks for the key
+#    (asked of the kafka-clients jar itself), so Java producers and Kafka Streams
+#    co-partition with shopstream's records.
 #
 # Determinism (docs/SEMANTICS.md §4): Kafka partitions are read concurrently and the three
 # consumers are assigned their partitions at different moments, so W depends on
@@ -126,6 +129,9 @@ for idx, (topic, keyf) in enumerate(STREAMS):
                 bad.append("%s [%d] @%d: message key %r, record's %s is %r" % (topic, p, o, k, keyf, kv))
         parts[kv].add(p)
         got[kv].append(v)
+    with open(os.path.join(dump, "keyparts.tsv"), "a", encoding="utf-8") as kp:
+        for k in sorted(parts):
+            kp.write("%s\t%s\t%d\n" % (topic, k, min(parts[k])))
     split = [k for k in parts if len(parts[k]) > 1]
     if split:
         bad.append("%s: %d keys in more than one partition, e.g. %s in %s" % (topic, len(split), split[0], sorted(parts[split[0]])))
@@ -275,6 +281,29 @@ end=$(date +%s.%N)
 note "engine: $(grep -o 'msg="done".*' "$OUT.stderr" | head -1) in $(awk -v s="$start" -v e="$end" 'BEGIN{printf "%.1f", e-s}')s"
 
 "$PY" "$T/kcheck.py" "$G" "$D" "$OUT" "$T/mapped" || check_failed "Kafka contents or dlq origins are wrong (above)"
+# The Java client's partition for each key (3 partitions per topic): what its default
+# partitioner computes for a keyed record (BuiltInPartitioner.partitionForKey).
+cat >"$T/JavaPartition.java" <<'JEOF'
+import java.nio.charset.StandardCharsets;
+import java.nio.file.*;
+import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
+public class JavaPartition {
+    public static void main(String[] a) throws Exception {
+        int n = 0, bad = 0;
+        for (String l : Files.readAllLines(Paths.get(a[0]), StandardCharsets.UTF_8)) {
+            String[] f = l.split("\t");
+            int want = BuiltInPartitioner.partitionForKey(f[1].getBytes(StandardCharsets.UTF_8), 3);
+            n++;
+            if (want != Integer.parseInt(f[2]) && bad++ < 3)
+                System.out.println("FAIL " + f[0] + " key " + f[1] + ": partition " + f[2] + ", the Java client's " + want);
+        }
+        System.out.println("    " + n + " keys, " + (n - bad) + " in the Java client's partition");
+        System.exit(bad == 0 && n > 0 ? 0 : 1);
+    }
+}
+JEOF
+java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "${KAFKA_CACHE:-$REPO_DIR/.cache/kafka}/lib/*" \
+    "$T/JavaPartition.java" "$D/keyparts.tsv" || check_failed "keys are not in the Java client's partitions (above)"
 "$PY" "$T/precond.py" "$G" $((4 * 3600 * 1000)) "$T/mapped/velocity.json" || check_failed "velocity alerts (above)"
 rm -f "$T/mapped/velocity.json"
 compare_with_model "$T/mapped" "${SET[@]}" --set alerts.velocity.count=1000000000 \
