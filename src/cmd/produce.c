@@ -16,6 +16,7 @@
 #include "../core/alloc.h"
 #include "../core/dirs.h"
 #include "../core/log.h"
+#include "../core/shutdown.h"
 #include "../core/timefmt.h"
 #include "../source/generator.h"
 #include "cmd.h"
@@ -383,6 +384,10 @@ int ss_cmd_produce(int argc, char **argv) {
         return SS_EXIT_USAGE;
     }
     if (topic && !ka.kopts.brokers) return bad("--topic", "is a Kafka topic: give --brokers too", topic);
+    /* a stop ends the output on a whole record, flushed (a file cut mid-line would give
+     * the engine a malformed record), and with Kafka delivers what is queued; a second
+     * signal ends the process at once */
+    ss_shutdown_catch_signals(NULL);
     if (ka.kopts.brokers) {
         if (out_dir || out_path) {
             fprintf(stderr, "shopstream produce: --brokers sends to Kafka; it cannot be combined with --out or --out-dir\n");
@@ -472,7 +477,8 @@ int ss_cmd_produce(int argc, char **argv) {
     double t0 = mono_s(), next_progress = t0 + 1, last_t = t0;
     int64_t sent = 0, last_sent = 0;
     struct ss_gen_record rec;
-    while (ss_gen_next(g, &rec) == SS_OK) {
+    /* a stop (SIGINT, SIGTERM) ends the output after a whole record */
+    while (!ss_shutdown_requested() && ss_gen_next(g, &rec) == SS_OK) {
         if (out_line(&outs[rec.stream], rec.data, rec.len) != 0) {
             rc = SS_EXIT_FAIL;
             goto done;
@@ -508,9 +514,9 @@ int ss_cmd_produce(int argc, char **argv) {
         ss_gen_stats(g, &st);
         double secs = mono_s() - t0;
         ss_info("produce",
-                "msg=\"done\" events=%lld clicks=%lld promotions=%lld orders=%lld duplicates=%lld late=%lld "
+                "msg=\"%s\" events=%lld clicks=%lld promotions=%lld orders=%lld duplicates=%lld late=%lld "
                 "reordered=%lld invalid=%lld sessions=%lld high_value=%lld seconds=%.3f rate=%.0f",
-                (long long)st.records, (long long)st.streams[SS_STREAM_CLICKS],
+                ss_shutdown_requested() ? "stopped" : "done", (long long)st.records, (long long)st.streams[SS_STREAM_CLICKS],
                 (long long)st.streams[SS_STREAM_PROMOTIONS], (long long)st.streams[SS_STREAM_ORDERS],
                 (long long)st.defects[SS_GEN_DUPLICATE], (long long)st.defects[SS_GEN_LATE],
                 (long long)st.defects[SS_GEN_REORDERED], (long long)st.defects[SS_GEN_INVALID],

@@ -10,6 +10,7 @@
 #include "../core/alloc.h"
 #include "../core/buf.h"
 #include "../core/log.h"
+#include "../core/shutdown.h"
 #include "cmd.h"
 
 static int gen_next(void *ctx, const char **key, size_t *klen, const char **val, size_t *vlen, int *stream) {
@@ -25,12 +26,17 @@ static int gen_next(void *ctx, const char **key, size_t *klen, const char **val,
 }
 
 static int report(int rc, const struct ss_kafka_produce_stats *st, const struct ss_err *err) {
+    if (rc == SS_ESTOPPED) { /* stopped before the brokers answered: nothing was sent */
+        ss_info("produce", "msg=\"stopped during start-up\" sent=0 why=\"%s\"", err->msg);
+        return SS_EXIT_OK;
+    }
     if (rc != SS_OK) {
         fprintf(stderr, "shopstream produce: %s\n", err->msg);
         return rc == SS_EUSAGE ? SS_EXIT_USAGE : SS_EXIT_FAIL;
     }
-    ss_info("produce", "msg=\"done\" sent=%lld delivered=%lld failed=%lld seconds=%.3f rate=%.0f", (long long)st->sent,
-            (long long)st->delivered, (long long)st->failed, (double)st->elapsed_ms / 1000.0,
+    ss_info("produce", "msg=\"%s\" sent=%lld delivered=%lld failed=%lld seconds=%.3f rate=%.0f",
+            ss_shutdown_requested() ? "stopped" : "done", (long long)st->sent, (long long)st->delivered,
+            (long long)st->failed, (double)st->elapsed_ms / 1000.0,
             st->elapsed_ms > 0 ? (double)st->delivered * 1000.0 / (double)st->elapsed_ms : 0.0);
     return st->failed ? SS_EXIT_FAIL : SS_EXIT_OK;
 }

@@ -1,7 +1,6 @@
 /* run.c — `shopstream run`: configuration (defaults < YAML < environment < flags),
  * inputs and sinks into an engine, signals to a graceful stop, exit codes. */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +17,7 @@ extern char **environ;
 /* The one engine a signal may stop; a signal handler can reach nothing else. */
 static struct ss_engine *volatile running_engine;
 
-static void on_signal(int sig) {
-    (void)sig;
-    ss_shutdown_request();
+static void stop_engine(void) {
     if (running_engine) ss_engine_stop(running_engine);
 }
 
@@ -166,11 +163,8 @@ int ss_cmd_run(int argc, char **argv) {
 
     if (ss_config_check_repeats(&cfg, &err) != SS_OK) goto fail;
     /* from here on a signal stops gracefully, also while start-up still waits for a
-     * sink or for Kafka brokers (their timeouts can be minutes) */
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+     * sink or for Kafka brokers (their timeouts can be minutes); a second one at once */
+    ss_shutdown_catch_signals(stop_engine);
     if (ss_engine_open(&e, &cfg, &err) != SS_OK) goto fail;
     running_engine = e;
     if (ss_shutdown_requested()) ss_engine_stop(e);

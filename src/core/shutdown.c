@@ -2,9 +2,33 @@
 #include "shutdown.h"
 
 #include <signal.h>
+#include <stddef.h>
 
 static volatile sig_atomic_t requested;
+static void (*volatile on_request)(void);
 
 void ss_shutdown_request(void) { requested = 1; }
 
 bool ss_shutdown_requested(void) { return requested != 0; }
+
+static void set_action(void (*handler)(int)) {
+    struct sigaction sa = {.sa_handler = handler};
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGINT); /* one at a time */
+    sigaddset(&sa.sa_mask, SIGTERM);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static void on_signal(int sig) {
+    (void)sig;
+    requested = 1;
+    set_action(SIG_DFL); /* sigaction is async-signal-safe: the next signal ends the process */
+    void (*hook)(void) = on_request;
+    if (hook) hook();
+}
+
+void ss_shutdown_catch_signals(void (*hook)(void)) {
+    on_request = hook;
+    set_action(on_signal);
+}

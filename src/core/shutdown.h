@@ -4,7 +4,8 @@
  * before then: for a sink whose server is down (sink.connect_timeout) or for Kafka
  * brokers (kafka.connect_timeout). A supervisor stopping the service meanwhile must
  * not have to wait for those timeouts nor see the process die of its signal, so the
- * waits look here too. */
+ * waits look here too, and so do `produce`'s loops (a stopped generator closes its
+ * files on a whole record and delivers what librdkafka has queued). */
 #ifndef SS_SHUTDOWN_H
 #define SS_SHUTDOWN_H
 
@@ -13,5 +14,10 @@
 /* Async-signal-safe: only stores a flag. */
 void ss_shutdown_request(void);
 bool ss_shutdown_requested(void);
+/* SIGINT and SIGTERM request the shutdown, then call hook (if not NULL; it runs in
+ * the signal handler, so it may only store flags). The first signal only: a second
+ * one takes the default action and ends the process at once, for a user who will
+ * not wait for a graceful stop. */
+void ss_shutdown_catch_signals(void (*hook)(void));
 
 #endif

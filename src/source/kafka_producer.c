@@ -325,7 +325,8 @@ int ss_kafka_produce(const struct ss_kafka_produce_opts *o, ss_kafka_next_fn nex
         const char *key, *val;
         size_t klen, vlen;
         int stream = 0;
-        int r = next(ctx, &key, &klen, &val, &vlen, &stream);
+        /* a stop (SIGINT, SIGTERM) ends the records here; what was accepted is still delivered */
+        int r = ss_shutdown_requested() ? SS_EOF : next(ctx, &key, &klen, &val, &vlen, &stream);
         if (r == SS_EOF) break;
         if (r != SS_OK) {
             rc = ss_err_set(err, r, "produce: the record source failed (%d)", r);
@@ -350,7 +351,9 @@ drain:
         }
     }
     int64_t elapsed_ms = (mono_ns() - start_ns) / 1000000;
-    if (o->progress) progress_line(o->progress, "done", sent, sent, elapsed_ms, &p, rd_kafka_outq_len(rk));
+    if (o->progress)
+        progress_line(o->progress, ss_shutdown_requested() ? "stopped" : "done", sent, sent, elapsed_ms, &p,
+                      rd_kafka_outq_len(rk));
     if (stats) *stats = (struct ss_kafka_produce_stats){sent, p.delivered, p.failed, elapsed_ms};
     if (rc == SS_OK && p.failed)
         rc = ss_err_set(err, SS_ERROR, "%lld of %lld records were not delivered (first: %s)", (long long)p.failed,

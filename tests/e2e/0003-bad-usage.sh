@@ -70,6 +70,16 @@ stop_during_startup "a PostgreSQL sink that is down" "sink not reachable yet" \
 [ ! -s "$T/st/dlq.jsonl" ] || check_failed "a run stopped during start-up wrote rows"
 stop_during_startup "Kafka brokers that do not answer" "brokers not answering" \
     --input clicks="kafka://127.0.0.1:9/clicks" --sink "jsonl:$T/st"
+
+# produce stopped mid-run by SIGINT: exit 0, logged as stopped, and the file ends on a whole
+# record: exactly the first lines of the same generator run to its end (byte for byte).
+stop_produce INT "$T/paced.err" --out "$T/paced.jsonl" --rate 2000 --duration 60 --seed 4 --invalid 0.05
+n=$(wc -l <"$T/paced.jsonl")
+"$SHOPSTREAM_BIN" produce --out "$T/whole.jsonl" --rate 2000 --events 120000 --seed 4 --invalid 0.05 2>/dev/null ||
+    fail "produce --events failed"
+{ [ "$n" -gt 0 ] && [ "$n" -lt 120000 ] && head -n "$n" "$T/whole.jsonl" | cmp -s - "$T/paced.jsonl"; } ||
+    check_failed "the stopped file ($n lines) is not the first lines of the whole run"
+note "produce stopped by SIGINT after $n records: exit 0, the file is the whole run's first $n lines"
 expect_exit 2 "unknown sink" "unknown sink scheme" -- run --input clicks="$D/clicks.jsonl" --sink "jsnl:$T/x"
 expect_exit nonzero "$T/does-not-exist.jsonl" "missing input file" -- \
     run --input clicks="$T/does-not-exist.jsonl" --sink "jsonl:$T/x"

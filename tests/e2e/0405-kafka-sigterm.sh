@@ -13,6 +13,8 @@
 # 2. Run 2 (same group, --exit-at-end) finds nothing left to read: 0 records, exit 0.
 # 3. SIGINT to a run reading stdin, mid-stream: exit 0, and its dlq rows are exactly the
 #    model's for the lines it read (no row lost or invented before the stop).
+# 4. SIGTERM to `produce --brokers --rate`: exit 0, every record it reports sent delivered, and
+#    the topic holds exactly the generator's first records (its file output, same seed).
 # requires: kafka
 source "$(dirname "$0")/lib.sh"
 need_bin
@@ -108,4 +110,20 @@ if not 0 < read < total:
     sys.exit(1)
 sys.exit(0 if sorted(have, key=key) == sorted(expect, key=key) else 1)
 PYEOF
+
+# ---- 4. produce --brokers stopped by SIGTERM --------------------------------------------------
+# It stops generating, delivers what librdkafka still holds, exits 0: the topic holds exactly
+# the records it reports sent, and they are the first records of the same generator's file.
+"$KT" topic "$KDIR" paced 3 || fail "cannot create topic paced"
+PGEN=(--stream clicks --rate 4000 --seed 45 --invalid 0.05)
+stop_produce TERM "$T/paced.err" --brokers "$B" --topic paced "${PGEN[@]}" --duration 60
+sent=$(grep -o 'msg="stopped" sent=[0-9]* delivered=[0-9]* failed=0' "$T/paced.err" | sed 's/.*sent=\([0-9]*\) delivered=\([0-9]*\).*/\1 \2/')
+[ -n "$sent" ] || fail "produce did not log msg=\"stopped\" with its totals: $(tail -n 2 "$T/paced.err")"
+set -- $sent
+[ "$1" = "$2" ] || check_failed "produce stopped with $1 sent but $2 delivered"
+timeout 120 kcat -C -b "$B" -t paced -o beginning -e -q -f '%s\n' >"$T/paced.got" 2>/dev/null || fail "kcat could not read topic paced"
+"$SHOPSTREAM_BIN" produce --out "$T/paced.want" "${PGEN[@]}" --events $(($1 + 1000)) 2>/dev/null || fail "produce --out"
+cmp -s <(sort "$T/paced.got") <(head -n "$1" "$T/paced.want" | sort) ||
+    check_failed "topic paced ($(wc -l <"$T/paced.got") messages) is not the generator's first $1 records"
+note "produce --brokers stopped by SIGTERM after $1 records: all delivered, the topic holds exactly them"
 finish

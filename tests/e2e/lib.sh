@@ -127,6 +127,22 @@ lake_events_match() {
     sed 's/^/    /' "$x.events"
 }
 
+# stop_produce SIG ERRFILE PRODUCE_ARGS...: starts `shopstream produce ARGS` (stderr to
+# ERRFILE), sends SIG once it reports progress, and fails the test unless it exits 0 within
+# 60 s, logging msg="stopped" (a stopped produce ends on a whole record, delivered).
+stop_produce() {
+    local sig=$1 errf=$2; shift 2
+    "$SHOPSTREAM_BIN" produce "$@" 2>"$errf" &
+    local pid=$! rc=0
+    PIDS+=("$pid")
+    poll_until 60 "produce to report progress" grep -q 'msg="progress"\|produce: progress' "$errf"
+    kill "-$sig" "$pid"
+    timeout 60 tail --pid="$pid" -f /dev/null || fail "produce did not exit within 60 s of SIG$sig"
+    wait "$pid" || rc=$?
+    [ $rc -eq 0 ] || { tail -n 5 "$errf" >&2; fail "produce stopped by SIG$sig: exit $rc, expected 0"; }
+    grep -q 'msg="stopped"' "$errf" || check_failed "produce stopped by SIG$sig does not log msg=\"stopped\""
+}
+
 poll_until() {
     local timeout=$1 what=$2; shift 2
     local deadline=$(( $(date +%s) + timeout )) pause=0.05
