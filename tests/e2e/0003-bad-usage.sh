@@ -53,17 +53,12 @@ expect_exit 2 "read only once" "stdin twice" -- run --input clicks=- --input ord
 # the signal (143), and the log says why. Nothing was read, so nothing is written.
 stop_during_startup() {
     local what=$1 pat=$2; shift 2
-    "$SHOPSTREAM_BIN" run "$@" 2>"$T/st.err" &
-    local pid=$! rc=0
-    PIDS+=("$pid")
-    poll_until 30 "$what: start-up to retry" grep -q "$pat" "$T/st.err"
-    local t0=$SECONDS
-    kill -TERM "$pid"
-    wait "$pid" || rc=$?
-    [ $rc -eq 0 ] || fail "$what: SIGTERM during start-up: exit $rc, expected 0: $(tail -n 3 "$T/st.err")"
-    [ $((SECONDS - t0)) -le 10 ] || check_failed "$what: took $((SECONDS - t0)) s to stop"
+    signal_when "$pat" TERM "$T/st.err" "$SHOPSTREAM_BIN" run "$@"
+    [ "$SIGNALLED_RC" -eq 0 ] ||
+        fail "$what: SIGTERM during start-up: exit $SIGNALLED_RC, expected 0: $(tail -n 3 "$T/st.err")"
+    [ "$SIGNALLED_S" -le 10 ] || check_failed "$what: took $SIGNALLED_S s to stop"
     grep -q 'msg="stopped during start-up"' "$T/st.err" || check_failed "$what: no 'stopped during start-up' in the log"
-    note "$what: SIGTERM during start-up: exit 0 in $((SECONDS - t0)) s"
+    note "$what: SIGTERM during start-up: exit 0 in $SIGNALLED_S s"
 }
 stop_during_startup "a PostgreSQL sink that is down" "sink not reachable yet" \
     --input clicks="$D/clicks.jsonl" --sink "postgresql://shop@127.0.0.1:9/shop" --sink "jsonl:$T/st"

@@ -127,19 +127,30 @@ lake_events_match() {
     sed 's/^/    /' "$x.events"
 }
 
-# stop_produce SIG ERRFILE PRODUCE_ARGS...: starts `shopstream produce ARGS` (stderr to
-# ERRFILE), sends SIG once it reports progress, and fails the test unless it exits 0 within
-# 60 s, logging msg="stopped" (a stopped produce ends on a whole record, delivered).
+# signal_when PATTERN SIG ERRFILE CMD...: runs CMD in the background (stderr to ERRFILE),
+# sends SIG once ERRFILE matches PATTERN (within 60 s), waits at most 60 s for it to exit
+# and sets SIGNALLED_RC to its exit status and SIGNALLED_S to the seconds it took to stop.
+signal_when() {
+    local pat=$1 sig=$2 errf=$3; shift 3
+    "$@" 2>"$errf" &
+    local pid=$! t0
+    PIDS+=("$pid")
+    poll_until 60 "'$pat' from $1 $2" grep -q "$pat" "$errf"
+    t0=$SECONDS
+    kill "-$sig" "$pid"
+    timeout 60 tail --pid="$pid" -f /dev/null || fail "$1 $2 did not exit within 60 s of SIG$sig"
+    SIGNALLED_RC=0
+    wait "$pid" || SIGNALLED_RC=$?
+    SIGNALLED_S=$((SECONDS - t0))
+}
+
+# stop_produce SIG ERRFILE PRODUCE_ARGS...: SIG to `shopstream produce ARGS` once it reports
+# progress; it must exit 0 and log msg="stopped" (a stopped produce ends on a whole record,
+# delivered).
 stop_produce() {
     local sig=$1 errf=$2; shift 2
-    "$SHOPSTREAM_BIN" produce "$@" 2>"$errf" &
-    local pid=$! rc=0
-    PIDS+=("$pid")
-    poll_until 60 "produce to report progress" grep -q 'msg="progress"\|produce: progress' "$errf"
-    kill "-$sig" "$pid"
-    timeout 60 tail --pid="$pid" -f /dev/null || fail "produce did not exit within 60 s of SIG$sig"
-    wait "$pid" || rc=$?
-    [ $rc -eq 0 ] || { tail -n 5 "$errf" >&2; fail "produce stopped by SIG$sig: exit $rc, expected 0"; }
+    signal_when 'msg="progress"\|produce: progress' "$sig" "$errf" "$SHOPSTREAM_BIN" produce "$@"
+    [ "$SIGNALLED_RC" -eq 0 ] || { tail -n 5 "$errf" >&2; fail "produce stopped by SIG$sig: exit $SIGNALLED_RC, expected 0"; }
     grep -q 'msg="stopped"' "$errf" || check_failed "produce stopped by SIG$sig does not log msg=\"stopped\""
 }
 
