@@ -32,3 +32,21 @@ void ss_shutdown_catch_signals(void (*hook)(void)) {
     on_request = hook;
     set_action(on_signal);
 }
+
+void ss_shutdown_mask(sigset_t *saved) {
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, saved);
+}
+
+void ss_shutdown_unmask(const sigset_t *saved) { pthread_sigmask(SIG_SETMASK, saved, NULL); }
+
+int ss_shutdown_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg) {
+    sigset_t saved;
+    ss_shutdown_mask(&saved);
+    int e = pthread_create(thread, NULL, fn, arg);
+    ss_shutdown_unmask(&saved);
+    return e;
+}

@@ -9,6 +9,8 @@
 #ifndef SS_SHUTDOWN_H
 #define SS_SHUTDOWN_H
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 
 /* Async-signal-safe: only stores a flag. */
@@ -19,5 +21,14 @@ bool ss_shutdown_requested(void);
  * one takes the default action and ends the process at once, for a user who will
  * not wait for a graceful stop. */
 void ss_shutdown_catch_signals(void (*hook)(void));
+
+/* Our threads never take SIGINT/SIGTERM: a signal that lands on one of them does not
+ * interrupt the main thread's sleep or wait (a start-up backoff of up to 5 s, say).
+ * Threads inherit the creator's mask, so ss_shutdown_mask blocks the two around the
+ * creation of threads (ours, or a library's) and ss_shutdown_unmask restores the mask. */
+void ss_shutdown_mask(sigset_t *saved);
+void ss_shutdown_unmask(const sigset_t *saved);
+/* pthread_create inside ss_shutdown_mask/unmask; pthread_create's result. */
+int ss_shutdown_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "../core/alloc.h"
 #include "../core/log.h"
+#include "../core/shutdown.h"
 #include "../core/timefmt.h"
 
 #define MAX_SINKS 16
@@ -121,7 +122,7 @@ int ss_committer_start(struct ss_committer **out, struct ss_err *err) {
     pthread_cond_init(&c->cv, NULL);
     atomic_init(&c->retrying, false);
     atomic_init(&c->stopping, false);
-    int e = pthread_create(&c->thread, NULL, run, c);
+    int e = ss_shutdown_thread_create(&c->thread, run, c);
     if (e) {
         pthread_cond_destroy(&c->cv);
         pthread_mutex_destroy(&c->mu);

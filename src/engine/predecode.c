@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../core/alloc.h"
+#include "../core/shutdown.h"
 
 struct ss_predecode_impl {
     pthread_t thread;
@@ -53,7 +54,7 @@ int ss_predecode_start(struct ss_predecode **out, struct ss_err *err) {
     atomic_init(&p->asleep, 0);
     pthread_mutex_init(&p->impl->mu, NULL);
     pthread_cond_init(&p->impl->cv, NULL);
-    int e = pthread_create(&p->impl->thread, NULL, run, p);
+    int e = ss_shutdown_thread_create(&p->impl->thread, run, p);
     if (e) {
         pthread_cond_destroy(&p->impl->cv);
         pthread_mutex_destroy(&p->impl->mu);

@@ -27,6 +27,7 @@
 #include "../core/alloc.h"
 #include "../core/buf.h"
 #include "../core/log.h"
+#include "../core/shutdown.h"
 #include "../core/timefmt.h"
 #include "../sink/rowjson.h"
 
@@ -636,6 +637,8 @@ static int metrics_open(struct ss_sink **out, const char *url, const struct ss_c
 
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     if (v6) flags |= MHD_USE_IPv6;
+    sigset_t saved; /* its threads must not take the user's SIGINT/SIGTERM (shutdown.h) */
+    ss_shutdown_mask(&saved);
     ms->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, ms,
                                MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, (void *)NULL,
                                MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
@@ -643,6 +646,7 @@ static int metrics_open(struct ss_sink **out, const char *url, const struct ss_c
                                MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
                                MHD_OPTION_END);
+    ss_shutdown_unmask(&saved);
     if (!ms->mhd) {
         close(fd);
         metrics_close(&ms->base);
