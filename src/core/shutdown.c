@@ -2,12 +2,9 @@
 #include "shutdown.h"
 
 #include <signal.h>
-#include <stddef.h>
 
 static volatile sig_atomic_t requested;
 static void (*volatile on_request)(void);
-
-void ss_shutdown_request(void) { requested = 1; }
 
 bool ss_shutdown_requested(void) { return requested != 0; }
 

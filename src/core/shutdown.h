@@ -13,8 +13,7 @@
 #include <signal.h>
 #include <stdbool.h>
 
-/* Async-signal-safe: only stores a flag. */
-void ss_shutdown_request(void);
+/* Whether a signal asked for the stop (ss_shutdown_catch_signals). */
 bool ss_shutdown_requested(void);
 /* SIGINT and SIGTERM request the shutdown, then call hook (if not NULL; it runs in
  * the signal handler, so it may only store flags). The first signal only: a second
