@@ -8,11 +8,15 @@ static void (*volatile on_request)(void);
 
 bool ss_shutdown_requested(void) { return requested != 0; }
 
+static void stop_signals(sigset_t *set) {
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+}
+
 static void set_action(void (*handler)(int)) {
     struct sigaction sa = {.sa_handler = handler};
-    sigemptyset(&sa.sa_mask);
-    sigaddset(&sa.sa_mask, SIGINT); /* one at a time */
-    sigaddset(&sa.sa_mask, SIGTERM);
+    stop_signals(&sa.sa_mask); /* one at a time */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 }
@@ -32,9 +36,7 @@ void ss_shutdown_catch_signals(void (*hook)(void)) {
 
 void ss_shutdown_mask(sigset_t *saved) {
     sigset_t block;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
+    stop_signals(&block);
     pthread_sigmask(SIG_BLOCK, &block, saved);
 }
 

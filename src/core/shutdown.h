@@ -4,7 +4,8 @@
  * before then: for a sink whose server is down (sink.connect_timeout) or for Kafka
  * brokers (kafka.connect_timeout). A supervisor stopping the service meanwhile must
  * not have to wait for those timeouts nor see the process die of its signal, so the
- * waits look here too, and so do `produce`'s loops (a stopped generator closes its
+ * Kafka wait looks here (the sink retries see the engine's flag, which run.c's hook
+ * sets), and so do `produce`'s loops (a stopped generator closes its
  * files on a whole record and delivers what librdkafka has queued). */
 #ifndef SS_SHUTDOWN_H
 #define SS_SHUTDOWN_H

@@ -21,7 +21,6 @@
 #include "../core/arena.h"
 #include "../core/intern.h"
 #include "../core/log.h"
-#include "../core/shutdown.h"
 #include "../core/table.h"
 #include "../core/timefmt.h"
 #include "../decode/decode.h"
@@ -234,14 +233,14 @@ int ss_engine_add_sink(struct ss_engine *e, const char *url, struct ss_err *err)
     int rc;
     for (int attempt = 1;; attempt++) {
         rc = ss_sink_open_url(&sk, url, e->cfg, err);
-        if (rc != SS_RETRY || e->stop || ss_shutdown_requested() || ss_now_ms() + backoff > deadline) break;
+        if (rc != SS_RETRY || e->stop || ss_now_ms() + backoff > deadline) break;
         if (attempt == 1 || attempt % 5 == 0)
             ss_warn(comp, "msg=\"sink not reachable yet, retrying\" sink=\"%s\" attempt=%d err=\"%s\"", url, attempt,
                     err->msg);
         ss_sleep_ms(backoff);
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
-    if (rc == SS_RETRY && (e->stop || ss_shutdown_requested())) {
+    if (rc == SS_RETRY && e->stop) { /* run.c stops the engine on SIGINT/SIGTERM */
         err->code = SS_ESTOPPED;
         err->retriable = false;
         return ss_err_wrap(err, "stopped while waiting for the sink");
