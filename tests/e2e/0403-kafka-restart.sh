@@ -63,50 +63,23 @@ timeout 300 "$SHOPSTREAM_BIN" run --input clicks="kafka://$B/clicks" "${SET[@]}"
     --exit-at-end --sink "jsonl:$R2" 2>"$R2.stderr" || rc=$?
 [ $rc -eq 0 ] || { tail -n 20 "$R2.stderr" >&2; fail "run 2 exited $rc"; }
 
-"$PY" - "$T/dump.json" "$T/model" "$R1" "$R2" "$T/committed" "$G" <<'PYEOF' || check_failed "consumer crash and restart (above)"
-import json, sys
+PYTHONPATH="$E2E_DIR" "$PY" - "$T/dump.json" "$T/model" "$R1" "$R2" "$T/committed" "$G" <<'PYEOF' || check_failed "consumer crash and restart (above)"
+import sys
 from collections import defaultdict
+from kafka_origins import Dump, rows, model_dlq_by_origin
 dump, model, r1, r2, cfile, path = sys.argv[1:7]
 C = {int(p): int(o) for p, o in (l.split() for l in open(cfile))}
-occ = defaultdict(list)  # event_id -> [(partition, offset)]
-by = defaultdict(list)   # record -> [(partition, offset)]
-nmsg = 0
-for l in open(dump):
-    m = json.loads(l)
-    nmsg += 1
-    by[m["payload"]].append((m["partition"], m["offset"]))
-    try:
-        r = json.loads(m["payload"])
-        if isinstance(r, dict) and isinstance(r.get("event_id"), str):
-            occ[r["event_id"]].append((m["partition"], m["offset"]))
-    except ValueError:
-        pass
-def rows(d, t, pred=lambda r: True):
-    try:
-        return [json.loads(l) for l in open("%s/%s.jsonl" % (d, t)) if l.strip() and pred(json.loads(l))]
-    except FileNotFoundError:
-        return []
+D = Dump(dump)
+occ, nmsg = D.occ, len(D)
 hv = lambda r: r["kind"] == "high_value_order"
 bad = []
 committed = sum(C.values())
 if not (0 < committed < nmsg) or sorted(C) != [0, 1, 2]:
     bad.append("committed offsets %s: the kill did not come mid-stream (%d records)" % (C, nmsg))
 below = lambda p, o: o < C.get(p, 0)
-# dlq: keyed by origin
-# the model read the file: its line n is the Kafka message with the same record (identical
-# records matched in line / (partition, offset) order, as each key keeps one partition)
-lines = defaultdict(list)
-for n, l in enumerate(open(path, encoding="utf-8"), 1):
-    if l.strip():
-        lines[l.rstrip("\n")].append(n)
-kafka_of = {}
-for v, ns in lines.items():
-    for n, po in zip(ns, sorted(by[v])):
-        kafka_of[n] = po
-md = {}
-for r in rows(model, "dlq"):
-    r["source"], (r["partition"], r["offset"]) = "clicks", kafka_of[r["offset"]]
-    md[(r["partition"], r["offset"])] = r
+# dlq: keyed by origin (the model read the file: its line n is the Kafka message with the
+# same record)
+md = model_dlq_by_origin(model, D.origins_of_lines(path), "clicks")
 d1, d2 = defaultdict(list), defaultdict(list)
 for d, out in ((d1, r1), (d2, r2)):
     for r in rows(out, "dlq"):
@@ -195,23 +168,14 @@ wait "$P3" || rc=$?
 grep -q 'Kafka error\|consumer error' "$R3.stderr" || note "(run 3 logged no Kafka error while the broker was down)"
 [ "$before" -lt "$(wc -l <"$T/model/dlq.jsonl")" ] || check_failed "run 3 had already written every dlq row when the broker stopped: nothing tested"
 # origins: the topic's (partition, offset) -> file line, by record content (identical records in offset order)
-"$PY" - "$T/dump.json" "$G" "$R3" "$T/mapped3" <<'PYEOF' || check_failed "run 3 dlq origins"
+PYTHONPATH="$E2E_DIR" "$PY" - "$T/dump.json" "$G" "$R3" "$T/mapped3" <<'PYEOF' || check_failed "run 3 dlq origins"
 import json, os, shutil, sys
 from collections import defaultdict
+from kafka_origins import Dump
 dump, path, out, mapped = sys.argv[1:5]
-lines = defaultdict(list)
-for n, l in enumerate(open(path, encoding="utf-8"), 1):
-    if l.strip():
-        lines[l.rstrip("\n")].append(n)
-at, by = {}, defaultdict(list)
-for l in open(dump):
-    m = json.loads(l)
-    by[m["payload"]].append((m["partition"], m["offset"]))
-    at[(m["partition"], m["offset"])] = m["payload"]
-coord = {}
-for v, ns in lines.items():
-    for n, po in zip(ns, sorted(by[v])):
-        coord[po] = n
+D = Dump(dump)
+at = D.at
+coord = {po: n for n, po in D.origins_of_lines(path).items()}
 os.makedirs(mapped, exist_ok=True)
 bad = 0
 # A replay (the group lost the partitions while the broker was away and gave them back to

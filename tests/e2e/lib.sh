@@ -57,8 +57,13 @@ need_bin() {
 # kafka_clicks_topic SEED: starts the test broker in $T/kafka (sets KT, KDIR, B; at exit
 # the processes in PIDS are killed and the broker stops), then writes $N generated clicks
 # (2 % duplicates, 2 % invalid, seed SEED) to the file $G = $T/clicks.jsonl and, the same,
-# to a 3-partition topic "clicks".
+# to a 3-partition topic "clicks". kafka_clicks_file SEED does the same but leaves the topic
+# empty, for a test that writes it in steps.
 kafka_clicks_topic() {
+    kafka_clicks_file "$1"
+    "$SHOPSTREAM_BIN" produce --brokers "$B" "${KAFKA_GEN[@]}" 2>"$T/pk.err" || { cat "$T/pk.err" >&2; fail "produce --brokers"; }
+}
+kafka_clicks_file() {
     KT="$REPO_DIR/scripts/kafka-test-server"
     KDIR="$T/kafka"
     PIDS=()
@@ -66,10 +71,9 @@ kafka_clicks_topic() {
     B=$("$KT" start "$KDIR" 2>"$T/kafka-start.err") || { cat "$T/kafka-start.err" >&2; fail "cannot start the Kafka test broker"; }
     note "broker $B"
     "$KT" topic "$KDIR" clicks 3 || fail "cannot create topic clicks"
-    local gen=(--stream clicks --events "$N" --seed "$1" --duplicates 0.02 --invalid 0.02 --rate 250)
+    KAFKA_GEN=(--stream clicks --events "$N" --seed "$1" --duplicates 0.02 --invalid 0.02 --rate 250)
     G=$T/clicks.jsonl
-    "$SHOPSTREAM_BIN" produce --out "$G" "${gen[@]}" 2>"$T/p.err" || { cat "$T/p.err" >&2; fail "produce --out"; }
-    "$SHOPSTREAM_BIN" produce --brokers "$B" "${gen[@]}" 2>"$T/pk.err" || { cat "$T/pk.err" >&2; fail "produce --brokers"; }
+    "$SHOPSTREAM_BIN" produce --out "$G" "${KAFKA_GEN[@]}" 2>"$T/p.err" || { cat "$T/p.err" >&2; fail "produce --out"; }
 }
 _kafka_clicks_cleanup() {
     local p

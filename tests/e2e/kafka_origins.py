@@ -1,0 +1,67 @@
+"""kafka_origins.py — for the Kafka end-to-end tests: the engine's per-record rows name their
+origin as a topic's (partition, offset), the model's as the line of the file the topic was
+written from. This module reads a topic dump and maps one onto the other.
+
+    PYTHONPATH="$E2E_DIR" python3 - ... <<'PYEOF'
+    from kafka_origins import Dump, rows, model_dlq_by_origin
+"""
+import json
+from collections import defaultdict
+
+
+class Dump:
+    """A topic as `kcat -C -J -e` printed it: one JSON object per message."""
+
+    def __init__(self, path):
+        self.by = defaultdict(list)   # payload -> [(partition, offset)]
+        self.at = {}                  # (partition, offset) -> payload
+        self.occ = defaultdict(list)  # event_id -> [(partition, offset)] of every record holding it
+        self.end = defaultdict(int)   # partition -> the offset after its last message
+        for line in open(path):
+            m = json.loads(line)
+            po = (m["partition"], m["offset"])
+            self.by[m["payload"]].append(po)
+            self.at[po] = m["payload"]
+            self.end[po[0]] = max(self.end[po[0]], po[1] + 1)
+            try:
+                r = json.loads(m["payload"])
+            except ValueError:
+                continue
+            if isinstance(r, dict) and isinstance(r.get("event_id"), str):
+                self.occ[r["event_id"]].append(po)
+
+    def __len__(self):
+        return len(self.at)
+
+    def origins_of_lines(self, path):
+        """Line number of the file the topic was written from -> (partition, offset).
+
+        Records are matched by content; identical ones (exact redeliveries) in line order
+        and (partition, offset) order, which agree because every key keeps one partition."""
+        lines = defaultdict(list)
+        for n, line in enumerate(open(path, encoding="utf-8"), 1):
+            if line.strip():
+                lines[line.rstrip("\n")].append(n)
+        origin = {}
+        for payload, ns in lines.items():
+            for n, po in zip(ns, sorted(self.by[payload])):
+                origin[n] = po
+        return origin
+
+
+def rows(out_dir, table, pred=lambda r: True):
+    """The rows of OUT_DIR/TABLE.jsonl that pred accepts; none when the file is absent."""
+    try:
+        with open("%s/%s.jsonl" % (out_dir, table)) as f:
+            return [r for r in (json.loads(line) for line in f if line.strip()) if pred(r)]
+    except FileNotFoundError:
+        return []
+
+
+def model_dlq_by_origin(model_dir, line_origin, topic):
+    """The model's dlq rows as the engine reading TOPIC writes them, keyed by (partition, offset)."""
+    by_origin = {}
+    for r in rows(model_dir, "dlq"):
+        r["source"], (r["partition"], r["offset"]) = topic, line_origin[r["offset"]]
+        by_origin[(r["partition"], r["offset"])] = r
+    return by_origin
