@@ -39,8 +39,9 @@ for run in 1 2; do
     grep -q "events produced" "$T/demo$run.out" || check_failed "demo run $run printed no summary"
 done
 grep -q "removed the previous demo's outputs" "$T/demo2.err" || check_failed "demo run 2 did not clear run 1's outputs"
-lake=$(lake_sums "$D/lake")
-db=$(db_sums "$D/shopstream.db")
+lake=$(lake_sums "$D/lake") || fail "cannot read the demo's lake"
+db=$(db_sums "$D/shopstream.db") || fail "cannot read the demo's database"
+[ "${db%% *}" -gt 0 ] 2>/dev/null || check_failed "the second demo wrote no final category_revenue row ($db)"
 note "after two demos: lake $lake, database $db (final category_revenue rows, orders)"
 [ "$lake" = "$db" ] || check_failed "lake ($lake) and database ($db) disagree after a second demo"
 [ "${lake%% *}" -gt 0 ] || check_failed "the demo wrote no category_revenue rows"
