@@ -1119,7 +1119,8 @@ int ss_gen_next(struct ss_gen *g, struct ss_gen_record *rec) {
                     continue;
                 }
             }
-            if ((sm >> SS_STREAM_ORDERS) & 1) t_order = us_to_ms(g->order_us);
+            /* --orders-share 0 leaves the stream on with no rate: no orders at all */
+            if (((sm >> SS_STREAM_ORDERS) & 1) && g->order_gap_us > 0) t_order = us_to_ms(g->order_us);
             if (g->promo_pos < g->npromos) t_promo = g->promos[g->promo_pos].ts;
         }
         int64_t tf = t_click < t_order ? t_click : t_order;

@@ -372,6 +372,25 @@ TEST(shares_and_validity) {
     pass_free(&ps);
 }
 
+/* A share of 0 or 1 turns one of the two user streams off, not the other. */
+TEST(orders_share_edges) {
+    for (int all = 0; all <= 1; all++) {
+        struct ss_gen_opts o;
+        ss_gen_opts_init(&o);
+        o.events = 5000;
+        o.orders_share = all;
+        struct ss_gen *g = gen(&o);
+        if (!g) return;
+        int64_t by[SS_STREAM_COUNT] = {0};
+        struct ss_gen_record r;
+        while (ss_gen_next(g, &r) == SS_OK) by[r.stream]++;
+        ss_gen_free(g);
+        CHECK_EQ_INT(by[all ? SS_STREAM_CLICKS : SS_STREAM_ORDERS], 0);
+        CHECK(by[all ? SS_STREAM_ORDERS : SS_STREAM_CLICKS] > 4000);
+        CHECK(by[SS_STREAM_PROMOTIONS] >= 10);
+    }
+}
+
 TEST(csv_clicks_json_orders) {
     struct ss_gen_opts o;
     defect_opts(&o);
@@ -499,6 +518,7 @@ int main(void) {
     RUN(determinism);
     RUN(streams_independent);
     RUN(shares_and_validity);
+    RUN(orders_share_edges);
     RUN(csv_clicks_json_orders);
     RUN(buyers_browse_longer);
     RUN(promotions_only_and_limits);
