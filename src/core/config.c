@@ -60,7 +60,7 @@ static const struct cfg_key keys[] = {
     {"sink.connect_timeout", T_DURATION, O(sink_connect_timeout_ms), 0, "60s", 0, "how long start-up retries a sink whose server is down (PostgreSQL, Redis, Kafka) before exiting with an error"},
     {"console.interval", T_DURATION, O(console_interval_ms), 0, "5s", 1, "how often the console sink prints its summary line"},
     {"exit_at_end", T_BOOL, O(exit_at_end), 0, "false", 0, "treat Kafka inputs as bounded: stop at the end offsets seen at start"},
-    {"kafka.group_id", T_STRING, O(kafka_group), 0, "shopstream", 0, "consumer group prefix of the Kafka inputs: each input stream consumes in group <kafka.group_id>.<stream>"},
+    {"kafka.group_id", T_STRING, O(kafka_group), 0, "shopstream", 0, "consumer group prefix of the Kafka inputs: clicks and orders consume in group <kafka.group_id>.<stream>; promotions are read whole by every process"},
     {"kafka.connect_timeout", T_DURATION, O(kafka_connect_timeout_ms), 0, "30s", 1, "how long start-up retries unreachable Kafka brokers before exiting with an error"},
     {"http.listen", T_STRING, O(http_listen), 0, "", 0, "HOST:PORT of the metrics/health endpoint (empty: off)"},
     {"log.level", T_STRING, O(log_level), 0, "info", 0, "debug, info, warn or error"},

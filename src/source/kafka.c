@@ -10,7 +10,13 @@
  * objects live until the next poll. An undecodable payload is still a record (the
  * engine sends it to the dead-letter output). With cfg->exit_at_end the source is
  * bounded: SS_EOF once every assigned partition reached the end offset it had at
- * start. */
+ * start.
+ *
+ * Promotions are the exception (DESIGN §7: they are small, and every process needs
+ * all of them for the promotion join): that input is assigned every partition of its
+ * topic from the beginning, outside any group, and never commits. So each process of
+ * a scaled-out group, and each restart (the join's state is not checkpointed), holds
+ * every promotion the topic retains, as a Kafka Streams GlobalKTable does. */
 #include <stdatomic.h>
 #include <string.h>
 
@@ -35,6 +41,8 @@ struct kafka_source {
     char *brokers, *topic;
     struct ss_source_hooks hooks;
     bool exit_at_end;
+    bool whole;                 /* every partition from the beginning, no group (promotions) */
+    int whole_parts;            /* whole: partitions to take at the first poll; 0 once taken */
     _Atomic bool drain;         /* ss_source_kafka_drain was called (any thread) */
     bool paused;
     bool any_assigned;          /* the group has assigned us partitions at least once */
@@ -227,7 +235,10 @@ int ss_source_kafka_open_ex(struct ss_source **out, const struct ss_input_spec *
     char group[256];
     snprintf(group, sizeof group, "%s.%s", cfg->kafka_group && *cfg->kafka_group ? cfg->kafka_group : "shopstream",
              ss_stream_name(spec->stream));
+    ks->whole = spec->stream == SS_STREAM_PROMOTIONS;
     if ((rc = ss_kafka_conf_set(conf, "bootstrap.servers", ks->brokers, err)) ||
+        /* a whole-topic input never joins the group (no subscribe) and commits nothing;
+         * librdkafka 2.0.2 wants a group.id for assign() all the same */
         (rc = ss_kafka_conf_set(conf, "group.id", group, err)) ||
         (rc = ss_kafka_conf_set(conf, "client.id", "shopstream", err)) ||
         (rc = ss_kafka_conf_set(conf, "partition.assignment.strategy", "cooperative-sticky", err)) ||
@@ -284,6 +295,14 @@ int ss_source_kafka_open_ex(struct ss_source **out, const struct ss_input_spec *
         goto fail;
     }
 
+    if (ks->whole) {
+        /* taken at the first poll, once the engine's hooks are installed */
+        ks->whole_parts = nparts;
+        ss_info(comp, "msg=\"consuming\" topic=%s brokers=%s group=none partitions=%d from=beginning", ks->topic,
+                ks->brokers, nparts);
+        *out = &ks->base;
+        return SS_OK;
+    }
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(sub, ks->topic, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t e = rd_kafka_subscribe(ks->rk, sub);
@@ -331,9 +350,39 @@ void ss_source_kafka_drain(struct ss_source *src) {
     atomic_store(&ks->drain, true);
 }
 
+/* A whole-topic input takes every partition of its topic from the beginning. */
+static int take_whole(struct kafka_source *ks, struct ss_err *err) {
+    int n = ks->whole_parts;
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(n);
+    int32_t *ids = ss_malloc((size_t)n * sizeof *ids);
+    for (int p = 0; p < n; p++) {
+        rd_kafka_topic_partition_list_add(list, ks->topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+        ids[p] = p;
+    }
+    rd_kafka_resp_err_t e = rd_kafka_assign(ks->rk, list);
+    if (!e && ks->paused) rd_kafka_pause_partitions(ks->rk, list);
+    rd_kafka_topic_partition_list_destroy(list);
+    if (e) {
+        ss_free(ids);
+        return ss_err_set(err, SS_ERROR, "cannot take the partitions of Kafka topic %s: %s", ks->topic,
+                          rd_kafka_err2str(e));
+    }
+    for (int p = 0; p < n; p++) part_of(ks, p)->assigned = true;
+    ks->any_assigned = true;
+    ks->whole_parts = 0;
+    ss_info(comp, "msg=\"partitions assigned\" topic=%s count=%d protocol=NONE", ks->topic, n);
+    if (ks->hooks.assigned) ks->hooks.assigned(ks->hooks.ctx, &ks->base, ids, n);
+    ss_free(ids);
+    return SS_OK;
+}
+
 static int kafka_poll(struct ss_source *src, struct ss_record *recs, int max, int timeout_ms, struct ss_err *err) {
     struct kafka_source *ks = (struct kafka_source *)src;
     release_batch(ks);
+    if (ks->whole_parts > 0) {
+        int rc = take_whole(ks, err);
+        if (rc) return rc;
+    }
     if (!ks->exit_at_end && atomic_load(&ks->drain)) {
         /* from now on the source is bounded at the offsets the partitions have now */
         ks->exit_at_end = true;
@@ -396,6 +445,7 @@ static const char *kafka_name_of(const struct ss_source *src) { return ((const s
 static int kafka_commit(struct ss_source *src, const int64_t *next_offsets, const int32_t *partitions, int n,
                         struct ss_err *err) {
     struct kafka_source *ks = (struct kafka_source *)src;
+    if (ks->whole) return SS_OK; /* read from the beginning every time: nothing to resume from */
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(n > 0 ? n : 1);
     for (int i = 0; i < n; i++) {
         /* a partition that moved to another member is that member's to commit */

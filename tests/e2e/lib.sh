@@ -64,16 +64,20 @@ kafka_clicks_topic() {
     "$SHOPSTREAM_BIN" produce --brokers "$B" "${KAFKA_GEN[@]}" 2>"$T/pk.err" || { cat "$T/pk.err" >&2; fail "produce --brokers"; }
 }
 kafka_clicks_file() {
+    kafka_broker_start
+    "$KT" topic "$KDIR" clicks 3 || fail "cannot create topic clicks"
+    KAFKA_GEN=(--stream clicks --events "$N" --seed "$1" --duplicates 0.02 --invalid 0.02 --rate 250)
+    G=$T/clicks.jsonl
+    "$SHOPSTREAM_BIN" produce --out "$G" "${KAFKA_GEN[@]}" 2>"$T/p.err" || { cat "$T/p.err" >&2; fail "produce --out"; }
+}
+# kafka_broker_start: only the broker of kafka_clicks_topic (KT, KDIR, B, PIDS, the cleanup).
+kafka_broker_start() {
     KT="$REPO_DIR/scripts/kafka-test-server"
     KDIR="$T/kafka"
     PIDS=()
     trap _kafka_clicks_cleanup EXIT
     B=$("$KT" start "$KDIR" 2>"$T/kafka-start.err") || { cat "$T/kafka-start.err" >&2; fail "cannot start the Kafka test broker"; }
     note "broker $B"
-    "$KT" topic "$KDIR" clicks 3 || fail "cannot create topic clicks"
-    KAFKA_GEN=(--stream clicks --events "$N" --seed "$1" --duplicates 0.02 --invalid 0.02 --rate 250)
-    G=$T/clicks.jsonl
-    "$SHOPSTREAM_BIN" produce --out "$G" "${KAFKA_GEN[@]}" 2>"$T/p.err" || { cat "$T/p.err" >&2; fail "produce --out"; }
 }
 _kafka_clicks_cleanup() {
     local p

@@ -41,7 +41,7 @@ static void produce_range(const char *topic, int from, int to) {
         CHECK_EQ_INT(e, 0);
     }
     CHECK_EQ_INT(rd_kafka_flush(owner, 10000), 0);
-    nproduced += to - from;
+    if (!strcmp(topic, "clicks")) nproduced += to - from;
 }
 
 struct hook_log {
@@ -56,8 +56,8 @@ static void on_revoked(void *ctx, struct ss_source *src, const int32_t *p, int n
     ((struct hook_log *)ctx)->revoked += n;
 }
 
-static int open_src(struct ss_source **src, const char *topic, const char *group, bool exit_at_end,
-                    struct hook_log *hl, struct ss_err *err) {
+static int open_stream_src(struct ss_source **src, enum ss_stream stream, const char *topic, const char *group,
+                           bool exit_at_end, struct hook_log *hl, struct ss_err *err) {
     struct ss_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.exit_at_end = exit_at_end;
@@ -68,13 +68,18 @@ static int open_src(struct ss_source **src, const char *topic, const char *group
     cfg.nkafka_props = getenv("TEST_KAFKA_DEBUG") ? 3 : 2;
     char url[256];
     snprintf(url, sizeof url, "kafka://%s/%s", boot, topic);
-    struct ss_input_spec spec = {.stream = SS_STREAM_CLICKS, .url = url};
+    struct ss_input_spec spec = {.stream = stream, .url = url};
     int rc = ss_source_kafka.open(src, &spec, &cfg, err);
     if (rc == SS_OK && hl) {
         struct ss_source_hooks h = {.ctx = hl, .assigned = on_assigned, .revoked = on_revoked};
         ss_source_kafka.set_hooks(*src, &h);
     }
     return rc;
+}
+
+static int open_src(struct ss_source **src, const char *topic, const char *group, bool exit_at_end,
+                    struct hook_log *hl, struct ss_err *err) {
+    return open_stream_src(src, SS_STREAM_CLICKS, topic, group, exit_at_end, hl, err);
 }
 
 /* Reads until SS_EOF (or 20 s); seen[i] counts deliveries of "rec-<i>" and checks
@@ -145,6 +150,40 @@ TEST(exit_at_end_commit_and_resume) {
         CHECK_EQ_INT(seen[i], want);
     }
     src->type->close(src);
+}
+
+/* Promotions: every process of a group reads the whole topic from the beginning (the
+ * join needs every promotion), and commits nothing, so a restart reads it all again. */
+TEST(promotions_whole_topic) {
+    produce_range("promos", 0, 21);
+    struct ss_source *a = NULL, *b = NULL;
+    struct ss_err err = {0};
+    struct hook_log ha = {0}, hb = {0};
+    CHECK_EQ_INT(open_stream_src(&a, SS_STREAM_PROMOTIONS, "promos", "g5", true, &ha, &err), SS_OK);
+    CHECK_EQ_INT(open_stream_src(&b, SS_STREAM_PROMOTIONS, "promos", "g5", true, &hb, &err), SS_OK);
+    if (!a || !b) return;
+    int seen_a[21] = {0}, seen_b[21] = {0};
+    CHECK_EQ_INT(drain(a, seen_a, 21), 21);
+    CHECK_EQ_INT(drain(b, seen_b, 21), 21);
+    for (int i = 0; i < 21; i++) {
+        CHECK_EQ_INT(seen_a[i], 1);
+        CHECK_EQ_INT(seen_b[i], 1);
+    }
+    CHECK_EQ_INT(ha.assigned, NPART);
+    CHECK_EQ_INT(hb.assigned, NPART);
+    CHECK_EQ_INT(ha.revoked + hb.revoked, 0);
+    int32_t cp[NPART] = {0, 1, 2};
+    int64_t co[NPART] = {7, 7, 7};
+    CHECK_EQ_INT(a->type->commit(a, co, cp, NPART, &err), SS_OK);
+    a->type->close(a);
+    b->type->close(b);
+    /* no offset was committed for the group: a new consumer starts from the beginning */
+    memset(seen_a, 0, sizeof seen_a);
+    CHECK_EQ_INT(open_stream_src(&a, SS_STREAM_PROMOTIONS, "promos", "g5", true, NULL, &err), SS_OK);
+    if (!a) return;
+    CHECK_EQ_INT(drain(a, seen_a, 21), 21);
+    for (int i = 0; i < 21; i++) CHECK_EQ_INT(seen_a[i], 1);
+    a->type->close(a);
 }
 
 TEST(pause_resume) {
@@ -471,6 +510,7 @@ int main(void) {
     boot = rd_kafka_mock_cluster_bootstraps(mc);
     rd_kafka_mock_topic_create(mc, "clicks", NPART, 1);
     rd_kafka_mock_topic_create(mc, "produced", NPART, 1);
+    rd_kafka_mock_topic_create(mc, "promos", NPART, 1);
     const char *single[] = {"alerts", "promo_matches", "dead", "shopstream_dlq", "shopstream_late"};
     for (size_t i = 0; i < sizeof single / sizeof single[0]; i++) rd_kafka_mock_topic_create(mc, single[i], NPART, 1);
     /* the owner produces through the mock cluster too */
@@ -483,6 +523,7 @@ int main(void) {
 
     if (!only || !strcmp(only, "exit_at_end_commit_and_resume")) RUN(exit_at_end_commit_and_resume);
     if (!only || !strcmp(only, "pause_resume")) RUN(pause_resume);
+    if (!only || !strcmp(only, "promotions_whole_topic")) RUN(promotions_whole_topic);
     if (!only || !strcmp(only, "open_errors")) RUN(open_errors);
     if (!only || !strcmp(only, "sink_writes_rows")) RUN(sink_writes_rows);
     if (!only || !strcmp(only, "producer_delivers_keyed")) RUN(producer_delivers_keyed);
