@@ -96,6 +96,9 @@ struct ss_engine {
         int n;
     } *held;
     size_t nheld, held_cap;
+    /* -1, or the one input whose positions commit_positions may commit: the one whose
+     * partitions are being revoked (see on_revoked) */
+    int commit_only;
     struct ss_arena batch;          /* decoded strings of the current poll batch */
     struct ss_record *recs;
     struct ss_predecode *pre;       /* decodes a batch on a second thread */
@@ -121,6 +124,7 @@ int ss_engine_open(struct ss_engine **out, const struct ss_config *cfg, struct s
     e->intern = ss_intern_new();
     e->watermark = SS_TS_MIN;
     e->min_slot = -1;
+    e->commit_only = -1;
     ss_out_init(&e->out);
     e->spare = ss_malloc(sizeof *e->spare);
     ss_out_init(e->spare);
@@ -549,7 +553,7 @@ static void commit_positions(struct ss_engine *e, uint64_t durable) {
     const struct held_positions *h = &e->held[k - 1];
     for (int i = 0; i < e->ninputs; i++) {
         struct input *in = &e->inputs[i];
-        if (!in->src->type->commit) continue;
+        if (!in->src->type->commit || (e->commit_only >= 0 && i != e->commit_only)) continue;
         int32_t parts[256];
         int64_t offs[256];
         int n = 0;
@@ -689,13 +693,22 @@ static void on_assigned(void *ctx, struct ss_source *src, const int32_t *parts, 
 }
 
 /* Before partitions leave this process, everything they produced is committed to
- * the sinks and their offsets to Kafka (the source commits inside commit_epoch). */
+ * the sinks and their offsets to Kafka (the source commits inside commit_epoch).
+ * Only this input's offsets: a new member joins every input's group at once, so the
+ * other inputs' groups are likely rebalancing too, and a commit that reaches the
+ * broker with a generation the rebalance just ended is refused (ILLEGAL_GENERATION),
+ * which librdkafka answers by declaring that consumer's partitions lost: they would
+ * leave without their outputs committed, to be read again by the new owner. The
+ * other inputs' positions go with the next epoch. */
 static void on_revoked(void *ctx, struct ss_source *src, const int32_t *parts, int n) {
     struct ss_engine *e = ctx;
     int i = input_of(e, src);
     if (i < 0) return;
     struct ss_err err = {0};
-    if (commit_epoch(e, false, true, &err) != SS_OK)
+    e->commit_only = i;
+    int rc = commit_epoch(e, false, true, &err);
+    e->commit_only = -1;
+    if (rc != SS_OK)
         ss_error(comp, "msg=\"could not commit outputs on revocation; they will be replayed\" err=\"%s\"", err.msg);
     for (int k = 0; k < n; k++) {
         uint32_t s = slot_for(e, i, parts[k]);

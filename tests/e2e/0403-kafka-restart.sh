@@ -79,7 +79,7 @@ if not (0 < committed < nmsg) or sorted(C) != [0, 1, 2]:
 below = lambda p, o: o < C.get(p, 0)
 # dlq: keyed by origin (the model read the file: its line n is the Kafka message with the
 # same record)
-md = model_dlq_by_origin(model, D.origins_of_lines(path), "clicks")
+md = {k[1:]: r for k, r in model_dlq_by_origin(model, {"clicks": ("clicks", D.origins_of_lines(path))}).items()}
 d1, d2 = defaultdict(list), defaultdict(list)
 for d, out in ((d1, r1), (d2, r2)):
     for r in rows(out, "dlq"):

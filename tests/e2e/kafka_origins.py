@@ -15,7 +15,7 @@ class Dump:
     def __init__(self, path):
         self.by = defaultdict(list)   # payload -> [(partition, offset)]
         self.at = {}                  # (partition, offset) -> payload
-        self.occ = defaultdict(list)  # event_id -> [(partition, offset)] of every record holding it
+        self.occ = defaultdict(list)  # event_id (orders: order_id) -> [(partition, offset)] of every record holding it
         self.end = defaultdict(int)   # partition -> the offset after its last message
         for line in open(path):
             m = json.loads(line)
@@ -27,8 +27,10 @@ class Dump:
                 r = json.loads(m["payload"])
             except ValueError:
                 continue
-            if isinstance(r, dict) and isinstance(r.get("event_id"), str):
-                self.occ[r["event_id"]].append(po)
+            if isinstance(r, dict):
+                eid = r.get("event_id", r.get("order_id"))
+                if isinstance(eid, str):
+                    self.occ[eid].append(po)
 
     def __len__(self):
         return len(self.at)
@@ -58,10 +60,13 @@ def rows(out_dir, table, pred=lambda r: True):
         return []
 
 
-def model_dlq_by_origin(model_dir, line_origin, topic):
-    """The model's dlq rows as the engine reading TOPIC writes them, keyed by (partition, offset)."""
+def model_dlq_by_origin(model_dir, origins):
+    """The model's dlq rows as the engine writes them when it reads each stream from a topic,
+    keyed by (topic, partition, offset). origins: stream -> (topic, Dump.origins_of_lines of the
+    file the model read for that stream)."""
     by_origin = {}
     for r in rows(model_dir, "dlq"):
+        topic, line_origin = origins[r["stream"]]
         r["source"], (r["partition"], r["offset"]) = topic, line_origin[r["offset"]]
-        by_origin[(r["partition"], r["offset"])] = r
+        by_origin[(topic, r["partition"], r["offset"])] = r
     return by_origin
