@@ -112,6 +112,7 @@ struct ss_engine {
     void (*epoch_hook)(void *ctx, struct ss_engine *e);
     void *epoch_hook_ctx;
     volatile sig_atomic_t stop;
+    bool stop_noted;                /* the stop was logged */
 };
 
 static const char *comp = "engine";
@@ -572,15 +573,26 @@ static void commit_positions(struct ss_engine *e, uint64_t durable) {
     e->nheld -= k;
 }
 
+/* Once per run, when a stop was asked for: what happens now, and the way out for a user
+ * who will not wait (a sink that is down is retried for minutes). */
+static void note_stopping(struct ss_engine *e) {
+    if (!e->stop || e->stop_noted) return;
+    e->stop_noted = true;
+    ss_info(comp, "msg=\"stopping: committing the current epoch\" hint=\"a second SIGINT or SIGTERM ends the "
+                  "process at once; outputs keep what was committed, Kafka inputs resume after it\"");
+}
+
 /* Waits for the epoch in flight (pausing the inputs if a sink is retrying meanwhile),
  * then, if the sinks have it, lets the inputs commit the positions it covers. */
 static int finish_inflight(struct ss_engine *e, struct ss_err *err) {
     bool paused = false;
-    while (!ss_committer_wait(e->committer, 100))
+    while (!ss_committer_wait(e->committer, 100)) {
+        note_stopping(e);
         if (!paused && ss_committer_retrying(e->committer)) {
             pause_inputs(e, true);
             paused = true;
         }
+    }
     if (paused) pause_inputs(e, false);
     struct ss_epoch ep;
     bool had = false;
@@ -771,6 +783,7 @@ static int run_inputs(struct ss_engine *e, struct ss_err *err) {
         }
     }
     bool complete = !e->stop;
+    note_stopping(e);
     if (complete) {
         /* every input is exhausted: state-change rows first, then W = +inf closes everything */
         for (int i = 0; i < e->nops; i++)

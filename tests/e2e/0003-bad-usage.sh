@@ -66,6 +66,28 @@ stop_during_startup "a PostgreSQL sink that is down" "sink not reachable yet" \
 stop_during_startup "Kafka brokers that do not answer" "brokers not answering" \
     --input clicks="kafka://127.0.0.1:9/clicks" --sink "jsonl:$T/st"
 
+# A graceful stop commits the current epoch, and a sink that cannot commit is retried for
+# minutes (here the jsonl sink's dead-letter file is a FIFO, in which it cannot seek: a
+# retryable error, like a full disk or a hung mount). The first SIGTERM says so and how to
+# get out; the second ends the process at once, as a crash would: death by the signal (143).
+mkdir -p "$T/hung" && mkfifo "$T/hung/dlq.jsonl" || fail "cannot make a FIFO in $T/hung"
+"$SHOPSTREAM_BIN" run --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/hung" 2>"$T/hung.err" &
+hp=$!
+E2E_CLEANUPS+=("kill -KILL $hp")
+poll_until 60 "the jsonl sink to retry its commit" grep -q 'sink unavailable, input paused, retrying' "$T/hung.err"
+kill -TERM "$hp"
+poll_until 30 "the engine to log that it is stopping" grep -q 'msg="stopping: committing the current epoch"' "$T/hung.err"
+grep -q 'second SIGINT or SIGTERM ends the process at once' "$T/hung.err" ||
+    check_failed "the stopping line does not say what a second signal does"
+kill -0 "$hp" 2>/dev/null || fail "the engine exited on the first SIGTERM although its sink could not commit"
+t0=$SECONDS
+kill -TERM "$hp"
+timeout 10 tail --pid="$hp" -f /dev/null || fail "a second SIGTERM did not end the engine within 10 s"
+rc=0
+wait "$hp" || rc=$?
+[ $rc -eq 143 ] || check_failed "a second SIGTERM: exit $rc, expected 143 (the signal's default action)"
+note "sink that cannot commit: the first SIGTERM logged the stop, the second ended the run in $((SECONDS - t0)) s (exit $rc)"
+
 # produce stopped mid-run by SIGINT: exit 0, logged as stopped, and the file ends on a whole
 # record: exactly the first lines of the same generator run to its end (byte for byte).
 stop_produce INT "$T/paced.err" --out "$T/paced.jsonl" --rate 2000 --duration 60 --seed 4 --invalid 0.05
