@@ -568,6 +568,7 @@ static void commit_positions(struct ss_engine *e, uint64_t durable) {
             ss_warn(comp, "msg=\"could not commit input positions; they will be replayed\" input=%s err=\"%s\"",
                     in->spec.url, serr.msg);
     }
+    if (e->commit_only >= 0) return; /* kept: the next call commits the other inputs from them */
     for (size_t j = 0; j < k; j++) ss_free(e->held[j].pos);
     memmove(e->held, e->held + k, (e->nheld - k) * sizeof *e->held);
     e->nheld -= k;
@@ -711,7 +712,7 @@ static void on_assigned(void *ctx, struct ss_source *src, const int32_t *parts, 
  * broker with a generation the rebalance just ended is refused (ILLEGAL_GENERATION),
  * which librdkafka answers by declaring that consumer's partitions lost: they would
  * leave without their outputs committed, to be read again by the new owner. The
- * other inputs' positions go with the next epoch. */
+ * other inputs' positions stay held and go with the next epoch's commit. */
 static void on_revoked(void *ctx, struct ss_source *src, const int32_t *parts, int n) {
     struct ss_engine *e = ctx;
     int i = input_of(e, src);
