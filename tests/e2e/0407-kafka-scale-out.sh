@@ -4,7 +4,7 @@
 # each reads every promotion.
 #
 # Data: generated clicks and orders (2 % duplicates, 2 % invalid), each written to a 3-partition
-# topic in three parts, keyed by user, and their promotions, written whole to a 3-partition
+# topic in four parts, keyed by user, and their promotions, written whole to a 3-partition
 # topic before the engines start. Clicks and orders are consumed in two groups
 # (e2e-0407.clicks, e2e-0407.orders) that B's arrival rebalances at the same time. Lateness 4h and join.grace 24h, so that nothing depends on how the
 # partitions interleave (see 0401): every click matches the promotions of its product and
@@ -21,7 +21,11 @@
 #    other group rebalances is refused as from an old generation, and librdkafka then declares
 #    the partitions lost). Part 2 is written; both engines read it.
 # 3. A gets SIGTERM: it finishes its epoch, commits and leaves; B takes A's partitions.
-#    Part 3 is written; B reads it and commits; then B gets SIGTERM.
+#    Part 3 is written; B reads it and commits.
+# 4. Engine C (jsonl and a held lake, like A) joins and takes partitions from B; part 4 is
+#    written; once C has written dead-letter rows of it, C is killed (SIGKILL). Its lake held
+#    every epoch, so its partitions are still committed at the end of part 3: after the session
+#    timeout B takes them back and reads part 4 of them again. B commits; then SIGTERM.
 # Asserted:
 #    a. dead-letter rows, keyed by origin (topic, partition, offset): A ∪ B is the model's set,
 #       value for value, and no row is in both, or twice in one (each record read exactly once);
@@ -37,6 +41,9 @@
 #       matches; so each engine reads the whole promotions topic, outside the group;
 #    f. high_value_order alerts (one per purchase, clicks and orders): A ∪ B is the model's set,
 #       value for value.
+#    g. the crash: C's partitions were still committed at the end of part 3 when it died, and
+#       every row C wrote (dlq, promo_matches, alerts) is from part 4 and is also B's, value
+#       for value (at least once); A and B alone hold every result exactly once.
 #    Dedup state does not move with a partition (no checkpoints yet), so a match or an alert
 #    may come from both engines only when its event was redelivered after the handover; the
 #    counts are printed.
@@ -84,14 +91,15 @@ PYEOF
     timeout 120 kcat -P -b "$B" -t "$2" -K $'\t' -X queue.buffering.max.ms=5 <"$T/part.kv" 2>"$T/kcat.err" ||
         { cat "$T/kcat.err" >&2; fail "kcat could not write lines $4-$5 of $1 to $2"; }
 }
-# write_part K: part K (1..3) of the clicks and of the orders, keyed by user; `written`
+# write_part K: part K (1..NP) of the clicks and of the orders, keyed by user; `written`
 # counts the records of each written so far.
+NP=4
 clines=$(wc -l <"$G"); olines=$(wc -l <"$O")
 declare -A written=([clicks]=0 [orders]=0)
 write_part() {
     local k=$1 c0 c1 o0 o1
-    c0=$(( (k - 1) * clines / 3 + 1 )); c1=$(( k * clines / 3 ))
-    o0=$(( (k - 1) * olines / 3 + 1 )); o1=$(( k * olines / 3 ))
+    c0=$(( (k - 1) * clines / NP + 1 )); c1=$(( k * clines / NP ))
+    o0=$(( (k - 1) * olines / NP + 1 )); o1=$(( k * olines / NP ))
     write_lines "$G" clicks user_id "$c0" "$c1"
     write_lines "$O" orders customer_id "$o0" "$o1"
     written[clicks]=$c1; written[orders]=$o1
@@ -112,6 +120,17 @@ owns() {
          END { print n + 0 }' "$1"
 }
 alive() { kill -0 "$1" 2>/dev/null || { tail -n 5 "$2" >&2; fail "$3 ended by itself"; }; }
+# shared PID1 OUT1 NAME1 PID2 OUT2 NAME2: both engines run, and the second (which joined) holds
+# at least one partition of clicks and of orders, the two together all three of each.
+shared() {
+    alive "$1" "$2.stderr" "engine $3"
+    alive "$4" "$5.stderr" "engine $6"
+    local t
+    for t in clicks orders; do
+        [ "$(owns "$5.stderr" $t)" -ge 1 ] && [ "$(( $(owns "$2.stderr" $t) + $(owns "$5.stderr" $t) ))" -eq 3 ] ||
+            return 1
+    done
+}
 # stop_engine PID ERRFILE NAME: SIGTERM, then it must exit 0 within 60 s.
 stop_engine() {
     local rc=0
@@ -126,10 +145,11 @@ read -r dlq1 dlq2 < <("$PY" -c '
 import json, sys
 n = {"clicks": int(sys.argv[2]), "orders": int(sys.argv[3])}
 rs = [json.loads(l) for l in open(sys.argv[1])]
-print(*(sum(r["offset"] <= k * n[r["stream"]] // 3 for r in rs) for k in (1, 2)))' "$T/model/dlq.jsonl" "$clines" "$olines")
+print(*(sum(r["offset"] <= k * n[r["stream"]] // int(sys.argv[4]) for r in rs) for k in (1, 2)))' \
+    "$T/model/dlq.jsonl" "$clines" "$olines" "$NP")
 dlq_rows() { if [ -f "$1/dlq.jsonl" ]; then wc -l <"$1/dlq.jsonl"; else echo 0; fi; }
-RA=$T/a; RB=$T/b
-mkdir -p "$RA" "$RB"
+RA=$T/a; RB=$T/b; RC=$T/c
+mkdir -p "$RA" "$RB" "$RC"
 
 # ---- 1. A alone ------------------------------------------------------------------------
 npromos=$(wc -l <"$P")
@@ -148,16 +168,7 @@ done
 # ---- 2. B joins --------------------------------------------------------------------------
 "$SHOPSTREAM_BIN" run "${SET[@]}" --sink "jsonl:$RB" 2>"$RB.stderr" &
 PB=$!; PIDS+=("$PB")
-shared() {
-    alive "$PA" "$RA.stderr" "engine A"
-    alive "$PB" "$RB.stderr" "engine B"
-    local t
-    for t in clicks orders; do
-        [ "$(owns "$RB.stderr" $t)" -ge 1 ] && [ "$(( $(owns "$RA.stderr" $t) + $(owns "$RB.stderr" $t) ))" -eq 3 ] ||
-            return 1
-    done
-}
-poll_until 120 "engine B to get partitions of clicks and orders from A" shared
+poll_until 120 "engine B to get partitions of clicks and orders from A" shared "$PA" "$RA" A "$PB" "$RB" B
 note "after B joined: A holds $(owns "$RA.stderr" clicks) + $(owns "$RA.stderr" orders), B $(owns "$RB.stderr" clicks) + $(owns "$RB.stderr" orders) partitions of clicks + orders"
 all_committed || check_failed "after the handover the groups have committed clicks $(committed clicks | tr '\n' ' ')and orders $(committed orders | tr '\n' ' '), expected the end of part 1 in all"
 write_part 2
@@ -181,19 +192,37 @@ poll_until 120 "engine B to take A's partitions" b_alone
 write_part 3
 b_read_part3() { alive "$PB" "$RB.stderr" "engine B"; all_committed; }
 poll_until 180 "engine B to commit part 3" b_read_part3
+
+# ---- 4. C joins and crashes --------------------------------------------------------------
+for t in clicks orders; do committed $t | sed "s/^/$t /"; done >"$T/committed3"
+"$SHOPSTREAM_BIN" run "${SET[@]}" --sink "jsonl:$RC" --sink "parquet:$T/lake-c?roll_interval=1h" 2>"$RC.stderr" &
+PC=$!; PIDS+=("$PC")
+poll_until 120 "engine C to get partitions of clicks and orders from B" shared "$PB" "$RB" B "$PC" "$RC" C
+write_part 4
+c_read_some() { alive "$PC" "$RC.stderr" "engine C"; [ "$(dlq_rows "$RC")" -ge 1 ]; }
+poll_until 120 "engine C to write dead-letter rows of part 4" c_read_some
+kill -KILL "$PC"
+wait "$PC" 2>/dev/null
+# C's lake held its epochs: nothing of part 4 can have been committed for C's partitions
+for t in clicks orders; do committed $t | sed "s/^/$t /"; done >"$T/committed-kill"
+note "engine C killed after $(dlq_rows "$RC") dead-letter rows of part 4; committed: $(tr '\n' ' ' <"$T/committed-kill")"
+b_alone_again() { alive "$PB" "$RB.stderr" "engine B"; [ "$(owns "$RB.stderr" clicks)" -eq 3 ] && [ "$(owns "$RB.stderr" orders)" -eq 3 ]; }
+poll_until 120 "engine B to take the crashed C's partitions" b_alone_again
+b_read_part4() { alive "$PB" "$RB.stderr" "engine B"; all_committed; }
+poll_until 180 "engine B to commit part 4" b_read_part4
 stop_engine "$PB" "$RB.stderr" "engine B"
 for t in clicks orders; do committed $t | sed "s/^/$t /"; done >"$T/committed"
 
 for t in clicks orders; do
     timeout 120 kcat -C -b "$B" -t $t -o beginning -e -q -J >"$T/$t.json" 2>"$T/dump.err" || fail "kcat could not read $t"
 done
-PYTHONPATH="$E2E_DIR" "$PY" - "$T" "$RA" "$RB" "$G" "$O" "$npromos" <<'PYEOF' || check_failed "scale-out outputs (above)"
+PYTHONPATH="$E2E_DIR" "$PY" - "$T" "$RA" "$RB" "$G" "$O" "$npromos" "$NP" "$RC" <<'PYEOF' || check_failed "scale-out outputs (above)"
 import sys
 from collections import defaultdict
 from kafka_origins import Dump, rows, model_dlq_by_origin
 t, ra, rb = sys.argv[1:4]
 files = {"clicks": sys.argv[4], "orders": sys.argv[5]}
-npromos = int(sys.argv[6])
+npromos, NP, rc = int(sys.argv[6]), int(sys.argv[7]), sys.argv[8]
 model = t + "/model"
 bad = []
 D = {s: Dump("%s/%s.json" % (t, s)) for s in files}
@@ -206,9 +235,15 @@ for s in files:
         bad.append("%s: committed offsets %s, the ends of the partitions are %s" % (s, C[s], dict(D[s].end)))
 origin = {s: D[s].origins_of_lines(f) for s, f in files.items()}
 nlines = {s: len(o) for s, o in origin.items()}
-# (topic, partition, offset) -> the part (1, 2, 3) of its file it was written in
-part_of = {(s,) + po: 1 if 3 * n <= nlines[s] else 2 if 3 * n <= 2 * nlines[s] else 3
+# (topic, partition, offset) -> the part (1..NP) of its file it was written in (write_part)
+part_of = {(s,) + po: next(k for k in range(1, NP + 1) if n <= k * nlines[s] // NP)
            for s, o in origin.items() for n, po in o.items()}
+# the group offsets before C joined and at its kill
+Ck = defaultdict(dict)
+for name in ("committed3", "committed-kill"):
+    for l in open("%s/%s" % (t, name)):
+        s, p, o = l.split()
+        Ck[name][(s, int(p))] = int(o)
 md = model_dlq_by_origin(model, {s: (s, o) for s, o in origin.items()})
 got = {}
 for name, out in (("A", ra), ("B", rb)):
@@ -245,6 +280,24 @@ if not any(m.startswith("clicks") for m in moved):
     bad.append("no clicks partition moved from A to B when B joined (with a row on each side): nothing tested")
 if not any(m.startswith("clicks") for m in kept):
     bad.append("A read part 2 of no clicks partition that B then took: the second handover is not tested")
+# the crashed C: every row it wrote is B's too (B read C's partitions again from the offsets
+# committed before C joined), value for value, and from part 4 only
+c_dlq = rows(rc, "dlq")
+for r in c_dlq:
+    k = (r["source"], r["partition"], r["offset"])
+    if part_of.get(k) != 4:
+        bad.append("engine C: dlq row %s from part %s, expected part 4 only" % (k, part_of.get(k)))
+    if got["B"].get(k, [None])[0] != r:
+        bad.append("engine C: dlq row %s that B (which re-read C's partitions) does not have" % (k,))
+if not c_dlq:
+    bad.append("engine C wrote no dlq row before the kill: the crash is not tested")
+# C's partitions: its lake held every epoch, so at the kill they were still committed where B
+# had left them (the end of part 3), and B read them again from there
+for tp in sorted({(r["source"], r["partition"]) for r in c_dlq}):
+    if Ck["committed-kill"].get(tp) != Ck["committed3"].get(tp):
+        bad.append("%s [%d]: committed %s at the kill of C, whose lake held its epochs; %s before C joined"
+                   % (tp[0], tp[1], Ck["committed-kill"].get(tp), Ck["committed3"].get(tp)))
+print("    engine C (killed): %d dlq rows, all read again by B" % len(c_dlq))
 tot = {n: sum(r["total"] for r in rows(out, "data_quality")) for n, out in (("A", ra), ("B", rb))}
 if tot["A"] + tot["B"] != nmsg + 2 * npromos:
     bad.append("data_quality totals: A %d + B %d != %d clicks and orders + 2 x %d promotions"
@@ -259,6 +312,10 @@ def per_record(table, key, ident, pred=lambda r: True):
     m = {key(r): r for r in rows(model, table, pred)}
     a = {key(r): r for r in rows(ra, table, pred)}
     b = {key(r): r for r in rows(rb, table, pred)}
+    c = {key(r): r for r in rows(rc, table, pred)}
+    for k, r in c.items():  # the crashed C's rows come again from B, which re-read its input
+        if m.get(k) != r or b.get(k) != r:
+            bad.append("engine C: %s row %s, model %s, B %s" % (table, r, m.get(k), b.get(k)))
     for k, r in m.items():
         if k not in a and k not in b:
             bad.append("%s row lost: %s" % (table, r))
