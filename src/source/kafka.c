@@ -32,6 +32,7 @@ struct kpart {
     int64_t pos;        /* next offset after the last record handed out; -1: none yet */
     int64_t eof_at;     /* offset of the last partition-EOF event; -1: none */
     int64_t handed;     /* like pos, but kept across revocations: what this process's state covers */
+    int64_t committed;  /* the offset this process last committed for it since its assignment; -1: none */
     bool assigned;
 };
 
@@ -61,7 +62,7 @@ static struct kpart *part_of(struct kafka_source *ks, int32_t p) {
         size_t n = (size_t)p + 1;
         ks->parts = ss_realloc(ks->parts, n * sizeof *ks->parts);
         for (size_t i = ks->nparts; i < n; i++)
-            ks->parts[i] = (struct kpart){.end = -1, .pos = -1, .eof_at = -1, .handed = -1};
+            ks->parts[i] = (struct kpart){.end = -1, .pos = -1, .eof_at = -1, .handed = -1, .committed = -1};
         ks->nparts = n;
     }
     return &ks->parts[p];
@@ -146,6 +147,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
                 kp->assigned = true;
                 kp->pos = -1;
                 kp->eof_at = -1;
+                kp->committed = -1; /* another member may have committed it meanwhile */
                 if (ks->exit_at_end) query_end(ks, ids[i]);
             }
             ks->any_assigned = true;
@@ -450,13 +452,18 @@ static int kafka_commit(struct ss_source *src, const int64_t *next_offsets, cons
     for (int i = 0; i < n; i++) {
         /* a partition that moved to another member is that member's to commit */
         if (partitions[i] < 0 || (size_t)partitions[i] >= ks->nparts || !ks->parts[partitions[i]].assigned) continue;
-        if (next_offsets[i] <= 0) continue;
+        /* an idle partition is not committed again: every commit is a request the group
+         * coordinator may refuse while a rebalance is under way (ILLEGAL_GENERATION), and
+         * librdkafka answers that refusal by declaring the partitions lost */
+        if (next_offsets[i] <= 0 || next_offsets[i] == ks->parts[partitions[i]].committed) continue;
         rd_kafka_topic_partition_list_add(list, ks->topic, partitions[i])->offset = next_offsets[i];
     }
     int rc = SS_OK;
     if (list->cnt > 0) {
         rd_kafka_resp_err_t e = rd_kafka_commit(ks->rk, list, 0);
         for (int i = 0; !e && i < list->cnt; i++) e = list->elems[i].err;
+        if (!e)
+            for (int i = 0; i < list->cnt; i++) part_of(ks, list->elems[i].partition)->committed = list->elems[i].offset;
         if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
             rc = ss_err_set(err, SS_RETRY, "cannot commit offsets of Kafka topic %s: %s", ks->topic,
                             rd_kafka_err2str(e));

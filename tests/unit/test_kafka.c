@@ -135,6 +135,14 @@ TEST(exit_at_end_commit_and_resume) {
     int32_t cp[4] = {0, 1, 2, 7};
     int64_t co[4] = {5, 10, 3, 99};
     CHECK_EQ_INT(src->type->commit(src, co, cp, 4, &err), SS_OK);
+    /* the same positions again send no request: the broker's next OffsetCommit (API key 8)
+     * fails, and only a commit that moves an offset meets that failure */
+    rd_kafka_mock_push_request_errors(mc, 8, 1, RD_KAFKA_RESP_ERR_OFFSET_METADATA_TOO_LARGE);
+    CHECK_EQ_INT(src->type->commit(src, co, cp, 4, &err), SS_OK);
+    co[0] = 4;
+    CHECK_EQ_INT(src->type->commit(src, co, cp, 4, &err), SS_RETRY);
+    co[0] = 5; /* the failed commit changed nothing: 5 is still what the group has */
+    CHECK_EQ_INT(src->type->commit(src, co, cp, 4, &err), SS_OK);
     src->type->close(src);
 
     /* records 30..32 land at offset 10 of each partition */
