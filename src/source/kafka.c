@@ -46,7 +46,6 @@ struct kafka_source {
     int whole_parts;            /* whole: partitions to take at the first poll; 0 once taken */
     _Atomic bool drain;         /* ss_source_kafka_drain was called (any thread) */
     bool paused;
-    bool any_assigned;          /* the group has assigned us partitions at least once */
     rd_kafka_message_t **msgs;  /* the batch handed out by the last poll */
     int nmsgs;
     size_t cap_msgs;
@@ -121,6 +120,23 @@ static void resume_positions(struct kafka_source *ks, rd_kafka_t *rk, rd_kafka_t
     rd_kafka_topic_partition_list_destroy(c);
 }
 
+/* After list (ids: its partitions of our topic, n of them) was assigned to the consumer,
+ * by the group or by take_whole: our bookkeeping, then the engine's hook. */
+static void took_partitions(struct kafka_source *ks, rd_kafka_topic_partition_list_t *list, const int32_t *ids, int n,
+                            const char *protocol) {
+    for (int i = 0; i < n; i++) {
+        struct kpart *kp = part_of(ks, ids[i]);
+        kp->assigned = true;
+        kp->pos = -1;
+        kp->eof_at = -1;
+        kp->committed = -1; /* another member may have committed it meanwhile */
+        if (ks->exit_at_end) query_end(ks, ids[i]);
+    }
+    if (ks->paused) rd_kafka_pause_partitions(ks->rk, list);
+    ss_info(comp, "msg=\"partitions assigned\" topic=%s count=%d protocol=%s", ks->topic, n, protocol);
+    if (n && ks->hooks.assigned) ks->hooks.assigned(ks->hooks.ctx, &ks->base, ids, n);
+}
+
 /* Called from inside rd_kafka_consumer_poll (the engine's thread). */
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *list, void *opaque) {
     struct kafka_source *ks = opaque;
@@ -142,19 +158,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
                      ks->topic, e ? rd_kafka_error_string(e) : rd_kafka_err2str(re));
             if (e) rd_kafka_error_destroy(e);
         } else {
-            for (int i = 0; i < n; i++) {
-                struct kpart *kp = part_of(ks, ids[i]);
-                kp->assigned = true;
-                kp->pos = -1;
-                kp->eof_at = -1;
-                kp->committed = -1; /* another member may have committed it meanwhile */
-                if (ks->exit_at_end) query_end(ks, ids[i]);
-            }
-            ks->any_assigned = true;
-            if (ks->paused) rd_kafka_pause_partitions(rk, list);
-            ss_info(comp, "msg=\"partitions assigned\" topic=%s count=%d protocol=%s", ks->topic, n,
-                    rd_kafka_rebalance_protocol(rk));
-            if (n && ks->hooks.assigned) ks->hooks.assigned(ks->hooks.ctx, &ks->base, ids, n);
+            took_partitions(ks, list, ids, n, rd_kafka_rebalance_protocol(rk));
         }
     } else {
         bool lost = err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS || rd_kafka_assignment_lost(rk);
@@ -362,19 +366,15 @@ static int take_whole(struct kafka_source *ks, struct ss_err *err) {
         ids[p] = p;
     }
     rd_kafka_resp_err_t e = rd_kafka_assign(ks->rk, list);
-    if (!e && ks->paused) rd_kafka_pause_partitions(ks->rk, list);
+    if (!e) {
+        ks->whole_parts = 0;
+        took_partitions(ks, list, ids, n, "NONE");
+    }
     rd_kafka_topic_partition_list_destroy(list);
-    if (e) {
-        ss_free(ids);
+    ss_free(ids);
+    if (e)
         return ss_err_set(err, SS_ERROR, "cannot take the partitions of Kafka topic %s: %s", ks->topic,
                           rd_kafka_err2str(e));
-    }
-    for (int p = 0; p < n; p++) part_of(ks, p)->assigned = true;
-    ks->any_assigned = true;
-    ks->whole_parts = 0;
-    ss_info(comp, "msg=\"partitions assigned\" topic=%s count=%d protocol=NONE", ks->topic, n);
-    if (ks->hooks.assigned) ks->hooks.assigned(ks->hooks.ctx, &ks->base, ids, n);
-    ss_free(ids);
     return SS_OK;
 }
 

@@ -187,6 +187,7 @@ grep -E 'msg="partitions lost"|could not commit' "$RA.stderr" >&2 &&
 
 # ---- 3. A leaves -------------------------------------------------------------------------
 stop_engine "$PA" "$RA.stderr" "engine A"
+# b_alone: B runs and holds every partition of clicks and orders.
 b_alone() { alive "$PB" "$RB.stderr" "engine B"; [ "$(owns "$RB.stderr" clicks)" -eq 3 ] && [ "$(owns "$RB.stderr" orders)" -eq 3 ]; }
 poll_until 120 "engine B to take A's partitions" b_alone
 write_part 3
@@ -206,8 +207,7 @@ wait "$PC" 2>/dev/null
 # C's lake held its epochs: nothing of part 4 can have been committed for C's partitions
 for t in clicks orders; do committed $t | sed "s/^/$t /"; done >"$T/committed-kill"
 note "engine C killed after $(dlq_rows "$RC") dead-letter rows of part 4; committed: $(tr '\n' ' ' <"$T/committed-kill")"
-b_alone_again() { alive "$PB" "$RB.stderr" "engine B"; [ "$(owns "$RB.stderr" clicks)" -eq 3 ] && [ "$(owns "$RB.stderr" orders)" -eq 3 ]; }
-poll_until 120 "engine B to take the crashed C's partitions" b_alone_again
+poll_until 120 "engine B to take the crashed C's partitions" b_alone
 b_read_part4() { alive "$PB" "$RB.stderr" "engine B"; all_committed; }
 poll_until 180 "engine B to commit part 4" b_read_part4
 stop_engine "$PB" "$RB.stderr" "engine B"
