@@ -20,7 +20,7 @@
  * entries still occupy their slot until removed, and stay in the sorted order, so
  * lookups simply pass over them.
  *
- * Removal. An incremental sweep (a cursor moving a few slots per check and per evict)
+ * Removal. An incremental sweep (a cursor moving a few slots per check, see ss_dedup_evict)
  * deletes dead entries by backward shift (the displaced rest of the run moves left by
  * one), and an insertion swallows the first dead slot at or after its position (the
  * entries in between move right by one), so tombstones never pile up. Each completed
@@ -41,7 +41,7 @@
 #define GROW_PCT 85    /* occupied slots (live + dead) at which the table is cleaned or grows */
 #define TARGET_PCT 72  /* load right after a resize */
 #define SHRINK_PCT 25  /* a sweep pass that finds fewer occupied slots shrinks the table */
-#define SWEEP_STEPS 4  /* slots the sweep cursor visits per check and per evict */
+#define SWEEP_STEPS 4  /* slots the sweep cursor visits per check (and per evict after none) */
 #define SPAN ((uint64_t)1 << 32)
 
 struct slot {
@@ -61,6 +61,7 @@ struct ss_dedup {
     uint64_t dead_below;  /* narrow: an entry is dead iff (t - lo) mod 2^32 < dead_below */
     size_t cur;           /* sweep cursor */
     int64_t pass_min, pass_max; /* ts of entries the current pass kept or saw inserted */
+    bool swept;           /* the sweep ran since the last ss_dedup_evict */
 };
 
 static inline size_t home_of(const struct ss_dedup *d, uint64_t a) {
@@ -221,6 +222,7 @@ static inline void sweep_one(struct ss_dedup *d) {
 #define SWEEP_AHEAD 32
 
 static void sweep(struct ss_dedup *d, size_t steps) {
+    d->swept = true;
     if (d->cur + SWEEP_AHEAD < d->n) __builtin_prefetch(&d->s[d->cur + SWEEP_AHEAD]);
     while (steps--) {
         if (d->cur >= d->n) {
@@ -332,7 +334,13 @@ void ss_dedup_evict(struct ss_dedup *d, int64_t watermark) {
         }
         set_dead_below(d);
     }
-    sweep(d, SWEEP_STEPS);
+    /* The engine evicts after nearly every check (the watermark moves with almost every
+     * event), and each check has swept already: sweeping here too doubled the sweep's
+     * cost. Evictions with no check between them still sweep, so a table whose inputs
+     * have gone quiet empties (and shrinks) as the watermark moves on. An empty table of
+     * the least size has nothing to sweep: the engine's promotions table, most runs. */
+    if (!d->swept && (d->used || d->cap > MIN_CAP)) sweep(d, SWEEP_STEPS);
+    d->swept = false;
 }
 
 size_t ss_dedup_count(const struct ss_dedup *d) { return d->used; }

@@ -18,7 +18,8 @@
  * int64 ts per slot beside it until the span is small again (then 24 more bytes per id).
  *
  * Cost: one hash and usually one or two cache lines per check; ss_dedup_evict is O(1)
- * (expired ids are removed by an incremental sweep, a few slots per call). Memory in
+ * (expired ids are removed by an incremental sweep, a few slots per check, and per
+ * eviction when no check came since the last one). Memory in
  * steady state: 16-byte slots at 68-85 % load, about 19-24 bytes per remembered id. */
 #ifndef SS_DEDUP_H
 #define SS_DEDUP_H
