@@ -143,7 +143,7 @@ int ss_engine_open(struct ss_engine **out, const struct ss_config *cfg, struct s
             ss_engine_close(e);
             return rc;
         }
-        e->nops++;
+        e->ops[e->nops++]->wake = SS_TS_MIN; /* until its first advance says otherwise */
     }
     /* started here, not in ss_engine_run: ss_engine_stop (a signal handler, another
      * thread) may run at any time and must find it whole */
@@ -271,7 +271,8 @@ int ss_engine_add_sink(struct ss_engine *e, const char *url, struct ss_err *err)
 
 static void advance_ops(struct ss_engine *e) {
     e->clk.watermark = e->watermark;
-    for (int i = 0; i < e->nops; i++) e->ops[i]->type->advance(e->ops[i], &e->clk, &e->out);
+    for (int i = 0; i < e->nops; i++)
+        if (e->watermark >= e->ops[i]->wake) e->ops[i]->type->advance(e->ops[i], &e->clk, &e->out);
     ss_dedup_evict(e->dedup_events, e->watermark);
     ss_dedup_evict(e->dedup_promos, e->watermark);
 }

@@ -192,6 +192,7 @@ static void velocity(struct alerts *a, const struct ss_event *ev, int64_t amount
     }
     if (!u->queued) {
         heap_push(a, ss_sat_add(u->b[0].ts, a->range), idx);
+        ss_op_wake_by(&a->base, a->heap[0].at);
         u->queued = 1;
     }
 }
@@ -235,6 +236,7 @@ static void alerts_advance(struct ss_op *op, const struct ss_clock *clk, struct 
     if (all) /* disarmed users without history (N <= 1) are in no heap entry */
         for (size_t i = 0; i < a->nu; i++)
             if (a->u[i].user) user_forget(a, (uint32_t)i);
+    a->base.wake = a->nheap ? a->heap[0].at : SS_TS_MAX;
 }
 
 static size_t alerts_state_bytes(const struct ss_op *op) {

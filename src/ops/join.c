@@ -191,6 +191,7 @@ static void on_promotion(struct join *j, const struct ss_event *ev, const struct
     q->next = ss_keymap_get(&j->promos_of, q->product);
     ss_keymap_set(&j->promos_of, q->product, idx + 1);
     heap_push(j, q->ends, idx);
+    ss_op_wake_by(&j->base, ss_sat_add(j->heap[0].ends, 1));
     j->live_p++;
 }
 
@@ -242,6 +243,7 @@ static void join_advance(struct ss_op *op, const struct ss_clock *clk, struct ss
     bool all = clk->watermark == SS_TS_MAX;
     while (j->nheap && (all || j->heap[0].ends < clk->watermark)) promo_evict(j, heap_pop(j).idx);
     if (all && j->nc) clicks_sweep(j, clk, true); /* no event can come any more */
+    j->base.wake = j->nheap ? ss_sat_add(j->heap[0].ends, 1) : SS_TS_MAX;
 }
 
 static size_t join_state_bytes(const struct ss_op *op) {

@@ -56,10 +56,22 @@ struct ss_op_type {
     void (*prefetch)(struct ss_op *op, const struct ss_event *ev, int stage);
 };
 
-/* Every operator's private struct starts with this. */
+/* Every operator's private struct starts with this.
+ *
+ * wake: advance has nothing to do while W < wake, so the engine skips the call (the
+ * watermark moves with nearly every event, and most moves close nothing). An operator
+ * keeps it a lower bound of the first W at which its advance would emit or evict:
+ * advance sets it from what stays pending, and process lowers it (ss_op_wake_by) for
+ * what it adds. The engine sets SS_TS_MIN after open (advance on every move) and calls
+ * advance with SS_TS_MAX regardless. */
 struct ss_op {
     const struct ss_op_type *type;
+    int64_t wake;
 };
+
+static inline void ss_op_wake_by(struct ss_op *op, int64_t w) {
+    if (w < op->wake) op->wake = w;
+}
 
 /* The registered operators, in processing order (ops.c). */
 extern const struct ss_op_type *const ss_op_types[];

@@ -48,7 +48,6 @@ struct recent {
     struct ss_blockpool lists[16];
     struct ss_keymap users; /* user id -> slot + 1 */
     struct ss_dueheap due;  /* (it[0].ts + ttl when pushed, slot, user): dropped once at < W */
-    uint32_t advances;      /* calls of advance, for the prefetch of what is due next */
     uint32_t *dirty;        /* slots with a pending row (may repeat or be stale) */
     size_t ndirty, cap_dirty;
     struct ss_buf json;
@@ -179,6 +178,7 @@ static void recent_process(struct ss_op *op, const struct ss_event *ev, const st
     }
     if (!u->queued) {
         ss_dueheap_push(&r->due, ss_sat_add(u->it[0].ts, r->ttl), idx, u->user);
+        ss_op_wake_by(&r->base, ss_dueheap_wake(&r->due));
         u->queued = 1;
     }
 }
@@ -258,9 +258,7 @@ static void recent_advance(struct ss_op *op, const struct ss_clock *clk, struct 
         }
         return;
     }
-    bool popped = false;
     while (ss_dueheap_due_before(&r->due, w)) {
-        popped = true;
         uint32_t idx = ss_dueheap_pop(&r->due).slot;
         struct ruser *u = &r->u[idx];
         int64_t at = ss_sat_add(u->it[0].ts, r->ttl);
@@ -270,9 +268,9 @@ static void recent_advance(struct ss_op *op, const struct ss_clock *clk, struct 
         }
         expire(r, idx, out);
     }
-    /* the next advance comes an event or more later: bring the next due slots in (after
-     * a pop, and now and then: see sessions_advance) */
-    if (!popped && (++r->advances & 15)) return;
+    r->base.wake = ss_dueheap_wake(&r->due);
+    /* the next advance comes events later: bring the next due slots in (see
+     * sessions_advance) */
     struct ss_due next[3];
     for (size_t i = 0, n = ss_dueheap_next(&r->due, next, 3); i < n; i++) {
         __builtin_prefetch(&r->u[next[i].slot]);

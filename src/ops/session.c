@@ -54,7 +54,6 @@ struct sessions {
     struct ss_u32map users; /* user id -> first open session, index + 1 (users with one) */
     struct ss_dueheap due;   /* (end + gap when pushed, session, user) */
     size_t live;
-    uint32_t advances;       /* calls of advance, for the prefetch of what is due next */
 };
 
 /* ---- slab ------------------------------------------------------------------------- */
@@ -162,6 +161,7 @@ static void sessions_process(struct ss_op *op, const struct ss_event *ev, const 
         else ss_u32map_set(&o->users, ev->user, idx + 1);
         add_event(s, ev);
         ss_dueheap_push(&o->due, ss_sat_add(s->end, o->gap), idx, ev->user);
+        ss_op_wake_by(&o->base, ss_dueheap_wake(&o->due));
         o->live++;
         return;
     }
@@ -242,9 +242,7 @@ static void sessions_advance(struct ss_op *op, const struct ss_clock *clk, struc
         }
         return;
     }
-    bool popped = false;
     while (ss_dueheap_due_before(&o->due, w)) {
-        popped = true;
         struct ss_due d = ss_dueheap_pop(&o->due);
         struct sess *s = &o->s[d.slot];
         int64_t at = ss_sat_add(s->end, o->gap);
@@ -254,11 +252,10 @@ static void sessions_advance(struct ss_op *op, const struct ss_clock *clk, struc
         }
         expire(o, d.slot, out);
     }
-    /* the next advance comes an event or more later: time enough to bring the sessions
-     * most likely due next, and their users' ids, into cache. Not on every call: the
-     * watermark moves with nearly every event and the same entries stay next for many of
-     * them; again after a pop, and now and then in case they left the cache meanwhile. */
-    if (!popped && (++o->advances & 15)) return;
+    o->base.wake = ss_dueheap_wake(&o->due);
+    /* the next advance comes events later (the engine calls it only once the next entry
+     * is due): time enough to bring the sessions most likely due next, and their users'
+     * ids, into cache */
     struct ss_due next[3];
     for (size_t i = 0, n = ss_dueheap_next(&o->due, next, 3); i < n; i++) {
         __builtin_prefetch(&o->s[next[i].slot]);

@@ -106,6 +106,17 @@ static struct pane *pane_at(struct trending *t, int64_t p) {
     return slot ? &t->panes[*slot] : NULL;
 }
 
+/* The first window not yet emitted that contains pane p. */
+static int64_t first_window(const struct trending *t, int64_t p) {
+    int64_t k = ss_sat_add(p, 1 - t->n);
+    return k > t->next_k ? k : t->next_k;
+}
+
+/* The W at which the first window still to close that holds pane p closes. */
+static int64_t wake_for(const struct trending *t, int64_t p) {
+    return ss_sat_add(ss_sat_mul(first_window(t, p), t->slide), t->size);
+}
+
 static struct pane *pane_get(struct trending *t, int64_t p) {
     if (t->cached && t->last_pane == p) return &t->panes[t->last_slot];
     bool inserted;
@@ -122,6 +133,7 @@ static struct pane *pane_get(struct trending *t, int64_t p) {
         }
         *slotp = slot;
         ss_winheap_push(&t->due, p);
+        ss_op_wake_by(&t->base, wake_for(t, p));
     }
     t->cached = true;
     t->last_pane = p;
@@ -323,12 +335,6 @@ static void emit_window(struct trending *t, const struct slider *sl, int64_t k, 
     }
 }
 
-/* The first window not yet emitted that contains pane p. */
-static int64_t first_window(const struct trending *t, int64_t p) {
-    int64_t k = ss_sat_add(p, 1 - t->n);
-    return k > t->next_k ? k : t->next_k;
-}
-
 static void advance(struct ss_op *op, const struct ss_clock *clk, struct ss_out *out) {
     struct trending *t = (struct trending *)op;
     while (t->due.n) {
@@ -349,6 +355,7 @@ static void advance(struct ss_op *op, const struct ss_clock *clk, struct ss_out 
         }
         t->next_k = ss_sat_add(k, 1);
     }
+    t->base.wake = t->due.n ? wake_for(t, ss_winheap_top(&t->due)) : SS_TS_MAX;
 }
 
 static int i64_cmp(const void *pa, const void *pb) {

@@ -90,6 +90,7 @@ static struct win *win_get(struct tumble *t, int64_t start) {
         *slotp = slot;
         t->wins[slot].start = start;
         ss_winheap_push(&t->due, start);
+        ss_op_wake_by(&t->base, ss_sat_add(start, t->size));
     }
     t->cached = true;
     t->last_start = start;
@@ -243,6 +244,7 @@ void ss_tumble_advance(struct ss_op *op, const struct ss_clock *clk, struct ss_o
         win_emit(t, &t->wins[slot], true, out);
         win_release(t, slot);
     }
+    t->base.wake = t->due.n ? ss_sat_add(ss_winheap_top(&t->due), t->size) : SS_TS_MAX;
 }
 
 static int i64_cmp(const void *pa, const void *pb) {

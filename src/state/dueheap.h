@@ -43,6 +43,13 @@ static inline size_t ss_dueheap_size(const struct ss_dueheap *h) { return h->n +
 static inline bool ss_dueheap_due_before(const struct ss_dueheap *h, int64_t w) {
     return (h->len && h->run[h->head].at < w) || (h->n && h->v[0].at < w);
 }
+/* The least w for which ss_dueheap_due_before(h, w) holds; INT64_MAX when h is empty. */
+static inline int64_t ss_dueheap_wake(const struct ss_dueheap *h) {
+    int64_t at = INT64_MAX;
+    if (h->len && h->run[h->head].at < at) at = h->run[h->head].at;
+    if (h->n && h->v[0].at < at) at = h->v[0].at;
+    return at == INT64_MAX ? INT64_MAX : at + 1;
+}
 /* The k-th entry of the run (k < len). */
 static inline struct ss_due *ss_dueheap_run_at(const struct ss_dueheap *h, size_t k) {
     size_t i = h->head + k;

@@ -1,6 +1,11 @@
 /* op_fixture.h — drives one operator in a unit test: its config, a real intern table,
  * the output rows and a clock (watermark, max_ts per partition slot).
  * Use: fx_init(f); set f->cfg fields; fx_start(f, &ss_op_x); ... fx_close(f).
+ *
+ * Every event also goes to a twin of the operator, whose advance is skipped while W is
+ * below its wake, as the engine does (op.h): after each advance both must have emitted
+ * as many rows and hold as many keys, so a wake that comes too late fails the test that
+ * meets it, and advance_checked fails one that claims too early that nothing is due.
  * fx_close moves W to +inf and checks that the operator released every key and
  * every interned id, which is how the tests catch state leaks. */
 #ifndef SS_OP_FIXTURE_H
@@ -8,6 +13,7 @@
 
 #include "core/timefmt.h"
 #include "harness.h"
+#include "op_wake.h"
 #include "ops/op.h"
 
 #define FX_SLOTS 4
@@ -19,12 +25,15 @@ struct fx {
     struct ss_out out;
     int64_t max_ts[FX_SLOTS];
     struct ss_clock clk;
+    struct ss_op *twin;  /* advanced as the engine does: only at or past its wake */
+    struct ss_out twin_out;
 };
 
 static void fx_init(struct fx *f) {
     memset(f, 0, sizeof *f);
     f->in = ss_intern_new();
     ss_out_init(&f->out);
+    ss_out_init(&f->twin_out);
     for (int i = 0; i < FX_SLOTS; i++) f->max_ts[i] = SS_TS_MIN;
     f->clk.watermark = SS_TS_MIN;
     f->clk.max_ts = f->max_ts;
@@ -34,22 +43,43 @@ static void fx_start(struct fx *f, const struct ss_op_type *type) {
     struct ss_op_env env = {.cfg = &f->cfg, .intern = f->in};
     struct ss_err err;
     CHECK_EQ_INT(type->open(&f->op, &env, &err), SS_OK);
+    CHECK_EQ_INT(type->open(&f->twin, &env, &err), SS_OK);
+    f->op->wake = f->twin->wake = SS_TS_MIN; /* as the engine does */
+}
+
+static void fx_process(struct fx *f, const struct ss_event *ev) {
+    f->op->type->process(f->op, ev, &f->clk, &f->out);
+    f->twin->type->process(f->twin, ev, &f->clk, &f->twin_out);
+}
+
+static void fx_twin_agrees(struct fx *f) {
+    CHECK_EQ_INT(ss_out_rows(&f->twin_out), ss_out_rows(&f->out));
+    CHECK_EQ_INT(f->twin->type->state_keys(f->twin), f->op->type->state_keys(f->op));
 }
 
 static inline void advance(struct fx *f, int64_t w) {
     f->clk.watermark = w;
-    f->op->type->advance(f->op, &f->clk, &f->out);
+    advance_checked(f->op, &f->clk, &f->out);
+    if (w >= f->twin->wake) f->twin->type->advance(f->twin, &f->clk, &f->twin_out);
+    fx_twin_agrees(f);
+}
+
+static void fx_flush(struct fx *f) {
+    f->op->type->flush(f->op, &f->out);
+    f->twin->type->flush(f->twin, &f->twin_out);
 }
 
 static void fx_close(struct fx *f) {
-    if (f->op->type->flush) f->op->type->flush(f->op, &f->out);
+    if (f->op->type->flush) fx_flush(f);
     advance(f, SS_TS_MAX);
     CHECK_EQ_INT(f->op->type->state_keys(f->op), 0);
     ss_intern_sweep(f->in);
     CHECK_EQ_INT(ss_intern_live(f->in), 0);
     f->op->type->close(f->op);
+    f->twin->type->close(f->twin);
     ss_intern_free(f->in);
     ss_out_free(&f->out);
+    ss_out_free(&f->twin_out);
 }
 
 #endif

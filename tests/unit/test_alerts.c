@@ -10,13 +10,15 @@
 
 #define RANGE 600000
 
-static void fx_open(struct fx *f) {
+static void fx_open_with(struct fx *f, int64_t high_value_threshold) {
     fx_init(f);
-    f->cfg.high_value_threshold = 10000000; /* 1000.00 */
+    f->cfg.high_value_threshold = high_value_threshold;
     f->cfg.velocity_count = 5;
     f->cfg.velocity_range_ms = RANGE;
     fx_start(f, &ss_op_alerts);
 }
+
+static void fx_open(struct fx *f) { fx_open_with(f, 10000000); /* 1000.00 */ }
 
 static void buy(struct fx *f, int stream, int type, const char *eid, const char *user, const char *order, int64_t ts,
                 int64_t price, int32_t qty) {
@@ -34,7 +36,7 @@ static void buy(struct fx *f, int stream, int type, const char *eid, const char 
     ev.order_id = order ? ss_str_c(order) : SS_STR_NULL;
     ev.user = ss_intern_get(f->in, ev.user_id);
     ev.product = ss_intern_get(f->in, ev.product_id);
-    f->op->type->process(f->op, &ev, &f->clk, &f->out);
+    fx_process(f, &ev);
     ss_intern_sweep(f->in);
 }
 
@@ -145,6 +147,10 @@ TEST(history_eviction) {
     CHECK_EQ_INT(f.op->type->state_keys(f.op), 0);
     ss_intern_sweep(f.in);
     CHECK_EQ_INT(ss_intern_live(f.in), 0);
+    /* after a time with no history at all, a new one is evicted too */
+    buy(&f, SS_STREAM_CLICKS, SS_EV_PURCHASE, "y", "u", NULL, 5 * RANGE, 1, 1);
+    advance(&f, 6 * RANGE);
+    CHECK_EQ_INT(f.op->type->state_keys(f.op), 0);
     fx_close(&f);
 }
 
@@ -161,12 +167,7 @@ struct p { int user; int64_t ts, amount; };
 static void random_round(uint64_t seed) {
     rng_state = seed * 0x9e3779b97f4a7c15ULL + 3;
     struct fx f;
-    fx_open(&f);
-    f.cfg.high_value_threshold = INT64_MAX;
-    f.op->type->close(f.op);
-    struct ss_op_env env = {.cfg = &f.cfg, .intern = f.in};
-    struct ss_err err;
-    CHECK_EQ_INT(ss_op_alerts.open(&f.op, &env, &err), SS_OK);
+    fx_open_with(&f, INT64_MAX);
     int n = 200 + (int)(rnd() % 2000), nusers = 1 + (int)(rnd() % 5);
     struct p *acc = ss_calloc((size_t)n, sizeof *acc);
     int nacc = 0, armed[8] = {1, 1, 1, 1, 1, 1, 1, 1};

@@ -19,7 +19,7 @@ static void fx_open(struct fx *f) {
 
 /* The engine's part: process with max_ts excluding the event, then update max_ts. */
 static void deliver(struct fx *f, struct ss_event *ev) {
-    f->op->type->process(f->op, ev, &f->clk, &f->out);
+    fx_process(f, ev);
     if (ev->ts > f->max_ts[ev->slot]) f->max_ts[ev->slot] = ev->ts;
     ss_intern_sweep(f->in);
 }
@@ -135,11 +135,9 @@ TEST(promotion_eviction) {
     promo(&f, "q1", "p1", 0, 5000, 1, 0, 0);
     promo(&f, "q2", "p1", 0, 9000, 1, 0, 0);
     CHECK_EQ_INT(f.op->type->state_keys(f.op), 2);
-    f.clk.watermark = 5000; /* ends_at < W is false */
-    f.op->type->advance(f.op, &f.clk, &f.out);
+    advance(&f, 5000); /* ends_at < W is false */
     CHECK_EQ_INT(f.op->type->state_keys(f.op), 2);
-    f.clk.watermark = 5001;
-    f.op->type->advance(f.op, &f.clk, &f.out);
+    advance(&f, 5001);
     CHECK_EQ_INT(f.op->type->state_keys(f.op), 1);
     click(&f, "c", "u", "p1", SS_EV_VIEW, 5001, 0);
     CHECK_EQ_INT(nrows(&f), 1);
@@ -228,8 +226,8 @@ static void random_round(uint64_t seed) {
         int64_t lo = mx[0] < mx[1] ? mx[0] : mx[1];
         if (mx[2] < lo) lo = mx[2];
         if (lo != SS_TS_MIN && lo - 900000 > w) {
-            f.clk.watermark = w = lo - 900000;
-            f.op->type->advance(f.op, &f.clk, &f.out);
+            w = lo - 900000;
+            advance(&f, w);
         }
     }
     CHECK_EQ_INT(nrows(&f), expect);

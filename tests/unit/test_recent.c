@@ -27,7 +27,7 @@ static void view(struct fx *f, const char *user, const char *product, int64_t ts
     ev.product_id = ss_str_c(product);
     ev.user = ss_intern_get(f->in, ev.user_id);
     ev.product = ss_intern_get(f->in, ev.product_id);
-    f->op->type->process(f->op, &ev, &f->clk, &f->out);
+    fx_process(f, &ev);
     ss_intern_sweep(f->in);
 }
 
@@ -45,7 +45,7 @@ TEST(distinct_and_ordered) {
     view(&f, "u", "p9", 999, SS_EV_CART_ADD);   /* not a view */
     view(&f, "w", "q\"1", 5, SS_EV_VIEW);
     CHECK_EQ_INT(nrows(&f), 0); /* rows only at flush */
-    f.op->type->flush(f.op, &f.out);
+    fx_flush(&f);
     CHECK_EQ_INT(nrows(&f), 2);
     struct ss_val *v = row(&f, 0);
     CHECK_EQ_STR(v[SS_RV_USER_ID].s, "u");
@@ -58,12 +58,12 @@ TEST(distinct_and_ordered) {
 
     /* an older view of a listed product changes nothing: no row */
     view(&f, "u", "p2", 150, SS_EV_VIEW);
-    f.op->type->flush(f.op, &f.out);
+    fx_flush(&f);
     CHECK_EQ_INT(nrows(&f), 2);
     /* two changes between flushes: one row with the latest list */
     view(&f, "u", "p2", 400, SS_EV_VIEW);
     view(&f, "u", "p3", 350, SS_EV_VIEW);
-    f.op->type->flush(f.op, &f.out);
+    fx_flush(&f);
     CHECK_EQ_INT(nrows(&f), 3);
     CHECK_EQ_STR(row(&f, 2)[SS_RV_PRODUCTS].s, "[\"p2\",\"p3\",\"p1\",\"pA\",\"pB\"]");
     CHECK_EQ_INT(row(&f, 2)[SS_RV_LAST_VIEW_TS].i, 400);
@@ -87,16 +87,16 @@ TEST(size_cap) {
         snprintf(p, sizeof p, "p%d", i);
         view(&f, "u", p, i * 10, SS_EV_VIEW);
     }
-    f.op->type->flush(f.op, &f.out);
+    fx_flush(&f);
     CHECK_EQ_STR(row(&f, 0)[SS_RV_PRODUCTS].s, "[\"p5\",\"p4\",\"p3\"]");
     view(&f, "u", "p1", 25, SS_EV_VIEW); /* older than the last kept: stays out */
     view(&f, "u", "p0", 30, SS_EV_VIEW); /* ties p3 at 30 and sorts before it: p3 falls off */
-    f.op->type->flush(f.op, &f.out);
+    fx_flush(&f);
     CHECK_EQ_INT(nrows(&f), 2);
     CHECK_EQ_STR(row(&f, 1)[SS_RV_PRODUCTS].s, "[\"p5\",\"p4\",\"p0\"]");
     view(&f, "u", "p3", 30, SS_EV_VIEW); /* (30, p3) sorts after (30, p0): stays out */
     view(&f, "u", "p1", 60, SS_EV_VIEW); /* re-enters on top */
-    f.op->type->flush(f.op, &f.out);
+    fx_flush(&f);
     CHECK_EQ_INT(nrows(&f), 3);
     CHECK_EQ_STR(row(&f, 2)[SS_RV_PRODUCTS].s, "[\"p1\",\"p5\",\"p4\"]");
     CHECK_EQ_INT(row(&f, 2)[SS_RV_LAST_VIEW_TS].i, 60);
@@ -108,7 +108,7 @@ TEST(ttl) {
     fx_open(&f, 20, 1000);
     view(&f, "u", "p1", 300, SS_EV_VIEW);
     view(&f, "v", "p1", 100, SS_EV_VIEW);
-    f.op->type->flush(f.op, &f.out);
+    fx_flush(&f);
     CHECK_EQ_INT(nrows(&f), 2);
     view(&f, "u", "p2", 500, SS_EV_VIEW); /* u changed, not yet flushed */
     advance(&f, 1100);                    /* 100 + 1000 < 1100 is false */
@@ -120,14 +120,16 @@ TEST(ttl) {
     CHECK_EQ_INT(f.op->type->state_keys(f.op), 0);
     CHECK_EQ_INT(nrows(&f), 3);
     CHECK_EQ_STR(row(&f, 2)[SS_RV_PRODUCTS].s, "[\"p2\",\"p1\"]");
-    f.op->type->flush(f.op, &f.out);
+    fx_flush(&f);
     CHECK_EQ_INT(nrows(&f), 3);
     ss_intern_sweep(f.in);
     CHECK_EQ_INT(ss_intern_live(f.in), 0);
     view(&f, "u", "p3", 1600, SS_EV_VIEW); /* a new list */
-    f.op->type->flush(f.op, &f.out);
+    fx_flush(&f);
     CHECK_EQ_INT(nrows(&f), 4);
     CHECK_EQ_STR(row(&f, 3)[SS_RV_PRODUCTS].s, "[\"p3\"]");
+    advance(&f, 2601); /* after a time with no list at all, the new one expires too */
+    CHECK_EQ_INT(f.op->type->state_keys(f.op), 0);
     fx_close(&f);
 }
 

@@ -31,7 +31,7 @@ static void ev_send(struct fx *f, const char *user, int type, int64_t ts, int64_
     ev.product_id = SS_STR_LIT("p1");
     ev.user = type == SS_EV_PROMOTION ? 0 : ss_intern_get(f->in, ev.user_id);
     ev.product = ss_intern_get(f->in, ev.product_id);
-    f->op->type->process(f->op, &ev, &f->clk, &f->out);
+    fx_process(f, &ev);
     ss_intern_sweep(f->in); /* ids unheld by the operator must not survive */
 }
 

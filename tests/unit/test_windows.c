@@ -11,6 +11,7 @@
 #include "core/timefmt.h"
 #include "ops/op.h"
 #include "harness.h"
+#include "op_wake.h"
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
@@ -33,6 +34,7 @@ static struct ss_op *open_op(const struct ss_op_type *type, const struct ss_conf
     int rc = type->open(&op, &env, &err);
     CHECK_EQ_INT(rc, SS_OK);
     if (rc) fprintf(stderr, "open %s: %s\n", type->name, err.msg);
+    else op->wake = SS_TS_MIN; /* as the engine does */
     return op;
 }
 
@@ -59,7 +61,7 @@ static void feed(struct ss_op *op, struct ss_event ev, int64_t w, struct ss_out 
 
 static void adv(struct ss_op *op, int64_t w, struct ss_out *out) {
     struct ss_clock clk = {w, NULL};
-    op->type->advance(op, &clk, out);
+    advance_checked(op, &clk, out);
 }
 
 static size_t nrows(const struct ss_out *o, enum ss_table_id t) { return o->t[t].n; }
@@ -608,7 +610,9 @@ static void expected(const struct bev *evs, size_t n, const struct ss_config *cf
     }
 }
 
-static void run_random(uint64_t seed, size_t nevents, struct ss_config cfg, int64_t lateness, int64_t step) {
+/* gated: advance only at a watermark at or past the operator's wake, as the engine does */
+static void run_random(uint64_t seed, size_t nevents, struct ss_config cfg, int64_t lateness, int64_t step,
+                       bool gated) {
     rng_state = seed;
     struct ss_intern *in = ss_intern_new();
     const struct ss_op_type *types[NOPS] = {&ss_op_category_revenue, &ss_op_hourly_sales, &ss_op_trending,
@@ -660,7 +664,8 @@ static void run_random(uint64_t seed, size_t nevents, struct ss_config cfg, int6
             clk.watermark = W;
             for (int i = 0; i < NOPS; i++) {
                 size_t before = out.t[op_table[i]].n;
-                ops[i]->type->advance(ops[i], &clk, &out);
+                if (gated && W < ops[i]->wake) continue;
+                advance_checked(ops[i], &clk, &out);
                 for (size_t rr = before; rr < out.t[op_table[i]].n; rr++) {
                     const struct ss_val *v = ss_out_get(&out, op_table[i], rr);
                     int endc = op_table[i] == SS_T_FUNNEL ? SS_FN_WINDOW_END : 2;
@@ -729,7 +734,8 @@ TEST(test_random) {
     cfg.trending_top = 5;
     /* ~20k events over ~3 h: minute and hour windows, 10-min sliding, 15-min funnel */
     cfg.funnel_ms = 900000;
-    run_random(12345, 20000, cfg, 5 * 60000, 600);
+    run_random(12345, 20000, cfg, 5 * 60000, 600, false);
+    run_random(12345, 20000, cfg, 5 * 60000, 600, true);
     /* small windows and a slide equal to the size (tumbling trending), dense panes */
     cfg.category_revenue_ms = 1000;
     cfg.hourly_sales_ms = 7000;
@@ -737,11 +743,13 @@ TEST(test_random) {
     cfg.trending_slide_ms = 5000;
     cfg.trending_top = 3;
     cfg.funnel_ms = 3000;
-    run_random(777, 20000, cfg, 4000, 50);
+    run_random(777, 20000, cfg, 4000, 50, false);
+    run_random(777, 20000, cfg, 4000, 50, true);
     /* many panes per window, sparse events */
     cfg.trending_size_ms = 20000;
     cfg.trending_slide_ms = 1000;
-    run_random(4242, 5000, cfg, 3000, 2000);
+    run_random(4242, 5000, cfg, 3000, 2000, false);
+    run_random(4242, 5000, cfg, 3000, 2000, true);
 }
 
 int main(void) {
