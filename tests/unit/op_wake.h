@@ -3,7 +3,8 @@
 #ifndef SS_OP_WAKE_H
 #define SS_OP_WAKE_H
 
-#include "core/timefmt.h"
+#include <stdbool.h>
+
 #include "harness.h"
 #include "ops/op.h"
 
