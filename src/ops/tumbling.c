@@ -16,10 +16,16 @@
 #define KEEP_WARM 32
 /* Aggregates per window are numbered in 30 bits: (agg, kind, user) packs into 64. */
 #define MAX_AGGS (1u << 30)
+/* Key -> aggregate lookups go through a small direct-mapped cache before the window's
+ * map: the keys are categories (a few dozen) or the one key of an unkeyed window, so
+ * nearly every lookup hits, for one compare instead of a hash probe. */
+#define KEY_CACHE 32
 
 struct win {
     int64_t start;
     struct ss_u64map keys;       /* key id -> index in aggs */
+    uint32_t kc_key[KEY_CACHE];  /* key + 1 of a cached entry; 0: empty */
+    uint32_t kc_agg[KEY_CACHE];
     struct ss_tumble_agg *aggs;
     size_t naggs, cap_aggs;
     /* Distinct users. Keyed: a set of agg << 34 | kind << 32 | user (each entry holds
@@ -134,19 +140,26 @@ void ss_tumble_process(struct ss_op *op, const struct ss_event *ev, const struct
     struct tumble *t = (struct tumble *)op;
     if (ev->stream == SS_STREAM_PROMOTIONS || ev->type > SS_EV_PURCHASE) return;
     struct win *w = win_get(t, ss_ts_floor(ev->ts, t->size));
-    uint32_t key = t->spec->keyed ? ev->cat : 0;
-    bool inserted;
-    uint32_t *aggp = ss_u64map_put(&w->keys, key, &inserted);
-    if (inserted) {
-        ss_assert(w->naggs < MAX_AGGS);
-        SS_GROW(w->aggs, w->cap_aggs, w->naggs + 1);
-        *aggp = (uint32_t)w->naggs++;
-        memset(&w->aggs[*aggp], 0, sizeof w->aggs[*aggp]);
-        w->aggs[*aggp].key = key;
-        if (key) ss_intern_hold(t->intern, key);
-        t->live_aggs++;
+    uint32_t key = t->spec->keyed ? ev->cat : 0, agg;
+    unsigned c = key % KEY_CACHE;
+    if (w->kc_key[c] == key + 1) {
+        agg = w->kc_agg[c];
+    } else {
+        bool inserted;
+        uint32_t *aggp = ss_u64map_put(&w->keys, key, &inserted);
+        if (inserted) {
+            ss_assert(w->naggs < MAX_AGGS);
+            SS_GROW(w->aggs, w->cap_aggs, w->naggs + 1);
+            *aggp = (uint32_t)w->naggs++;
+            memset(&w->aggs[*aggp], 0, sizeof w->aggs[*aggp]);
+            w->aggs[*aggp].key = key;
+            if (key) ss_intern_hold(t->intern, key);
+            t->live_aggs++;
+        }
+        agg = *aggp;
+        w->kc_key[c] = key + 1;
+        w->kc_agg[c] = agg;
     }
-    uint32_t agg = *aggp;
     struct ss_tumble_agg *a = &w->aggs[agg];
     switch (ev->type) {
     case SS_EV_VIEW:
@@ -216,6 +229,7 @@ static void win_release(struct tumble *t, uint32_t slot) {
     w->nheld = 0;
     t->live_aggs -= w->naggs;
     w->naggs = 0;
+    memset(w->kc_key, 0, sizeof w->kc_key);
     if (t->nidle < KEEP_WARM) {
         ss_u64map_clear(&w->keys);
         ss_u64map_clear(&w->users);
