@@ -20,6 +20,11 @@ int64_t ss_alloc_live_bytes(void);
 
 /* Grows *p (an array of elem_size items with capacity *cap) to hold at least need items. */
 void ss_grow(void **p, size_t *cap, size_t need, size_t elem_size);
-#define SS_GROW(arr, cap, need) ss_grow((void **)&(arr), &(cap), (need), sizeof *(arr))
+/* The capacity test is inline: most calls sit on per-event paths and find room.
+ * cap and need are evaluated twice, so they must be plain lvalues and sums. */
+#define SS_GROW(arr, cap, need)                                                                   \
+    do {                                                                                          \
+        if ((size_t)(need) > (size_t)(cap)) ss_grow((void **)&(arr), &(cap), (need), sizeof *(arr)); \
+    } while (0)
 
 #endif
