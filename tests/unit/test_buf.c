@@ -1,0 +1,106 @@
+/* test_buf.c — JSON string literals (core/buf.c) against a byte-at-a-time escaper:
+ * every length across the word-sized fast paths, specials at every position, and
+ * strings that end at the edge of an allocation (ASan sees a read past them). */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "harness.h"
+
+/* RFC 8259 escaping the obvious way: the independent model. */
+static void model(struct ss_buf *b, const unsigned char *s, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    ss_buf_addc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        char esc[7] = {0};
+        if (c == '"') strcpy(esc, "\\\"");
+        else if (c == '\\') strcpy(esc, "\\\\");
+        else if (c == '\n') strcpy(esc, "\\n");
+        else if (c == '\r') strcpy(esc, "\\r");
+        else if (c == '\t') strcpy(esc, "\\t");
+        else if (c < 0x20) {
+            memcpy(esc, "\\u00", 4);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+        }
+        if (esc[0]) ss_buf_add(b, esc, strlen(esc));
+        else ss_buf_addc(b, (char)c);
+    }
+    ss_buf_addc(b, '"');
+}
+
+static uint64_t rng = 88172645463325252ULL;
+static uint64_t rnd(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static unsigned char pick(void) {
+    static const unsigned char special[] = {'"', '\\', '\n', '\r', '\t', 0, 1, 0x1f, 0x20, 0x7f, 0x80, 0xff};
+    return rnd() % 4 == 0 ? special[rnd() % sizeof special] : (unsigned char)('a' + rnd() % 26);
+}
+
+/* The string sits at the very end of its own allocation, after some text already in
+ * the buffer, and the result must equal the model's byte for byte. */
+static bool agrees(const unsigned char *src, size_t n, size_t prefix) {
+    unsigned char *s = malloc(n ? n : 1);
+    if (n) memcpy(s, src, n);
+    struct ss_buf got = {0}, want = {0};
+    for (size_t i = 0; i < prefix; i++) {
+        ss_buf_addc(&got, 'x');
+        ss_buf_addc(&want, 'x');
+    }
+    ss_buf_add_json_str(&got, (const char *)s, n);
+    model(&want, s, n);
+    bool ok = got.len == want.len && memcmp(got.p, want.p, got.len) == 0;
+    if (!ok) fprintf(stderr, "  n=%zu prefix=%zu got %.*s want %.*s\n", n, prefix, (int)got.len, got.p,
+                     (int)want.len, want.p);
+    ss_buf_free(&got);
+    ss_buf_free(&want);
+    free(s);
+    return ok;
+}
+
+TEST(literals) {
+    struct ss_buf b = {0};
+    ss_buf_add_json_str(&b, "p4287", 5);
+    ss_buf_add_json_str(&b, "", 0);
+    ss_buf_add_json_str(&b, "a\"b", 3);
+    ss_buf_add_json_str(&b, "tab\there", 8);
+    ss_buf_addc(&b, 0);
+    CHECK_EQ_STR(b.p, "\"p4287\"\"\"\"a\\\"b\"\"tab\\there\"");
+    ss_buf_free(&b);
+}
+
+TEST(each_special_at_each_position) {
+    static const unsigned char special[] = {'"', '\\', '\n', 0, 0x1f, 0x7f, 0x80, 0xff};
+    unsigned char s[24];
+    for (size_t n = 1; n <= sizeof s; n++)
+        for (size_t at = 0; at < n; at++)
+            for (size_t k = 0; k < sizeof special; k++) {
+                memset(s, 'q', n);
+                s[at] = special[k];
+                CHECK(agrees(s, n, at % 3));
+            }
+}
+
+TEST(random_strings) {
+    unsigned char s[48];
+    for (int round = 0; round < 20000; round++) {
+        size_t n = rnd() % (sizeof s + 1);
+        for (size_t i = 0; i < n; i++) s[i] = pick();
+        CHECK(agrees(s, n, rnd() % 5));
+    }
+}
+
+int main(void) {
+    RUN(literals);
+    RUN(each_special_at_each_position);
+    RUN(random_strings);
+    return ss_t_report("buf");
+}
