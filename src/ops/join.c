@@ -8,10 +8,15 @@
  * Clicks (views and cart_adds) are many and short-lived: each is kept only while
  * c.ts + grace >= max_ts of its partition. That condition is checked exactly, at match
  * time, against the partitions' current max_ts; physically, clicks sit in one array in
- * arrival order with their event_id bytes in one byte store, and are compacted in a
- * batch whenever the array has doubled since the last compaction. So a held click costs
- * no allocation of its own, memory stays within twice what is live, and the work per
- * click is O(1) amortised. */
+ * arrival order with their event_id and user_id bytes in one byte store, and are
+ * compacted in a batch whenever the array has doubled since the last compaction. So a
+ * held click costs no allocation of its own, memory stays within twice what is live,
+ * and the work per click is O(1) amortised.
+ *
+ * Only a promotion looks clicks up by product, and promotions are rare, so the chains
+ * per product are built when one arrives, for the clicks that came since the last one
+ * (`indexed`), not on every click. A compaction drops the chains; the next promotion
+ * chains the survivors again, once per compaction at most. */
 #include <string.h>
 
 #include "../core/alloc.h"
@@ -30,10 +35,11 @@ struct promo {
 
 struct click {
     int64_t ts;
-    uint32_t user, product; /* held */
-    uint32_t slot;          /* partition slot, for its max_ts */
-    uint32_t next;          /* next held click of the product, index + 1 */
-    uint32_t off, len;      /* event_id in the byte store */
+    uint32_t product;     /* held */
+    uint32_t slot;        /* partition slot, for its max_ts */
+    uint32_t next;        /* next chained click of the product, index + 1 */
+    uint32_t off;         /* event_id, then user_id, in the byte store */
+    uint32_t len, ulen;   /* their lengths */
 };
 
 struct pdue {
@@ -55,9 +61,10 @@ struct join {
     struct click *c;
     size_t nc, cap_c;
     size_t sweep_at;
-    char *sb;                   /* event_id bytes of held clicks */
+    char *sb;                   /* event_id and user_id bytes of held clicks */
     size_t nsb, cap_sb;
-    struct ss_keymap clicks_of; /* product -> first held click, index + 1 */
+    size_t indexed;             /* clicks [0, indexed) are chained in clicks_of */
+    struct ss_keymap clicks_of; /* product -> last chained click, index + 1 */
 };
 
 /* ---- promotions ------------------------------------------------------------------ */
@@ -112,24 +119,31 @@ static bool click_alive(const struct click *c, int64_t grace, const struct ss_cl
     return ss_sat_add(c->ts, grace) >= clk->max_ts[c->slot];
 }
 
+/* Chains the clicks that came since the last promotion into clicks_of. */
+static void clicks_index(struct join *j) {
+    for (size_t i = j->indexed; i < j->nc; i++) {
+        j->c[i].next = ss_keymap_get(&j->clicks_of, j->c[i].product);
+        ss_keymap_set(&j->clicks_of, j->c[i].product, (uint32_t)i + 1);
+    }
+    j->indexed = j->nc;
+}
+
 /* Drops every click that can no longer match (or all of them) and compacts. */
 static void clicks_sweep(struct join *j, const struct ss_clock *clk, bool all) {
-    for (size_t i = 0; i < j->nc; i++) ss_keymap_set(&j->clicks_of, j->c[i].product, 0);
+    for (size_t i = 0; i < j->indexed; i++) ss_keymap_set(&j->clicks_of, j->c[i].product, 0);
+    j->indexed = 0;
     size_t n = 0, nsb = 0;
     for (size_t i = 0; i < j->nc; i++) {
         struct click c = j->c[i];
         if (all || !click_alive(&c, j->grace, clk)) {
-            ss_intern_drop(j->intern, c.user);
             ss_intern_drop(j->intern, c.product);
             continue;
         }
-        if (c.len) memmove(j->sb + nsb, j->sb + c.off, c.len); /* survivors only move down */
+        size_t bytes = (size_t)c.len + c.ulen;
+        if (bytes) memmove(j->sb + nsb, j->sb + c.off, bytes); /* survivors only move down */
         c.off = (uint32_t)nsb;
-        nsb += c.len;
-        c.next = ss_keymap_get(&j->clicks_of, c.product);
-        j->c[n] = c;
-        ss_keymap_set(&j->clicks_of, c.product, (uint32_t)n + 1);
-        n++;
+        nsb += bytes;
+        j->c[n++] = c;
     }
     j->nc = n;
     j->nsb = nsb;
@@ -165,11 +179,12 @@ static void emit(struct ss_out *out, struct ss_str event_id, struct ss_str promo
 
 static void on_promotion(struct join *j, const struct ss_event *ev, const struct ss_clock *clk,
                          struct ss_out *out) {
+    clicks_index(j);
     for (uint32_t k = ss_keymap_get(&j->clicks_of, ev->product); k; k = j->c[k - 1].next) {
         const struct click *c = &j->c[k - 1];
         if (c->ts < ev->starts_at || c->ts >= ev->ends_at || !click_alive(c, j->grace, clk)) continue;
-        emit(out, (struct ss_str){j->sb + c->off, c->len}, ev->promo_id, ss_intern_str(j->intern, c->user),
-             ev->product_id, ev->discount_pct, c->ts);
+        emit(out, (struct ss_str){j->sb + c->off, c->len}, ev->promo_id,
+             (struct ss_str){j->sb + c->off + c->len, c->ulen}, ev->product_id, ev->discount_pct, c->ts);
     }
     uint32_t idx;
     if (j->free_p) {
@@ -196,7 +211,7 @@ static void on_promotion(struct join *j, const struct ss_event *ev, const struct
 }
 
 static void on_click(struct join *j, const struct ss_event *ev, const struct ss_clock *clk, struct ss_out *out) {
-    for (uint32_t k = ss_keymap_get(&j->promos_of, ev->product); k; k = j->p[k - 1].next) {
+    for (uint32_t k = j->live_p ? ss_keymap_get(&j->promos_of, ev->product) : 0; k; k = j->p[k - 1].next) {
         const struct promo *q = &j->p[k - 1];
         if (ev->ts < q->starts || ev->ts >= q->ends) continue;
         emit(out, ev->event_id, ss_intern_str(j->intern, q->promo), ev->user_id, ev->product_id, q->discount,
@@ -204,25 +219,24 @@ static void on_click(struct join *j, const struct ss_event *ev, const struct ss_
     }
     if (ss_sat_add(ev->ts, j->grace) < clk->max_ts[ev->slot]) return; /* already past its grace */
     if (j->nc >= j->sweep_at) clicks_sweep(j, clk, false);
-    ss_assert(j->nc < UINT32_MAX - 1 && j->nsb + ev->event_id.len <= UINT32_MAX);
+    size_t bytes = (size_t)ev->event_id.len + ev->user_id.len;
+    ss_assert(j->nc < UINT32_MAX - 1 && j->nsb + bytes <= UINT32_MAX);
     SS_GROW(j->c, j->cap_c, j->nc + 1);
-    if (ev->event_id.len) {
-        SS_GROW(j->sb, j->cap_sb, j->nsb + ev->event_id.len);
-        memcpy(j->sb + j->nsb, ev->event_id.p, ev->event_id.len);
-    }
-    struct click *c = &j->c[j->nc];
+    SS_GROW(j->sb, j->cap_sb, j->nsb + bytes);
+    /* the user by its bytes, not a held id: a held id is a write to the user's intern
+     * entry now and another, usually a cache miss, when the click is dropped */
+    if (ev->event_id.len) memcpy(j->sb + j->nsb, ev->event_id.p, ev->event_id.len);
+    if (ev->user_id.len) memcpy(j->sb + j->nsb + ev->event_id.len, ev->user_id.p, ev->user_id.len);
+    struct click *c = &j->c[j->nc++];
     c->ts = ev->ts;
-    c->user = ev->user;
     c->product = ev->product;
     c->slot = ev->slot;
+    c->next = 0;
     c->off = (uint32_t)j->nsb;
     c->len = ev->event_id.len;
-    c->next = ss_keymap_get(&j->clicks_of, ev->product);
-    ss_intern_hold(j->intern, c->user);
+    c->ulen = ev->user_id.len;
     ss_intern_hold(j->intern, c->product);
-    j->nsb += ev->event_id.len;
-    j->nc++;
-    ss_keymap_set(&j->clicks_of, ev->product, (uint32_t)j->nc);
+    j->nsb += bytes;
 }
 
 static void join_process(struct ss_op *op, const struct ss_event *ev, const struct ss_clock *clk,
@@ -265,10 +279,7 @@ static void join_close(struct ss_op *op) {
             ss_intern_drop(j->intern, j->p[i].promo);
             ss_intern_drop(j->intern, j->p[i].product);
         }
-    for (size_t i = 0; i < j->nc; i++) {
-        ss_intern_drop(j->intern, j->c[i].user);
-        ss_intern_drop(j->intern, j->c[i].product);
-    }
+    for (size_t i = 0; i < j->nc; i++) ss_intern_drop(j->intern, j->c[i].product);
     ss_free(j->p);
     ss_free(j->heap);
     ss_free(j->c);
