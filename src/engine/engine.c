@@ -497,6 +497,9 @@ static void predecode_one(void *ctx, int k) {
     const struct predecode_job *j = ctx;
     if (k + RECORD_AHEAD < j->n) prefetch_record(&j->recs[k + RECORD_AHEAD]);
     stage_decode(j->in->dec, j->arena, &j->recs[k], &j->staged[k]);
+    /* the previous batch's buffers are freed here too, a share per record, rather
+     * than by the engine's thread at its next poll */
+    if (j->in->src->type->retire) j->in->src->type->retire(j->in->src, k, j->n);
 }
 
 static void process_batch(struct ss_engine *e, struct input *in, const struct ss_record *recs, int n) {

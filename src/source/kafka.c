@@ -49,6 +49,11 @@ struct kafka_source {
     rd_kafka_message_t **msgs;  /* the batch handed out by the last poll */
     int nmsgs;
     size_t cap_msgs;
+    /* the batch before it, destroyed by kafka_retire on the decoding thread while the
+     * engine works on the new one (a destroy costs as much as the poll that got it) */
+    rd_kafka_message_t **old;
+    int nold;
+    size_t cap_old;
     struct kpart *parts;        /* by partition number */
     size_t nparts;
     int fatal_rc;               /* an error seen in a callback, returned by the next poll */
@@ -332,10 +337,39 @@ static int kafka_open(struct ss_source **out, const struct ss_input_spec *spec, 
                                    err);
 }
 
+static void destroy_msgs(rd_kafka_message_t **m, int from, int to) {
+    for (int i = from; i < to; i++)
+        if (m[i]) {
+            rd_kafka_message_destroy(m[i]);
+            m[i] = NULL;
+        }
+}
+
 static void release_batch(struct kafka_source *ks) {
-    for (int i = 0; i < ks->nmsgs; i++)
-        if (ks->msgs[i]) rd_kafka_message_destroy(ks->msgs[i]);
+    destroy_msgs(ks->old, 0, ks->nold);
+    ks->nold = 0;
+    destroy_msgs(ks->msgs, 0, ks->nmsgs);
     ks->nmsgs = 0;
+}
+
+/* The last batch becomes `old`, to be retired while the next one is processed. */
+static void retire_later(struct kafka_source *ks) {
+    destroy_msgs(ks->old, 0, ks->nold); /* what no retire call reached */
+    rd_kafka_message_t **t = ks->old;
+    size_t tc = ks->cap_old;
+    ks->old = ks->msgs;
+    ks->cap_old = ks->cap_msgs;
+    ks->nold = ks->nmsgs;
+    ks->msgs = t;
+    ks->cap_msgs = tc;
+    ks->nmsgs = 0;
+}
+
+/* Record k of n: its share of `old`, so that the last record ends with none left. */
+static void kafka_retire(struct ss_source *src, int k, int n) {
+    struct kafka_source *ks = (struct kafka_source *)src;
+    int64_t from = (int64_t)ks->nold * k / n, to = k == n - 1 ? ks->nold : (int64_t)ks->nold * (k + 1) / n;
+    destroy_msgs(ks->old, (int)from, (int)to);
 }
 
 /* Done when every partition we own has reached its end. Owning none (before the
@@ -380,7 +414,7 @@ static int take_whole(struct kafka_source *ks, struct ss_err *err) {
 
 static int kafka_poll(struct ss_source *src, struct ss_record *recs, int max, int timeout_ms, struct ss_err *err) {
     struct kafka_source *ks = (struct kafka_source *)src;
-    release_batch(ks);
+    retire_later(ks);
     if (ks->whole_parts > 0) {
         int rc = take_whole(ks, err);
         if (rc) return rc;
@@ -522,6 +556,7 @@ static void kafka_close(struct ss_source *src) {
         rd_kafka_destroy(ks->rk);
     }
     ss_free(ks->msgs);
+    ss_free(ks->old);
     ss_free(ks->parts);
     ss_free(ks->brokers);
     ss_free(ks->topic);
@@ -538,5 +573,6 @@ const struct ss_source_type ss_source_kafka = {
     .lag = kafka_lag,
     .pause = kafka_pause,
     .resume = kafka_resume,
+    .retire = kafka_retire,
     .close = kafka_close,
 };

@@ -2,7 +2,7 @@
  * Kafka, the generator). A source hands out batches of records; it does not decode.
  *
  * Lifetime: the bytes of the records returned by `poll` stay valid until the next
- * `poll` or `close` of the same source. */
+ * `poll` or `close` of the same source (or, with `retire`, until retired). */
 #ifndef SS_SOURCE_H
 #define SS_SOURCE_H
 
@@ -56,6 +56,11 @@ struct ss_source_type {
     void (*set_hooks)(struct ss_source *src, const struct ss_source_hooks *hooks);
     /* Optional: consumer lag per partition, for metrics; returns the count filled. */
     int (*lag)(struct ss_source *src, int32_t *partitions, int64_t *lag, int max);
+    /* Optional: frees, off the engine's thread, what the previous batch's records held.
+     * After a poll returned n records, retire(src, k, n) may be called for each k in
+     * 0..n-1 in order (by the thread decoding record k, before record k is handed on);
+     * the call for n - 1 finishes the job. poll frees whatever was not retired. */
+    void (*retire)(struct ss_source *src, int k, int n);
     /* Optional: stop / restart delivering (backpressure). */
     void (*pause)(struct ss_source *src);
     void (*resume)(struct ss_source *src);
