@@ -38,6 +38,7 @@ struct input {
     struct ss_input_spec spec;
     struct ss_source *src;
     struct ss_decoder *dec;
+    struct ss_decoder *dec_head; /* JSON: the engine's own, for records it decodes itself */
     bool sequential;        /* files: read one after another, in order */
     bool finished;
     uint32_t *slot_of;      /* partition -> slot + 1 (0: none yet) */
@@ -100,6 +101,7 @@ struct ss_engine {
      * partitions are being revoked (see on_revoked) */
     int commit_only;
     struct ss_arena batch;          /* decoded strings of the current poll batch */
+    struct ss_arena batch_head;     /* those the engine decoded itself (process_batch) */
     struct ss_record *recs;
     struct ss_predecode *pre;       /* decodes a batch on a second thread */
     struct staged *staged;          /* the batch's records between decoding and processing */
@@ -130,6 +132,7 @@ int ss_engine_open(struct ss_engine **out, const struct ss_config *cfg, struct s
     e->spare = ss_malloc(sizeof *e->spare);
     ss_out_init(e->spare);
     ss_arena_init(&e->batch, 1 << 20);
+    ss_arena_init(&e->batch_head, 1 << 16);
     e->recs = ss_calloc(POLL_BATCH, sizeof *e->recs);
     e->staged = ss_calloc(POLL_BATCH, sizeof *e->staged);
     /* separate id spaces: an event_id and a promo_id may be spelled alike */
@@ -148,7 +151,7 @@ int ss_engine_open(struct ss_engine **out, const struct ss_config *cfg, struct s
     /* started here, not in ss_engine_run: ss_engine_stop (a signal handler, another
      * thread) may run at any time and must find it whole */
     int rc = ss_committer_start(&e->committer, err);
-    if (!rc) rc = ss_predecode_start(&e->pre, err);
+    if (!rc) rc = ss_predecode_start(&e->pre, POLL_BATCH, err);
     if (rc) {
         ss_engine_close(e);
         return rc;
@@ -189,7 +192,14 @@ static int add_input(struct ss_engine *e, struct ss_source *src, const struct ss
     memset(in, 0, sizeof *in);
     int rc = ss_decoder_open(&in->dec, spec->stream, (enum ss_format)spec->format,
                              e->cfg->field_names[spec->stream], err);
-    if (rc) return rc;
+    /* not CSV: its decoder learns the columns from the header, the first record */
+    if (!rc && spec->format == SS_FMT_JSON)
+        rc = ss_decoder_open(&in->dec_head, spec->stream, SS_FMT_JSON, e->cfg->field_names[spec->stream], err);
+    if (rc) {
+        ss_decoder_close(in->dec);
+        in->dec = NULL;
+        return rc;
+    }
     in->spec = *spec;
     in->spec.url = ss_strdup(spec->url);
     in->spec.index = e->ninputs;
@@ -511,13 +521,19 @@ static void process_batch(struct ss_engine *e, struct input *in, const struct ss
     struct predecode_job job = {in, &e->batch, recs, st, n};
     bool pre = n >= PREDECODE_MIN;
     if (pre) ss_predecode_submit(e->pre, predecode_one, &job, n);
+    /* What the engine decodes itself: a small batch, and of a large one (JSON: a CSV
+     * decoder learns its columns from the first record) each record the worker has
+     * not reached when it is needed, with a decoder and arena of its own. */
+    struct ss_decoder *dec = pre ? in->dec_head : in->dec;
+    struct ss_arena *arena = pre ? &e->batch_head : &e->batch;
     for (int k = 0; k < n + 5 * STAGE_GAP; k++) {
         if (k < n) {
-            if (pre) {
-                ss_predecode_wait(e->pre, k);
-            } else {
+            if (!pre || (!ss_predecode_done(e->pre, k) && dec && ss_predecode_take(e->pre, k))) {
                 if (k + RECORD_AHEAD < n) prefetch_record(&recs[k + RECORD_AHEAD]);
-                stage_decode(in->dec, &e->batch, &recs[k], &st[k]);
+                stage_decode(dec, arena, &recs[k], &st[k]);
+                if (pre && in->src->type->retire) in->src->type->retire(in->src, k, n);
+            } else {
+                ss_predecode_wait(e->pre, k);
             }
             stage_hashed(e, &st[k]);
         }
@@ -769,6 +785,7 @@ static int run_inputs(struct ss_engine *e, struct ss_err *err) {
             polled += n;
             e->epoch_records += n;
             ss_arena_reset(&e->batch);
+            ss_arena_reset(&e->batch_head);
             ss_intern_sweep(e->intern);
         }
         if (!any) break;
@@ -855,6 +872,7 @@ void ss_engine_close(struct ss_engine *e) {
         struct input *in = &e->inputs[i];
         if (in->src) in->src->type->close(in->src);
         ss_decoder_close(in->dec);
+        ss_decoder_close(in->dec_head);
         ss_free(in->spec.url);
         ss_free(in->slot_of);
     }
@@ -869,6 +887,7 @@ void ss_engine_close(struct ss_engine *e) {
         ss_free(e->spare);
     }
     ss_arena_free(&e->batch);
+    ss_arena_free(&e->batch_head);
     ss_free(e->recs);
     ss_free(e->staged);
     ss_free(e->slots);

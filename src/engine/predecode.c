@@ -17,7 +17,17 @@ struct ss_predecode_impl {
     ss_predecode_fn fn;
     void *ctx;
     int n;
+    uint32_t job;
 };
+
+/* The next unclaimed record of job `job` below n, or -1 (all claimed, or a newer job). */
+static int claim_next(struct ss_predecode *p, uint32_t job, int n) {
+    uint64_t v = atomic_load(&p->claim);
+    for (;;) {
+        if ((uint32_t)(v >> 32) != job || (int)(uint32_t)v >= n) return -1;
+        if (atomic_compare_exchange_weak(&p->claim, &v, v + 1)) return (int)(uint32_t)v;
+    }
+}
 
 static void *run(void *arg) {
     struct ss_predecode *p = arg;
@@ -29,12 +39,13 @@ static void *run(void *arg) {
         ss_predecode_fn fn = w->fn;
         void *ctx = w->ctx;
         int n = w->n;
+        uint32_t job = w->job;
         w->has_job = false;
         pthread_mutex_unlock(&w->mu);
-        for (int k = 0; k < n; k++) {
+        for (int k; (k = claim_next(p, job, n)) >= 0;) {
             fn(ctx, k);
             /* seq_cst, like the engine's side: either it sees this record, or we see it asleep */
-            atomic_store(&p->ready, k + 1);
+            atomic_store(&p->done[k], job);
             if (atomic_load(&p->asleep)) {
                 pthread_mutex_lock(&w->mu);
                 pthread_cond_broadcast(&w->cv);
@@ -47,10 +58,13 @@ static void *run(void *arg) {
     return NULL;
 }
 
-int ss_predecode_start(struct ss_predecode **out, struct ss_err *err) {
+int ss_predecode_start(struct ss_predecode **out, int max, struct ss_err *err) {
     struct ss_predecode *p = ss_calloc(1, sizeof *p);
     p->impl = ss_calloc(1, sizeof *p->impl);
-    atomic_init(&p->ready, 0);
+    p->done = ss_calloc((size_t)max, sizeof *p->done);
+    for (int k = 0; k < max; k++) atomic_init(&p->done[k], 0);
+    p->max = max;
+    atomic_init(&p->claim, 0);
     atomic_init(&p->asleep, 0);
     pthread_mutex_init(&p->impl->mu, NULL);
     pthread_cond_init(&p->impl->cv, NULL);
@@ -58,6 +72,7 @@ int ss_predecode_start(struct ss_predecode **out, struct ss_err *err) {
     if (e) {
         pthread_cond_destroy(&p->impl->cv);
         pthread_mutex_destroy(&p->impl->mu);
+        ss_free((void *)p->done);
         ss_free(p->impl);
         ss_free(p);
         return ss_err_set(err, SS_ERROR, "cannot start the decoding thread: %s", strerror(e));
@@ -68,14 +83,25 @@ int ss_predecode_start(struct ss_predecode **out, struct ss_err *err) {
 
 void ss_predecode_submit(struct ss_predecode *p, ss_predecode_fn fn, void *ctx, int n) {
     struct ss_predecode_impl *w = p->impl;
-    atomic_store_explicit(&p->ready, 0, memory_order_relaxed);
+    ss_assert(n <= p->max);
+    /* 0 is what done[] starts as, so it is never a job's number */
+    if (++p->job == 0) p->job = 1;
+    atomic_store(&p->claim, (uint64_t)p->job << 32);
     pthread_mutex_lock(&w->mu);
     w->fn = fn;
     w->ctx = ctx;
     w->n = n;
+    w->job = p->job;
     w->has_job = true;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
+}
+
+bool ss_predecode_take(struct ss_predecode *p, int k) {
+    uint64_t want = (uint64_t)p->job << 32 | (uint32_t)k;
+    /* the records before k are all claimed, so the word is either k (ours to take)
+     * or past it (the worker has k) */
+    return atomic_compare_exchange_strong(&p->claim, &want, want + 1);
 }
 
 static inline void cpu_relax(void) {
@@ -85,17 +111,16 @@ static inline void cpu_relax(void) {
 }
 
 void ss_predecode_wait_slow(struct ss_predecode *p, int k) {
-    /* a short spin (the worker is usually a record or two away), then sleep: on two
-     * cores shared with a broker the worker may not be running at all, and spinning or
-     * yielding in a loop only burns the core it needs */
+    /* the worker is on this record: a short spin, then sleep (it may have lost its
+     * core to the broker meanwhile, and spinning only burns the core it needs) */
     for (int spins = 0; spins < 200; spins++) {
-        if (atomic_load_explicit(&p->ready, memory_order_acquire) > k) return;
+        if (ss_predecode_done(p, k)) return;
         cpu_relax();
     }
     struct ss_predecode_impl *w = p->impl;
     pthread_mutex_lock(&w->mu);
     atomic_store(&p->asleep, 1);
-    while (atomic_load(&p->ready) <= k) pthread_cond_wait(&w->cv, &w->mu);
+    while (atomic_load(&p->done[k]) != p->job) pthread_cond_wait(&w->cv, &w->mu);
     atomic_store(&p->asleep, 0);
     pthread_mutex_unlock(&w->mu);
 }
@@ -111,5 +136,6 @@ void ss_predecode_free(struct ss_predecode *p) {
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
     ss_free(w);
+    ss_free((void *)p->done);
     ss_free(p);
 }

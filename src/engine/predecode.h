@@ -3,22 +3,35 @@
  * Decoding (JSON/CSV to the canonical event, the dedup key and the intern hashes) needs
  * nothing from the engine's state, so it can run on another core while the engine
  * processes the records before it: the engine submits a batch, then, for each record k
- * in order, waits until k is decoded (it almost never has to: decoding is several
- * times faster than processing) and goes on. Interning, dedup and the operators stay on
- * the engine's thread, in order, as before.
+ * in order, waits until k is decoded (it rarely has to: decoding is several times
+ * faster than processing) and goes on. Interning, dedup and the operators stay on the
+ * engine's thread, in order, as before.
+ *
+ * Records are claimed one at a time, by the worker in order and, when the worker has
+ * not reached the record the engine needs next, by the engine itself
+ * (ss_predecode_take). The worker sleeps between batches and may take a millisecond
+ * to get a core back on a busy two-core machine; the engine decodes meanwhile
+ * instead of waiting.
  *
  * One job at a time. The job's records, decoder, arena and output array belong to the
- * worker from submit until every record has been waited for. */
+ * worker from submit until every record has been taken or waited for. */
 #ifndef SS_PREDECODE_H
 #define SS_PREDECODE_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "../core/err.h"
 
 struct ss_predecode {
-    _Atomic int ready;  /* records of the current job decoded so far */
-    _Atomic int asleep; /* the engine sleeps until the next record is ready */
+    /* the claim word: job << 32 | the next record to claim. The job number in it keeps
+     * a claim by a worker still leaving the last job from taking a record of the next */
+    _Atomic uint64_t claim;
+    _Atomic uint32_t *done; /* done[k] == job: record k of the job was decoded by the worker */
+    _Atomic int asleep;     /* the engine sleeps until a record is done */
+    uint32_t job;           /* the engine's: the current job's number (never 0) */
+    int max;                /* records per job at most */
     /* the rest is the worker's (predecode.c) */
     struct ss_predecode_impl *impl;
 };
@@ -26,13 +39,21 @@ struct ss_predecode {
 /* Decodes record k of the job (fn's own context). */
 typedef void (*ss_predecode_fn)(void *ctx, int k);
 
-int ss_predecode_start(struct ss_predecode **out, struct ss_err *err);
-/* Starts decoding records 0..n-1 with fn(ctx, k), in order. */
+int ss_predecode_start(struct ss_predecode **out, int max, struct ss_err *err);
+/* Starts decoding records 0..n-1 (n <= max) with fn(ctx, k), in order. */
 void ss_predecode_submit(struct ss_predecode *p, ss_predecode_fn fn, void *ctx, int n);
-/* Returns once record k of the job is decoded. */
+
+static inline bool ss_predecode_done(struct ss_predecode *p, int k) {
+    return atomic_load_explicit(&p->done[k], memory_order_acquire) == p->job;
+}
+/* Called for the records in order, each not done: true when the worker has not
+ * claimed record k, which is then the caller's to decode; false when the worker has
+ * it (ss_predecode_wait). */
+bool ss_predecode_take(struct ss_predecode *p, int k);
+/* Returns once the worker has decoded record k, which it claimed. */
 void ss_predecode_wait_slow(struct ss_predecode *p, int k);
 static inline void ss_predecode_wait(struct ss_predecode *p, int k) {
-    if (atomic_load_explicit(&p->ready, memory_order_acquire) <= k) ss_predecode_wait_slow(p, k);
+    if (!ss_predecode_done(p, k)) ss_predecode_wait_slow(p, k);
 }
 void ss_predecode_free(struct ss_predecode *p);
 

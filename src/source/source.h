@@ -57,9 +57,9 @@ struct ss_source_type {
     /* Optional: consumer lag per partition, for metrics; returns the count filled. */
     int (*lag)(struct ss_source *src, int32_t *partitions, int64_t *lag, int max);
     /* Optional: frees, off the engine's thread, what the previous batch's records held.
-     * After a poll returned n records, retire(src, k, n) may be called for each k in
-     * 0..n-1 in order (by the thread decoding record k, before record k is handed on);
-     * the call for n - 1 finishes the job. poll frees whatever was not retired. */
+     * After a poll returned n records, retire(src, k, n) may be called once for each k
+     * in 0..n-1, by whichever thread decodes record k (two threads at once, for
+     * different k); each call frees its own share. poll frees whatever was not retired. */
     void (*retire)(struct ss_source *src, int k, int n);
     /* Optional: stop / restart delivering (backpressure). */
     void (*pause)(struct ss_source *src);
