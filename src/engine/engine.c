@@ -512,6 +512,9 @@ static void predecode_one(void *ctx, int k) {
     if (j->in->src->type->retire) j->in->src->type->retire(j->in->src, k, j->n);
 }
 
+/* The worker's task once it has claimed a batch's records (predecode.h). */
+static void prefetch_source(void *src) { ((struct ss_source *)src)->type->prefetch(src); }
+
 static void process_batch(struct ss_engine *e, struct input *in, const struct ss_record *recs, int n) {
     struct staged *st = e->staged;
     struct ss_op *pf[16]; /* the operators that have a prefetch hook */
@@ -520,7 +523,9 @@ static void process_batch(struct ss_engine *e, struct input *in, const struct ss
         if (e->ops[i]->type->prefetch) pf[npf++] = e->ops[i];
     struct predecode_job job = {in, &e->batch, recs, st, n};
     bool pre = n >= PREDECODE_MIN;
-    if (pre) ss_predecode_submit(e->pre, predecode_one, &job, n);
+    if (pre)
+        ss_predecode_submit(e->pre, predecode_one, &job, n, in->src->type->prefetch ? prefetch_source : NULL,
+                            in->src);
     /* What the engine decodes itself: a small batch, and of a large one (JSON: a CSV
      * decoder learns its columns from the first record) each record the worker has
      * not reached when it is needed, with a decoder and arena of its own. */
@@ -770,6 +775,7 @@ static int run_inputs(struct ss_engine *e, struct ss_err *err) {
             if (!input_active(e, i)) continue;
             any = true;
             struct input *in = &e->inputs[i];
+            ss_predecode_settle(e->pre); /* a source's prefetch is over before its poll */
             int n = in->src->type->poll(in->src, e->recs, POLL_BATCH, 100, err);
             if (n == SS_EOF) {
                 finish_input(e, i);

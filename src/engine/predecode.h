@@ -13,6 +13,11 @@
  * to get a core back on a busy two-core machine; the engine decodes meanwhile
  * instead of waiting.
  *
+ * A job may carry one more task, `after`, which the worker runs once it has claimed
+ * every record (the Kafka source fetches the next batch's records there). The engine
+ * settles it before it needs what the task touches: it waits if the worker is on it,
+ * and cancels it if the worker has not got that far (ss_predecode_settle).
+ *
  * One job at a time. The job's records, decoder, arena and output array belong to the
  * worker from submit until every record has been taken or waited for. */
 #ifndef SS_PREDECODE_H
@@ -30,6 +35,7 @@ struct ss_predecode {
     _Atomic uint64_t claim;
     _Atomic uint32_t *done; /* done[k] == job: record k of the job was decoded by the worker */
     _Atomic int asleep;     /* the engine sleeps until a record is done */
+    _Atomic uint64_t after; /* job << 32 | AFTER_* state of the job's after task */
     uint32_t job;           /* the engine's: the current job's number (never 0) */
     int max;                /* records per job at most */
     /* the rest is the worker's (predecode.c) */
@@ -40,8 +46,12 @@ struct ss_predecode {
 typedef void (*ss_predecode_fn)(void *ctx, int k);
 
 int ss_predecode_start(struct ss_predecode **out, int max, struct ss_err *err);
-/* Starts decoding records 0..n-1 (n <= max) with fn(ctx, k), in order. */
-void ss_predecode_submit(struct ss_predecode *p, ss_predecode_fn fn, void *ctx, int n);
+/* Starts decoding records 0..n-1 (n <= max) with fn(ctx, k), in order; then, if
+ * after is not NULL, after(actx) unless ss_predecode_settle cancelled it first. */
+void ss_predecode_submit(struct ss_predecode *p, ss_predecode_fn fn, void *ctx, int n, void (*after)(void *),
+                         void *actx);
+/* Returns once the last job's after task has run or will never run. */
+void ss_predecode_settle(struct ss_predecode *p);
 
 static inline bool ss_predecode_done(struct ss_predecode *p, int k) {
     return atomic_load_explicit(&p->done[k], memory_order_acquire) == p->job;

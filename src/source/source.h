@@ -61,6 +61,10 @@ struct ss_source_type {
      * in 0..n-1, by whichever thread decodes record k (two threads at once, for
      * different k); each call frees its own share. poll frees whatever was not retired. */
     void (*retire)(struct ss_source *src, int k, int n);
+    /* Optional: gets the records of the next poll ready, on the decoding thread while
+     * the engine processes the last batch (so never during a poll, nor concurrently
+     * with itself or retire). */
+    void (*prefetch)(struct ss_source *src);
     /* Optional: stop / restart delivering (backpressure). */
     void (*pause)(struct ss_source *src);
     void (*resume)(struct ss_source *src);

@@ -1,7 +1,8 @@
 /* test_predecode.c — the decoding worker's claim protocol (engine/predecode.c): over
  * thousands of jobs of random sizes, with the engine taking records whenever the worker
- * has not reached them, every record is decoded exactly once, by one side, and the
- * worker never touches a job after the engine has moved on from it. */
+ * has not reached them, every record is decoded exactly once, by one side, the
+ * worker never touches a job after the engine has moved on from it, and a job's after
+ * task runs at most once and never after the engine settled it. */
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,9 +19,19 @@ struct job {
     int n;
     _Atomic int calls[MAX]; /* times record k was decoded, by either side */
     _Atomic bool over;      /* the engine is done with this job */
+    _Atomic int after_runs; /* times its after task ran */
 };
 
 static _Atomic int late_calls; /* worker calls on a job the engine had finished */
+static _Atomic bool engine_owns; /* between a settle and the next submit */
+static _Atomic int after_violations;
+
+/* The after task: runs at most once per job, never once the engine settled it. */
+static void task(void *ctx) {
+    struct job *j = ctx;
+    if (atomic_load(&engine_owns)) atomic_fetch_add(&after_violations, 1);
+    atomic_fetch_add(&j->after_runs, 1);
+}
 
 static void work(void *ctx, int k) {
     struct job *j = ctx;
@@ -51,7 +62,7 @@ static void run_jobs(int njobs, int max_n, int greedy_8ths) {
     for (int i = 0; i < njobs; i++) {
         struct job *j = &jobs[i];
         j->n = 1 + (int)(rnd() % (uint64_t)max_n);
-        ss_predecode_submit(p, work, j, j->n);
+        ss_predecode_submit(p, work, j, j->n, task, j);
         /* some jobs give the worker a head start, some race it from record 0 */
         if (rnd() % 3 == 0) pause_us((long)(rnd() % 200));
         bool greedy = (int)(rnd() % 8) < greedy_8ths;
@@ -66,6 +77,11 @@ static void run_jobs(int njobs, int max_n, int greedy_8ths) {
             if (atomic_load(&j->calls[k]) != 1) bad++; /* decoded now, and only once */
         }
         atomic_store(&j->over, true);
+        /* as the engine before a poll: from here the task's state is the engine's */
+        ss_predecode_settle(p);
+        atomic_store(&engine_owns, true);
+        if (rnd() % 4 == 0) pause_us((long)(rnd() % 50));
+        atomic_store(&engine_owns, false);
     }
     ss_predecode_free(p); /* joins the worker: no call can come after this */
     for (int i = 0; i < njobs; i++)
@@ -73,6 +89,15 @@ static void run_jobs(int njobs, int max_n, int greedy_8ths) {
             if (atomic_load(&jobs[i].calls[k]) != 1) bad++;
     CHECK_EQ_INT(bad, 0);
     CHECK_EQ_INT(atomic_load(&late_calls), 0);
+    long ran = 0, twice = 0;
+    for (int i = 0; i < njobs; i++) {
+        int r = atomic_load(&jobs[i].after_runs);
+        ran += r;
+        twice += r > 1;
+    }
+    CHECK_EQ_INT(twice, 0);
+    CHECK_EQ_INT(atomic_load(&after_violations), 0);
+    printf("  after tasks: %ld run, %ld cancelled\n", ran, (long)njobs - ran);
     /* both sides did work, or the test proved nothing about the race */
     CHECK(taken > 0);
     CHECK(waited > 0);
