@@ -309,8 +309,8 @@ int ss_source_kafka_open_ex(struct ss_source **out, const struct ss_input_spec *
          * limit is only for an application that hangs, and ours waits on purpose. Kafka
          * Streams raises it for the same reason. The maximum librdkafka accepts: 24 h. */
         (rc = ss_kafka_conf_set(conf, "max.poll.interval.ms", "86400000", err)) ||
-        /* Prefetch depth. The partitions' fetch queues are forwarded to the one
-         * consumer queue, so both limits apply to the total. librdkafka 2.0.2 stops
+        /* Prefetch depth. The partitions' fetch queues are forwarded to one queue
+         * (the source's records queue), so both limits apply to the total. librdkafka 2.0.2 stops
          * fetching at either limit and looks again only at its broker thread's next
          * 1 s tick (there is no wake-up on dequeue), so the queue must hold more
          * than a second of our consumption or the engine idles until the tick: at
