@@ -104,8 +104,12 @@ void ss_predecode_submit(struct ss_predecode *p, ss_predecode_fn fn, void *ctx, 
     struct ss_predecode_impl *w = p->impl;
     ss_assert(n <= p->max);
     ss_predecode_settle(p); /* the last job's task, if any, is over: it may share state with this one's */
-    /* 0 is what done[] starts as, so it is never a job's number */
-    if (++p->job == 0) p->job = 1;
+    /* 0 is what done[] starts as, so it is never a job's number; when the numbers wrap,
+     * done[] starts over, or a record done 2^32 jobs ago would pass for done now */
+    if (++p->job == 0) {
+        for (int k = 0; k < p->max; k++) atomic_store(&p->done[k], 0);
+        p->job = 1;
+    }
     atomic_store(&p->claim, (uint64_t)p->job << 32);
     atomic_store(&p->after, (uint64_t)p->job << 32 | (after ? AFTER_PENDING : AFTER_NONE));
     pthread_mutex_lock(&w->mu);
@@ -127,7 +131,11 @@ bool ss_predecode_take(struct ss_predecode *p, int k) {
     return atomic_compare_exchange_strong(&p->claim, &want, want + 1);
 }
 
-static inline void cpu_relax(void);
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 
 void ss_predecode_settle(struct ss_predecode *p) {
     uint64_t pending = (uint64_t)p->job << 32 | AFTER_PENDING;
@@ -145,11 +153,6 @@ void ss_predecode_settle(struct ss_predecode *p) {
     pthread_mutex_unlock(&p->impl->mu);
 }
 
-static inline void cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
 
 void ss_predecode_wait_slow(struct ss_predecode *p, int k) {
     /* the worker is on this record: a short spin, then sleep (it may have lost its

@@ -52,11 +52,17 @@ static void pause_us(long us) {
     nanosleep(&ts, NULL);
 }
 
-/* jobs of max_n records at most, the engine greedy in a share of them (in 8ths) */
-static void run_jobs(int njobs, int max_n, int greedy_8ths) {
+/* jobs of max_n records at most, the engine greedy in a share of them (in 8ths);
+ * wrap: the job numbers wrap at the first job */
+static void run_jobs(int njobs, int max_n, int greedy_8ths, bool wrap) {
     struct ss_err err = {0};
     struct ss_predecode *p = NULL;
     CHECK_EQ_INT(ss_predecode_start(&p, MAX, &err), SS_OK);
+    if (wrap) {
+        /* as if every record had been done by job 1, 2^32 jobs back */
+        for (int k = 0; k < MAX; k++) atomic_store(&p->done[k], 1);
+        p->job = UINT32_MAX;
+    }
     struct job *jobs = calloc((size_t)njobs, sizeof *jobs);
     long taken = 0, waited = 0, bad = 0;
     for (int i = 0; i < njobs; i++) {
@@ -105,14 +111,18 @@ static void run_jobs(int njobs, int max_n, int greedy_8ths) {
     free(jobs);
 }
 
-TEST(every_record_once) { run_jobs(JOBS, MAX, 4); }
+TEST(every_record_once) { run_jobs(JOBS, MAX, 4, false); }
 
 /* Tiny jobs the engine mostly takes whole: the worker is often still on its way out
  * of one job (its last claim) when the next is submitted. */
-TEST(tiny_jobs_back_to_back) { run_jobs(30000, 3, 7); }
+TEST(tiny_jobs_back_to_back) { run_jobs(30000, 3, 7, false); }
+
+/* Across the wrap of the job numbers, no stale done[] entry passes for a new one. */
+TEST(job_numbers_wrap) { run_jobs(40, MAX, 4, true); }
 
 int main(void) {
     RUN(every_record_once);
     RUN(tiny_jobs_back_to_back);
+    RUN(job_numbers_wrap);
     return ss_t_report("predecode");
 }
