@@ -38,7 +38,7 @@ struct input {
     struct ss_input_spec spec;
     struct ss_source *src;
     struct ss_decoder *dec;
-    struct ss_decoder *dec_head; /* JSON: the engine's own, for records it decodes itself */
+    struct ss_decoder *dec_own;  /* JSON: the engine's own, for records it decodes itself */
     bool sequential;        /* files: read one after another, in order */
     bool finished;
     uint32_t *slot_of;      /* partition -> slot + 1 (0: none yet) */
@@ -101,7 +101,7 @@ struct ss_engine {
      * partitions are being revoked (see on_revoked) */
     int commit_only;
     struct ss_arena batch;          /* decoded strings of the current poll batch */
-    struct ss_arena batch_head;     /* those the engine decoded itself (process_batch) */
+    struct ss_arena batch_own;      /* those the engine decoded itself (process_batch) */
     struct ss_record *recs;
     struct ss_predecode *pre;       /* decodes a batch on a second thread */
     struct staged *staged;          /* the batch's records between decoding and processing */
@@ -132,7 +132,7 @@ int ss_engine_open(struct ss_engine **out, const struct ss_config *cfg, struct s
     e->spare = ss_malloc(sizeof *e->spare);
     ss_out_init(e->spare);
     ss_arena_init(&e->batch, 1 << 20);
-    ss_arena_init(&e->batch_head, 1 << 16);
+    ss_arena_init(&e->batch_own, 1 << 16);
     e->recs = ss_calloc(POLL_BATCH, sizeof *e->recs);
     e->staged = ss_calloc(POLL_BATCH, sizeof *e->staged);
     /* separate id spaces: an event_id and a promo_id may be spelled alike */
@@ -194,7 +194,7 @@ static int add_input(struct ss_engine *e, struct ss_source *src, const struct ss
                              e->cfg->field_names[spec->stream], err);
     /* not CSV: its decoder learns the columns from the header, the first record */
     if (!rc && spec->format == SS_FMT_JSON)
-        rc = ss_decoder_open(&in->dec_head, spec->stream, SS_FMT_JSON, e->cfg->field_names[spec->stream], err);
+        rc = ss_decoder_open(&in->dec_own, spec->stream, SS_FMT_JSON, e->cfg->field_names[spec->stream], err);
     if (rc) {
         ss_decoder_close(in->dec);
         in->dec = NULL;
@@ -529,8 +529,8 @@ static void process_batch(struct ss_engine *e, struct input *in, const struct ss
     /* What the engine decodes itself: a small batch, and of a large one (JSON: a CSV
      * decoder learns its columns from the first record) each record the worker has
      * not reached when it is needed, with a decoder and arena of its own. */
-    struct ss_decoder *dec = pre ? in->dec_head : in->dec;
-    struct ss_arena *arena = pre ? &e->batch_head : &e->batch;
+    struct ss_decoder *dec = pre ? in->dec_own : in->dec;
+    struct ss_arena *arena = pre ? &e->batch_own : &e->batch;
     for (int k = 0; k < n + 5 * STAGE_GAP; k++) {
         if (k < n) {
             if (!pre || (!ss_predecode_done(e->pre, k) && dec && ss_predecode_take(e->pre, k))) {
@@ -791,7 +791,7 @@ static int run_inputs(struct ss_engine *e, struct ss_err *err) {
             polled += n;
             e->epoch_records += n;
             ss_arena_reset(&e->batch);
-            ss_arena_reset(&e->batch_head);
+            ss_arena_reset(&e->batch_own);
             ss_intern_sweep(e->intern);
         }
         if (!any) break;
@@ -878,7 +878,7 @@ void ss_engine_close(struct ss_engine *e) {
         struct input *in = &e->inputs[i];
         if (in->src) in->src->type->close(in->src);
         ss_decoder_close(in->dec);
-        ss_decoder_close(in->dec_head);
+        ss_decoder_close(in->dec_own);
         ss_free(in->spec.url);
         ss_free(in->slot_of);
     }
@@ -893,7 +893,7 @@ void ss_engine_close(struct ss_engine *e) {
         ss_free(e->spare);
     }
     ss_arena_free(&e->batch);
-    ss_arena_free(&e->batch_head);
+    ss_arena_free(&e->batch_own);
     ss_free(e->recs);
     ss_free(e->staged);
     ss_free(e->slots);

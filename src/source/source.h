@@ -62,8 +62,9 @@ struct ss_source_type {
      * different k); each call frees its own share. poll frees whatever was not retired. */
     void (*retire)(struct ss_source *src, int k, int n);
     /* Optional: gets the records of the next poll ready, on the decoding thread while
-     * the engine processes the last batch (so never during a poll, nor concurrently
-     * with itself or retire). */
+     * the engine processes the last batch: never during a poll, nor concurrently with
+     * itself; possibly while the engine's thread runs retire, so the two must not share
+     * state. */
     void (*prefetch)(struct ss_source *src);
     /* Optional: stop / restart delivering (backpressure). */
     void (*pause)(struct ss_source *src);
