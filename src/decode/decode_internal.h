@@ -17,6 +17,22 @@
 #define SS_DEC_KEY_POSITIONS 32 /* key positions remembered per record (key_at) */
 #define SS_JSON_MAX_DEPTH 512 /* deeper nesting in an unknown field is `malformed` */
 
+#define SS_JSON_TPLS 4         /* record layouts remembered per decoder (json_template.c) */
+#define SS_JSON_TPL_VALUES 24  /* values of a record that can be a template */
+#define SS_JSON_TPL_BYTES 512  /* literal bytes of a template, each segment padded to 16 */
+
+/* One remembered record layout: the literal bytes before each value (from the end of
+ * the previous value, its closing quote included, to the start of this one, its
+ * opening quote included), then the bytes after the last value. */
+struct ss_json_tpl {
+    uint8_t nvals;                          /* 0: an empty slot */
+    int8_t field[SS_JSON_TPL_VALUES];       /* the field each value fills, or -1 */
+    uint8_t string[SS_JSON_TPL_VALUES];     /* the value is a string */
+    uint16_t seg_at[SS_JSON_TPL_VALUES + 1], seg_len[SS_JSON_TPL_VALUES + 1];
+    uint32_t hits;
+    char text[SS_JSON_TPL_BYTES];
+};
+
 struct ss_decoder {
     enum ss_stream stream;
     enum ss_format fmt;
@@ -30,6 +46,11 @@ struct ss_decoder {
      * records of one producer repeat their keys in the same order, so the next
      * record's key is checked against it before any hashing (json.c) */
     int8_t key_at[SS_DEC_KEY_POSITIONS];
+    /* JSON record layouts seen, most used first (json_template.c); learning stops
+     * for good once it keeps replacing layouts that never matched again */
+    struct ss_json_tpl tpl[SS_JSON_TPLS];
+    int ntpl;
+    int tpl_wasted;
     /* the date ("YYYY-MM-DDT") of the last canonical UTC timestamp parsed, and its
      * day number: consecutive events mostly share it (decoder.c, parse_ts) */
     bool ts_cached;
@@ -102,6 +123,13 @@ int ss_json_scan(struct ss_decoder *d, const char *p, const char *end,
 /* The same without the fast path: what the fast path is tested against. */
 int ss_json_scan_slow(const struct ss_decoder *d, const char *p, const char *end,
                       struct ss_dec_val vals[SS_F_COUNT]);
+/* Template path (json_template.c). ss_json_tpl_scan: 0 when the record repeats a
+ * remembered layout (vals filled as ss_json_scan would), 1 otherwise (vals all NULL
+ * again). ss_json_tpl_learn: remembers the layout of a record the plain path just
+ * accepted, when it has one a template can hold. */
+int ss_json_tpl_scan(struct ss_decoder *d, const char *p, const char *end,
+                     struct ss_dec_val vals[SS_F_COUNT]);
+void ss_json_tpl_learn(struct ss_decoder *d, const char *p, const char *end);
 /* Unescapes a JSON string body that ss_json_scan accepted, into the arena. */
 struct ss_str ss_json_unescape(struct ss_arena *arena, const char *p, uint32_t len);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "decode_internal.h"
+#include "json_scalar.h"
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -116,37 +117,6 @@ static const char *scan_string(const char *p, const char *end, uint8_t *esc) {
         p = check_escape(p + 1, end);
         if (!p) return NULL;
     }
-}
-
-/* JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static const char *scan_number(const char *p, const char *end) {
-    if (p < end && *p == '-') p++;
-    if (p >= end) return NULL;
-    if (*p == '0') {
-        p++;
-    } else if (*p >= '1' && *p <= '9') {
-        while (p < end && *p >= '0' && *p <= '9') p++;
-    } else {
-        return NULL;
-    }
-    if (p < end && *p == '.') {
-        p++;
-        const char *s = p;
-        while (p < end && *p >= '0' && *p <= '9') p++;
-        if (p == s) return NULL;
-    }
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        p++;
-        if (p < end && (*p == '+' || *p == '-')) p++;
-        const char *s = p;
-        while (p < end && *p >= '0' && *p <= '9') p++;
-        if (p == s) return NULL;
-    }
-    return p;
-}
-
-static inline const char *scan_literal(const char *p, const char *end, const char *lit, size_t n) {
-    return (size_t)(end - p) >= n && memcmp(p, lit, n) == 0 ? p + n : NULL;
 }
 
 /* Validates and skips any value (of a field this stream does not read). */
@@ -266,29 +236,6 @@ struct ss_str ss_json_unescape(struct ss_arena *arena, const char *p, uint32_t l
     char *out = ss_arena_alloc(arena, len ? len : 1);
     size_t n = unescape_into(out, p, len);
     return (struct ss_str){out, (uint32_t)n};
-}
-
-/* A value that is neither a string nor a container: null (missing), true, false or a
- * number, whose text goes to *v. Returns the position after it, or NULL. */
-static const char *scan_scalar(const char *p, const char *end, struct ss_dec_val *v) {
-    const char *s = p;
-    switch (*p) {
-    case 'n':
-        p = scan_literal(p, end, "null", 4);
-        *v = (struct ss_dec_val){NULL, 0, 0, 0}; /* null is missing; the last key wins */
-        return p;
-    case 't':
-        p = scan_literal(p, end, "true", 4);
-        break;
-    case 'f':
-        p = scan_literal(p, end, "false", 5);
-        break;
-    default:
-        p = scan_number(p, end);
-        break;
-    }
-    if (p) *v = (struct ss_dec_val){s, (uint32_t)(p - s), 0, 0};
-    return p;
 }
 
 int ss_json_scan_slow(const struct ss_decoder *d, const char *p, const char *end,
@@ -493,7 +440,11 @@ static int scan_plain(struct ss_decoder *d, const char *p, const char *end,
 int ss_json_scan(struct ss_decoder *d, const char *p, const char *end,
                  struct ss_dec_val vals[SS_F_COUNT]) {
 #ifdef __SSE2__
-    if (scan_plain(d, p, end, vals) == 0) return 0;
+    if (ss_json_tpl_scan(d, p, end, vals) == 0) return 0;
+    if (scan_plain(d, p, end, vals) == 0) {
+        ss_json_tpl_learn(d, p, end);
+        return 0;
+    }
     for (int f = 0; f < SS_F_COUNT; f++) vals[f].p = NULL;
 #endif
     return ss_json_scan_slow(d, p, end, vals);

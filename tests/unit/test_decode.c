@@ -713,10 +713,7 @@ TEST(mutations) {
 /* The JSON fast path (plain records) against the slow path on mutated records: the
  * same verdict and the same field texts, whatever the input. Mutations replace,
  * insert and delete bytes, so quotes, spaces and structure move around. */
-static int scan_differs(struct ss_decoder *d, const char *buf, size_t n) {
-    struct ss_dec_val a[SS_F_COUNT], b[SS_F_COUNT];
-    for (int f = 0; f < SS_F_COUNT; f++) a[f].p = b[f].p = NULL;
-    int ra = ss_json_scan(d, buf, buf + n, a), rb = ss_json_scan_slow(d, buf, buf + n, b);
+static int scan_vals_differ(int ra, int rb, const struct ss_dec_val *a, const struct ss_dec_val *b) {
     if (ra != rb) return 1;
     if (ra != 0) return 0;
     for (int f = 0; f < SS_F_COUNT; f++) {
@@ -724,6 +721,24 @@ static int scan_differs(struct ss_decoder *d, const char *buf, size_t n) {
         if (a[f].p && (a[f].len != b[f].len || a[f].esc != b[f].esc || a[f].str != b[f].str)) return 1;
     }
     return 0;
+}
+
+static int scan_differs(struct ss_decoder *d, const char *record, size_t n) {
+    /* the record ends where its allocation does: under ASan a read past the end fails */
+    char *buf = malloc(n ? n : 1);
+    memcpy(buf, record, n);
+    struct ss_dec_val a[SS_F_COUNT], b[SS_F_COUNT];
+    for (int f = 0; f < SS_F_COUNT; f++) a[f].p = b[f].p = NULL;
+    int ra = ss_json_scan(d, buf, buf + n, a), rb = ss_json_scan_slow(d, buf, buf + n, b);
+    int differs = scan_vals_differ(ra, rb, a, b);
+    free(buf);
+    return differs;
+}
+
+static uint64_t template_hits(const struct ss_decoder *d) {
+    uint64_t h = 0;
+    for (int i = 0; i < d->ntpl; i++) h += d->tpl[i].hits;
+    return h;
 }
 
 TEST(fast_path_equals_slow_path) {
@@ -738,10 +753,16 @@ TEST(fast_path_equals_slow_path) {
     };
     const int nseeds = (int)(sizeof seeds / sizeof seeds[0]);
     struct ss_decoder *d = open_dec(SS_STREAM_CLICKS, SS_FMT_JSON);
-    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    uint64_t x = 0x9E3779B97F4A7C15ULL, hits = 0;
     int bad = 0, accepted = 0;
     char buf[700];
     for (int i = 0; i < 300000; i++) {
+        if (i % 4096 == 0) {
+            /* a new decoder now and then: learning stops once layouts keep changing */
+            hits += template_hits(d);
+            ss_decoder_close(d);
+            d = open_dec(SS_STREAM_CLICKS, SS_FMT_JSON);
+        }
         const char *s = seeds[i % nseeds];
         size_t n = strlen(s);
         memcpy(buf, s, n);
@@ -779,9 +800,61 @@ TEST(fast_path_equals_slow_path) {
                          (len * 7) % 200 + 1, 3);
         if (scan_differs(d, big, (size_t)n)) bad++;
     }
+    hits += template_hits(d);
     ss_decoder_close(d);
     CHECK_EQ_INT(bad, 0);
-    CHECK(accepted > 60000); /* the seeds and many mutations are valid: both paths were exercised */
+    CHECK(accepted > 60000); /* the seeds and many mutations are valid: all paths were exercised */
+    CHECK(hits > 30000);     /* ... the template path among them */
+}
+
+/* The template path on layouts that differ in one place: each record scans to the
+ * slow path's values, and the two common layouts end up as templates that hit. */
+TEST(templates) {
+    const char *base = "{\"event_id\":\"e1\",\"event_type\":\"purchase\",\"user_id\":\"u1\","
+                       "\"price\":\"9.99\",\"quantity\":2,%s\"ts\":\"2026-11-27T10:30:00.123Z\"}";
+    const char *variants[] = {
+        "",                          /* the most common layout */
+        "\"order_id\":\"o1\",",      /* a second layout */
+        "\"order_id\":null,",         /* a scalar where the second layout has a string */
+        "\"order_id\":7,",
+        "\"order_id\":\"a\\u0041\",", /* an escape: plain path only */
+        "\"order_id\":\"\",",         /* empty */
+        "\"x\":true,\"y\":[1],",        /* a container: not a template */
+        "\"order_id\" :\"o1\",",     /* a space */
+    };
+    const int nv = (int)(sizeof variants / sizeof variants[0]);
+    struct ss_decoder *d = open_dec(SS_STREAM_CLICKS, SS_FMT_JSON);
+    int bad = 0;
+    char rec[512];
+    for (int i = 0; i < 4000; i++) {
+        /* two of every three records have the first layout, most others the second */
+        int v = i % 3 ? 0 : (i / 3) % 4 ? 1 : 2 + (i / 12) % (nv - 2);
+        int n = snprintf(rec, sizeof rec, base, variants[v]);
+        if (scan_differs(d, rec, (size_t)n)) {
+            if (bad++ < 3) fprintf(stderr, "template and slow scans differ on: %s\n", rec);
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK(d->ntpl >= 2);
+    CHECK(d->tpl[0].hits > 2500); /* the first layout, first */
+    CHECK(d->tpl[1].hits > 700);
+    /* short records (under 16 bytes) and the end of a record within the last 16 */
+    const char *shorts[] = {"{\"ts\":\"1\"}", "{\"ts\":1}", "{\"a\":\"\"}", "{\"ts\":\"123456789\"}",
+                            "{\"ts\":\"12345678901234\"}", "{\"ts\":\"1234567890123\"}", "{\"ts\":\"\\u0041\"}", "{\"ts\":\"a\\\"\"}",
+                            "{\"ts\":\"\x01\"}"};
+    for (int r = 0; r < 3; r++)
+        for (size_t i = 0; i < sizeof shorts / sizeof shorts[0]; i++)
+            if (scan_differs(d, shorts[i], strlen(shorts[i]))) bad++;
+    /* a record cut short anywhere, and one with a byte more, never matches wrongly */
+    int n = snprintf(rec, sizeof rec, base, variants[1]);
+    for (int cut = 0; cut <= n + 1; cut++) {
+        char tmp[512];
+        memcpy(tmp, rec, (size_t)n);
+        tmp[n] = ' ';
+        if (scan_differs(d, tmp, (size_t)cut)) bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
+    ss_decoder_close(d);
 }
 
 /* A figure, not an assertion: records/s for a typical ~180-byte clicks line. */
@@ -827,6 +900,7 @@ int main(void) {
     RUN(custom_names);
     RUN(mutations);
     RUN(fast_path_equals_slow_path);
+    RUN(templates);
     RUN(throughput);
     ss_arena_free(&A);
     return ss_t_report("decode");
