@@ -24,13 +24,23 @@
 /* One remembered record layout: the literal bytes before each value (from the end of
  * the previous value, its closing quote included, to the start of this one, its
  * opening quote included), then the bytes after the last value. */
+struct ss_json_tpl_value {
+    uint16_t seg_at, seg_len; /* its segment in text */
+    uint16_t seg_mask;        /* segments of up to 16 bytes: the bits of their bytes */
+    int8_t field;             /* the field the value fills, or -1 */
+    uint8_t string;           /* the value is a string */
+};
+
 struct ss_json_tpl {
-    uint8_t nvals;                          /* 0: an empty slot */
-    int8_t field[SS_JSON_TPL_VALUES];       /* the field each value fills, or -1 */
-    uint8_t string[SS_JSON_TPL_VALUES];     /* the value is a string */
-    uint16_t seg_at[SS_JSON_TPL_VALUES + 1], seg_len[SS_JSON_TPL_VALUES + 1];
+    uint8_t nvals; /* 0: an empty slot */
     uint32_t hits;
-    char text[SS_JSON_TPL_BYTES];
+    struct ss_json_tpl_value v[SS_JSON_TPL_VALUES];
+    uint16_t last_at, last_len; /* the bytes after the last value */
+    /* the last segment (when at most 16 bytes) right-aligned in 16, for a record
+     * whose last 16 bytes are loaded at once, and the bits of its bytes */
+    char tail[16];
+    uint16_t tail_mask;
+    char text[SS_JSON_TPL_BYTES]; /* segments, each from a 16-byte boundary, zero padded */
 };
 
 struct ss_decoder {

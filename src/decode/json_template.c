@@ -70,6 +70,19 @@ static inline const char *string_end(const char *p, const char *start, const cha
     }
 }
 
+static inline bool digit(char c) { return c >= '0' && c <= '9'; }
+
+/* scan_scalar, with the commonest case first: one digit (a quantity). A '.' or an 'e'
+ * after it would make a longer number, but the next segment (which starts with ','
+ * or '}') then fails to match and the plain path takes the record. */
+static inline const char *scalar(const char *p, const char *end, struct ss_dec_val *v) {
+    if (end - p >= 2 && digit(p[0]) && !digit(p[1])) {
+        *v = (struct ss_dec_val){p, 1, 0, 0};
+        return p + 1;
+    }
+    return scan_scalar(p, end, v);
+}
+
 static void clear(struct ss_dec_val vals[SS_F_COUNT]) {
     for (int f = 0; f < SS_F_COUNT; f++) vals[f].p = NULL;
 }
@@ -79,10 +92,17 @@ static int match(const struct ss_json_tpl *t, const char *p, const char *end,
                  struct ss_dec_val vals[SS_F_COUNT]) {
     const char *start = p;
     for (int i = 0; i < t->nvals; i++) {
-        if (!segment_matches(p, end, t->text + t->seg_at[i], t->seg_len[i])) return 1;
-        p += t->seg_len[i];
-        struct ss_dec_val unread, *v = t->field[i] >= 0 ? &vals[t->field[i]] : &unread;
-        if (t->string[i]) {
+        const struct ss_json_tpl_value *tv = &t->v[i];
+        unsigned n = tv->seg_len;
+        if (n <= 16 && end - p >= 16) {
+            unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(load16(p), load16(t->text + tv->seg_at)));
+            if (~eq & tv->seg_mask) return 1;
+        } else if (!segment_matches(p, end, t->text + tv->seg_at, n)) {
+            return 1;
+        }
+        p += n;
+        struct ss_dec_val unread, *v = tv->field >= 0 ? &vals[tv->field] : &unread;
+        if (tv->string) {
             const char *close = string_end(p, start, end);
             if (!close) return 1;
             v->p = p;
@@ -91,11 +111,16 @@ static int match(const struct ss_json_tpl *t, const char *p, const char *end,
             v->str = 1;
             p = close; /* the closing quote begins the next segment */
         } else {
-            if (p >= end || !(p = scan_scalar(p, end, v))) return 1;
+            if (p >= end || !(p = scalar(p, end, v))) return 1;
         }
     }
-    unsigned n = t->seg_len[t->nvals];
-    return segment_matches(p, end, t->text + t->seg_at[t->nvals], n) && p + n == end ? 0 : 1;
+    unsigned n = t->last_len;
+    if (p + n != end) return 1;
+    if (n <= 16 && end - start >= 16) {
+        unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(load16(end - 16), load16(t->tail)));
+        return ~eq & t->tail_mask ? 1 : 0;
+    }
+    return segment_matches(p, end, t->text + t->last_at, n) ? 0 : 1;
 }
 
 int ss_json_tpl_scan(struct ss_decoder *d, const char *p, const char *end,
@@ -119,15 +144,16 @@ int ss_json_tpl_scan(struct ss_decoder *d, const char *p, const char *end,
     return 1;
 }
 
-/* Appends the literal bytes [s, e) as the next segment; false when they do not fit. */
-static bool add_segment(struct ss_json_tpl *t, unsigned *used, int i, const char *s, const char *e) {
+/* Appends the literal bytes [s, e) to t's text: false when they do not fit. */
+static bool add_segment(struct ss_json_tpl *t, unsigned *used, const char *s, const char *e,
+                        uint16_t *at, uint16_t *len) {
     size_t n = (size_t)(e - s), padded = (n + 15) & ~(size_t)15;
     if (padded == 0) padded = 16;
     if (*used + padded > SS_JSON_TPL_BYTES) return false;
     memcpy(t->text + *used, s, n);
     memset(t->text + *used + n, 0, padded - n);
-    t->seg_at[i] = (uint16_t)*used;
-    t->seg_len[i] = (uint16_t)n;
+    *at = (uint16_t)*used;
+    *len = (uint16_t)n;
     *used += (unsigned)padded;
     return true;
 }
@@ -152,9 +178,11 @@ void ss_json_tpl_learn(struct ss_decoder *d, const char *p, const char *end) {
         if (p >= end || *p++ != ':' || p >= end) return;
         bool str = *p == '"';
         if (str) p++;
-        if (!add_segment(&t, &used, i, seg, p)) return;
-        t.field[i] = (int8_t)f;
-        t.string[i] = str;
+        struct ss_json_tpl_value *tv = &t.v[i];
+        if (!add_segment(&t, &used, seg, p, &tv->seg_at, &tv->seg_len)) return;
+        tv->seg_mask = tv->seg_len >= 16 ? 0xFFFF : (uint16_t)((1u << tv->seg_len) - 1);
+        tv->field = (int8_t)f;
+        tv->string = str;
         t.nvals = (uint8_t)(i + 1);
         if (str) {
             const char *close = memchr(p, '"', (size_t)(end - p));
@@ -173,7 +201,13 @@ void ss_json_tpl_learn(struct ss_decoder *d, const char *p, const char *end) {
         if (p < end && *p == '}' && p + 1 == end) break;
         return;
     }
-    if (!add_segment(&t, &used, t.nvals, seg, end)) return;
+    if (!add_segment(&t, &used, seg, end, &t.last_at, &t.last_len)) return;
+    memset(t.tail, 0, sizeof t.tail);
+    t.tail_mask = 0;
+    if (t.last_len <= 16) {
+        memcpy(t.tail + 16 - t.last_len, seg, t.last_len);
+        t.tail_mask = (uint16_t)(0xFFFFu << (16 - t.last_len));
+    }
     int slot = d->ntpl;
     if (slot == SS_JSON_TPLS) {
         slot = SS_JSON_TPLS - 1; /* the least used: the slots are kept in order of use */
