@@ -32,7 +32,8 @@ struct ss_json_tpl_value {
 };
 
 struct ss_json_tpl {
-    uint8_t nvals; /* 0: an empty slot */
+    uint8_t nvals;   /* 0: an empty slot */
+    uint16_t absent; /* bit f: the layout has no value for field f */
     uint32_t hits;
     struct ss_json_tpl_value v[SS_JSON_TPL_VALUES];
     uint16_t last_at, last_len; /* the bytes after the last value */
@@ -126,16 +127,18 @@ static inline int ss_dec_lookup(const struct ss_decoder *d, const char *k, size_
     return ss_dec_lookup_fast(d, k, n, k + n);
 }
 
-/* JSON: checks the syntax of the whole record and fills vals; -1 when malformed.
- * vals[f].p must be NULL on entry. Plain records take a fast path (json.c). */
+/* JSON: checks the syntax of the whole record and fills vals (every entry: p is NULL
+ * for a field the record lacks); -1 when malformed. Plain records take a fast path
+ * (json.c), records of a layout seen before a faster one (json_template.c). */
 int ss_json_scan(struct ss_decoder *d, const char *p, const char *end,
                  struct ss_dec_val vals[SS_F_COUNT]);
-/* The same without the fast path: what the fast path is tested against. */
+/* The same without the fast paths, and vals[f].p must be NULL on entry: what the
+ * fast paths are tested against. */
 int ss_json_scan_slow(const struct ss_decoder *d, const char *p, const char *end,
                       struct ss_dec_val vals[SS_F_COUNT]);
 /* Template path (json_template.c). ss_json_tpl_scan: 0 when the record repeats a
- * remembered layout (vals filled as ss_json_scan would), 1 otherwise (vals all NULL
- * again). ss_json_tpl_learn: remembers the layout of a record the plain path just
+ * remembered layout (every entry of vals filled as ss_json_scan would), 1 otherwise
+ * (vals then hold garbage). ss_json_tpl_learn: remembers the layout of a record the plain path just
  * accepted, when it has one a template can hold. */
 int ss_json_tpl_scan(struct ss_decoder *d, const char *p, const char *end,
                      struct ss_dec_val vals[SS_F_COUNT]);

@@ -341,12 +341,12 @@ enum ss_decode_status ss_decoder_decode(struct ss_decoder *d, const char *buf, s
     while (i < len && blank(buf[i])) i++;
     if (i == len) return SS_DEC_SKIP;
 
-    /* only .p needs clearing: len and esc are read only when p is set */
+    /* a field's len and esc are read only when its p is set */
     struct ss_dec_val vals[SS_F_COUNT];
-    for (int f = 0; f < SS_F_COUNT; f++) vals[f].p = NULL;
     if (d->fmt == SS_FMT_JSON) {
         if (ss_json_scan(d, buf, buf + len, vals) != 0) return reject(res, SS_BAD_MALFORMED, "malformed");
     } else {
+        for (int f = 0; f < SS_F_COUNT; f++) vals[f].p = NULL;
         enum ss_decode_status st = ss_csv_scan(d, buf, buf + len, vals);
         if (st == SS_DEC_INVALID) return reject(res, SS_BAD_MALFORMED, "malformed");
         if (st == SS_DEC_SKIP) return SS_DEC_SKIP;

@@ -441,11 +441,12 @@ int ss_json_scan(struct ss_decoder *d, const char *p, const char *end,
                  struct ss_dec_val vals[SS_F_COUNT]) {
 #ifdef __SSE2__
     if (ss_json_tpl_scan(d, p, end, vals) == 0) return 0;
+    for (int f = 0; f < SS_F_COUNT; f++) vals[f].p = NULL;
     if (scan_plain(d, p, end, vals) == 0) {
         ss_json_tpl_learn(d, p, end);
         return 0;
     }
-    for (int f = 0; f < SS_F_COUNT; f++) vals[f].p = NULL;
 #endif
+    for (int f = 0; f < SS_F_COUNT; f++) vals[f].p = NULL;
     return ss_json_scan_slow(d, p, end, vals);
 }

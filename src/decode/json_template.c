@@ -18,6 +18,8 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 
+_Static_assert(SS_F_COUNT <= 16, "struct ss_json_tpl.absent has a bit per field");
+
 /* A failed learning attempt that replaced a layout which never matched again: after
  * this many, the record layouts vary too much for templates to pay. */
 #define WASTED_MAX 8
@@ -83,10 +85,6 @@ static inline const char *scalar(const char *p, const char *end, struct ss_dec_v
     return scan_scalar(p, end, v);
 }
 
-static void clear(struct ss_dec_val vals[SS_F_COUNT]) {
-    for (int f = 0; f < SS_F_COUNT; f++) vals[f].p = NULL;
-}
-
 /* 0 when the record has template t's layout. */
 static int match(const struct ss_json_tpl *t, const char *p, const char *end,
                  struct ss_dec_val vals[SS_F_COUNT]) {
@@ -127,10 +125,8 @@ int ss_json_tpl_scan(struct ss_decoder *d, const char *p, const char *end,
                      struct ss_dec_val vals[SS_F_COUNT]) {
     for (int i = 0; i < d->ntpl; i++) {
         struct ss_json_tpl *t = &d->tpl[i];
-        if (match(t, p, end, vals) != 0) {
-            clear(vals);
-            continue;
-        }
+        if (match(t, p, end, vals) != 0) continue;
+        for (unsigned a = t->absent; a; a &= a - 1) vals[__builtin_ctz(a)].p = NULL;
         if (++t->hits == UINT32_MAX)
             for (int j = 0; j < d->ntpl; j++) d->tpl[j].hits >>= 1;
         /* most used first: a layout that overtakes the one before it swaps places */
@@ -166,6 +162,7 @@ void ss_json_tpl_learn(struct ss_decoder *d, const char *p, const char *end) {
     struct ss_json_tpl t;
     t.nvals = 0;
     t.hits = 0;
+    t.absent = (uint16_t)((1u << SS_F_COUNT) - 1);
     unsigned used = 0;
     const char *seg = p;
     if (p >= end || *p++ != '{' || p >= end || *p == '}') return;
@@ -182,6 +179,7 @@ void ss_json_tpl_learn(struct ss_decoder *d, const char *p, const char *end) {
         if (!add_segment(&t, &used, seg, p, &tv->seg_at, &tv->seg_len)) return;
         tv->seg_mask = tv->seg_len >= 16 ? 0xFFFF : (uint16_t)((1u << tv->seg_len) - 1);
         tv->field = (int8_t)f;
+        if (f >= 0) t.absent &= (uint16_t)~(1u << f);
         tv->string = str;
         t.nvals = (uint8_t)(i + 1);
         if (str) {

@@ -728,7 +728,11 @@ static int scan_differs(struct ss_decoder *d, const char *record, size_t n) {
     char *buf = malloc(n ? n : 1);
     memcpy(buf, record, n);
     struct ss_dec_val a[SS_F_COUNT], b[SS_F_COUNT];
-    for (int f = 0; f < SS_F_COUNT; f++) a[f].p = b[f].p = NULL;
+    /* ss_json_scan fills every entry; the slow path wants them NULL */
+    for (int f = 0; f < SS_F_COUNT; f++) {
+        a[f] = (struct ss_dec_val){buf, 12345, 1, 1};
+        b[f].p = NULL;
+    }
     int ra = ss_json_scan(d, buf, buf + n, a), rb = ss_json_scan_slow(d, buf, buf + n, b);
     int differs = scan_vals_differ(ra, rb, a, b);
     free(buf);
