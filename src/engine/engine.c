@@ -517,10 +517,12 @@ static void prefetch_source(void *src) { ((struct ss_source *)src)->type->prefet
 
 static void process_batch(struct ss_engine *e, struct input *in, const struct ss_record *recs, int n) {
     struct staged *st = e->staged;
-    struct ss_op *pf[16]; /* the operators that have a prefetch hook */
-    int npf = 0;
+    struct ss_op *pf[3][16]; /* per prefetch stage, the operators that prefetch at it */
+    int npf[3] = {0, 0, 0};
     for (int i = 0; i < e->nops; i++)
-        if (e->ops[i]->type->prefetch) pf[npf++] = e->ops[i];
+        for (int stage = 0; stage < 3; stage++)
+            if (e->ops[i]->type->prefetch && e->ops[i]->type->prefetch_stages & 1u << stage)
+                pf[stage][npf[stage]++] = e->ops[i];
     struct predecode_job job = {in, &e->batch, recs, st, n};
     bool pre = n >= PREDECODE_MIN;
     if (pre)
@@ -547,12 +549,12 @@ static void process_batch(struct ss_engine *e, struct input *in, const struct ss
         j -= STAGE_GAP;
         if (j >= 0 && j < n) {
             stage_resolve(e, &st[j]);
-            stage_prefetch_ops(pf, npf, &st[j], 0);
+            stage_prefetch_ops(pf[0], npf[0], &st[j], 0);
         }
         j -= STAGE_GAP;
-        if (j >= 0 && j < n) stage_prefetch_ops(pf, npf, &st[j], 1);
+        if (j >= 0 && j < n) stage_prefetch_ops(pf[1], npf[1], &st[j], 1);
         j -= STAGE_GAP;
-        if (j >= 0 && j < n) stage_prefetch_ops(pf, npf, &st[j], 2);
+        if (j >= 0 && j < n) stage_prefetch_ops(pf[2], npf[2], &st[j], 2);
         j -= STAGE_GAP;
         if (j >= 0) process_record(e, in, &recs[j], &st[j]);
     }

@@ -46,4 +46,5 @@ const struct ss_op_type ss_op_funnel = {
     .open = open_op,
     SS_TUMBLE_HOOKS,
     .prefetch = ss_tumble_prefetch,
+    .prefetch_stages = 1u << 0,
 };

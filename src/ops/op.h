@@ -54,6 +54,9 @@ struct ss_op_type {
      * prefetch the event's state in dependent steps (index, record, what the record
      * points to). It must change no state. May be NULL. */
     void (*prefetch)(struct ss_op *op, const struct ss_event *ev, int stage);
+    /* With prefetch: bit s set for each stage s at which it does anything; the engine
+     * calls it at those stages only (three calls per operator and event otherwise). */
+    unsigned prefetch_stages;
 };
 
 /* Every operator's private struct starts with this.

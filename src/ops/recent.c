@@ -327,4 +327,5 @@ const struct ss_op_type ss_op_recent = {
     .state_keys = recent_state_keys,
     .close = recent_close,
     .prefetch = recent_prefetch,
+    .prefetch_stages = 1u << 0 | 1u << 1 | 1u << 2,
 };

@@ -292,4 +292,5 @@ const struct ss_op_type ss_op_sessions = {
     .state_keys = sessions_state_keys,
     .close = sessions_close,
     .prefetch = sessions_prefetch,
+    .prefetch_stages = 1u << 0 | 1u << 1,
 };

@@ -435,4 +435,5 @@ const struct ss_op_type ss_op_trending = {
     .state_keys = state_keys,
     .close = close_op,
     .prefetch = trending_prefetch,
+    .prefetch_stages = 1u << 0 | 1u << 1,
 };

@@ -55,7 +55,8 @@ size_t ss_tumble_state_keys(const struct ss_op *op);
 void ss_tumble_close(struct ss_op *op);
 
 /* The hooks every tumbling operator shares, for its ss_op_type initializer after
- * .name and .open (unkeyed specs add .prefetch = ss_tumble_prefetch). */
+ * .name and .open (unkeyed specs add .prefetch = ss_tumble_prefetch,
+ * .prefetch_stages = 1u << 0). */
 #define SS_TUMBLE_HOOKS                                                                      \
     .process = ss_tumble_process, .advance = ss_tumble_advance,                              \
     .provisional = ss_tumble_provisional, .state_bytes = ss_tumble_state_bytes,              \
