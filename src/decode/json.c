@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "decode_internal.h"
-#include "json_scalar.h"
+#include "json_shared.h"
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -82,11 +82,7 @@ static const char *scan_string(const char *p, const char *end, uint8_t *esc) {
         /* sixteen bytes at a time (every x86-64 has SSE2): most ids and keys end
          * within the first block */
         while (end - p >= 16) {
-            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-            __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
-            __m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
-            __m128i c = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x); /* x <= 0x1f */
-            unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+            unsigned m = ss_json_specials(_mm_loadu_si128((const __m128i *)(const void *)p));
             if (m) {
                 p += __builtin_ctz(m);
                 goto special;

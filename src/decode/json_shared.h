@@ -1,13 +1,25 @@
-/* json_scalar.h — the JSON values that are neither strings nor containers (numbers,
- * true, false, null), shared by the record scanner (json.c) and its template path
- * (json_template.c), which must accept exactly the same texts. Private to
- * src/decode/. */
-#ifndef SS_JSON_SCALAR_H
-#define SS_JSON_SCALAR_H
+/* json_shared.h — what the record scanner (json.c) and its template path
+ * (json_template.c) share, since they must accept exactly the same texts: the JSON
+ * values that are neither strings nor containers (numbers, true, false, null), and
+ * the bytes that end a plain run of string. Private to src/decode/. */
+#ifndef SS_JSON_SHARED_H
+#define SS_JSON_SHARED_H
 
 #include <string.h>
 
 #include "decode_internal.h"
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* The bytes of x that are '"', '\\' or a control character, one bit each. */
+static inline unsigned ss_json_specials(__m128i x) {
+    __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    __m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+    __m128i c = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x); /* x <= 0x1f */
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+}
+#endif
 
 /* JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
 static inline const char *scan_number(const char *p, const char *end) {

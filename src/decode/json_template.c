@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "decode_internal.h"
-#include "json_scalar.h"
+#include "json_shared.h"
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -40,14 +40,6 @@ static inline bool segment_matches(const char *p, const char *end, const char *s
     return memcmp(p, seg, n) == 0;
 }
 
-/* Bytes of x that are '"', '\\' or a control character, one bit each. */
-static inline unsigned specials(__m128i x) {
-    __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
-    __m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
-    __m128i c = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x); /* x <= 0x1f */
-    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
-}
-
 /* The closing quote of a string body that starts at p, or NULL when the body holds a
  * backslash or a control byte first (or is unterminated). Nothing before start or at
  * end or beyond is read: the last bytes are loaded as the record's last 16, shifted. */
@@ -55,13 +47,13 @@ static inline const char *string_end(const char *p, const char *start, const cha
     for (;;) {
         unsigned m;
         if (end - p >= 16) {
-            m = specials(load16(p));
+            m = ss_json_specials(load16(p));
             if (!m) {
                 p += 16;
                 continue;
             }
         } else if (end - start >= 16) {
-            m = specials(load16(end - 16)) >> (16 - (end - p));
+            m = ss_json_specials(load16(end - 16)) >> (16 - (end - p));
             if (!m) return NULL;
         } else {
             while (p < end && (uint8_t)*p >= 0x20 && *p != '\\' && *p != '"') p++;
