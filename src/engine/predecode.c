@@ -153,7 +153,6 @@ void ss_predecode_settle(struct ss_predecode *p) {
     pthread_mutex_unlock(&p->impl->mu);
 }
 
-
 void ss_predecode_wait_slow(struct ss_predecode *p, int k) {
     /* the worker is on this record: a short spin, then sleep (it may have lost its
      * core to the broker meanwhile, and spinning only burns the core it needs) */

@@ -118,7 +118,6 @@ static bool partition_done(const struct kpart *kp) {
     return kp->pos >= kp->end || kp->eof_at >= kp->end;
 }
 
-
 /* A partition that comes back to this process (after "partitions lost", e.g. a
  * session timeout while the broker was away) must not be re-read from the group's
  * committed offset: the engine's state already holds what this process read past
