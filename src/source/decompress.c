@@ -27,6 +27,10 @@ struct ss_decomp {
     z_stream z;
     bool z_ready;
     ZSTD_DStream *zs;
+    /* an error met after some bytes came out: those go first, the error at the next
+     * read (and every one after) */
+    bool failed;
+    struct ss_err fail;
 };
 
 static const unsigned char GZIP_MAGIC[2] = {0x1f, 0x8b}, ZSTD_MAGIC[4] = {0x28, 0xb5, 0x2f, 0xfd};
@@ -118,10 +122,10 @@ static int next_member(struct ss_decomp *d, struct ss_err *err) {
     return SS_OK;
 }
 
-/* Decompresses into buf until it is full or the input ends. */
-static ssize_t inflate_some(struct ss_decomp *d, char *buf, size_t cap, struct ss_err *err) {
-    size_t out = 0;
-    while (out < cap) {
+/* inflate_some's loop: 0 or -1 (err filled); *out counts the bytes that came out,
+ * on an error too. */
+static int inflate_into(struct ss_decomp *d, char *buf, size_t cap, size_t *out, struct ss_err *err) {
+    while (*out < cap) {
         if (unread(d) == 0) {
             if (fill(d, err)) return -1;
             if (unread(d) == 0) { /* the file ended */
@@ -139,11 +143,11 @@ static ssize_t inflate_some(struct ss_decomp *d, char *buf, size_t cap, struct s
         if (d->kind == K_GZIP) {
             d->z.next_in = d->in + d->in_pos;
             d->z.avail_in = (uInt)unread(d);
-            d->z.next_out = (Bytef *)buf + out;
-            d->z.avail_out = (uInt)(cap - out);
+            d->z.next_out = (Bytef *)buf + *out;
+            d->z.avail_out = (uInt)(cap - *out);
             int rc = inflate(&d->z, Z_NO_FLUSH);
             d->in_pos = d->in_len - d->z.avail_in;
-            out = cap - d->z.avail_out;
+            *out = cap - d->z.avail_out;
             if (rc == Z_STREAM_END) d->open = false;
             else if (rc != Z_OK && rc != Z_BUF_ERROR) {
                 ss_err_set(err, SS_EIO, "corrupt gzip data (%s)", d->z.msg ? d->z.msg : zError(rc));
@@ -151,21 +155,37 @@ static ssize_t inflate_some(struct ss_decomp *d, char *buf, size_t cap, struct s
             }
         } else {
             ZSTD_inBuffer ib = {d->in, d->in_len, d->in_pos};
-            ZSTD_outBuffer ob = {buf, cap, out};
+            ZSTD_outBuffer ob = {buf, cap, *out};
             size_t rc = ZSTD_decompressStream(d->zs, &ob, &ib);
             if (ZSTD_isError(rc)) {
                 ss_err_set(err, SS_EIO, "corrupt zstd data (%s)", ZSTD_getErrorName(rc));
                 return -1;
             }
             d->in_pos = ib.pos;
-            out = ob.pos;
+            *out = ob.pos;
             d->open = rc != 0; /* 0: a frame is complete and flushed */
         }
     }
+    return 0;
+}
+
+/* Decompresses into buf until it is full or the input ends. On an error, the bytes
+ * that came out before it, if any, and the error is kept for the next call. */
+static ssize_t inflate_some(struct ss_decomp *d, char *buf, size_t cap, struct ss_err *err) {
+    size_t out = 0;
+    if (inflate_into(d, buf, cap, &out, err) == 0) return (ssize_t)out;
+    if (out == 0) return -1;
+    d->failed = true;
+    if (err) d->fail = *err;
+    else d->fail = (struct ss_err){.code = SS_EIO};
     return (ssize_t)out;
 }
 
 ssize_t ss_decomp_read(struct ss_decomp *d, char *buf, size_t cap, struct ss_err *err) {
+    if (d->failed) {
+        if (err) *err = d->fail;
+        return -1;
+    }
     if (d->kind == K_UNKNOWN && sniff(d, err)) return -1;
     if (d->kind != K_PLAIN) return inflate_some(d, buf, cap, err);
     if (unread(d) > 0) { /* what sniffing read */

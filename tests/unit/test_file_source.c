@@ -1,0 +1,229 @@
+/* test_file_source.c — the file source (src/source/file.c): every line of plain, gzip
+ * and zstd files comes out once, in order, with its line number, whether the records
+ * are cut by poll or ahead by prefetch; and the read-ahead never touches the bytes of
+ * the batch in flight (prefetch runs while the engine still reads them).
+ *
+ * The files are several times the source's 4 MiB block, with a line longer than two
+ * blocks, CRLF endings, empty lines, a byte order mark and no final newline; the
+ * expected lines are split here, independently of the source. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "core/log.h"
+#include "harness.h"
+#include "source/source.h"
+
+static uint64_t rng = 0x9E3779B97F4A7C15ULL;
+static uint64_t next_rand(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+struct text {
+    char *p;
+    size_t n, cap;
+};
+
+static void put(struct text *t, const void *p, size_t n) {
+    if (t->n + n > t->cap) {
+        while (t->n + n > t->cap) t->cap = t->cap ? 2 * t->cap : 1 << 20;
+        t->p = realloc(t->p, t->cap);
+    }
+    memcpy(t->p + t->n, p, n);
+    t->n += n;
+}
+
+/* A file's text: a BOM, lines of 0..3000 bytes (a few of 100 KiB, one of nearly
+ * 4 MiB, one of 9 MiB), some with CRLF, the last without a newline. */
+static void make_text(struct text *t, int nlines) {
+    put(t, "\xEF\xBB\xBF", 3);
+    char line[100 * 1024];
+    for (int i = 0; i < nlines; i++) {
+        size_t len;
+        uint64_t r = next_rand();
+        if (i == nlines / 4 || i == nlines / 2) { /* nearly a block; two blocks and more */
+            size_t big = i == nlines / 2 ? 9u << 20 : (4u << 20) - 1000;
+            for (size_t k = 0; k < big; k++) put(t, "x", 1);
+            len = 0;
+        } else if (r % 97 == 0) {
+            len = sizeof line;
+        } else if (r % 13 == 0) {
+            len = 0;
+        } else {
+            len = (size_t)(next_rand() % 3000);
+        }
+        for (size_t k = 0; k < len; k++) line[k] = (char)(' ' + next_rand() % 95);
+        put(t, line, len);
+        if (i + 1 < nlines) put(t, r % 5 == 0 ? "\r\n" : "\n", r % 5 == 0 ? 2 : 1);
+    }
+}
+
+/* The records a line reader should produce: split at '\n', one '\r' before it
+ * dropped, the BOM dropped from the first, the text after the last '\n' a record
+ * when not empty. */
+struct line {
+    const char *p;
+    size_t n;
+};
+
+static size_t split(const struct text *t, struct line **out) {
+    size_t n = 0, cap = 1024;
+    struct line *l = malloc(cap * sizeof *l);
+    size_t at = 0;
+    while (at < t->n) {
+        const char *nl = memchr(t->p + at, '\n', t->n - at);
+        size_t end = nl ? (size_t)(nl - t->p) : t->n;
+        size_t s = at, e = end;
+        if (e > s && t->p[e - 1] == '\r') e--;
+        if (n == 0 && e - s >= 3 && memcmp(t->p + s, "\xEF\xBB\xBF", 3) == 0) s += 3;
+        if (n == cap) l = realloc(l, (cap *= 2) * sizeof *l);
+        l[n++] = (struct line){t->p + s, e - s};
+        at = end + 1;
+    }
+    *out = l;
+    return n;
+}
+
+static void write_file(const char *path, const char *kind, const struct text *t, size_t keep) {
+    if (strcmp(kind, "plain") == 0) {
+        FILE *f = fopen(path, "wb");
+        fwrite(t->p, 1, t->n, f);
+        fclose(f);
+        return;
+    }
+    struct text z = {0};
+    if (strcmp(kind, "gzip") == 0) {
+        gzFile g = gzopen(path, "wb1");
+        gzwrite(g, t->p, (unsigned)t->n);
+        gzclose(g);
+        FILE *f = fopen(path, "rb");
+        char buf[65536];
+        size_t r;
+        while ((r = fread(buf, 1, sizeof buf, f)) > 0) put(&z, buf, r);
+        fclose(f);
+    } else {
+        z.cap = ZSTD_compressBound(t->n);
+        z.p = malloc(z.cap);
+        z.n = ZSTD_compress(z.p, z.cap, t->p, t->n, 1);
+    }
+    FILE *f = fopen(path, "wb");
+    fwrite(z.p, 1, keep && keep < z.n ? keep : z.n, f);
+    fclose(f);
+    free(z.p);
+}
+
+/* How the engine drives a source, in one of several patterns: poll, process the batch
+ * while the decoding thread runs prefetch (or not: the engine cancels a prefetch
+ * the worker has not started), poll again. Checks every record, and each batch again
+ * after the prefetch that ran while it was in flight. Returns the records seen; *rc
+ * gets the poll result that ended it (SS_EOF or an error). */
+static size_t drive(const char *path, const struct line *want, size_t nwant, int pattern, int *rc,
+                    struct ss_err *err) {
+    struct ss_input_spec spec = {.stream = SS_STREAM_CLICKS, .url = (char *)path, .index = 3};
+    struct ss_source *src = NULL;
+    CHECK_EQ_INT(ss_source_file.open(&src, &spec, NULL, err), SS_OK);
+    if (!src) return 0;
+    static const int maxes[] = {4096, 7, 1, 300, 4096, 2};
+    struct ss_record recs[4096];
+    size_t seen = 0, bad = 0;
+    for (int round = 0;; round++) {
+        int max = pattern == 2 ? maxes[round % 6] : 4096;
+        int n = ss_source_file.poll(src, recs, max, 0, err);
+        if (n < 0) {
+            *rc = n;
+            break;
+        }
+        CHECK(n <= max);
+        bool pre = pattern == 0 || (pattern == 2 && round % 3 != 1);
+        for (int pass = 0; pass < (pre ? 2 : 1); pass++) {
+            if (pass) ss_source_file.prefetch(src);
+            for (int k = 0; k < n; k++) {
+                size_t i = seen + (size_t)k;
+                bool ok = i < nwant && recs[k].len == want[i].n && memcmp(recs[k].data, want[i].p, want[i].n) == 0 &&
+                          recs[k].offset == (int64_t)i + 1 && recs[k].partition == 3;
+                if (!ok && bad++ < 5)
+                    fprintf(stderr, "FAIL %s pattern %d pass %d: record %zu (len %zu, offset %lld)\n", path,
+                            pattern, pass, i, recs[k].len, (long long)recs[k].offset);
+            }
+        }
+        seen += (size_t)n;
+    }
+    CHECK_EQ_INT(bad, 0);
+    ss_source_file.close(src);
+    return seen;
+}
+
+TEST(every_line_once_in_order) {
+    struct text t = {0};
+    make_text(&t, 12000);
+    struct line *want;
+    size_t nwant = split(&t, &want);
+    CHECK(t.n > 5 * (4u << 20));
+    static const char *kinds[] = {"plain", "gzip", "zstd"};
+    char path[64];
+    for (int k = 0; k < 3; k++) {
+        snprintf(path, sizeof path, "/tmp/ss_test_file_%d.%s", (int)getpid(), kinds[k]);
+        write_file(path, kinds[k], &t, 0);
+        for (int pattern = 0; pattern < 3; pattern++) {
+            int rc = 0;
+            struct ss_err err = {0};
+            size_t seen = drive(path, want, nwant, pattern, &rc, &err);
+            CHECK_EQ_INT(seen, nwant);
+            CHECK_EQ_INT(rc, SS_EOF);
+        }
+        unlink(path);
+    }
+    free(want);
+    free(t.p);
+}
+
+/* The newlines zlib's own reader finds in a gzip file, up to where it ends or breaks. */
+static size_t newlines_in_gz(const char *path) {
+    gzFile g = gzopen(path, "rb");
+    char buf[65536];
+    size_t nl = 0;
+    int r;
+    while ((r = gzread(g, buf, sizeof buf)) > 0)
+        for (int i = 0; i < r; i++) nl += buf[i] == '\n';
+    gzclose(g);
+    return nl;
+}
+
+/* A compressed file cut short: every complete line before the cut comes out, then an
+ * error that says so, whichever thread met it. */
+TEST(cut_short_after_its_lines) {
+    struct text t = {0};
+    make_text(&t, 6000);
+    struct line *want;
+    size_t nwant = split(&t, &want);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/ss_test_file_%d.gz", (int)getpid());
+    write_file(path, "gzip", &t, 2u << 20);
+    size_t complete = newlines_in_gz(path);
+    CHECK(complete > 500 && complete < nwant);
+    for (int pattern = 0; pattern < 3; pattern++) {
+        int rc = 0;
+        struct ss_err err = {0};
+        size_t seen = drive(path, want, nwant, pattern, &rc, &err);
+        CHECK_EQ_INT(seen, complete);
+        CHECK(rc < 0 && rc != SS_EOF);
+        CHECK(err.msg[0] != '\0');
+    }
+    unlink(path);
+    free(want);
+    free(t.p);
+}
+
+int main(void) {
+    ss_log_set_level(SS_LOG_WARN); /* not the "decompressing" line of every file */
+    RUN(every_line_once_in_order);
+    RUN(cut_short_after_its_lines);
+    return ss_t_report("file_source");
+}
