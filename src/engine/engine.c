@@ -69,6 +69,7 @@ struct ss_engine {
     struct ss_intern *intern;
     struct ss_op *ops[16];
     int nops;
+    int64_t soonest;                /* <= every operator's wake (op.h) */
     struct ss_dedup *dedup_events;  /* clicks and orders: event_id */
     struct ss_dedup *dedup_promos;  /* promotions: promo_id */
     struct ss_quality quality;
@@ -146,8 +147,10 @@ int ss_engine_open(struct ss_engine **out, const struct ss_config *cfg, struct s
             ss_engine_close(e);
             return rc;
         }
-        e->ops[e->nops++]->wake = SS_TS_MIN; /* until its first advance says otherwise */
+        e->ops[e->nops]->wake = SS_TS_MIN; /* until its first advance says otherwise */
+        e->ops[e->nops++]->soonest = &e->soonest;
     }
+    e->soonest = SS_TS_MIN;
     /* started here, not in ss_engine_run: ss_engine_stop (a signal handler, another
      * thread) may run at any time and must find it whole */
     int rc = ss_committer_start(&e->committer, err);
@@ -281,8 +284,15 @@ int ss_engine_add_sink(struct ss_engine *e, const char *url, struct ss_err *err)
 
 static void advance_ops(struct ss_engine *e) {
     e->clk.watermark = e->watermark;
-    for (int i = 0; i < e->nops; i++)
-        if (e->watermark >= e->ops[i]->wake) e->ops[i]->type->advance(e->ops[i], &e->clk, &e->out);
+    if (e->watermark >= e->soonest) {
+        int64_t soonest = SS_TS_MAX;
+        for (int i = 0; i < e->nops; i++) {
+            struct ss_op *op = e->ops[i];
+            if (e->watermark >= op->wake) op->type->advance(op, &e->clk, &e->out);
+            if (op->wake < soonest) soonest = op->wake;
+        }
+        e->soonest = soonest;
+    }
     ss_dedup_evict(e->dedup_events, e->watermark);
     ss_dedup_evict(e->dedup_promos, e->watermark);
 }
