@@ -3,17 +3,36 @@
 
 #include <string.h>
 
+/* Two digits at a time from a table, right-aligned in a scratch block, then one
+ * fixed-size copy: rows are mostly small counts and durations. */
 void ss_buf_add_i64(struct ss_buf *b, int64_t v) {
-    char tmp[24];
-    int n = 0;
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    ss_buf_reserve(b, (size_t)n + 1);
-    if (v < 0) b->p[b->len++] = '-';
-    while (n) b->p[b->len++] = tmp[--n];
+    ss_buf_reserve(b, 24);
+    char *o = b->p + b->len;
+    if (v < 0) *o++ = '-';
+    if (u < 10) {
+        *o++ = (char)('0' + u);
+        b->len = (size_t)(o - b->p);
+        return;
+    }
+    char tmp[40]; /* digits end at tmp + 20; the copy reads 20 bytes from the first */
+    char *end = tmp + 20, *q = end;
+    while (u >= 100) {
+        q -= 2;
+        memcpy(q, pairs + 2 * (u % 100), 2);
+        u /= 100;
+    }
+    if (u >= 10) {
+        q -= 2;
+        memcpy(q, pairs + 2 * u, 2);
+    } else {
+        *--q = (char)('0' + u);
+    }
+    memcpy(o, q, 20);
+    b->len = (size_t)(o + (end - q) - b->p);
 }
 
 /* Bytes of x (8 loaded bytes) that are '"', '\\' or a control character, as the high

@@ -190,6 +190,8 @@ static int kafka_sink_commit(struct ss_sink *sk, const struct ss_epoch *ep, stru
     ks->failed = 0;
     int64_t deadline_ms = mono_ms() + FLUSH_TIMEOUT_MS;
     int rc = SS_OK;
+    struct ss_rowjson rj;
+    ss_rowjson_init(&rj);
     for (int o = 0; o < OUT_COUNT && rc == SS_OK; o++) {
         enum ss_table_id t = outs[o].table;
         const struct ss_table *tb = &ss_tables[t];
@@ -209,7 +211,7 @@ static int kafka_sink_commit(struct ss_sink *sk, const struct ss_epoch *ep, stru
                                  deadline_ms, err);
             } else {
                 ks->buf.len = 0;
-                ss_row_to_json(tb, v, &ks->buf);
+                ss_row_to_json_rj(&rj, tb, v, &ks->buf);
                 rc = produce_one(ks, o, &v[outs[o].key_col], ks->buf.p, ks->buf.len, NULL, deadline_ms, err);
             }
         }

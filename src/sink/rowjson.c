@@ -8,7 +8,47 @@
 
 #define TS_LEN 24 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" */
 
-void ss_rowjson_init(struct ss_rowjson *rj) { rj->day = INT64_MIN; }
+void ss_rowjson_init(struct ss_rowjson *rj) {
+    rj->day = INT64_MIN;
+    rj->keyed = NULL;
+}
+
+static void learn_keys(struct ss_rowjson *rj, const struct ss_table *t) {
+    rj->keyed = t;
+    rj->keys_fit = t->ncols <= SS_ROWJSON_COLS;
+    for (int c = 0; c < t->ncols && rj->keys_fit; c++) {
+        /* column names are plain identifiers (table.c): no escaping needed */
+        size_t nl = strlen(t->cols[c].name);
+        if (nl + 4 > SS_ROWJSON_KEY) {
+            rj->keys_fit = false;
+            break;
+        }
+        char *k = rj->key[c];
+        memset(k, 0, SS_ROWJSON_KEY);
+        k[0] = c ? ',' : '{';
+        k[1] = '"';
+        memcpy(k + 2, t->cols[c].name, nl);
+        k[nl + 2] = '"';
+        k[nl + 3] = ':';
+        rj->key_len[c] = (uint8_t)(nl + 4);
+    }
+}
+
+/* Appends column c's key: from the cache, one block copy (the bytes past its end are
+ * overwritten by the value), else spelt out. */
+static inline void put_key(const struct ss_rowjson *rj, const struct ss_table *t, int c, struct ss_buf *b) {
+    if (rj->keys_fit) {
+        ss_buf_reserve(b, SS_ROWJSON_KEY);
+        memcpy(b->p + b->len, rj->key[c], SS_ROWJSON_KEY);
+        b->len += rj->key_len[c];
+        return;
+    }
+    ss_buf_addc(b, c ? ',' : '{');
+    ss_buf_addc(b, '"');
+    ss_buf_adds(b, t->cols[c].name);
+    ss_buf_addc(b, '"');
+    ss_buf_addc(b, ':');
+}
 
 static inline void put2(char *o, unsigned v) {
     o[0] = (char)('0' + v / 10);
@@ -54,20 +94,11 @@ void ss_row_to_json(const struct ss_table *t, const struct ss_val *v, struct ss_
 
 void ss_row_to_json_rj(struct ss_rowjson *rj, const struct ss_table *t, const struct ss_val *v, struct ss_buf *b) {
     char tmp[40];
-    ss_buf_addc(b, '{');
+    if (rj->keyed != t) learn_keys(rj, t);
+    if (t->ncols == 0) ss_buf_addc(b, '{');
     for (int c = 0; c < t->ncols; c++) {
         const struct ss_column *col = &t->cols[c];
-        /* column names are plain identifiers (table.c): no escaping needed */
-        size_t nl = strlen(col->name);
-        ss_buf_reserve(b, nl + 4);
-        char *o = b->p + b->len;
-        if (c) *o++ = ',';
-        *o++ = '"';
-        memcpy(o, col->name, nl);
-        o += nl;
-        *o++ = '"';
-        *o++ = ':';
-        b->len = (size_t)(o - b->p);
+        put_key(rj, t, c, b);
         if (v[c].null) {
             ss_buf_adds(b, "null");
             continue;

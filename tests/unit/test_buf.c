@@ -1,7 +1,10 @@
 /* test_buf.c — JSON string literals (core/buf.c) against a byte-at-a-time escaper:
  * every length across the word-sized fast paths, specials at every position, and
- * strings that end at the edge of an allocation (ASan sees a read past them). */
+ * strings that end at the edge of an allocation (ASan sees a read past them); and
+ * integers against printf. */
+#include <inttypes.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,9 +101,51 @@ TEST(random_strings) {
     }
 }
 
+/* Integers against printf: every power of ten and its neighbours (each digit count,
+ * both signs), the extremes, and random values of every size; after some text, as
+ * rows write them. */
+static bool int_agrees(int64_t v, size_t prefix) {
+    struct ss_buf got = {0};
+    for (size_t i = 0; i < prefix; i++) ss_buf_addc(&got, ',');
+    ss_buf_add_i64(&got, v);
+    char want[64];
+    int n = snprintf(want, sizeof want, "%.*s%" PRId64, (int)prefix, ",,,,,,,,", v);
+    bool ok = got.len == (size_t)n && memcmp(got.p, want, (size_t)n) == 0;
+    if (!ok) fprintf(stderr, "  %" PRId64 ": got %.*s\n", v, (int)got.len, got.p);
+    ss_buf_free(&got);
+    return ok;
+}
+
+TEST(integers) {
+    int64_t p = 1; /* 10^d */
+    for (int d = 0; d < 19; d++) {
+        for (int64_t k = -1; k <= 1; k++) {
+            CHECK(int_agrees(p + k, (size_t)d % 4));
+            CHECK(int_agrees(-(p + k), (size_t)d % 3));
+        }
+        if (d < 18) p *= 10;
+    }
+    CHECK(int_agrees(INT64_MAX, 0));
+    CHECK(int_agrees(INT64_MIN, 1));
+    CHECK(int_agrees(INT64_MIN + 1, 2));
+    for (int round = 0; round < 20000; round++) {
+        int64_t v = (int64_t)(rnd() >> (rnd() % 64));
+        CHECK(int_agrees(round % 2 ? v : -v, rnd() % 8));
+    }
+    struct ss_buf b = {0};
+    ss_buf_add_i64(&b, 0);
+    ss_buf_add_i64(&b, 7);
+    ss_buf_add_i64(&b, -12);
+    ss_buf_add_i64(&b, 305);
+    ss_buf_addc(&b, 0);
+    CHECK_EQ_STR(b.p, "07-12305");
+    ss_buf_free(&b);
+}
+
 int main(void) {
     RUN(literals);
     RUN(each_special_at_each_position);
     RUN(random_strings);
+    RUN(integers);
     return ss_t_report("buf");
 }

@@ -182,6 +182,69 @@ TEST(retried_epoch_is_written_once) {
     ss_sink_jsonl.close(sk);
 }
 
+/* Rows of different tables through one context, spelt out by hand; then a table too
+ * wide for the key cache, with a name too long for it, against printf. */
+TEST(row_json_keys) {
+    struct ss_rowjson rj;
+    ss_rowjson_init(&rj);
+    struct ss_buf b = {0};
+    struct ss_val se[SS_SE_NCOLS] = {{0}};
+    se[SS_SE_USER_ID] = (struct ss_val){.s = "u7", .len = 2};
+    se[SS_SE_SESSION_START].i = T0;
+    se[SS_SE_SESSION_END].i = T0 + 61500;
+    se[SS_SE_DURATION_S].i = 61;
+    se[SS_SE_EVENTS].i = 12;
+    se[SS_SE_VIEWS].i = -3;
+    se[SS_SE_REVENUE].i = 1234500; /* 123.45 */
+    se[SS_SE_CONVERTED].i = 1;
+    struct ss_val fu[SS_FN_NCOLS] = {{0}};
+    fu[SS_FN_WINDOW_START].i = T0;
+    fu[SS_FN_WINDOW_END].i = T0 + 3600000;
+    fu[SS_FN_VIEWERS].i = 100;
+    fu[SS_FN_VIEW_TO_CART].null = 1;
+    fu[SS_FN_CART_TO_PURCHASE].i = 2500; /* 0.25 */
+    ss_row_to_json_rj(&rj, &ss_tables[SS_T_SESSIONS], se, &b);
+    ss_buf_addc(&b, '\n');
+    ss_row_to_json_rj(&rj, &ss_tables[SS_T_FUNNEL], fu, &b);
+    ss_buf_addc(&b, '\n');
+    ss_row_to_json_rj(&rj, &ss_tables[SS_T_SESSIONS], se, &b);
+    ss_buf_addc(&b, 0);
+    const char *sess = "{\"user_id\":\"u7\",\"session_start\":\"2026-11-27T10:30:00.000Z\","
+                       "\"session_end\":\"2026-11-27T10:31:01.500Z\",\"duration_s\":61,\"events\":12,"
+                       "\"views\":-3,\"cart_adds\":0,\"purchases\":0,\"revenue\":\"123.45\",\"converted\":true}";
+    const char *fun = "{\"window_start\":\"2026-11-27T10:30:00.000Z\",\"window_end\":\"2026-11-27T11:30:00.000Z\","
+                      "\"viewers\":100,\"carters\":0,\"buyers\":0,\"view_to_cart\":null,"
+                      "\"cart_to_purchase\":0.2500,\"final\":false}";
+    char want[1024];
+    snprintf(want, sizeof want, "%s\n%s\n%s", sess, fun, sess);
+    CHECK_EQ_STR(b.p, want);
+
+    /* a name too long for a key slot, then more columns than the cache has slots */
+    static const char long_name[] = "a_column_name_longer_than_the_key_slot_of_32";
+    struct ss_column cols[20];
+    char names[20][8];
+    struct ss_val v[20] = {{0}};
+    for (int c = 0; c < 20; c++) {
+        snprintf(names[c], sizeof names[c], "c%d", c);
+        cols[c] = (struct ss_column){c == 2 ? long_name : names[c], SS_COL_INT, 0, 0};
+        v[c].i = c * 1000 - 7;
+    }
+    const struct ss_table wide[2] = {{"narrow", 3, cols, -1, 0}, {"wide", 20, cols, -1, 0}};
+    for (int k = 0; k < 2; k++) {
+        char expect[1024];
+        int n = 0;
+        for (int c = 0; c < wide[k].ncols; c++)
+            n += snprintf(expect + n, sizeof expect - (size_t)n, "%c\"%s\":%d", c ? ',' : '{', cols[c].name,
+                          c * 1000 - 7);
+        snprintf(expect + n, sizeof expect - (size_t)n, "}");
+        b.len = 0;
+        ss_row_to_json_rj(&rj, &wide[k], v, &b);
+        ss_buf_addc(&b, 0);
+        CHECK_EQ_STR(b.p, expect);
+    }
+    ss_buf_free(&b);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/ss_test_jsonl.XXXXXX");
     if (!mkdtemp(tmpdir)) {
@@ -192,6 +255,7 @@ int main(void) {
     RUN(kafka_runs_append_and_drop_a_torn_line);
     RUN(mode_overrides);
     RUN(retried_epoch_is_written_once);
+    RUN(row_json_keys);
     if (ss_t_failed == 0) {
         char cmd[300];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
