@@ -16,13 +16,17 @@ OPT     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sani
 MALLOC_LIB :=
 else
 BUILD   := build
-OPT     := -O2 -g
+# Link-time optimisation: the engine's hot path crosses files at every event (operators
+# call the interner, the maps, the output rows), and inlining across them saves ~3 % of
+# instructions and more of the time (README, Speed). The library then needs gcc-ar.
+OPT     := -O2 -g -flto=auto
 MALLOC_LIB := -ljemalloc
 endif
+LIBAR   ?= gcc-ar
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $(OPT) $(PKG_CFLAGS) -MMD -MP
-LDFLAGS += $(filter -fsanitize=%,$(OPT))
+LDFLAGS += $(filter -fsanitize=% -flto=%,$(OPT))
 LDLIBS  += $(PKG_LIBS) -lsnappy $(MALLOC_LIB) -lpthread -lm
 
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/decode/*.c src/source/*.c src/ops/*.c src/state/*.c \
@@ -47,7 +51,7 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/libshopstream.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(LIBAR) rcs $@ $^
 
 $(BUILD)/shopstream: $(CMD_OBJ) $(BUILD)/libshopstream.a
 	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libshopstream.a $(LDLIBS)

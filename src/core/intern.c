@@ -165,7 +165,7 @@ static void mark_pending(struct ss_intern *t, uint32_t id) {
 uint32_t ss_intern_get(struct ss_intern *t, struct ss_str s) { return ss_intern_get_hashed(t, s, ss_hash(s.p, s.len)); }
 
 uint32_t ss_intern_get_hashed(struct ss_intern *t, struct ss_str s, uint64_t h) {
-    size_t i;
+    size_t i = 0; /* set by lookup when it finds nothing, which is when it is used */
     uint32_t id = lookup(t, s, h, &i);
     if (id) return id;
     if (t->nfree) {

@@ -617,7 +617,7 @@ static void metrics_close(struct ss_sink *sk) {
 
 static int metrics_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
     char host[256], port[16];
-    int64_t linger;
+    int64_t linger = 0; /* set by parse_url when it succeeds */
     int rc = parse_url(url, host, sizeof host, port, sizeof port, &linger, err);
     if (rc) return rc;
     int fd = -1, bound = 0;

@@ -7,6 +7,7 @@ void ss_fence_init(struct ss_fence *f, uint64_t stored) { *f = (struct ss_fence)
 
 int ss_fence_decide(struct ss_fence *f, uint64_t stored, uint64_t epoch, const char *where,
                     enum ss_fence_verdict *verdict, struct ss_err *err) {
+    *verdict = SS_FENCE_WRITE; /* also on an error, where it means nothing */
     if (stored > f->confirmed) {
         if (stored == epoch && f->unsure == epoch) {
             /* our own commit, whose answer was lost */
