@@ -20,7 +20,9 @@ BUILD   := build
 # call the interner, the maps, the output rows), and inlining across them saves ~3 % of
 # instructions and more of the time (README, Speed). The library then needs gcc-ar.
 OPT     := -O2 -g -flto=auto
-MALLOC_LIB := -ljemalloc
+# Nothing in the program names a jemalloc symbol (it replaces malloc for every library),
+# so the linker's --as-needed would drop it, as it does under LTO: keep it, and check.
+MALLOC_LIB := -Wl,--push-state,--no-as-needed -ljemalloc -Wl,--pop-state
 endif
 LIBAR   ?= gcc-ar
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -55,6 +57,8 @@ $(BUILD)/libshopstream.a: $(LIB_OBJ)
 
 $(BUILD)/shopstream: $(CMD_OBJ) $(BUILD)/libshopstream.a
 	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libshopstream.a $(LDLIBS)
+	@[ -z "$(MALLOC_LIB)" ] || readelf -d $@ | grep -q 'NEEDED.*libjemalloc' || \
+	    { echo "$@: not linked with jemalloc (see MALLOC_LIB in the Makefile)" >&2; rm -f $@; exit 1; }
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h tests/unit/op_fixture.h tests/sink_rows.h $(BUILD)/libshopstream.a
 	@mkdir -p $(dir $@)
