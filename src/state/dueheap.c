@@ -36,48 +36,80 @@ static struct ss_due heap_pop(struct ss_dueheap *h) {
     return top;
 }
 
-/* Copies the run, in order, to the start of a new ring twice the size. */
-static void run_grow(struct ss_dueheap *h) {
-    size_t cap = h->cap_run ? 2 * h->cap_run : 64;
-    struct ss_due *r = ss_malloc(cap * sizeof *r);
-    for (size_t k = 0; k < h->len; k++) r[k] = *ss_dueheap_run_at(h, k);
-    ss_free(h->run);
-    h->run = r;
-    h->cap_run = cap;
-    h->head = 0;
+/* Copies run r, in order, to the start of a new ring twice the size. */
+static void run_grow(struct ss_due_run *r) {
+    size_t cap = r->cap ? 2 * r->cap : 64;
+    struct ss_due *ring = ss_malloc(cap * sizeof *ring);
+    for (size_t k = 0; k < r->len; k++) ring[k] = *ss_due_run_at(r, k);
+    ss_free(r->ring);
+    r->ring = ring;
+    r->cap = cap;
+    r->head = 0;
 }
 
 void ss_dueheap_push(struct ss_dueheap *h, int64_t at, uint32_t slot, uint32_t hint) {
     struct ss_due e = {at, slot, hint};
-    if (h->len && at < ss_dueheap_run_at(h, h->len - 1)->at) {
+    int best = -1, empty = -1;
+    int64_t best_last = INT64_MIN;
+    for (int r = 0; r < SS_DUE_RUNS; r++) {
+        const struct ss_due_run *run = &h->runs[r];
+        if (!run->len) {
+            if (empty < 0) empty = r;
+            continue;
+        }
+        int64_t last = ss_due_run_at(run, run->len - 1)->at;
+        if (last <= at && (best < 0 || last > best_last)) {
+            best = r;
+            best_last = last;
+        }
+    }
+    if (best < 0) best = empty;
+    if (best < 0) {
         heap_push(h, e);
         return;
     }
-    if (h->len == h->cap_run) run_grow(h);
-    *ss_dueheap_run_at(h, h->len) = e;
+    struct ss_due_run *run = &h->runs[best];
+    if (run->len == run->cap) run_grow(run);
+    size_t i = run->head + run->len;
+    run->ring[i < run->cap ? i : i - run->cap] = e;
+    run->len++;
     h->len++;
 }
 
 struct ss_due ss_dueheap_pop(struct ss_dueheap *h) {
-    if (h->len && (!h->n || h->run[h->head].at <= h->v[0].at)) {
-        struct ss_due e = h->run[h->head];
-        h->head = h->head + 1 < h->cap_run ? h->head + 1 : 0;
-        h->len--;
-        return e;
+    int best = -1;
+    int64_t best_at = h->n ? h->v[0].at : INT64_MAX;
+    for (int r = 0; r < SS_DUE_RUNS; r++) {
+        const struct ss_due_run *run = &h->runs[r];
+        if (run->len && (run->ring[run->head].at < best_at || (best < 0 && run->ring[run->head].at == best_at))) {
+            best = r;
+            best_at = run->ring[run->head].at;
+        }
     }
-    return heap_pop(h);
+    if (best < 0) return heap_pop(h);
+    struct ss_due_run *run = &h->runs[best];
+    struct ss_due e = run->ring[run->head];
+    run->head = run->head + 1 < run->cap ? run->head + 1 : 0;
+    run->len--;
+    h->len--;
+    return e;
 }
 
 struct ss_due *ss_dueheap_take_all(struct ss_dueheap *h, size_t *n) {
     SS_GROW(h->v, h->cap, h->n + h->len);
-    for (size_t k = 0; k < h->len; k++) h->v[h->n + k] = *ss_dueheap_run_at(h, k);
-    *n = h->n + h->len;
-    h->n = h->len = h->head = 0;
+    size_t k = h->n;
+    for (int r = 0; r < SS_DUE_RUNS; r++) {
+        struct ss_due_run *run = &h->runs[r];
+        for (size_t i = 0; i < run->len; i++) h->v[k++] = *ss_due_run_at(run, i);
+        run->len = run->head = 0;
+    }
+    *n = k;
+    h->n = h->len = 0;
     return h->v;
 }
 
 void ss_dueheap_free(struct ss_dueheap *h) {
     ss_free(h->v);
-    ss_free(h->run);
+    for (int r = 0; r < SS_DUE_RUNS; r++) ss_free(h->runs[r].ring);
     memset(h, 0, sizeof *h);
 }
