@@ -1,19 +1,17 @@
 /* file.c — the file source: a JSON-lines or CSV file, or stdin ("-"), plain or
- * gzip/zstd-compressed (decompress.c), read in large blocks and split into line
- * records without copying. A bounded source: poll
- * answers SS_EOF once the file is exhausted. Offsets are 1-based line numbers.
- *
- * The buffer is refilled only when little is left unread (or a line does not fit),
- * not at every poll: moving the unread tail to the front at every poll copied the
- * file several times over.
+ * gzip/zstd-compressed (decompress.c), read in chunks into a large buffer and split
+ * into line records without copying. A bounded source: poll answers SS_EOF once the
+ * file is exhausted. Offsets are 1-based line numbers.
  *
  * Reading, decompressing and splitting run ahead on the decoding thread (`prefetch`,
  * while the engine processes the last batch): on the engine's thread they cost a
  * few percent for a plain file and a third more time for a gzip or zstd one. So a
  * refill may happen while the records of the batch in flight still point into the
- * buffer: it never moves bytes within a buffer, it copies the unread tail into a
- * second one and reads after it. One refill at most per batch, so the buffer written
- * into never holds the records of the batch in flight. */
+ * buffer: it appends after the unread bytes, and when the buffer is full it copies
+ * them to the front of a second buffer rather than moving them within this one. One
+ * refill at most per batch, so the buffer written into never holds the records of
+ * the batch in flight. The buffer is refilled only when little is left unread (or a
+ * line does not fit), not at every poll, so the bytes are copied a few times less. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -24,8 +22,9 @@
 #include "decompress.h"
 #include "source.h"
 
-#define BLOCK (4u << 20)
-#define LOW_WATER (BLOCK / 8) /* refill when fewer unread bytes than this */
+#define BLOCK (8u << 20)         /* each of the two buffers (more for a longer line) */
+#define CHUNK (1u << 20)         /* bytes read (decompressed) per refill */
+#define LOW_WATER (2 * CHUNK)    /* refill when fewer unread bytes than this */
 
 struct file_source {
     struct ss_source base;
@@ -63,28 +62,35 @@ static int file_open(struct ss_source **out, const struct ss_input_spec *spec, c
     return SS_OK;
 }
 
-/* Reads more bytes after the unread ones, which first move to the front of the other
- * buffer (twice as large when they fill this one: a line longer than the buffer);
- * returns bytes read, 0 at EOF, -1 on error (err filled). */
+/* Reads up to CHUNK more bytes after the unread ones. When the buffer has no room for
+ * them, the unread bytes first move to the front of the other buffer (twice as large
+ * when they would not leave room there either: a line longer than a buffer). Returns
+ * bytes read, 0 at EOF, -1 on error (err filled).
+ *
+ * A chunk at a time, not a whole buffer: a refill runs on the decoding thread while
+ * the engine processes a batch, and inflating 4 MiB of gzip took longer than a batch,
+ * so the engine waited for it at its next poll. */
 static ssize_t refill(struct file_source *fs, struct ss_err *err) {
-    size_t unread = fs->end - fs->start;
-    size_t want = unread == fs->cap ? 2 * fs->cap : fs->cap;
-    if (fs->other_cap < want) {
-        ss_free(fs->other);
-        fs->other = ss_malloc(want);
-        fs->other_cap = want;
+    if (fs->cap - fs->end < CHUNK) {
+        size_t unread = fs->end - fs->start;
+        size_t want = unread + CHUNK > fs->cap ? 2 * fs->cap : fs->cap;
+        if (fs->other_cap < want) {
+            ss_free(fs->other);
+            fs->other = ss_malloc(want);
+            fs->other_cap = want;
+        }
+        memcpy(fs->other, fs->buf + fs->start, unread);
+        char *b = fs->buf;
+        size_t c = fs->cap;
+        fs->buf = fs->other;
+        fs->cap = fs->other_cap;
+        fs->other = b;
+        fs->other_cap = c;
+        fs->start = 0;
+        fs->end = unread;
     }
-    memcpy(fs->other, fs->buf + fs->start, unread);
-    char *b = fs->buf;
-    size_t c = fs->cap;
-    fs->buf = fs->other;
-    fs->cap = fs->other_cap;
-    fs->other = b;
-    fs->other_cap = c;
-    fs->start = 0;
-    fs->end = unread;
     bool first = fs->line == 0 && fs->end == 0;
-    ssize_t n = ss_decomp_read(fs->dz, fs->buf + fs->end, fs->cap - fs->end, err);
+    ssize_t n = ss_decomp_read(fs->dz, fs->buf + fs->end, CHUNK, err);
     if (n > 0) fs->end += (size_t)n;
     if (first && strcmp(ss_decomp_kind(fs->dz), "plain") != 0)
         ss_info("source.file", "msg=\"decompressing\" input=\"%s\" format=%s", fs->path, ss_decomp_kind(fs->dz));

@@ -3,8 +3,8 @@
  * are cut by poll or ahead by prefetch; and the read-ahead never touches the bytes of
  * the batch in flight (prefetch runs while the engine still reads them).
  *
- * The files are several times the source's 4 MiB block, with a line longer than two
- * blocks, CRLF endings, empty lines, a byte order mark and no final newline; the
+ * The files are several times the source's 8 MiB buffer, with a line longer than two
+ * buffers, CRLF endings, empty lines, a byte order mark and no final newline; the
  * expected lines are split here, independently of the source. */
 #include <stdint.h>
 #include <stdio.h>
@@ -41,15 +41,15 @@ static void put(struct text *t, const void *p, size_t n) {
 }
 
 /* A file's text: a BOM, lines of 0..3000 bytes (a few of 100 KiB, one of nearly
- * 4 MiB, one of 9 MiB), some with CRLF, the last without a newline. */
+ * 8 MiB, one of 17 MiB), some with CRLF, the last without a newline. */
 static void make_text(struct text *t, int nlines) {
     put(t, "\xEF\xBB\xBF", 3);
     char line[100 * 1024];
     for (int i = 0; i < nlines; i++) {
         size_t len;
         uint64_t r = next_rand();
-        if (i == nlines / 4 || i == nlines / 2) { /* nearly a block; two blocks and more */
-            size_t big = i == nlines / 2 ? 9u << 20 : (4u << 20) - 1000;
+        if (i == nlines / 4 || i == nlines / 2) { /* nearly a buffer; two buffers and more */
+            size_t big = i == nlines / 2 ? 17u << 20 : (8u << 20) - 1000;
             for (size_t k = 0; k < big; k++) put(t, "x", 1);
             len = 0;
         } else if (r % 97 == 0) {
@@ -165,7 +165,7 @@ TEST(every_line_once_in_order) {
     make_text(&t, 12000);
     struct line *want;
     size_t nwant = split(&t, &want);
-    CHECK(t.n > 5 * (4u << 20));
+    CHECK(t.n > 5 * (8u << 20));
     static const char *kinds[] = {"plain", "gzip", "zstd"};
     char path[64];
     for (int k = 0; k < 3; k++) {
@@ -180,6 +180,33 @@ TEST(every_line_once_in_order) {
         }
         unlink(path);
     }
+    free(want);
+    free(t.p);
+}
+
+/* Lines of 1000..3000 bytes: a batch of them spans megabytes of the buffer, and is
+ * checked again after the refill that runs while it is in flight. */
+TEST(long_lines_in_flight) {
+    struct text t = {0};
+    char line[3000];
+    for (int i = 0; i < 20000; i++) {
+        size_t len = 1000 + (size_t)(next_rand() % 2000);
+        for (size_t k = 0; k < len; k++) line[k] = (char)('a' + next_rand() % 26);
+        put(&t, line, len);
+        put(&t, "\n", 1);
+    }
+    struct line *want;
+    size_t nwant = split(&t, &want);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/ss_test_file_%d.jsonl", (int)getpid());
+    write_file(path, "plain", &t, 0);
+    for (int pattern = 0; pattern < 3; pattern++) {
+        int rc = 0;
+        struct ss_err err = {0};
+        CHECK_EQ_INT(drive(path, want, nwant, pattern, &rc, &err), nwant);
+        CHECK_EQ_INT(rc, SS_EOF);
+    }
+    unlink(path);
     free(want);
     free(t.p);
 }
@@ -224,6 +251,7 @@ TEST(cut_short_after_its_lines) {
 int main(void) {
     ss_log_set_level(SS_LOG_WARN); /* not the "decompressing" line of every file */
     RUN(every_line_once_in_order);
+    RUN(long_lines_in_flight);
     RUN(cut_short_after_its_lines);
     return ss_t_report("file_source");
 }
