@@ -18,7 +18,7 @@ else
 BUILD   := build
 # Link-time optimisation: the engine's hot path crosses files at every event (operators
 # call the interner, the maps, the output rows), and inlining across them saves ~3 % of
-# instructions and more of the time (README, Speed). The library then needs gcc-ar.
+# instructions and more of the time (README, Measured figures). The library then needs gcc-ar.
 OPT     := -O2 -g -flto=auto
 # Nothing in the program names a jemalloc symbol (it replaces malloc for every library),
 # so the linker's --as-needed would drop it, as it does under LTO: keep it, and check.
