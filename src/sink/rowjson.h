@@ -12,7 +12,9 @@
 void ss_row_to_json(const struct ss_table *t, const struct ss_val *v, struct ss_buf *b);
 
 /* The same for many rows in a row: timestamps of one run share their date, so the
- * context remembers the last date written. Initialise with ss_rowjson_init. */
+ * context remembers the last date written, and the keys of the last table, known by
+ * its address (so a table must not change while a context is in use: ss_tables never
+ * does). Initialise with ss_rowjson_init. */
 #define SS_ROWJSON_KEY 32  /* room for one column's `,"name":` */
 #define SS_ROWJSON_COLS 16 /* tables with more columns are written without the key cache */
 struct ss_rowjson {

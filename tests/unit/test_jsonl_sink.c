@@ -222,7 +222,7 @@ TEST(row_json_keys) {
     /* a name too long for a key slot, then more columns than the cache has slots */
     static const char long_name[] = "a_column_name_longer_than_the_key_slot_of_32";
     struct ss_column cols[20];
-    char names[20][8];
+    char names[20][16];
     struct ss_val v[20] = {{0}};
     for (int c = 0; c < 20; c++) {
         snprintf(names[c], sizeof names[c], "c%d", c);
