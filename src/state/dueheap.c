@@ -77,15 +77,8 @@ void ss_dueheap_push(struct ss_dueheap *h, int64_t at, uint32_t slot, uint32_t h
 }
 
 struct ss_due ss_dueheap_pop(struct ss_dueheap *h) {
-    int best = -1;
-    int64_t best_at = h->n ? h->v[0].at : INT64_MAX;
-    for (int r = 0; r < SS_DUE_RUNS; r++) {
-        const struct ss_due_run *run = &h->runs[r];
-        if (run->len && (run->ring[run->head].at < best_at || (best < 0 && run->ring[run->head].at == best_at))) {
-            best = r;
-            best_at = run->ring[run->head].at;
-        }
-    }
+    int64_t at;
+    int best = ss_dueheap_soonest(h, &at);
     if (best < 0) return heap_pop(h);
     struct ss_due_run *run = &h->runs[best];
     struct ss_due e = run->ring[run->head];

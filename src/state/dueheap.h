@@ -3,11 +3,11 @@
  *
  * Most deadlines arrive in order within a few streams: they are an event's ts plus a
  * constant, and the events of one Kafka partition (or one file) come nearly in ts
- * order; the deadlines of sessions re-queued as they come up extended form another
- * such stream. Each stream fills a FIFO run (a ring, non-decreasing `at`) where push
+ * order. Each stream fills a FIFO run (a ring, non-decreasing `at`) where push
  * and pop are O(1) and sequential in memory: a deadline goes to the run whose last
  * entry is the latest not after it (best fit), or to an empty run; only one that fits
- * none (a late event) goes to a min-heap. The earliest deadline is the least of the
+ * none (a late event, a session re-queued as it comes up extended: those follow no
+ * order) goes to a min-heap. The earliest deadline is the least of the
  * runs' heads and the heap's top. With one run, three interleaved partitions sent
  * three quarters of the deadlines to the heap, and a heap costs a root-to-leaf walk
  * through cold memory per pop. The heap has four children per node (half the depth of
@@ -56,10 +56,23 @@ static inline const struct ss_due *ss_due_run_at(const struct ss_due_run *r, siz
     return &r->ring[i < r->cap ? i : i - r->cap];
 }
 /* The earliest at; INT64_MAX when h is empty. */
+/* The run whose head is the earliest entry, or -1 when that is the heap's top (or h is
+ * empty); *at gets the earliest at, INT64_MAX when h is empty. */
+static inline int ss_dueheap_soonest(const struct ss_dueheap *h, int64_t *at) {
+    int best = -1;
+    *at = h->n ? h->v[0].at : INT64_MAX;
+    for (int r = 0; r < SS_DUE_RUNS; r++) {
+        const struct ss_due_run *run = &h->runs[r];
+        if (run->len && (run->ring[run->head].at < *at || (best < 0 && run->ring[run->head].at == *at))) {
+            best = r;
+            *at = run->ring[run->head].at;
+        }
+    }
+    return best;
+}
 static inline int64_t ss_dueheap_min(const struct ss_dueheap *h) {
-    int64_t at = h->n ? h->v[0].at : INT64_MAX;
-    for (int r = 0; r < SS_DUE_RUNS; r++)
-        if (h->runs[r].len && h->runs[r].ring[h->runs[r].head].at < at) at = h->runs[r].ring[h->runs[r].head].at;
+    int64_t at;
+    ss_dueheap_soonest(h, &at);
     return at;
 }
 /* Whether an entry is due before w. */

@@ -160,6 +160,16 @@ static size_t drive(const char *path, const struct line *want, size_t nwant, int
     return seen;
 }
 
+/* Every line of the file, then SS_EOF, under each of drive's patterns. */
+static void every_pattern_whole(const char *path, const struct line *want, size_t nwant) {
+    for (int pattern = 0; pattern < 3; pattern++) {
+        int rc = 0;
+        struct ss_err err = {0};
+        CHECK_EQ_INT(drive(path, want, nwant, pattern, &rc, &err), nwant);
+        CHECK_EQ_INT(rc, SS_EOF);
+    }
+}
+
 TEST(every_line_once_in_order) {
     struct text t = {0};
     make_text(&t, 12000);
@@ -171,13 +181,7 @@ TEST(every_line_once_in_order) {
     for (int k = 0; k < 3; k++) {
         snprintf(path, sizeof path, "/tmp/ss_test_file_%d.%s", (int)getpid(), kinds[k]);
         write_file(path, kinds[k], &t, 0);
-        for (int pattern = 0; pattern < 3; pattern++) {
-            int rc = 0;
-            struct ss_err err = {0};
-            size_t seen = drive(path, want, nwant, pattern, &rc, &err);
-            CHECK_EQ_INT(seen, nwant);
-            CHECK_EQ_INT(rc, SS_EOF);
-        }
+        every_pattern_whole(path, want, nwant);
         unlink(path);
     }
     free(want);
@@ -200,12 +204,7 @@ TEST(long_lines_in_flight) {
     char path[64];
     snprintf(path, sizeof path, "/tmp/ss_test_file_%d.jsonl", (int)getpid());
     write_file(path, "plain", &t, 0);
-    for (int pattern = 0; pattern < 3; pattern++) {
-        int rc = 0;
-        struct ss_err err = {0};
-        CHECK_EQ_INT(drive(path, want, nwant, pattern, &rc, &err), nwant);
-        CHECK_EQ_INT(rc, SS_EOF);
-    }
+    every_pattern_whole(path, want, nwant);
     unlink(path);
     free(want);
     free(t.p);
