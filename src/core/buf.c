@@ -35,55 +35,18 @@ void ss_buf_add_i64(struct ss_buf *b, int64_t v) {
     b->len = (size_t)(o + (end - q) - b->p);
 }
 
-/* Bytes of x (8 loaded bytes) that are '"', '\\' or a control character, as the high
- * bit of each byte. The lowest flagged byte is exact (borrows only run upwards),
- * which is all the caller uses. */
-static inline uint64_t special_bytes(uint64_t x) {
-    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-    uint64_t zq = (q - ones) & ~q, zb = (b - ones) & ~b, lt = (x - ones * 0x20) & ~x;
-    return (zq | zb | lt) & highs;
-}
-
-/* The n (1..7) bytes at s as one little-endian word, bytes n..7 zero, from loads that
- * stay inside the string (overlapping where n is not a power of two). */
-static inline uint64_t load_short(const char *s, size_t n) {
-    const unsigned char *u = (const unsigned char *)s;
-    if (n >= 4) {
-        uint32_t lo, hi;
-        memcpy(&lo, s, 4);
-        memcpy(&hi, s + n - 4, 4);
-        return (uint64_t)lo | (uint64_t)hi << (8 * (n - 4));
-    }
-    return (uint64_t)u[0] | (uint64_t)u[n / 2] << (8 * (n / 2)) | (uint64_t)u[n - 1] << (8 * (n - 1));
-}
-
-/* One reservation for the worst case (every byte a 6-byte \u escape, plus a word of
- * slack for the whole-word stores), then plain runs are copied eight bytes at a time:
- * rows are mostly ids and timestamps. */
-void ss_buf_add_json_str(struct ss_buf *b, const char *s, size_t n) {
+void ss_buf_add_json_str_any(struct ss_buf *b, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
     ss_buf_reserve(b, 6 * n + 2 + 8);
     char *o = b->p + b->len;
     *o++ = '"';
     size_t i = 0;
-    if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && n > 0 && n < 8) {
-        /* the short ids (products, categories, users) in one word, without a byte loop;
-         * the zero bytes above n flag as control characters, hence the mask */
-        uint64_t x = load_short(s, n);
-        if ((special_bytes(x) & (((uint64_t)1 << (8 * n)) - 1)) == 0) {
-            memcpy(o, &x, 8);
-            o[n] = '"';
-            b->len = (size_t)(o + n + 1 - b->p);
-            return;
-        }
-    }
     for (;;) {
         if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) {
             while (n - i >= 8) {
                 uint64_t x;
                 memcpy(&x, s + i, 8);
-                uint64_t m = special_bytes(x);
+                uint64_t m = ss_json_special_bytes(x);
                 memcpy(o, &x, 8); /* room for 6n: the surplus is overwritten */
                 if (m) {
                     size_t k = (size_t)__builtin_ctzll(m) >> 3;
