@@ -164,7 +164,21 @@ static void mark_pending(struct ss_intern *t, uint32_t id) {
 
 uint32_t ss_intern_get(struct ss_intern *t, struct ss_str s) { return ss_intern_get_hashed(t, s, ss_hash(s.p, s.len)); }
 
+static __attribute__((noinline)) uint32_t get_probing(struct ss_intern *t, struct ss_str s, uint64_t h);
+
+/* The common case first: the string is there, in its home slot, and short. Alone,
+ * it needs no call and no saved register; the whole search (a loop with a memcmp
+ * call in it, the insertion) made every lookup save and restore six. */
 uint32_t ss_intern_get_hashed(struct ss_intern *t, struct ss_str s, uint64_t h) {
+    uint64_t v = t->slots[tag_of(h) & t->mask];
+    if (v >> 32 == tag_of(h) && s.len <= 16) {
+        const struct entry *e = &t->ents[(uint32_t)v];
+        if (e->hash == h && e->len == s.len && same_bytes(e->u.inl, s.p, s.len)) return (uint32_t)v;
+    }
+    return get_probing(t, s, h);
+}
+
+static uint32_t get_probing(struct ss_intern *t, struct ss_str s, uint64_t h) {
     size_t i = 0; /* set by lookup when it finds nothing, which is when it is used */
     uint32_t id = lookup(t, s, h, &i);
     if (id) return id;
