@@ -33,29 +33,11 @@ static void resize(struct ss_u64map *m, size_t nslots) {
     ss_free(old);
 }
 
-uint32_t *ss_u64map_put(struct ss_u64map *m, uint64_t key, bool *inserted) {
-    if (!m->slots) resize(m, INITIAL_SLOTS);
+uint32_t *ss_u64map_put_grown(struct ss_u64map *m, uint64_t key) {
+    resize(m, m->slots ? (m->mask + 1) * 2 : INITIAL_SLOTS);
     size_t i = ss_hash_u64(key) & m->mask;
-    for (;; i = (i + 1) & m->mask) {
-        struct ss_u64map_slot *s = &m->slots[i];
-        if (!s->used) break;
-        if (s->key == key) {
-            *inserted = false;
-            return &s->val;
-        }
-    }
-    if ((m->n + 1) * 4 > (m->mask + 1) * 3) {
-        resize(m, (m->mask + 1) * 2);
-        i = ss_hash_u64(key) & m->mask;
-        while (m->slots[i].used) i = (i + 1) & m->mask;
-    }
-    struct ss_u64map_slot *s = &m->slots[i];
-    s->key = key;
-    s->val = 0;
-    s->used = 1;
-    m->n++;
-    *inserted = true;
-    return &s->val;
+    while (m->slots[i].used) i = (i + 1) & m->mask;
+    return ss_u64map_occupy(m, i, key);
 }
 
 uint32_t *ss_u64map_get(const struct ss_u64map *m, uint64_t key) {

@@ -30,8 +30,35 @@ struct ss_u64map {
 
 void ss_u64map_init(struct ss_u64map *m);
 void ss_u64map_free(struct ss_u64map *m);
-/* The value slot of key, inserting it with value 0 if absent (then *inserted = true). */
-uint32_t *ss_u64map_put(struct ss_u64map *m, uint64_t key, bool *inserted);
+/* Stores absent key in empty slot i with value 0 (put's insertion). */
+static inline uint32_t *ss_u64map_occupy(struct ss_u64map *m, size_t i, uint64_t key) {
+    struct ss_u64map_slot *s = &m->slots[i];
+    s->key = key;
+    s->val = 0;
+    s->used = 1;
+    m->n++;
+    return &s->val;
+}
+/* ss_u64map_put for an absent key when the map must grow first (or has no slots yet). */
+uint32_t *ss_u64map_put_grown(struct ss_u64map *m, uint64_t key);
+/* The value slot of key, inserting it with value 0 if absent (then *inserted = true).
+ * Inline: the window operators put for every event, and as a call, saving and
+ * restoring registers was a quarter of its cost. */
+static inline uint32_t *ss_u64map_put(struct ss_u64map *m, uint64_t key, bool *inserted) {
+    *inserted = true;
+    if (!m->slots) return ss_u64map_put_grown(m, key);
+    size_t i = ss_hash_u64(key) & m->mask;
+    for (;; i = (i + 1) & m->mask) {
+        struct ss_u64map_slot *s = &m->slots[i];
+        if (!s->used) break;
+        if (s->key == key) {
+            *inserted = false;
+            return &s->val;
+        }
+    }
+    if ((m->n + 1) * 4 > (m->mask + 1) * 3) return ss_u64map_put_grown(m, key);
+    return ss_u64map_occupy(m, i, key);
+}
 /* The value slot of key, or NULL. */
 uint32_t *ss_u64map_get(const struct ss_u64map *m, uint64_t key);
 /* Removes key; returns false when it was absent. */
