@@ -209,12 +209,28 @@ static void delete_at(struct ss_dedup *d, size_t i) {
 /* One step of the sweep cursor (cur < n). */
 static inline void sweep_one(struct ss_dedup *d) {
     size_t i = d->cur;
-    if (!d->s[i].a) d->cur++;
-    else if (dead_at(d, i)) delete_at(d, i); /* slot i now holds the next entry, or is empty */
-    else {
-        pass_note(d, ts_at(d, i));
+    if (!d->s[i].a) {
         d->cur++;
+        return;
     }
+    /* dead_at and ts_at in one, the mode tested once */
+    int64_t ts;
+    if (!d->ts64) {
+        uint32_t since_lo = d->s[i].t - (uint32_t)d->lo;
+        if (since_lo < d->dead_below) {
+            delete_at(d, i); /* slot i now holds the next entry, or is empty */
+            return;
+        }
+        ts = (int64_t)((uint64_t)d->lo + since_lo);
+    } else {
+        ts = d->ts64[i];
+        if (ts < d->w) {
+            delete_at(d, i);
+            return;
+        }
+    }
+    pass_note(d, ts);
+    d->cur++;
 }
 
 /* The cursor moves a line of slots per call, interleaved with random probes, which
@@ -264,6 +280,21 @@ static void make_room(struct ss_dedup *d, bool tail_full) {
     }
 }
 
+/* The first empty or dead slot from k on, or n: dead_at over a run of live entries,
+ * with the mode tested once instead of at every slot. */
+static inline size_t first_free(const struct ss_dedup *d, size_t k) {
+    const struct slot *s = d->s;
+    size_t n = d->n;
+    if (!d->ts64) {
+        uint32_t lo = (uint32_t)d->lo;
+        uint64_t dead_below = d->dead_below;
+        while (k < n && s[k].a && (uint64_t)(uint32_t)(s[k].t - lo) >= dead_below) k++;
+    } else {
+        while (k < n && s[k].a && d->ts64[k] >= d->w) k++;
+    }
+    return k;
+}
+
 struct ss_dedup_key ss_dedup_key(struct ss_str id) {
     XXH128_hash_t h = XXH3_128bits(id.p, id.len);
     return (struct ss_dedup_key){h.high64 ? h.high64 : 1, (uint32_t)h.low64};
@@ -301,8 +332,7 @@ bool ss_dedup_check_key(struct ss_dedup *d, struct ss_dedup_key k, int64_t ts) {
         }
         if (ts < d->w) return false;
         /* absent: it belongs at i; take the first dead or empty slot from i on */
-        size_t k = i;
-        while (k < n && s[k].a && !dead_at(d, k)) k++;
+        size_t k = first_free(d, i);
         if (k == n || (!s[k].a && (d->used + 1) * 100 > d->cap * GROW_PCT)) {
             make_room(d, k == n);
             continue;
