@@ -170,7 +170,11 @@ done
 PB=$!; PIDS+=("$PB")
 poll_until 120 "engine B to get partitions of clicks and orders from A" shared "$PA" "$RA" A "$PB" "$RB" B
 note "after B joined: A holds $(owns "$RA.stderr" clicks) + $(owns "$RA.stderr" orders), B $(owns "$RB.stderr" clicks) + $(owns "$RB.stderr" orders) partitions of clicks + orders"
-all_committed || check_failed "after the handover the groups have committed clicks $(committed clicks | tr '\n' ' ')and orders $(committed orders | tr '\n' ' '), expected the end of part 1 in all"
+# A commits what it has read when it hands a partition over; records after part 1's last
+# dead-letter row may still have been on their way, and then B commits them (an idle
+# engine commits every 2 s): checked once, right after the handover, this raced.
+committed_part1() { alive "$PA" "$RA.stderr" "engine A"; alive "$PB" "$RB.stderr" "engine B"; all_committed; }
+poll_until 60 "the groups to commit the end of part 1 in every partition of clicks and orders" committed_part1
 write_part 2
 both_read_part2() {
     alive "$PA" "$RA.stderr" "engine A"
