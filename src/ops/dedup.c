@@ -198,11 +198,19 @@ static void pass_end(struct ss_dedup *d) {
 
 /* Removes the entry at i: the displaced part of the run after it moves left by one. */
 static void delete_at(struct ss_dedup *d, size_t i) {
+    /* each displaced entry moves as the scan passes it: the runs are a few slots long,
+     * and a memmove call after the scan cost more than the moves */
+    struct slot *s = d->s;
     size_t j = i + 1;
-    while (j < d->n && d->s[j].a && home_of(d, d->s[j].a) < j) j++;
-    memmove(&d->s[i], &d->s[i + 1], (j - i - 1) * sizeof *d->s);
-    if (d->ts64) memmove(&d->ts64[i], &d->ts64[i + 1], (j - i - 1) * sizeof *d->ts64);
-    d->s[j - 1].a = 0;
+    if (!d->ts64) {
+        for (; j < d->n && s[j].a && home_of(d, s[j].a) < j; j++) s[j - 1] = s[j];
+    } else {
+        for (; j < d->n && s[j].a && home_of(d, s[j].a) < j; j++) {
+            s[j - 1] = s[j];
+            d->ts64[j - 1] = d->ts64[j];
+        }
+    }
+    s[j - 1].a = 0;
     d->used--;
 }
 
@@ -339,7 +347,7 @@ bool ss_dedup_check_key(struct ss_dedup *d, struct ss_dedup_key k, int64_t ts) {
         }
         admit_ts(d, ts); /* may allocate ts64, never moves slots */
         if (!s[k].a) d->used++;
-        memmove(&s[i + 1], &s[i], (k - i) * sizeof *s);
+        for (size_t m = k; m > i; m--) s[m] = s[m - 1]; /* a few slots: cheaper than a memmove call */
         s[i] = (struct slot){a, b, (uint32_t)ts};
         if (d->ts64) {
             memmove(&d->ts64[i + 1], &d->ts64[i], (k - i) * sizeof *d->ts64);
