@@ -133,9 +133,109 @@ TEST(ttl) {
     fx_close(&f);
 }
 
+/* Random views of a few users against a model of SEMANTICS §9 (the top `size` products
+ * by latest view ts desc, product_id asc; a list dropped once its latest view + ttl < W),
+ * at sizes around the list's growth steps (blocks of 4, 8, 16 items, then `size`):
+ * lists that fill their first block, grow, hit the cap, and slots reused after a drop. */
+#define M_USERS 6
+#define M_PRODUCTS 14
+struct m_user {
+    bool live;
+    int64_t ts[M_PRODUCTS]; /* latest view per product, -1 = none since the list began */
+};
+
+static uint64_t m_rng = 0x9e3779b97f4a7c15ULL;
+static uint32_t m_rand(uint32_t n) {
+    m_rng ^= m_rng << 13;
+    m_rng ^= m_rng >> 7;
+    m_rng ^= m_rng << 17;
+    return (uint32_t)(m_rng % n);
+}
+
+/* The model's list of u: product indexes in list order; returns its length. */
+static int m_list(const struct m_user *u, int64_t size, int *idx) {
+    int n = 0;
+    for (int p = 0; p < M_PRODUCTS; p++)
+        if (u->ts[p] >= 0) idx[n++] = p;
+    for (int i = 1; i < n; i++) /* ts desc, then name asc: "p00".."p13" sort as their index */
+        for (int k = i; k > 0 && (u->ts[idx[k]] > u->ts[idx[k - 1]] ||
+                                  (u->ts[idx[k]] == u->ts[idx[k - 1]] && idx[k] < idx[k - 1])); k--) {
+            int t = idx[k];
+            idx[k] = idx[k - 1];
+            idx[k - 1] = t;
+        }
+    return n < size ? n : (int)size;
+}
+
+TEST(against_model) {
+    static const int64_t sizes[] = {1, 3, 4, 5, 7, 8, 9, 20};
+    const int64_t ttl = 500;
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        int64_t size = sizes[si];
+        struct fx f;
+        fx_open(&f, size, ttl);
+        struct m_user mu[M_USERS];
+        for (int u = 0; u < M_USERS; u++) {
+            mu[u].live = false;
+            for (int p = 0; p < M_PRODUCTS; p++) mu[u].ts[p] = -1;
+        }
+        int64_t w = 0;
+        int bad = 0, spilled_lists = 0;
+        for (int step = 0; step < 4000 && !bad; step++) {
+            if (m_rand(40) == 0) {
+                /* half the time exactly to a list's deadline (kept at W = last + ttl) or
+                 * one past it (dropped), where an off-by-one would show */
+                int64_t last = -1;
+                for (int p = 0, u = (int)m_rand(M_USERS); p < M_PRODUCTS; p++)
+                    if (mu[u].ts[p] > last) last = mu[u].ts[p];
+                int64_t at = last + ttl + (int64_t)m_rand(2);
+                if (m_rand(2) && last >= 0 && at >= w) w = at; /* W never goes back */
+                else w += m_rand(300);
+                advance(&f, w);
+                for (int u = 0; u < M_USERS; u++) {
+                    int64_t last = -1;
+                    for (int p = 0; p < M_PRODUCTS; p++)
+                        if (mu[u].ts[p] > last) last = mu[u].ts[p];
+                    if (mu[u].live && last + ttl < w) {
+                        mu[u].live = false;
+                        for (int p = 0; p < M_PRODUCTS; p++) mu[u].ts[p] = -1;
+                    }
+                }
+            }
+            int u = (int)m_rand(M_USERS), p = (int)m_rand(M_PRODUCTS);
+            int64_t ts = w + m_rand(400);
+            char user[8], product[8];
+            snprintf(user, sizeof user, "u%d", u);
+            snprintf(product, sizeof product, "p%02d", p);
+            view(&f, user, product, ts, SS_EV_VIEW);
+            mu[u].live = true;
+            if (ts > mu[u].ts[p]) mu[u].ts[p] = ts;
+
+            int idx[M_PRODUCTS];
+            int n = m_list(&mu[u], size, idx);
+            if (n > 4) spilled_lists++;
+            struct ss_str got[M_PRODUCTS + 1];
+            int64_t last = -1;
+            int k = ss_recent_get(f.op, ss_str_c(user), got, M_PRODUCTS + 1, &last);
+            bad = k != n || last != mu[u].ts[idx[0]];
+            for (int i = 0; i < k && !bad; i++) {
+                snprintf(product, sizeof product, "p%02d", idx[i]);
+                bad = !ss_str_eqc(got[i], product);
+            }
+            int live = 0;
+            for (int v = 0; v < M_USERS; v++) live += mu[v].live;
+            bad = bad || (int)f.op->type->state_keys(f.op) != live;
+        }
+        CHECK(!bad);
+        if (size > 4) CHECK(spilled_lists > 0);
+        fx_close(&f);
+    }
+}
+
 int main(void) {
     RUN(distinct_and_ordered);
     RUN(size_cap);
     RUN(ttl);
+    RUN(against_model);
     return ss_t_report("recent");
 }
