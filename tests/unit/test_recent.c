@@ -140,9 +140,16 @@ TEST(ttl) {
 #define M_USERS 6
 #define M_PRODUCTS 14
 struct m_user {
-    bool live;
     int64_t ts[M_PRODUCTS]; /* latest view per product, -1 = none since the list began */
 };
+
+/* The user's latest view; -1 when the user has no list. */
+static int64_t m_last(const struct m_user *u) {
+    int64_t last = -1;
+    for (int p = 0; p < M_PRODUCTS; p++)
+        if (u->ts[p] > last) last = u->ts[p];
+    return last;
+}
 
 static uint64_t m_rng = 0x9e3779b97f4a7c15ULL;
 static uint32_t m_rand(uint32_t n) {
@@ -175,32 +182,22 @@ TEST(against_model) {
         struct fx f;
         fx_open(&f, size, ttl);
         struct m_user mu[M_USERS];
-        for (int u = 0; u < M_USERS; u++) {
-            mu[u].live = false;
+        for (int u = 0; u < M_USERS; u++)
             for (int p = 0; p < M_PRODUCTS; p++) mu[u].ts[p] = -1;
-        }
         int64_t w = 0;
-        int bad = 0, spilled_lists = 0;
+        int bad = 0, grown = 0;
         for (int step = 0; step < 4000 && !bad; step++) {
             if (m_rand(40) == 0) {
                 /* half the time exactly to a list's deadline (kept at W = last + ttl) or
                  * one past it (dropped), where an off-by-one would show */
-                int64_t last = -1;
-                for (int p = 0, u = (int)m_rand(M_USERS); p < M_PRODUCTS; p++)
-                    if (mu[u].ts[p] > last) last = mu[u].ts[p];
+                int64_t last = m_last(&mu[m_rand(M_USERS)]);
                 int64_t at = last + ttl + (int64_t)m_rand(2);
                 if (m_rand(2) && last >= 0 && at >= w) w = at; /* W never goes back */
                 else w += m_rand(300);
                 advance(&f, w);
-                for (int u = 0; u < M_USERS; u++) {
-                    int64_t last = -1;
-                    for (int p = 0; p < M_PRODUCTS; p++)
-                        if (mu[u].ts[p] > last) last = mu[u].ts[p];
-                    if (mu[u].live && last + ttl < w) {
-                        mu[u].live = false;
+                for (int u = 0; u < M_USERS; u++)
+                    if (m_last(&mu[u]) >= 0 && m_last(&mu[u]) + ttl < w)
                         for (int p = 0; p < M_PRODUCTS; p++) mu[u].ts[p] = -1;
-                    }
-                }
             }
             int u = (int)m_rand(M_USERS), p = (int)m_rand(M_PRODUCTS);
             int64_t ts = w + m_rand(400);
@@ -208,12 +205,11 @@ TEST(against_model) {
             snprintf(user, sizeof user, "u%d", u);
             snprintf(product, sizeof product, "p%02d", p);
             view(&f, user, product, ts, SS_EV_VIEW);
-            mu[u].live = true;
             if (ts > mu[u].ts[p]) mu[u].ts[p] = ts;
 
             int idx[M_PRODUCTS];
             int n = m_list(&mu[u], size, idx);
-            if (n > 4) spilled_lists++;
+            if (n > 4) grown++; /* past the first block of 4 */
             struct ss_str got[M_PRODUCTS + 1];
             int64_t last = -1;
             int k = ss_recent_get(f.op, ss_str_c(user), got, M_PRODUCTS + 1, &last);
@@ -223,11 +219,11 @@ TEST(against_model) {
                 bad = !ss_str_eqc(got[i], product);
             }
             int live = 0;
-            for (int v = 0; v < M_USERS; v++) live += mu[v].live;
+            for (int v = 0; v < M_USERS; v++) live += m_last(&mu[v]) >= 0;
             bad = bad || (int)f.op->type->state_keys(f.op) != live;
         }
         CHECK(!bad);
-        if (size > 4) CHECK(spilled_lists > 0);
+        if (size > 4) CHECK(grown > 0);
         fx_close(&f);
     }
 }
