@@ -67,7 +67,9 @@ static int parse_epoch_ms(const char *s, size_t n, int64_t *out) {
         if (v > (lim - d) / 10) return SS_ERROR;
         v = v * 10 + d;
     }
-    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    int64_t ms = neg ? (int64_t)(0 - v) : (int64_t)v;
+    if (ms < SS_TS_EVENT_MIN || ms > SS_TS_EVENT_MAX) return SS_ERROR;
+    *out = ms;
     return SS_OK;
 }
 
@@ -115,7 +117,9 @@ int ss_ts_parse(const char *s, size_t n, int64_t *out) {
     }
     if (p != end) return SS_ERROR;
     int64_t days = ss_days_from_civil(y, mo, d);
-    *out = days * SS_MS_PER_DAY + ((int64_t)h * 3600 + mi * 60 + se) * 1000 + ms - off_min * 60000;
+    int64_t t = days * SS_MS_PER_DAY + ((int64_t)h * 3600 + mi * 60 + se) * 1000 + ms - off_min * 60000;
+    if (t < SS_TS_EVENT_MIN || t > SS_TS_EVENT_MAX) return SS_ERROR; /* year 0000 or 9999 moved by its offset */
+    *out = t;
     return SS_OK;
 }
 
@@ -179,7 +183,7 @@ int ss_duration_parse(const char *s, int64_t *out_ms) {
     else if (p[0] == 'h' && p[1] == '\0') mul = 3600000;
     else if (p[0] == 'd' && p[1] == '\0') mul = (uint64_t)SS_MS_PER_DAY;
     else return SS_ERROR;
-    if (v > (uint64_t)INT64_MAX / mul) return SS_ERROR;
+    if (v > (uint64_t)SS_DURATION_MAX / mul) return SS_ERROR;
     *out_ms = (int64_t)(v * mul);
     return SS_OK;
 }
