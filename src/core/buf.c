@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "utf8.h"
+
 /* Two digits at a time from a table, right-aligned in a scratch block, then one
  * fixed-size copy: rows are mostly small counts and durations. */
 void ss_buf_add_i64(struct ss_buf *b, int64_t v) {
@@ -63,13 +65,27 @@ void ss_buf_add_json_str_any(struct ss_buf *b, const char *s, size_t n) {
         }
         while (i < n) {
             unsigned char c = (unsigned char)s[i];
-            if (c < 0x20 || c == '"' || c == '\\') break;
+            if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
             *o++ = (char)c;
             i++;
         }
         if (i >= n) break;
     special: {
-        unsigned char c = (unsigned char)s[i++];
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            size_t sub, k = ss_utf8_seq(s + i, n - i, &sub);
+            if (k) {
+                memcpy(o, s + i, k);
+                o += k;
+                i += k;
+            } else {
+                memcpy(o, "\xEF\xBF\xBD", 3);
+                o += 3;
+                i += sub;
+            }
+            continue;
+        }
+        i++;
         *o++ = '\\';
         switch (c) {
         case '"': *o++ = '"'; break;

@@ -32,14 +32,15 @@ static inline void ss_buf_addc(struct ss_buf *b, char c) {
 }
 static inline void ss_buf_adds(struct ss_buf *b, const char *s) { ss_buf_add(b, s, strlen(s)); }
 void ss_buf_add_i64(struct ss_buf *b, int64_t v);
-/* Bytes of x (8 loaded bytes) that are '"', '\\' or a control character, as the high
- * bit of each byte. The lowest flagged byte is exact (borrows only run upwards),
- * which is all the callers use. */
+/* Bytes of x (8 loaded bytes) that a JSON string cannot take as they are: '"', '\\',
+ * a control character, or a byte >= 0x80 (checked as UTF-8), as the high bit of each
+ * byte. The lowest flagged byte is exact (borrows only run upwards), which is all the
+ * callers use. */
 static inline uint64_t ss_json_special_bytes(uint64_t x) {
     const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
     uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
     uint64_t zq = (q - ones) & ~q, zb = (b - ones) & ~b, lt = (x - ones * 0x20) & ~x;
-    return (zq | zb | lt) & highs;
+    return (zq | zb | lt | x) & highs;
 }
 /* The n (1..7) bytes at s as one little-endian word, bytes n..7 zero, from loads that
  * stay inside the string (overlapping where n is not a power of two). */
@@ -56,7 +57,8 @@ static inline uint64_t ss_load_short(const char *s, size_t n) {
 /* ss_buf_add_json_str for any string. */
 void ss_buf_add_json_str_any(struct ss_buf *b, const char *s, size_t n);
 /* Appends s as a JSON string literal, quotes included (control chars, quotes and
- * backslashes escaped; bytes >= 0x80 copied as they are). Most strings written are
+ * backslashes escaped; valid UTF-8 copied as it is, each maximal invalid subpart
+ * written as U+FFFD: a dead letter's record may hold any bytes, see utf8.h). Most strings written are
  * short ids (products, categories, users) with nothing to escape: those take this
  * inline path, one word loaded and tested, without the call (a recently_viewed row
  * writes ten of them, and the call's own cost was a third of each). */

@@ -9,7 +9,8 @@
  * checked in this order (the same order as the README and the test model):
  *   1. malformed      — not a JSON object / bad JSON syntax / a CSV row whose column
  *                       count differs from the header / a field of the wrong JSON kind
- *                       (object or array where a scalar belongs)
+ *                       (object or array where a scalar belongs) / bytes that are
+ *                       not UTF-8
  *   2. missing_<f>    — the first missing required field, in canonical field order
  *                       (enum ss_field); null or "" counts as missing;
  *                       clicks: event_id, event_type, user_id, product_id, ts;
@@ -17,10 +18,11 @@
  *                       promotions: promo_id, product_id, discount_pct, starts_at, ends_at, ts
  *   3. unknown_type   — clicks: event_type not view|cart_add|cart_remove|purchase
  *   4. missing_price  — a click purchase without price
- *   5. bad_ts         — ts (or starts_at / ends_at) not readable by ss_ts_parse
+ *   5. bad_ts         — ts (or starts_at / ends_at) not readable by ss_ts_parse, which
+ *                       also refuses instants outside years 0000-9999
  *   6. bad_amount     — price, quantity or discount_pct not an exact number; quantity not
- *                       an integer; a purchase with price < 0 or quantity <= 0; a
- *                       discount_pct outside [0, 100]
+ *                       an integer; a purchase with price < 0 or quantity <= 0, or whose
+ *                       price x quantity overflows; a discount_pct outside [0, 100]
  * An orders line becomes a purchase with event_id = order_id = the order's id. */
 #ifndef SS_DECODE_H
 #define SS_DECODE_H

@@ -11,6 +11,7 @@
 #include "../core/alloc.h"
 #include "../core/money.h"
 #include "../core/timefmt.h"
+#include "../core/utf8.h"
 #include "decode_internal.h"
 
 const char *ss_field_name(enum ss_field f) {
@@ -273,7 +274,9 @@ static enum ss_decode_status finish(struct ss_decoder *d, struct ss_arena *arena
         struct ss_str s = text_of(d, arena, &vals[SS_F_QUANTITY]);
         if (parse_quantity(s, vals[SS_F_QUANTITY].str, &ev->quantity) != 0) return reject(res, SS_BAD_AMOUNT, "bad_amount");
     }
-    if (purchase && (ev->price < 0 || ev->quantity <= 0)) return reject(res, SS_BAD_AMOUNT, "bad_amount");
+    int64_t amount;
+    if (purchase && (ev->price < 0 || ev->quantity <= 0 || ss_money_mul(ev->price, ev->quantity, &amount) != 0))
+        return reject(res, SS_BAD_AMOUNT, "bad_amount"); /* an amount int64 cannot hold would cap every sum */
 
     ev->user_id = text_of(d, arena, &vals[SS_F_USER_ID]);
     ev->product_id = text_of(d, arena, &vals[SS_F_PRODUCT_ID]);
@@ -351,5 +354,7 @@ enum ss_decode_status ss_decoder_decode(struct ss_decoder *d, const char *buf, s
         if (st == SS_DEC_INVALID) return reject(res, SS_BAD_MALFORMED, "malformed");
         if (st == SS_DEC_SKIP) return SS_DEC_SKIP;
     }
+    /* the whole record, not only the fields read: a late record is written out whole */
+    if (!ss_utf8_valid(buf, len)) return reject(res, SS_BAD_MALFORMED, "malformed");
     return finish(d, arena, vals, ev, res);
 }

@@ -25,6 +25,7 @@
 #include "../core/alloc.h"
 #include "../core/hash.h"
 #include "../core/log.h"
+#include "../core/utf8.h"
 #include "../core/timefmt.h"
 #include "fence.h"
 #include "sql_schema.h"
@@ -420,11 +421,11 @@ static void copy_row(struct pg_sink *ps, const struct ss_table *tb, const struct
         case SS_COL_JSON: {
             const char *s = v->s ? v->s : "";
             size_t n = v->s ? v->len : 0;
-            if (ss_sql_utf8_valid(s, n) == n) {
+            if (ss_utf8_valid_prefix(s, n, false) == n) {
                 put_text(b, s, n, type == SS_COL_JSON);
             } else {
                 ps->scratch.len = 0;
-                ss_sql_utf8_sanitize(&ps->scratch, s, n);
+                ss_utf8_repair(&ps->scratch, s, n, false);
                 put_text(b, ps->scratch.p, ps->scratch.len, type == SS_COL_JSON);
             }
             break;

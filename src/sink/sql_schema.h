@@ -91,12 +91,5 @@ int ss_sql_check(enum ss_sql_dialect d, const struct ss_table *tb, const struct 
  * TS ISO-8601 UTC. buf needs 32 bytes; returns the length. */
 int ss_sql_format(uint8_t coltype, int64_t i, char *buf);
 
-/* Length of the longest prefix of s that is valid UTF-8 without NUL bytes
- * (n when all of it is). PostgreSQL rejects anything else in text. */
-size_t ss_sql_utf8_valid(const char *s, size_t n);
-/* Appends s to b with each invalid UTF-8 byte (and NUL) replaced by U+FFFD: a DLQ
- * record may hold any bytes, and it must still reach the table rather than fail the
- * epoch. */
-void ss_sql_utf8_sanitize(struct ss_buf *b, const char *s, size_t n);
 
 #endif

@@ -15,6 +15,7 @@
 #include "../core/alloc.h"
 #include "../core/dirs.h"
 #include "../core/log.h"
+#include "../core/utf8.h"
 #include "fence.h"
 #include "sql_schema.h"
 #include "sql_sinks.h"
@@ -210,11 +211,11 @@ static void bind_row(struct lite_sink *ls, sqlite3_stmt *st, const struct ss_tab
         case SS_COL_JSON: {
             const char *s = v->s ? v->s : "";
             size_t n = v->s ? v->len : 0;
-            if (ss_sql_utf8_valid(s, n) == n) {
+            if (ss_utf8_valid_prefix(s, n, false) == n) {
                 sqlite3_bind_text(st, i, s, (int)n, SQLITE_STATIC);
             } else {
                 ls->scratch.len = 0;
-                ss_sql_utf8_sanitize(&ls->scratch, s, n);
+                ss_utf8_repair(&ls->scratch, s, n, false);
                 sqlite3_bind_text(st, i, ls->scratch.p, (int)ls->scratch.len, SQLITE_TRANSIENT);
             }
             break;

@@ -155,4 +155,42 @@ for t in category_revenue hourly_sales alerts; do
     cmp -s "$T/o-plain/$t.jsonl" "$T/o-gz/$t.jsonl" || check_failed "orders.csv.gz: $t differs from orders.csv"
 done
 [ -s "$T/o-gz/category_revenue.jsonl" ] || check_failed "orders.csv.gz: no category_revenue rows"
+
+# Records that are not UTF-8 (in a field read or not), timestamps outside the years
+# 0000-9999 and purchases whose amount is beyond the fixed-point range are dead letters
+# (SEMANTICS §2), and the good events around them still count. Broken bytes show as
+# U+FFFD in the dead-letter text, in JSONL and in the lake (which pyarrow and DuckDB
+# refuse to read when a string is not UTF-8).
+E=$T/enc
+mkdir -p "$E"
+{
+    printf '{"event_id":"X1","event_type":"view","user_id":"U1","product_id":"P1","category":"c","ts":"2026-11-27T10:00:00Z"}\n'
+    printf '{"event_id":"X2","event_type":"view","user_id":"U\xff\xfe","product_id":"P1","category":"c","ts":"2026-11-27T10:00:01Z"}\n'
+    printf '{"event_id":"X3","event_type":"view","user_id":"U1","product_id":"P1","note":"p\xc3(\xe2\x82","ts":"2026-11-27T10:00:02Z"}\n'
+    printf '{"event_id":"X4","event_type":"view","user_id":"U1","product_id":"P1","ts":-9223372036854775000}\n'
+    printf '{"event_id":"X5","event_type":"view","user_id":"U1","product_id":"P1","ts":"253402300800000"}\n'
+    printf '{"event_id":"X6","event_type":"purchase","user_id":"U1","product_id":"P1","category":"c","price":"922337203685477","quantity":2,"ts":"2026-11-27T10:00:03Z"}\n'
+    printf '{"event_id":"X7","event_type":"view","user_id":"U2","product_id":"caf\xc3\xa9","category":"c","ts":"2026-11-27T10:00:04Z"}\n'
+    printf '{"event_id":"X8","event_type":"purchase","user_id":"U2","product_id":"P1","category":"c","price":"10.00","ts":"2026-11-27T10:00:05Z"}\n'
+} > "$E/clicks.jsonl"
+run_engine "$E/out" --input clicks="$E/clicks.jsonl" --sink "parquet:$E/lake"
+compare_with_model "$E/out" clicks="$E/clicks.jsonl"
+expect_row "$E/out" dlq '{"reason":"malformed","stream":"clicks","source":"'"$E"'/clicks.jsonl","partition":0,"offset":2,"record":"{\"event_id\":\"X2\",\"event_type\":\"view\",\"user_id\":\"U\ufffd\ufffd\",\"product_id\":\"P1\",\"category\":\"c\",\"ts\":\"2026-11-27T10:00:01Z\"}"}' offset=2
+expect_row "$E/out" dlq '{"reason":"malformed","stream":"clicks","source":"'"$E"'/clicks.jsonl","partition":0,"offset":3,"record":"{\"event_id\":\"X3\",\"event_type\":\"view\",\"user_id\":\"U1\",\"product_id\":\"P1\",\"note\":\"p\ufffd(\ufffd\",\"ts\":\"2026-11-27T10:00:02Z\"}"}' offset=3
+for o in 4 5; do
+    [ "$(grep -c "\"offset\":$o,\"record\"" "$E/out/dlq.jsonl")" = 1 ] && grep -q "\"reason\":\"bad_ts\".*\"offset\":$o," "$E/out/dlq.jsonl" ||
+        check_failed "line $o (ts outside 0000-9999) is not a bad_ts dead letter"
+done
+grep -q '"reason":"bad_amount".*"offset":6,' "$E/out/dlq.jsonl" || check_failed "line 6 (amount beyond the range) is not a bad_amount dead letter"
+expect_row "$E/out" category_revenue '{"window_start":"2026-11-27T10:00:00.000Z","category":"c","window_end":"2026-11-27T10:01:00.000Z","revenue":"10.00","orders":1,"units":1,"views":2,"cart_adds":0,"buyers":1,"final":true}' \
+    window_start=2026-11-27T10:00:00.000Z category=c
+"$PY" "$E2E_DIR/export_tables.py" parquet-duckdb "$E/lake" "$E/lake-duckdb" >"$E/lake.out" 2>&1 ||
+    { cat "$E/lake.out" >&2; check_failed "DuckDB cannot read the lake holding the repaired dead letters"; }
+cmp -s "$E/lake-duckdb/dlq.jsonl" "$E/out/dlq.jsonl" || "$PY" - "$E/lake-duckdb/dlq.jsonl" "$E/out/dlq.jsonl" <<'PYEOF' ||
+import json, sys
+a, b = ([json.loads(l) for l in open(p, encoding="utf-8")] for p in sys.argv[1:3])
+key = lambda r: r["offset"]
+sys.exit(0 if sorted(a, key=key) == sorted(b, key=key) else 1)
+PYEOF
+    check_failed "the lake's dlq table differs from dlq.jsonl"
 finish

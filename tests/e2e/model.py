@@ -199,19 +199,22 @@ ISO_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 
+def in_ts_range(ms):
+    """§2 bad_ts: only the instants from 0000-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z."""
+    lo = days_from_civil(0, 1, 1) * 86400000
+    hi = days_from_civil(10000, 1, 1) * 86400000 - 1
+    return ms if lo <= ms <= hi else None
+
+
 def parse_ts(val):
     """val is (text, kind) with kind 'str' | 'num' | 'other'. Returns ms or None."""
     text, kind = val
-    if kind == "num":
-        if re.fullmatch(r"-?[0-9]+", text):
-            v = int(text)
-            return v if INT64_MIN <= v <= INT64_MAX else None
-        return None
-    if kind != "str":
+    if kind not in ("num", "str"):
         return None
     if re.fullmatch(r"-?[0-9]+", text):
-        v = int(text)
-        return v if INT64_MIN <= v <= INT64_MAX else None
+        return in_ts_range(int(text))
+    if kind != "str":
+        return None
     m = ISO_RE.fullmatch(text)
     if not m:
         return None
@@ -229,7 +232,7 @@ def parse_ts(val):
         if oh > 23 or om > 59:
             return None
         off = sign * (oh * 3600 + om * 60) * 1000
-    return ((days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss) * 1000 + ms) - off
+    return in_ts_range(((days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss) * 1000 + ms) - off)
 
 
 MONEY_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
@@ -339,7 +342,7 @@ def validate(stream, f):
         qty = parse_quantity(f["quantity"])
         if qty is None:
             return "bad_amount", None
-    if ev.type == "purchase" and (price < 0 or qty <= 0):
+    if ev.type == "purchase" and (price < 0 or qty <= 0 or price * qty > INT64_MAX):
         return "bad_amount", None
     ev.price = price
     ev.qty = qty
@@ -378,8 +381,7 @@ def lone_surrogate_escape(line):
     """True when a \\u escape anywhere in the (syntactically valid) record is a high
     surrogate not followed by a \\u low surrogate, or a low surrogate without a high one
     before it: such a string has no UTF-8 form (§2 malformed), yet json.loads accepts it.
-    The escapes themselves are inspected, not the decoded strings, because a raw byte that
-    is not UTF-8 also decodes (surrogateescape) to a lone surrogate and is not malformed."""
+    The escapes themselves are inspected, not the decoded strings."""
     pending = None  # end of a high surrogate escape waiting for its low half
     for m in ESCAPE.finditer(line):
         u = int(m.group(1), 16) if m.group(1) else None
@@ -576,14 +578,21 @@ class Model:
             for lineno, raw in read_lines(inp.path):
                 if not raw.strip():
                     continue
-                line = raw.decode("utf-8", "surrogateescape")
                 if csvdec is not None and csvdec.header is None:
-                    csvdec.set_header(line)
+                    csvdec.set_header(raw.decode("utf-8", "surrogateescape"))
                     continue
+                try:
+                    line, utf8 = raw.decode("utf-8"), True
+                except UnicodeDecodeError:
+                    # §2 malformed; text sinks show each maximal invalid subpart as U+FFFD,
+                    # which is what Python's "replace" writes
+                    line, utf8 = raw.decode("utf-8", "replace"), False
                 if csvdec is not None:
                     reason, ev = csvdec.decode(line)
                 else:
                     reason, ev = decode_json(inp.stream, line)
+                if not utf8 and reason != "malformed":
+                    reason, ev = "malformed", None
                 self.record(inp, p, lineno, line, reason, ev)
             self.finished[p] = True
             self.final_w = self.W  # the last finite W seen (before the end makes it +inf)

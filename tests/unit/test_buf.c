@@ -1,4 +1,5 @@
-/* test_buf.c — JSON string literals (core/buf.c) against a byte-at-a-time escaper:
+/* test_buf.c — JSON string literals (core/buf.c) against a byte-at-a-time escaper
+ * (which also repairs broken UTF-8 from Unicode's table of well-formed sequences):
  * every length across the word-sized fast paths, specials at every position, and
  * strings that end at the edge of an allocation (ASan sees a read past them); and
  * integers against printf. */
@@ -12,12 +13,50 @@
 #include "core/buf.h"
 #include "harness.h"
 
-/* RFC 8259 escaping the obvious way: the independent model. */
+/* The well-formed UTF-8 byte sequences, Unicode Table 3-7: per lead byte, the range of
+ * each following byte. */
+struct seq_form {
+    unsigned char lead_lo, lead_hi, n, lo[3], hi[3];
+};
+static const struct seq_form forms[] = {
+    {0xC2, 0xDF, 2, {0x80}, {0xBF}},
+    {0xE0, 0xE0, 3, {0xA0, 0x80}, {0xBF, 0xBF}},
+    {0xE1, 0xEC, 3, {0x80, 0x80}, {0xBF, 0xBF}},
+    {0xED, 0xED, 3, {0x80, 0x80}, {0x9F, 0xBF}},
+    {0xEE, 0xEF, 3, {0x80, 0x80}, {0xBF, 0xBF}},
+    {0xF0, 0xF0, 4, {0x90, 0x80, 0x80}, {0xBF, 0xBF, 0xBF}},
+    {0xF1, 0xF3, 4, {0x80, 0x80, 0x80}, {0xBF, 0xBF, 0xBF}},
+    {0xF4, 0xF4, 4, {0x80, 0x80, 0x80}, {0x8F, 0xBF, 0xBF}},
+};
+
+/* Bytes from s[i] (>= 0x80) that the model writes as they are (*ok) or replaces with one
+ * U+FFFD (the maximal subpart: lead plus the following bytes that still fit its form). */
+static size_t model_seq(const unsigned char *s, size_t n, size_t i, bool *ok) {
+    *ok = false;
+    for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++) {
+        if (s[i] < forms[f].lead_lo || s[i] > forms[f].lead_hi) continue;
+        size_t k = 1;
+        while (k < forms[f].n && i + k < n && s[i + k] >= forms[f].lo[k - 1] && s[i + k] <= forms[f].hi[k - 1]) k++;
+        *ok = k == forms[f].n;
+        return k;
+    }
+    return 1;
+}
+
+/* RFC 8259 escaping the obvious way, invalid UTF-8 as U+FFFD: the independent model. */
 static void model(struct ss_buf *b, const unsigned char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
     ss_buf_addc(b, '"');
     for (size_t i = 0; i < n; i++) {
         unsigned char c = s[i];
+        if (c >= 0x80) {
+            bool ok;
+            size_t k = model_seq(s, n, i, &ok);
+            if (ok) ss_buf_add(b, s + i, k);
+            else ss_buf_add(b, "\xEF\xBF\xBD", 3);
+            i += k - 1;
+            continue;
+        }
         char esc[7] = {0};
         if (c == '"') strcpy(esc, "\\\"");
         else if (c == '\\') strcpy(esc, "\\\\");
@@ -44,8 +83,10 @@ static uint64_t rnd(void) {
 }
 
 static unsigned char pick(void) {
-    static const unsigned char special[] = {'"', '\\', '\n', '\r', '\t', 0, 1, 0x1f, 0x20, 0x7f, 0x80, 0xff};
-    return rnd() % 4 == 0 ? special[rnd() % sizeof special] : (unsigned char)('a' + rnd() % 26);
+    /* with leads and continuations enough to form valid and broken UTF-8 by chance */
+    static const unsigned char special[] = {'"', '\\', '\n', '\r', '\t', 0, 1, 0x1f, 0x20, 0x7f, 0x80, 0xff,
+                                            0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0xED, 0xA0, 0xF4, 0x90, 0xC0};
+    return rnd() % 3 == 0 ? special[rnd() % sizeof special] : (unsigned char)('a' + rnd() % 26);
 }
 
 /* The string sits at the very end of its own allocation, after some text already in
@@ -78,10 +119,20 @@ TEST(literals) {
     ss_buf_addc(&b, 0);
     CHECK_EQ_STR(b.p, "\"p4287\"\"\"\"a\\\"b\"\"tab\\there\"");
     ss_buf_free(&b);
+    /* UTF-8 is copied, broken UTF-8 is repaired: the texts Python's "replace" gives */
+    struct ss_buf u = {0};
+    ss_buf_add_json_str(&u, "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80", 14);
+    ss_buf_add_json_str(&u, "a\xFF\xC3\xA9" "b\xE2\x82", 7);
+    ss_buf_add_json_str(&u, "\xED\xA0\x80|\xF0\x9F\x98", 7);
+    ss_buf_addc(&u, 0);
+    CHECK_EQ_STR(u.p, "\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\""
+                      "\"a\xEF\xBF\xBD\xC3\xA9" "b\xEF\xBF\xBD\""
+                      "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD|\xEF\xBF\xBD\"");
+    ss_buf_free(&u);
 }
 
 TEST(each_special_at_each_position) {
-    static const unsigned char special[] = {'"', '\\', '\n', 0, 0x1f, 0x7f, 0x80, 0xff};
+    static const unsigned char special[] = {'"', '\\', '\n', 0, 0x1f, 0x7f, 0x80, 0xff, 0xC3, 0xF0};
     unsigned char s[24];
     for (size_t n = 1; n <= sizeof s; n++)
         for (size_t at = 0; at < n; at++)

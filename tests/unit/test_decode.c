@@ -248,6 +248,23 @@ TEST(unicode_and_number_ids) {
         snprintf(rec, sizeof rec, "{" BASE ",\"unknown\":%s}", bad[i]);
         CHECK_EQ_STR(J(SS_STREAM_CLICKS, rec), "malformed");
     }
+    /* bytes that are not UTF-8, in a field read or not, are malformed (JSON is UTF-8) */
+    const char *broken[] = {"\xFF", "\xC3", "\xC3(", "\xED\xA0\x80", "\xC0\xAF", "\xF4\x90\x80\x80", "\x80"};
+    for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
+        char rec[256];
+        snprintf(rec, sizeof rec, "{" BASE ",\"user_id\":\"u%s\"}", broken[i]);
+        CHECK_EQ_STR(J(SS_STREAM_CLICKS, rec), "malformed");
+        snprintf(rec, sizeof rec, "{" BASE ",\"note\":\"%s\"}", broken[i]);
+        CHECK_EQ_STR(J(SS_STREAM_CLICKS, rec), "malformed");
+        /* before anything else is wrong with it */
+        snprintf(rec, sizeof rec, "{\"event_type\":\"view\",\"note\":\"%s\"}", broken[i]);
+        CHECK_EQ_STR(J(SS_STREAM_CLICKS, rec), "malformed");
+        CHECK_EQ_STR(C(SS_STREAM_ORDERS, "order_id,customer_id,product_id,price,order_ts",
+                       strcat(strcpy(rec, "O1,C1,P"), broken[i]) ), "malformed");
+    }
+    CHECK_EQ_STR(C(SS_STREAM_ORDERS, "order_id,customer_id,product_id,price,order_ts",
+                   "O1,C\xC3\xA9,P\xF0\x9F\x98\x80,1.00,2026-11-27T10:30:00Z"), "ok");
+    CHECK(str_is(EV.user_id, "C\xC3\xA9"));
 }
 
 TEST(amounts) {
@@ -287,6 +304,17 @@ TEST(amounts) {
     CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" PURCHASE_NO_PRICE ",\"price\":1,\"quantity\":2147483648}"), "bad_amount");
     CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" PURCHASE_NO_PRICE ",\"price\":1,\"quantity\":2147483647}"), "ok");
     CHECK_EQ_INT(EV.quantity, 2147483647);
+    /* price x quantity must fit the fixed-point range: 922337203685477.5807 */
+    CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" PURCHASE_NO_PRICE ",\"price\":\"922337203685477\",\"quantity\":2}"), "bad_amount");
+    CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" PURCHASE_NO_PRICE ",\"price\":\"461168601842738.7903\",\"quantity\":2}"), "ok");
+    CHECK_EQ_INT(EV.price * EV.quantity, INT64_MAX - 1);
+    CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" PURCHASE_NO_PRICE ",\"price\":\"461168601842738.7904\",\"quantity\":2}"), "bad_amount");
+    CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" PURCHASE_NO_PRICE ",\"price\":\"429496.7298\",\"quantity\":2147483647}"), "ok");
+    CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" PURCHASE_NO_PRICE ",\"price\":\"429496.7299\",\"quantity\":2147483647}"), "bad_amount");
+    /* a view's price x quantity is never summed: not checked */
+    CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" BASE ",\"price\":\"922337203685477\",\"quantity\":2}"), "ok");
+    CHECK_EQ_STR(C(SS_STREAM_ORDERS, "order_id,customer_id,product_id,price,quantity,order_ts",
+                   "O1,C1,P1,922337203685477,2,2026-11-27T10:30:00Z"), "bad_amount");
     CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" PURCHASE_NO_PRICE ",\"price\":1,\"quantity\":null}"), "ok");
     CHECK_EQ_INT(EV.quantity, 1);
     CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" PURCHASE_NO_PRICE ",\"price\":1,\"quantity\":\"\"}"), "ok");
@@ -334,6 +362,15 @@ TEST(timestamps) {
     CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" BASE_NO_TS ",\"ts\":1700000000000.0}"), "bad_ts");
     CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" BASE_NO_TS ",\"ts\":true}"), "bad_ts");
     CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" BASE_NO_TS ",\"ts\":99999999999999999999}"), "bad_ts");
+    /* only years 0000-9999: one absurd ts would move the watermark past every later event */
+    CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" BASE_NO_TS ",\"ts\":-9223372036854775000}"), "bad_ts");
+    CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" BASE_NO_TS ",\"ts\":9223372036854775807}"), "bad_ts");
+    CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" BASE_NO_TS ",\"ts\":\"253402300800000\"}"), "bad_ts");
+    CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" BASE_NO_TS ",\"ts\":253402300799999}"), "ok");
+    CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" BASE_NO_TS ",\"ts\":-62167219200000}"), "ok");
+    CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" BASE_NO_TS ",\"ts\":-62167219200001}"), "bad_ts");
+    CHECK_EQ_STR(J(SS_STREAM_PROMOTIONS, "{\"promo_id\":\"q\",\"product_id\":\"p\",\"discount_pct\":5,"
+                 "\"starts_at\":\"2026-11-27T10:00:00Z\",\"ends_at\":99999999999999999,\"ts\":1}"), "bad_ts");
 }
 
 TEST(duplicates_and_unknown) {

@@ -96,7 +96,7 @@ TEST(test_sql_text) {
     CHECK(!ss_sql_writes(SS_T_EVENTS));
 }
 
-TEST(test_format_and_utf8) {
+TEST(test_format) {
     char b[32];
     CHECK_EQ_INT(ss_sql_format(SS_COL_MONEY, -1234550, b), 7);
     CHECK_EQ_STR(b, "-123.46");
@@ -110,19 +110,6 @@ TEST(test_format_and_utf8) {
     CHECK_EQ_STR(b, "-9223372036854775808");
     ss_sql_format(SS_COL_INT, 0, b);
     CHECK_EQ_STR(b, "0");
-
-    CHECK_EQ_INT(ss_sql_utf8_valid("a\xC3\xA9z", 4), 4);
-    CHECK_EQ_INT(ss_sql_utf8_valid("ab\xC3", 3), 2);              /* truncated */
-    CHECK_EQ_INT(ss_sql_utf8_valid("\xED\xA0\x80", 3), 0);        /* surrogate */
-    CHECK_EQ_INT(ss_sql_utf8_valid("\xF4\x90\x80\x80", 4), 0);    /* > U+10FFFF */
-    CHECK_EQ_INT(ss_sql_utf8_valid("\xE0\x80\x80", 3), 0);        /* overlong */
-    CHECK_EQ_INT(ss_sql_utf8_valid("\xF0\x9F\x98\x80!", 5), 5);   /* emoji */
-    CHECK_EQ_INT(ss_sql_utf8_valid("a\0b", 3), 1);                /* NUL */
-    struct ss_buf sb = {0};
-    ss_sql_utf8_sanitize(&sb, "a\xFF\xC3\xA9\0b\xE2\x82", 8);
-    CHECK_EQ_INT(sb.len, 1 + 3 + 2 + 3 + 1 + 3 + 3);
-    CHECK(sb.len == 16 && memcmp(sb.p, "a\xEF\xBF\xBD\xC3\xA9\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD", 16) == 0);
-    ss_buf_free(&sb);
 }
 
 /* A fresh directory dir (a "/tmp/ss_sqlite_XXXXXX" template) with path and url of shop.db in it. */
@@ -335,7 +322,7 @@ TEST(test_incompatible) {
 
 int main(void) {
     RUN(test_sql_text);
-    RUN(test_format_and_utf8);
+    RUN(test_format);
     RUN(test_epochs);
     RUN(test_two_writers);
     RUN(test_incompatible);

@@ -19,6 +19,7 @@
 
 #include "../../core/alloc.h"
 #include "../../core/hash.h"
+#include "../../core/utf8.h"
 #include "thrift.h"
 
 /* parquet.thrift enums */
@@ -91,6 +92,7 @@ struct ss_pq_writer {
     size_t nrg, rg_cap;
     struct ss_pq_compressor *comp;
     struct ss_pq_buf page, cbuf;  /* scratch: raw page, compressed page */
+    struct ss_buf utf8;           /* scratch: a STRING value repaired (utf8.h) */
     struct ss_tc tc;
 };
 
@@ -352,7 +354,17 @@ static int write_col(struct ss_pq_writer *w, int j, const struct ss_val *rows, c
                 break;
             }
             case K_BYTES: {
-                int rc = put_bytes(w, c, v->s ? v->s : "", v->len, err);
+                const char *s = v->s ? v->s : "";
+                size_t len = v->s ? v->len : 0;
+                /* a STRING must be UTF-8 or readers refuse the file; only a dead
+                 * letter's record can be anything else */
+                if (c->c->type == SS_COL_STR && !ss_utf8_valid(s, len)) {
+                    w->utf8.len = 0;
+                    ss_utf8_repair(&w->utf8, s, len, true);
+                    s = w->utf8.p;
+                    len = w->utf8.len;
+                }
+                int rc = put_bytes(w, c, s, len, err);
                 if (rc) {
                     die(w);
                     return rc;
@@ -620,6 +632,7 @@ static void writer_free(struct ss_pq_writer *w) {
         ss_pq_buf_free(&c->smax);
     }
     ss_free(w->cols);
+    ss_buf_free(&w->utf8);
     for (size_t r = 0; r < w->nrg; r++) {
         for (int j = 0; j < w->tbl->ncols; j++) {
             ss_free(w->rgs[r].cols[j].min);
