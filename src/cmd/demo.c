@@ -307,7 +307,7 @@ int ss_cmd_demo(int argc, char **argv) {
     /* event time runs `speedup` times faster than the wall clock, so that windows and
      * sessions open and close while one watches */
     go.rate = rate / speedup;
-    go.events = seconds > 0 ? (int64_t)(rate * seconds) : INT64_MAX / 2;
+    go.events = seconds > 0 ? (int64_t)(rate * seconds) : ss_gen_events_limit(go.rate);
     for (int s = 0; s < SS_STREAM_COUNT; s++) go.format[s] = 0; /* JSON: Kafka messages are self-contained */
     if (ss_gen_new(&d.gen, &go, &err)) goto fail;
     ss_kafka_produce_opts_init(&d.kopts);
@@ -322,8 +322,9 @@ int ss_cmd_demo(int argc, char **argv) {
         goto fail;
     }
     producer_started = true;
-    ss_info("demo", "msg=\"producing\" rate=%.0f seconds=%s data=%s", rate,
-            seconds > 0 ? "limited" : "until Ctrl-C", data);
+    char secs[32];
+    snprintf(secs, sizeof secs, seconds > 0 ? "%g" : "until Ctrl-C", seconds);
+    ss_info("demo", "msg=\"producing\" rate=%.0f seconds=\"%s\" data=%s", rate, secs, data);
 
     running_demo = &d;
     struct sigaction sa = {.sa_handler = on_signal};

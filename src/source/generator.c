@@ -1000,6 +1000,8 @@ static int check_share(const char *name, double p, struct ss_err *err) {
     return SS_OK;
 }
 
+int64_t ss_gen_events_limit(double rate) { return (int64_t)(rate * (double)(HEAP_SPAN_MS / 2) / 1000.0 * 0.999); }
+
 int ss_gen_new(struct ss_gen **out, const struct ss_gen_opts *opts, struct ss_err *err) {
     const struct ss_gen_opts *o = opts;
     *out = NULL;

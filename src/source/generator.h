@@ -94,6 +94,9 @@ struct ss_gen;
 
 void ss_gen_opts_init(struct ss_gen_opts *o);
 /* Validates opts (SS_EUSAGE naming the option on a bad value) and builds the catalog. */
+/* The most events ss_gen_new accepts at `rate` (their event time must span at most ~4
+ * years): what an endless run, like the demo's until Ctrl-C, asks for. */
+int64_t ss_gen_events_limit(double rate);
 int ss_gen_new(struct ss_gen **out, const struct ss_gen_opts *opts, struct ss_err *err);
 /* The next record of any enabled stream. Returns SS_OK, or SS_EOF once opts.events
  * records have been emitted. */

@@ -55,4 +55,12 @@ timeout 120 "$SHOPSTREAM_BIN" demo --seconds 1 --data "$F" >"$T/foreign.out" 2>"
 [ $rc -eq 0 ] || { tail -n 20 "$T/foreign.err" >&2; fail "demo on a foreign directory exited $rc"; }
 [ -f "$F/lake/keep.txt" ] || check_failed "the demo removed a file it did not write"
 grep -q "no demo wrote" "$T/foreign.err" || check_failed "no warning about a directory the demo did not fill"
+
+# without --seconds the demo runs until Ctrl-C (it asked the generator for more events
+# than it accepts and exited 2 at once), then prints its summary and exits 0
+signal_when "shopstream running" INT "$T/endless.err" bash -c 'exec "$@" >"$0"' "$T/endless.out" \
+    "$SHOPSTREAM_BIN" demo --data "$T/endless" --set http.listen=127.0.0.1:0
+[ "$SIGNALLED_RC" -eq 0 ] || { tail -n 20 "$T/endless.err" >&2; check_failed "demo without --seconds, stopped by SIGINT: exit $SIGNALLED_RC, expected 0"; }
+grep -q "events produced" "$T/endless.out" || check_failed "demo without --seconds printed no summary"
+grep -q 'seconds="until Ctrl-C"' "$T/endless.err" || check_failed "demo without --seconds did not say it runs until Ctrl-C"
 finish
