@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 
 #include "alloc.h"
@@ -25,13 +26,13 @@ struct cfg_key {
     size_t off;        /* offset of the field in struct ss_config */
     size_t count_off;  /* T_LIST: offset of the int count */
     const char *def;   /* default as text (NULL: none) */
-    int64_t min;       /* inclusive lower bound for numbers */
+    int64_t min;       /* inclusive lower bound for numbers; T_STRING: 1 when it must not be empty */
     const char *help;
 };
 
 #define O(f) offsetof(struct ss_config, f)
 #define FIELD(stream, s, f, fname, def)                                                             \
-    {"fields." stream "." fname, T_STRING, O(field_names[s][f]), 0, def, 0,                          \
+    {"fields." stream "." fname, T_STRING, O(field_names[s][f]), 0, def, 1,                          \
      "input name of `" fname "` in the " stream " stream"}
 
 static const struct cfg_key keys[] = {
@@ -60,7 +61,7 @@ static const struct cfg_key keys[] = {
     {"sink.connect_timeout", T_DURATION, O(sink_connect_timeout_ms), 0, "60s", 0, "how long start-up retries a sink whose server is down (PostgreSQL, Redis, Kafka) before exiting with an error"},
     {"console.interval", T_DURATION, O(console_interval_ms), 0, "5s", 1, "how often the console sink prints its summary line"},
     {"exit_at_end", T_BOOL, O(exit_at_end), 0, "false", 0, "treat Kafka inputs as bounded: stop at the end offsets seen at start"},
-    {"kafka.group_id", T_STRING, O(kafka_group), 0, "shopstream", 0, "consumer group prefix of the Kafka inputs: clicks and orders consume in group <kafka.group_id>.<stream>; promotions are read whole by every process"},
+    {"kafka.group_id", T_STRING, O(kafka_group), 0, "shopstream", 1, "consumer group prefix of the Kafka inputs: clicks and orders consume in group <kafka.group_id>.<stream>; promotions are read whole by every process"},
     {"kafka.connect_timeout", T_DURATION, O(kafka_connect_timeout_ms), 0, "30s", 1, "how long start-up retries unreachable Kafka brokers before exiting with an error"},
     {"http.listen", T_STRING, O(http_listen), 0, "", 0, "HOST:PORT of the metrics/health endpoint (empty: off)"},
     {"log.level", T_STRING, O(log_level), 0, "info", 0, "debug, info, warn or error"},
@@ -89,6 +90,16 @@ static const struct cfg_key keys[] = {
     FIELD("promotions", SS_STREAM_PROMOTIONS, SS_F_TS, "ts", "ts"),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
+
+/* The T_STRING keys that take one of a fixed set of values: in any case, stored as
+ * spelled here (what the code that reads them compares against). */
+static const struct {
+    const char *key;
+    const char *values[5];
+} choices[] = {
+    {"format", {"auto", "json", "csv"}},
+    {"log.level", {"debug", "info", "warn", "error"}},
+};
 
 static void *field_at(struct ss_config *cfg, const struct cfg_key *k) { return (char *)cfg + k->off; }
 
@@ -120,6 +131,28 @@ static int parse_bool(const char *v, bool *out) {
     return 0;
 }
 
+/* A T_STRING value checked against the key's choices and emptiness: the text to store
+ * (a choice as the table spells it), or NULL with err set. */
+static const char *string_value(const struct cfg_key *k, const char *value, struct ss_err *err) {
+    for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+        if (strcmp(choices[i].key, k->key)) continue;
+        char list[128] = "";
+        for (size_t j = 0; j < sizeof choices[i].values / sizeof *choices[i].values && choices[i].values[j]; j++) {
+            const char *c = choices[i].values[j];
+            if (!strcasecmp(value, c)) return c;
+            size_t n = strlen(list);
+            snprintf(list + n, sizeof list - n, "%s%s", n ? ", " : "", c);
+        }
+        ss_err_set(err, SS_EUSAGE, "config key %s: \"%s\" is not one of %s", k->key, value, list);
+        return NULL;
+    }
+    if (k->min > 0 && !*value) {
+        ss_err_set(err, SS_EUSAGE, "config key %s: the value must not be empty", k->key);
+        return NULL;
+    }
+    return value;
+}
+
 static int set_key(struct ss_config *cfg, const struct cfg_key *k, const char *value, struct ss_err *err) {
     void *f = field_at(cfg, k);
     int64_t n = 0;
@@ -142,10 +175,13 @@ static int set_key(struct ss_config *cfg, const struct cfg_key *k, const char *v
         if (ss_money_parse(value, strlen(value), &n) != 0 || n < 0 || n > SS_MONEY_SCALE)
             return ss_err_set(err, SS_EUSAGE, "config key %s: \"%s\" is not a ratio between 0 and 1", k->key, value);
         break;
-    case T_STRING:
+    case T_STRING: {
+        const char *v = string_value(k, value, err);
+        if (!v) return SS_EUSAGE;
         ss_free(*(char **)f);
-        *(char **)f = ss_strdup(value);
+        *(char **)f = ss_strdup(v);
         return SS_OK;
+    }
     case T_BOOL:
         if (parse_bool(value, (bool *)f) != 0)
             return ss_err_set(err, SS_EUSAGE, "config key %s: \"%s\" is not a boolean (true/false)", k->key, value);

@@ -30,6 +30,25 @@ grep -q -- "--input" "$T/help" || fail "run --help does not describe --input"
 expect_exit 2 "no-such-flag" "unknown flag" -- run --no-such-flag --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
 expect_exit 2 "no.such.key" "unknown config key" -- run --set no.such.key=1 --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
 expect_exit 2 "lateness" "bad config value" -- run --set lateness=abc --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
+# keys with a fixed set of values name them; names of things must not be empty (the empty
+# field name sent every record to the dead letters, the empty group id joined "shopstream")
+expect_exit 2 'log.level: "loud" is not one of debug, info, warn, error' "bad log level" -- \
+    run --set log.level=loud --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
+expect_exit 2 'log.level: "" is not one of' "empty log level" -- run --print-config --set log.level=
+SHOPSTREAM_LOG_LEVEL=verbose expect_exit 2 'SHOPSTREAM_LOG_LEVEL: config key log.level: "verbose"' \
+    "bad log level in the environment" -- run --print-config
+expect_exit 2 'format: "xml" is not one of auto, json, csv' "bad --format" -- run --print-config --format xml
+expect_exit 2 "fields.clicks.ts: the value must not be empty" "empty field name" -- \
+    run --set fields.clicks.ts= --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
+expect_exit 2 "kafka.group_id: the value must not be empty" "empty group id" -- run --print-config --set kafka.group_id=
+# ... in any case, as the engine spells them: log.level=ERROR is error (no info lines)
+"$SHOPSTREAM_BIN" run --print-config --set log.level=ERROR --format CSV >"$T/case.yml" 2>"$T/case.err" ||
+    fail "log.level=ERROR --format CSV refused: $(cat "$T/case.err")"
+grep -qx 'log.level: "error"' "$T/case.yml" && grep -qx 'format: "csv"' "$T/case.yml" ||
+    check_failed "log.level=ERROR / --format CSV not stored as error / csv: $(grep -e '^log' -e '^format' "$T/case.yml")"
+"$SHOPSTREAM_BIN" run --set log.level=ERROR --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/case" 2>"$T/case.err" ||
+    fail "a run with log.level=ERROR failed: $(tail -n 2 "$T/case.err")"
+! grep -q 'level=info' "$T/case.err" || check_failed "log.level=ERROR still logs info lines: $(head -n 2 "$T/case.err")"
 # a mistyped sink option: every sink names it, none silently ignores it or makes it a file name
 expect_exit 2 "mode=overwrite" "bad jsonl option" -- run --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x?mode=overwrite"
 expect_exit 2 "file_rows" "bad parquet option" -- run --input clicks="$D/clicks.jsonl" --sink "parquet:$T/lake?file_rows=many"
