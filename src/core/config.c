@@ -262,16 +262,48 @@ int ss_config_set_kv(struct ss_config *cfg, const char *kv, struct ss_err *err) 
 
 /* ---- YAML ------------------------------------------------------------------ */
 
-/* Walks a YAML node: mappings extend the dotted key; sequences are lists (only for
- * list keys); scalars are set. */
-static int yaml_walk(struct ss_config *cfg, yaml_document_t *doc, yaml_node_t *node, char *prefix, size_t plen,
-                     const char *path, struct ss_err *err) {
-    int line = (int)node->start_mark.line + 1;
+/* One file being applied: its document, and each dotted key it has set with the line
+ * of its YAML key. A file sets a key once: given twice (`lateness:` on two lines, or
+ * `windows.funnel:` and `windows: {funnel: }`) the last would silently win. */
+struct yaml_load {
+    struct ss_config *cfg;
+    yaml_document_t *doc;
+    const char *path;
+    struct ss_err *err;
+    struct {
+        char *key;
+        int line;
+    } *set;
+    size_t nset;
+};
+
+static int given_twice(const struct yaml_load *y, const char *key, int first, int second) {
+    return ss_err_set(y->err, SS_EUSAGE, "%s:%d: key \"%s\" is given twice (lines %d and %d)", y->path, second, key,
+                      first, second);
+}
+
+static int note_set(struct yaml_load *y, const char *key, int line) {
+    for (size_t i = 0; i < y->nset; i++)
+        if (!strcmp(y->set[i].key, key)) return given_twice(y, key, y->set[i].line, line);
+    y->set = ss_realloc(y->set, (y->nset + 1) * sizeof *y->set);
+    y->set[y->nset].key = ss_strdup(key);
+    y->set[y->nset++].line = line;
+    return SS_OK;
+}
+
+static int node_line(const yaml_node_t *n) { return (int)n->start_mark.line + 1; }
+
+/* Walks a YAML node reached through the dotted key `prefix` (written on line kline):
+ * mappings extend the key; sequences are lists (only for list keys); scalars are set. */
+static int yaml_walk(struct yaml_load *y, yaml_node_t *node, char *prefix, size_t plen, int kline) {
+    const char *path = y->path;
+    struct ss_err *err = y->err;
+    int line = node_line(node);
     switch (node->type) {
     case YAML_MAPPING_NODE:
         for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
-            yaml_node_t *k = yaml_document_get_node(doc, p->key);
-            yaml_node_t *v = yaml_document_get_node(doc, p->value);
+            yaml_node_t *k = yaml_document_get_node(y->doc, p->key);
+            yaml_node_t *v = yaml_document_get_node(y->doc, p->value);
             if (!k || k->type != YAML_SCALAR_NODE)
                 return ss_err_set(err, SS_EUSAGE, "%s:%d: mapping keys must be plain names", path, line);
             size_t n = plen + (plen ? 1 : 0) + k->data.scalar.length;
@@ -282,8 +314,15 @@ static int yaml_walk(struct ss_config *cfg, yaml_document_t *doc, yaml_node_t *n
             if (plen) key[at++] = '.';
             memcpy(key + at, k->data.scalar.value, k->data.scalar.length);
             key[n] = '\0';
+            /* the same key twice in one mapping, a section (`windows:`) too */
+            for (yaml_node_pair_t *q = node->data.mapping.pairs.start; q < p; q++) {
+                yaml_node_t *kq = yaml_document_get_node(y->doc, q->key);
+                if (kq->data.scalar.length == k->data.scalar.length &&
+                    !memcmp(kq->data.scalar.value, k->data.scalar.value, k->data.scalar.length))
+                    return given_twice(y, key, node_line(kq), node_line(k));
+            }
             /* a mapping under kafka.* or a known prefix recurses; anything else is a leaf */
-            int rc = yaml_walk(cfg, doc, v, key, n, path, err);
+            int rc = yaml_walk(y, v, key, n, node_line(k));
             if (rc) return rc;
         }
         return SS_OK;
@@ -291,17 +330,19 @@ static int yaml_walk(struct ss_config *cfg, yaml_document_t *doc, yaml_node_t *n
         const struct cfg_key *k = find_key(prefix);
         if (!k || k->type != T_LIST)
             return ss_err_set(err, SS_EUSAGE, "%s:%d: config key \"%s\" does not take a list", path, line, prefix);
+        if (note_set(y, prefix, kline)) return SS_EUSAGE;
         for (yaml_node_item_t *it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
-            yaml_node_t *v = yaml_document_get_node(doc, *it);
+            yaml_node_t *v = yaml_document_get_node(y->doc, *it);
             if (!v || v->type != YAML_SCALAR_NODE)
                 return ss_err_set(err, SS_EUSAGE, "%s:%d: items of \"%s\" must be plain values", path, line, prefix);
-            int rc = set_key(cfg, k, (const char *)v->data.scalar.value, err);
-            if (rc) return ss_err_wrap(err, "%s:%d", path, (int)v->start_mark.line + 1);
+            int rc = set_key(y->cfg, k, (const char *)v->data.scalar.value, err);
+            if (rc) return ss_err_wrap(err, "%s:%d", path, node_line(v));
         }
         return SS_OK;
     }
     case YAML_SCALAR_NODE: {
-        int rc = ss_config_set(cfg, prefix, (const char *)node->data.scalar.value, err);
+        if (note_set(y, prefix, kline)) return SS_EUSAGE;
+        int rc = ss_config_set(y->cfg, prefix, (const char *)node->data.scalar.value, err);
         if (rc) return ss_err_wrap(err, "%s:%d", path, line);
         return SS_OK;
     }
@@ -314,7 +355,7 @@ int ss_config_load_yaml(struct ss_config *cfg, const char *path, struct ss_err *
     FILE *f = fopen(path, "rb");
     if (!f) return ss_err_set(err, SS_EUSAGE, "cannot open config file %s: %s", path, strerror(errno));
     yaml_parser_t parser;
-    yaml_document_t doc;
+    yaml_document_t doc, next;
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_file(&parser, f);
     int rc = SS_OK;
@@ -323,15 +364,34 @@ int ss_config_load_yaml(struct ss_config *cfg, const char *path, struct ss_err *
                         parser.problem ? parser.problem : "parse error");
         goto out_parser;
     }
+    /* one document: a second (after ---) would be ignored */
+    if (!yaml_parser_load(&parser, &next)) {
+        rc = ss_err_set(err, SS_EUSAGE, "%s:%d: invalid YAML: %s", path, (int)parser.problem_mark.line + 1,
+                        parser.problem ? parser.problem : "parse error");
+        goto out_doc;
+    }
+    bool more = yaml_document_get_root_node(&next) != NULL;
+    int next_line = (int)next.start_mark.line + 1;
+    yaml_document_delete(&next);
+    if (more) {
+        rc = ss_err_set(err, SS_EUSAGE,
+                        "%s:%d: a second YAML document (a config file holds one; its keys go in the first)", path,
+                        next_line);
+        goto out_doc;
+    }
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (root) {
         if (root->type != YAML_MAPPING_NODE) {
             rc = ss_err_set(err, SS_EUSAGE, "%s: the top level must be a mapping of keys", path);
         } else {
+            struct yaml_load y = {.cfg = cfg, .doc = &doc, .path = path, .err = err};
             char prefix[256] = "";
-            rc = yaml_walk(cfg, &doc, root, prefix, 0, path, err);
+            rc = yaml_walk(&y, root, prefix, 0, 0);
+            for (size_t i = 0; i < y.nset; i++) ss_free(y.set[i].key);
+            ss_free(y.set);
         }
     }
+out_doc:
     yaml_document_delete(&doc);
 out_parser:
     yaml_parser_delete(&parser);
