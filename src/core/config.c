@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "alloc.h"
@@ -351,23 +352,71 @@ static int yaml_walk(struct yaml_load *y, yaml_node_t *node, char *prefix, size_
     }
 }
 
+/* The line holding byte `off` of the file (0 when it cannot be read again: a pipe). */
+static int line_of_offset(FILE *f, size_t off) {
+    if (fseek(f, 0, SEEK_SET) != 0) return 0;
+    int line = 1, c;
+    for (size_t i = 0; i < off && (c = getc(f)) != EOF; i++)
+        if (c == '\n') line++;
+    return line;
+}
+
+/* libyaml reads UTF-16 when the file starts with its byte order mark (FF FE or FE FF).
+ * A file that does and yet does not parse into a mapping is other bytes that happen to
+ * start so: text in a single-byte encoding, say. */
+static bool read_as_utf16(const yaml_parser_t *parser) {
+    return parser->encoding == YAML_UTF16LE_ENCODING || parser->encoding == YAML_UTF16BE_ENCODING;
+}
+
+static int not_utf16(const char *path, struct ss_err *err) {
+    return ss_err_set(err, SS_EUSAGE, "%s: the file is not valid UTF-8, nor the UTF-16 its first two bytes announce",
+                      path);
+}
+
+/* What yaml_parser_load found wrong. Reader errors (undecodable bytes, control
+ * characters, a failed read) carry a byte offset rather than a line. */
+static int yaml_error(yaml_parser_t *parser, FILE *f, const char *path, int read_errno, struct ss_err *err) {
+    const char *problem = parser->problem ? parser->problem : "parse error";
+    if (parser->error != YAML_READER_ERROR)
+        return ss_err_set(err, SS_EUSAGE, "%s:%d: invalid YAML: %s", path, (int)parser->problem_mark.line + 1, problem);
+    if (ferror(f))
+        return ss_err_set(err, SS_EUSAGE, "cannot read config file %s: %s", path, strerror(read_errno));
+    if (read_as_utf16(parser)) return not_utf16(path, err);
+    size_t off = parser->problem_offset;
+    char where[64] = "";
+    int line = line_of_offset(f, off);
+    if (line) snprintf(where, sizeof where, ":%d", line);
+    if (strstr(problem, "UTF-8") || strstr(problem, "Unicode"))
+        return ss_err_set(err, SS_EUSAGE, "%s%s: the file is not valid UTF-8 (%s at byte offset %zu)", path, where,
+                          problem, off);
+    if (strstr(problem, "control character"))
+        return ss_err_set(err, SS_EUSAGE, "%s%s: control character 0x%02x at byte offset %zu (YAML does not allow it)",
+                          path, where, (unsigned)parser->problem_value, off);
+    return ss_err_set(err, SS_EUSAGE, "%s%s: invalid YAML: %s at byte offset %zu", path, where, problem, off);
+}
+
 int ss_config_load_yaml(struct ss_config *cfg, const char *path, struct ss_err *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return ss_err_set(err, SS_EUSAGE, "cannot open config file %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return ss_err_set(err, SS_EUSAGE, "config file %s is a directory, not a YAML file", path);
+    }
     yaml_parser_t parser;
     yaml_document_t doc, next;
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_file(&parser, f);
     int rc = SS_OK;
+    errno = 0;
     if (!yaml_parser_load(&parser, &doc)) {
-        rc = ss_err_set(err, SS_EUSAGE, "%s:%d: invalid YAML: %s", path, (int)parser.problem_mark.line + 1,
-                        parser.problem ? parser.problem : "parse error");
+        rc = yaml_error(&parser, f, path, errno, err);
         goto out_parser;
     }
     /* one document: a second (after ---) would be ignored */
+    errno = 0;
     if (!yaml_parser_load(&parser, &next)) {
-        rc = ss_err_set(err, SS_EUSAGE, "%s:%d: invalid YAML: %s", path, (int)parser.problem_mark.line + 1,
-                        parser.problem ? parser.problem : "parse error");
+        rc = yaml_error(&parser, f, path, errno, err);
         goto out_doc;
     }
     bool more = yaml_document_get_root_node(&next) != NULL;
@@ -382,7 +431,9 @@ int ss_config_load_yaml(struct ss_config *cfg, const char *path, struct ss_err *
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (root) {
         if (root->type != YAML_MAPPING_NODE) {
-            rc = ss_err_set(err, SS_EUSAGE, "%s: the top level must be a mapping of keys", path);
+            rc = read_as_utf16(&parser)
+                     ? not_utf16(path, err)
+                     : ss_err_set(err, SS_EUSAGE, "%s: the top level must be a mapping of keys", path);
         } else {
             struct yaml_load y = {.cfg = cfg, .doc = &doc, .path = path, .err = err};
             char prefix[256] = "";

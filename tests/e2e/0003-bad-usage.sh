@@ -49,8 +49,8 @@ grep -qx 'log.level: "error"' "$T/case.yml" && grep -qx 'format: "csv"' "$T/case
 "$SHOPSTREAM_BIN" run --set log.level=ERROR --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/case" 2>"$T/case.err" ||
     fail "a run with log.level=ERROR failed: $(tail -n 2 "$T/case.err")"
 ! grep -q 'level=info' "$T/case.err" || check_failed "log.level=ERROR still logs info lines: $(head -n 2 "$T/case.err")"
-# a config file is one YAML document that gives each key once (else the last of two would
-# silently win, or a second document be ignored)
+# a config file is one YAML document of UTF-8 text that gives each key once (else the last
+# of two would silently win, or a second document be ignored); -c of a directory says so
 printf 'lateness: 10m\nrecent.size: 3\nlateness: 5m\n' >"$T/dup.yml"
 expect_exit 2 'dup.yml:3: key "lateness" is given twice (lines 1 and 3)' "a key twice in a file" -- run --print-config -c "$T/dup.yml"
 printf 'windows:\n  funnel: 1h\nlateness: 1m\nwindows:\n  hourly_sales: 1h\n' >"$T/dup.yml"
@@ -59,8 +59,15 @@ printf 'windows.funnel: 1h\nwindows: { funnel: 2h }\n' >"$T/dup.yml"
 expect_exit 2 'key "windows.funnel" is given twice (lines 1 and 2)' "a key twice, dotted and nested" -- run --print-config -c "$T/dup.yml"
 printf 'lateness: 10m\n---\nlateness: 5m\n' >"$T/multi.yml"
 expect_exit 2 'multi.yml:2: a second YAML document' "a second YAML document" -- run --print-config -c "$T/multi.yml"
-# ... while --- and ..., and one section reached nested and dotted are fine
-printf -- '---\nwindows: { trending: { size: 12m } }\nwindows.trending.top: 7\n...\n' >"$T/ok.yml"
+mkdir -p "$T/dir.yml"
+expect_exit 2 'dir.yml is a directory' "-c of a directory" -- run --print-config -c "$T/dir.yml"
+printf 'lateness: 10m\n# caf\xe9 (Latin-1)\n' >"$T/latin1.yml"
+expect_exit 2 'latin1.yml:2: the file is not valid UTF-8' "a Latin-1 config file" -- run --print-config -c "$T/latin1.yml"
+printf '\xff\xfelateness: 10m\n' >"$T/ff.yml"
+expect_exit 2 "ff.yml: the file is not valid UTF-8, nor the UTF-16" "a config file that starts like UTF-16" -- \
+    run --print-config -c "$T/ff.yml"
+# ... while a UTF-8 byte order mark, --- and ..., and one section reached nested and dotted are fine
+printf '\xef\xbb\xbf---\nwindows: { trending: { size: 12m } }\nwindows.trending.top: 7\n...\n' >"$T/ok.yml"
 "$SHOPSTREAM_BIN" run --print-config -c "$T/ok.yml" >"$T/ok.out" 2>"$T/ok.err" || fail "ok.yml refused: $(cat "$T/ok.err")"
 grep -qx 'windows.trending.size: 12m' "$T/ok.out" && grep -qx 'windows.trending.top: 7' "$T/ok.out" ||
     check_failed "ok.yml: its keys did not arrive: $(grep '^windows.trending' "$T/ok.out")"
