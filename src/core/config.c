@@ -160,7 +160,7 @@ static int set_key(struct ss_config *cfg, const struct cfg_key *k, const char *v
     switch (k->type) {
     case T_DURATION:
         if (ss_duration_parse(value, &n) != 0)
-            return ss_err_set(err, SS_EUSAGE, "config key %s: \"%s\" is not a duration (examples: 500ms, 30s, 15m, 2h)",
+            return ss_err_set(err, SS_EUSAGE, "config key %s: \"%s\" is not a duration of at most 36500d (examples: 500ms, 30s, 15m, 2h)",
                               k->key, value);
         break;
     case T_INT:

@@ -30,6 +30,9 @@ grep -q -- "--input" "$T/help" || fail "run --help does not describe --input"
 expect_exit 2 "no-such-flag" "unknown flag" -- run --no-such-flag --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
 expect_exit 2 "no.such.key" "unknown config key" -- run --set no.such.key=1 --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
 expect_exit 2 "lateness" "bad config value" -- run --set lateness=abc --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
+# durations stop at 100 years: lateness=INT64_MAX ms wrapped the watermark around
+expect_exit 2 'lateness: "9223372036854775807" is not a duration of at most 36500d' "endless lateness" -- \
+    run --set lateness=9223372036854775807 --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
 # keys with a fixed set of values name them; names of things must not be empty (the empty
 # field name sent every record to the dead letters, the empty group id joined "shopstream")
 expect_exit 2 'log.level: "loud" is not one of debug, info, warn, error' "bad log level" -- \
