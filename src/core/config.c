@@ -601,10 +601,13 @@ void ss_config_print(FILE *f, const struct ss_config *cfg) {
         switch (k->type) {
         case T_DURATION: fputc(' ', f); print_duration(f, *(const int64_t *)v); break;
         case T_INT: fprintf(f, " %lld", (long long)*(const int64_t *)v); break;
-        case T_MONEY:
-            ss_money_format(*(const int64_t *)v, 2, num);
+        case T_MONEY: {
+            /* cents as usual, more decimals when set (so that the text reads back as the value) */
+            int64_t m = *(const int64_t *)v;
+            ss_money_format(m, m % 100 ? (m % 10 ? 4 : 3) : 2, num);
             fprintf(f, " \"%s\"", num);
             break;
+        }
         case T_RATIO:
             ss_money_format(*(const int64_t *)v, 4, num);
             fprintf(f, " %s", num);

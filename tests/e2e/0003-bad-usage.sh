@@ -194,6 +194,9 @@ for want in 'windows.category_revenue: 5m' 'lateness: 90s' 'recent.size: 9' 'ses
     grep -qx -- "$want" "$T/pc.yml" || check_failed "--print-config: no line '$want' in: $(cat "$T/pc.yml")"
 done
 ! grep -q 's3cret\|hunter2' "$T/pc.yml" || check_failed "--print-config printed a secret"
+# an amount with more than two decimals prints them all (it printed "1000.12" for 1000.125)
+"$SHOPSTREAM_BIN" run --print-config --set alerts.high_value.threshold=1000.125 2>&1 |
+    grep -qx 'alerts.high_value.threshold: "1000.125"' || check_failed "--print-config rounded a threshold of 1000.125"
 [ -z "$(ls -A "$T/pc")" ] || check_failed "--print-config created files: $(ls -A "$T/pc")"
 "$SHOPSTREAM_BIN" run -c "$T/pc.yml" --print-config >"$T/pc2.yml" 2>"$T/pc2.err" ||
     fail "its output does not read back through -c: $(cat "$T/pc2.err")"
