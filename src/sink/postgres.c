@@ -149,7 +149,7 @@ static int connect_db(struct pg_sink *ps, struct ss_err *err) {
         char msg[384];
         one_line(msg, sizeof msg, PQerrorMessage(ps->conn));
         disconnect(ps);
-        return ss_err_set(err, SS_RETRY, "cannot connect to PostgreSQL %s: %s (will retry)", ps->where, msg);
+        return ss_err_set(err, SS_RETRY, "cannot connect to PostgreSQL %s: %s", ps->where, msg);
     }
     PQsetNoticeProcessor(ps->conn, quiet_notice, NULL);
     return SS_OK;

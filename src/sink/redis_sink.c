@@ -435,12 +435,12 @@ static int rd_connect(struct rd_sink *rs, struct ss_err *err) {
     disconnect(rs);
     struct timeval ctv = {CONNECT_TIMEOUT_S, 0}, iotv = {IO_TIMEOUT_S, 0};
     rs->c = redisConnectWithTimeout(rs->host, rs->port, ctv);
-    if (!rs->c) return ss_err_set(err, SS_RETRY, "cannot connect to Redis %s: out of memory (will retry)", rs->where);
+    if (!rs->c) return ss_err_set(err, SS_RETRY, "cannot connect to Redis %s: out of memory", rs->where);
     if (rs->c->err) {
         char msg[200];
         snprintf(msg, sizeof msg, "%s", rs->c->errstr);
         disconnect(rs);
-        return ss_err_set(err, SS_RETRY, "cannot connect to Redis %s: %s (will retry)", rs->where, msg);
+        return ss_err_set(err, SS_RETRY, "cannot connect to Redis %s: %s", rs->where, msg);
     }
     redisSetTimeout(rs->c, iotv);
     redisEnableKeepAlive(rs->c);
