@@ -179,6 +179,10 @@ static void velocity(struct alerts *a, const struct ss_event *ev, int64_t amount
         else first = mid + 1;
     }
     int64_t count = end - first;
+    /* before = count - 1 purchases accepted earlier in (t - range, t]. DESIGN §4 re-arms
+     * when the sliding count drops below N: between arrivals it can only drop, so its low
+     * point is at t, just before this purchase counts (SEMANTICS §8) */
+    if (count - 1 < a->count) u->armed = 1;
     if (count >= a->count && u->armed) {
         int64_t sum = 0;
         for (uint32_t i = first; i < end; i++) sum = ss_sat_add(sum, u->b[i].amount);
@@ -187,8 +191,6 @@ static void velocity(struct alerts *a, const struct ss_event *ev, int64_t amount
         struct ss_str id[4] = {SS_STR_LIT("velocity:"), ev->user_id, SS_STR_LIT(":"), ev->event_id};
         alert_row(out, id, 4, "velocity", ev, sum, ss_str_c(detail));
         u->armed = 0;
-    } else if (count < a->count) {
-        u->armed = 1;
     }
     if (!u->queued) {
         heap_push(a, ss_sat_add(u->b[0].ts, a->range), idx);

@@ -58,10 +58,12 @@ expect_row "$T/a" alerts '{"alert_id":"high_value_order:O12","kind":"high_value_
 expect_row "$T/a" alerts none alert_id=high_value_order:O13
 expect_row "$T/a" alerts '{"alert_id":"high_value_order:E5","kind":"high_value_order","user_id":"U2","order_id":null,"amount":"1000.00","ts":"2026-11-27T10:06:00.000Z","detail":"{\"threshold\":\"1000.00\"}"}' \
     alert_id=high_value_order:E5
-# 5 purchases in (12:09:59.999 - 10 min, 12:09:59.999]; the 6th (count 5 again) is silent.
+# 5 purchases in (12:09:59.999 - 10 min, 12:09:59.999]. At 12:10:00 the one at 12:00 has just
+# left the range (4 before, the user re-arms), so E45 is a new 5th within 10 min (§8).
 expect_row "$T/a" alerts '{"alert_id":"velocity:U6:E44","kind":"velocity","user_id":"U6","order_id":"OC44","amount":"50.00","ts":"2026-11-27T12:09:59.999Z","detail":"{\"count\":5,\"range_ms\":600000}"}' \
     alert_id=velocity:U6:E44
-expect_row "$T/a" alerts none alert_id=velocity:U6:E45
+expect_row "$T/a" alerts '{"alert_id":"velocity:U6:E45","kind":"velocity","user_id":"U6","order_id":"OC45","amount":"50.00","ts":"2026-11-27T12:10:00.000Z","detail":"{\"count\":5,\"range_ms\":600000}"}' \
+    alert_id=velocity:U6:E45
 # The promotion window is half-open; PR3 [10:30, 10:31) takes E9 (10:30) but not E10 (10:31).
 expect_row "$T/a" promo_matches '{"event_id":"E9","promo_id":"PR3","user_id":"U3","product_id":"P1","discount_pct":"0.00","click_ts":"2026-11-27T10:30:00.000Z"}' \
     event_id=E9 promo_id=PR3

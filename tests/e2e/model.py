@@ -748,25 +748,26 @@ class Model:
             self.alerts[aid] = dict(alert_id=aid, kind="high_value_order", user_id=e.user_id,
                                     order_id=e.order_id, amount=fmt_money(amt), ts=fmt_ts(e.ts),
                                     detail={"threshold": fmt_money(c.hv_threshold)})
+        # velocity (§8): before = purchases accepted earlier with ts in (t - range, t]
         tss, amts = self.purch.setdefault(e.user_id, ([], []))
-        i = bisect.bisect_right(tss, e.ts)
-        tss.insert(i, e.ts)
-        amts.insert(i, amt)
         hi = bisect.bisect_right(tss, e.ts)
         lo = bisect.bisect_right(tss, e.ts - c.vel_range)
-        count = hi - lo
-        armed = self.armed.get(e.user_id, True)
-        if count >= c.vel_count:
-            if armed:
-                aid = "velocity:" + e.user_id + ":" + e.event_id
-                self.alerts[aid] = dict(alert_id=aid, kind="velocity", user_id=e.user_id,
-                                        order_id=e.order_id, amount=fmt_money(sum(amts[lo:hi])),
-                                        ts=fmt_ts(e.ts),
-                                        detail={"count": Num(str(count)),
-                                                "range_ms": Num(str(c.vel_range))})
-                self.armed[e.user_id] = False
-        else:
+        before = hi - lo
+        in_range_sum = sum(amts[lo:hi])
+        tss.insert(hi, e.ts)
+        amts.insert(hi, amt)
+        if before < c.vel_count:
             self.armed[e.user_id] = True
+        count = before + 1
+        if count >= c.vel_count and self.armed.get(e.user_id, True):
+            aid = "velocity:" + e.user_id + ":" + e.event_id
+            self.alerts[aid] = dict(alert_id=aid, kind="velocity", user_id=e.user_id,
+                                    order_id=e.order_id,
+                                    amount=fmt_money(in_range_sum + amt),
+                                    ts=fmt_ts(e.ts),
+                                    detail={"count": Num(str(count)),
+                                            "range_ms": Num(str(c.vel_range))})
+            self.armed[e.user_id] = False
 
     # ------------------------------------------------------------ results
     def tables(self):
