@@ -64,6 +64,12 @@ expect_row "$T/a" alerts '{"alert_id":"velocity:U6:E44","kind":"velocity","user_
     alert_id=velocity:U6:E44
 expect_row "$T/a" alerts '{"alert_id":"velocity:U6:E45","kind":"velocity","user_id":"U6","order_id":"OC45","amount":"50.00","ts":"2026-11-27T12:10:00.000Z","detail":"{\"count\":5,\"range_ms\":600000}"}' \
     alert_id=velocity:U6:E45
+# U15 buys every 2.1 min from 14:00 (1.00, 2.00, ... 6.00): the 5th (14:08:24) alerts; at
+# 14:10 the first leaves the range, so the 6th (14:10:30) is a new 5th within 10 min.
+expect_row "$T/a" alerts '{"alert_id":"velocity:U15:O54","kind":"velocity","user_id":"U15","order_id":"O54","amount":"15.00","ts":"2026-11-27T14:08:24.000Z","detail":"{\"count\":5,\"range_ms\":600000}"}' \
+    alert_id=velocity:U15:O54
+expect_row "$T/a" alerts '{"alert_id":"velocity:U15:O55","kind":"velocity","user_id":"U15","order_id":"O55","amount":"20.00","ts":"2026-11-27T14:10:30.000Z","detail":"{\"count\":5,\"range_ms\":600000}"}' \
+    alert_id=velocity:U15:O55
 # The promotion window is half-open; PR3 [10:30, 10:31) takes E9 (10:30) but not E10 (10:31).
 expect_row "$T/a" promo_matches '{"event_id":"E9","promo_id":"PR3","user_id":"U3","product_id":"P1","discount_pct":"0.00","click_ts":"2026-11-27T10:30:00.000Z"}' \
     event_id=E9 promo_id=PR3
