@@ -6,8 +6,8 @@
  * sorted by ts. A purchase with ts <= W - range can never fall in the range
  * (t - range, t] of a future purchase (t >= W), so it is dropped; a min-heap keyed on
  * each user's oldest ts + range finds the users with something to drop in O(1) when
- * nothing is due. A user whose history is empty and who is armed (or would be re-armed
- * by the next purchase anyway) is forgotten entirely. */
+ * nothing is due. A user whose history is empty is forgotten entirely: the next purchase
+ * finds before = 0 < N (N >= 1) and re-arms, as a new user starts armed. */
 #include <stdio.h>
 #include <string.h>
 
@@ -82,6 +82,9 @@ static int alerts_open(struct ss_op **out, const struct ss_op_env *env, struct s
     if (cfg->velocity_range_ms <= 0)
         return ss_err_set(err, SS_EUSAGE, "alerts.velocity.range must be a positive duration (got %lld ms)",
                           (long long)cfg->velocity_range_ms);
+    if (cfg->velocity_count < 1) /* forgetting a user with no history relies on it */
+        return ss_err_set(err, SS_EUSAGE, "alerts.velocity.count must be at least 1 (got %lld)",
+                          (long long)cfg->velocity_count);
     struct alerts *a = ss_calloc(1, sizeof *a);
     a->base.type = &ss_op_alerts;
     a->intern = env->intern;
@@ -230,14 +233,10 @@ static void alerts_advance(struct ss_op *op, const struct ss_clock *clk, struct 
         if (u->n) {
             heap_push(a, ss_sat_add(u->b[0].ts, a->range), idx);
             u->queued = 1;
-        } else if (all || u->armed || a->count >= 2) {
-            /* with an empty history the next purchase counts 1 < N and re-arms anyway */
+        } else {
             user_forget(a, idx);
         }
     }
-    if (all) /* disarmed users without history (N <= 1) are in no heap entry */
-        for (size_t i = 0; i < a->nu; i++)
-            if (a->u[i].user) user_forget(a, (uint32_t)i);
     a->base.wake = a->nheap ? a->heap[0].at : SS_TS_MAX;
 }
 

@@ -305,6 +305,35 @@ TEST(history_eviction) {
     fx_close(&f);
 }
 
+/* N = 1: every purchase with nothing else in its range alerts, and disarms the user. Once
+ * the history is gone the next purchase finds before = 0 and re-arms anyway, so a disarmed
+ * user is forgotten like an armed one (state stays bounded by the purchases in range). */
+TEST(history_eviction_disarmed) {
+    struct fx f;
+    fx_open_n(&f, 10000000, 1);
+    vbuy(&f, "a", "u", 1000, 10000);
+    vbuy(&f, "b", "u", 2000, 10000); /* before 1: no re-arm */
+    CHECK_EQ_INT(nrows(&f), 1);
+    CHECK_EQ_INT(f.op->type->state_keys(f.op), 1);
+    advance(&f, 2000 + RANGE);
+    CHECK_EQ_INT(f.op->type->state_keys(f.op), 0);
+    vbuy(&f, "c", "u", 2000 + RANGE, 10000);
+    CHECK_EQ_INT(nrows(&f), 2);
+    check_velocity(&f, 1, "u", "c", 2000 + RANGE, 10000, 1);
+    fx_close(&f);
+}
+
+TEST(velocity_count_below_one_is_refused) {
+    struct ss_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.velocity_range_ms = RANGE;
+    struct ss_op_env env = {.cfg = &cfg, .intern = NULL};
+    struct ss_err err;
+    struct ss_op *op = NULL;
+    CHECK_EQ_INT(ss_op_alerts.open(&op, &env, &err), SS_EUSAGE);
+    CHECK(op == NULL);
+}
+
 /* ---- randomized velocity against brute-force models ------------------------------------ */
 
 static uint64_t rng_state;
@@ -439,6 +468,8 @@ int main(void) {
     RUN(velocity_same_ts);
     RUN(velocity_out_of_order);
     RUN(history_eviction);
+    RUN(history_eviction_disarmed);
+    RUN(velocity_count_below_one_is_refused);
     RUN(randomized_velocity);
     RUN(in_order_velocity_is_design);
     return ss_t_report("alerts");
