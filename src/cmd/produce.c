@@ -249,6 +249,7 @@ int ss_cmd_produce(int argc, char **argv) {
     int have_events = 0, have_reorder = 0, fmt = -1, stream = -1;
     double duration = 0;
     const char *out_path = NULL, *out_dir = NULL, *topic = NULL;
+    const char *kafka_only = NULL; /* a producer option given, which needs --brokers */
     const char *stream_topics[SS_STREAM_COUNT] = {NULL, NULL, NULL};
     struct ss_produce_kafka_args ka = {0};
     ss_kafka_produce_opts_init(&ka.kopts);
@@ -325,24 +326,28 @@ int ss_cmd_produce(int argc, char **argv) {
         case O_OUT_DIR: out_dir = a; break;
         case O_BROKERS: ka.kopts.brokers = a; break;
         case O_TOPIC: topic = a; break;
-        case O_CLICKS_TOPIC: stream_topics[SS_STREAM_CLICKS] = a; break;
-        case O_PROMOTIONS_TOPIC: stream_topics[SS_STREAM_PROMOTIONS] = a; break;
-        case O_ORDERS_TOPIC: stream_topics[SS_STREAM_ORDERS] = a; break;
+        case O_CLICKS_TOPIC: stream_topics[SS_STREAM_CLICKS] = a; kafka_only = "--clicks-topic"; break;
+        case O_PROMOTIONS_TOPIC: stream_topics[SS_STREAM_PROMOTIONS] = a; kafka_only = "--promotions-topic"; break;
+        case O_ORDERS_TOPIC: stream_topics[SS_STREAM_ORDERS] = a; kafka_only = "--orders-topic"; break;
         case O_CSV: ka.csv_path = a; break;
         case O_BATCH_BYTES:
             if (parse_i64(a, 1, 1 << 30, &ka.kopts.batch_bytes)) return bad("--batch-bytes", "expected bytes > 0", a);
+            kafka_only = "--batch-bytes";
             break;
         case O_LINGER_MS:
             if (parse_i64(a, 0, 900000, &ka.kopts.linger_ms)) return bad("--linger-ms", "expected 0..900000", a);
+            kafka_only = "--linger-ms";
             break;
         case O_COMPRESSION:
             if (strcmp(a, "none") && strcmp(a, "gzip") && strcmp(a, "snappy") && strcmp(a, "lz4") && strcmp(a, "zstd"))
                 return bad("--compression", "expected none, gzip, snappy, lz4 or zstd", a);
             ka.kopts.compression = a;
+            kafka_only = "--compression";
             break;
         case 'X':
             if (!strchr(a, '=') || nprops == 64) return bad("-X", "expected KEY=VALUE", a);
             props[nprops++] = (char *)a;
+            kafka_only = "-X";
             break;
         case 'h': usage(stdout); return SS_EXIT_OK;
         case ':':
@@ -384,6 +389,10 @@ int ss_cmd_produce(int argc, char **argv) {
         return SS_EXIT_USAGE;
     }
     if (topic && !ka.kopts.brokers) return bad("--topic", "is a Kafka topic: give --brokers too", topic);
+    if (kafka_only && !ka.kopts.brokers) {
+        fprintf(stderr, "shopstream produce: %s is a Kafka producer option: give --brokers too\n", kafka_only);
+        return SS_EXIT_USAGE;
+    }
     /* a stop ends the output on a whole record, flushed (a file cut mid-line would give
      * the engine a malformed record), and with Kafka delivers what is queued; a second
      * signal ends the process at once */

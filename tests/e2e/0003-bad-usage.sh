@@ -88,6 +88,8 @@ expect_exit 2 "expects PROP=VALUE" "-X without a value" -- run -X security.proto
 expect_exit 2 "without --stream all three" "produce --topic without --stream" -- \
     produce --brokers 127.0.0.1:9 --topic clicks1 --events 10
 expect_exit 2 "clicks-topic" "produce bad --clicks-topic" -- produce --brokers 127.0.0.1:9 --clicks-topic 'a b' --events 10
+expect_exit 2 "--compression is a Kafka producer option: give --brokers too" "produce --compression to a file" -- \
+    produce --compression lz4 --events 5 --out "$T/five.jsonl"
 expect_exit 2 "given twice" "one destination twice" -- run --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x" --sink "jsonl:$T/x/"
 expect_exit 2 "given twice" "one input twice" -- run --input clicks="$D/clicks.jsonl" --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
 expect_exit 2 "read only once" "stdin twice" -- run --input clicks=- --input orders=- --sink "jsonl:$T/x"
