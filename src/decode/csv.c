@@ -87,6 +87,7 @@ static enum ss_decode_status read_header(struct ss_decoder *d, const char *p, co
     d->col_field = cols;
     d->ncols = n;
     d->have_header = true;
+    ss_dec_warn_missing_columns(d);
     return SS_DEC_SKIP;
 }
 

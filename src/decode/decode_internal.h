@@ -108,6 +108,10 @@ static inline bool ss_dec_name_is(const struct ss_decoder *d, int f, const char 
     return d->name_head[f] == head && (n <= 8 || d->name_tail[f] == ss_dec_load8(k + n - 8));
 }
 
+/* After a CSV header: warns (once, naming them) about required fields that no column
+ * holds, since every row will then be a dead letter for the same reason. */
+void ss_dec_warn_missing_columns(const struct ss_decoder *d);
+
 /* Field index of input name k, or -1 when this stream does not read it. k[0..n)
  * lies in a buffer that ends at end (bytes up to end may be read in words). */
 static inline int ss_dec_lookup_fast(const struct ss_decoder *d, const char *k, size_t n,

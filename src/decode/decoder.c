@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../core/alloc.h"
+#include "../core/log.h"
 #include "../core/money.h"
 #include "../core/timefmt.h"
 #include "../core/utf8.h"
@@ -48,6 +49,26 @@ static const struct stream_spec specs[SS_STREAM_COUNT] = {
     [SS_STREAM_PROMOTIONS] = SPEC(reads_promos, req_promos),
     [SS_STREAM_ORDERS] = SPEC(reads_orders, req_orders),
 };
+
+void ss_dec_warn_missing_columns(const struct ss_decoder *d) {
+    const struct stream_spec *sp = &specs[d->stream];
+    char list[512];
+    size_t len = 0;
+    list[0] = '\0';
+    for (int i = 0; i < sp->nreq; i++) {
+        int f = sp->req[i], c = 0;
+        while (c < d->ncols && d->col_field[c] != f) c++;
+        if (c < d->ncols || len >= sizeof list - 1) continue;
+        int k = snprintf(list + len, sizeof list - len, "%s%s (fields.%s.%s)", len ? ", " : "", d->name[f],
+                         ss_stream_name(d->stream), ss_field_name((enum ss_field)f));
+        len = k < 0 ? sizeof list - 1 : len + (size_t)k;
+        if (len > sizeof list - 1) len = sizeof list - 1;
+    }
+    if (len)
+        ss_warn("decode", "msg=\"the CSV header has no column for a required field: every row will be a dead "
+                          "letter\" stream=%s missing=\"%s\"",
+                ss_stream_name(d->stream), list);
+}
 
 /* Built-in input names, used when the caller passes names == NULL (tests, tools);
  * the engine passes config's fields.<stream>.<field>, whose defaults are the same. */

@@ -90,6 +90,14 @@ expect_exit 2 "without --stream all three" "produce --topic without --stream" --
 expect_exit 2 "clicks-topic" "produce bad --clicks-topic" -- produce --brokers 127.0.0.1:9 --clicks-topic 'a b' --events 10
 expect_exit 2 "--compression is a Kafka producer option: give --brokers too" "produce --compression to a file" -- \
     produce --compression lz4 --events 5 --out "$T/five.jsonl"
+# an orders CSV whose header lacks a required column: every row is a dead letter, and the
+# run says why at the start instead of leaving it to the dlq
+printf 'order_id,cust,product_id,price,order_ts\nO1,C1,P1,1.00,2026-11-27T10:00:00Z\n' >"$T/nocust.csv"
+"$SHOPSTREAM_BIN" run --input orders="$T/nocust.csv" --sink "jsonl:$T/nocust" 2>"$T/nocust.err" ||
+    check_failed "a CSV header without customer_id failed the run: $(cat "$T/nocust.err")"
+grep -q 'no column for a required field.*stream=orders missing="customer_id (fields.orders.user_id)"' "$T/nocust.err" ||
+    check_failed "no warning about the CSV header without customer_id: $(cat "$T/nocust.err")"
+grep -q '"reason":"missing_user_id"' "$T/nocust/dlq.jsonl" || check_failed "the row without customer_id is not a missing_user_id dead letter"
 expect_exit 2 "given twice" "one destination twice" -- run --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x" --sink "jsonl:$T/x/"
 expect_exit 2 "given twice" "one input twice" -- run --input clicks="$D/clicks.jsonl" --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
 expect_exit 2 "read only once" "stdin twice" -- run --input clicks=- --input orders=- --sink "jsonl:$T/x"
