@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static int make_one(const char *dir, struct ss_err *err) {
     if (mkdir(dir, 0755) == 0 || errno == EEXIST) return SS_OK;
@@ -35,4 +37,38 @@ int ss_mkdirs_for_file(const char *file, struct ss_err *err) {
     if (!slash || slash == dir) return SS_OK; /* "x.db" or "/x.db" */
     *slash = '\0';
     return ss_mkdirs(dir, err);
+}
+
+int ss_path_resolve(const char *path, char *out, struct ss_err *err) {
+    char abs[PATH_MAX];
+    if (!*path) return ss_err_set(err, SS_EUSAGE, "empty path");
+    if (*path == '/') {
+        if (snprintf(abs, sizeof abs, "%s", path) >= (int)sizeof abs)
+            return ss_err_set(err, SS_EUSAGE, "path too long: %s", path);
+    } else {
+        /* getcwd names the directory without symbolic links */
+        if (!getcwd(abs, sizeof abs))
+            return ss_err_set(err, SS_EIO, "cannot resolve %s: the current directory: %s", path, strerror(errno));
+        size_t n = strlen(abs);
+        if (snprintf(abs + n, sizeof abs - n, "/%s", path) >= (int)(sizeof abs - n))
+            return ss_err_set(err, SS_EUSAGE, "path too long: %s", path);
+    }
+    /* From the root, one component at a time: an existing one through realpath (which
+     * follows its links), a missing one as written. Behind a missing one nothing exists,
+     * so ".." there takes it away again, as mkdir -p does. */
+    strcpy(out, "/");
+    for (char *save = NULL, *c = strtok_r(abs, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+        size_t n = strlen(out);
+        if (!strcmp(c, ".")) continue;
+        if (!strcmp(c, "..")) {
+            char *slash = strrchr(out, '/');
+            slash[slash == out] = '\0'; /* "/a/b" -> "/a", "/a" -> "/" */
+            continue;
+        }
+        char next[PATH_MAX], real[PATH_MAX];
+        if (snprintf(next, sizeof next, "%s%s%s", out, n > 1 ? "/" : "", c) >= (int)sizeof next)
+            return ss_err_set(err, SS_EUSAGE, "path too long: %s", path);
+        strcpy(out, realpath(next, real) ? real : next);
+    }
+    return SS_OK;
 }

@@ -13,5 +13,12 @@ int ss_mkdirs(const char *path, struct ss_err *err);
 /* The same for the directory part of a file path ("data/x.db" -> "data"); nothing to
  * do for a bare file name. */
 int ss_mkdirs_for_file(const char *file, struct ss_err *err);
+/* The absolute path, without symbolic links, "." or "..", that path names, also while
+ * part of it does not exist yet: there it is the one ss_mkdirs(path) would create
+ * (the nearest existing parent's realpath, then the rest, ".." taking the component
+ * before it away). Two spellings of one place, such as "o", "./o/", "x/../o" and a
+ * symbolic link to o, resolve alike. out holds PATH_MAX bytes. SS_EUSAGE for an empty
+ * or too long path, SS_EIO when the current directory cannot be named. */
+int ss_path_resolve(const char *path, char *out, struct ss_err *err);
 
 #endif
