@@ -9,6 +9,7 @@
 #include "../core/log.h"
 #include "../core/shutdown.h"
 #include "../engine/engine.h"
+#include "../sink/overlap.h"
 #include "../source/source.h"
 #include "cmd.h"
 
@@ -52,7 +53,7 @@ static void run_usage(FILE *f) {
  * the inputs' syntax, and the rules between keys (the operators check those when
  * they are built, which opens no input or sink). */
 static int check_config(const struct ss_config *cfg, struct ss_err *err) {
-    if (ss_config_check_repeats(cfg, err) != SS_OK) return err->code;
+    if (ss_overlap_check(cfg, err) != SS_OK) return err->code;
     for (int i = 0; i < cfg->ninputs; i++) {
         struct ss_input_spec spec;
         if (ss_input_spec_parse(&spec, cfg->inputs[i], cfg->format, err) != SS_OK) return err->code;
@@ -161,7 +162,13 @@ int ss_cmd_run(int argc, char **argv) {
     else if (!strcmp(cfg.log_level, "warn")) ss_log_set_level(SS_LOG_WARN);
     else if (!strcmp(cfg.log_level, "error")) ss_log_set_level(SS_LOG_ERROR);
 
-    if (ss_config_check_repeats(&cfg, &err) != SS_OK) goto fail;
+    if (cfg.nsinks == 0) {
+        /* the embedded default: an SQLite database anyone can query, plus progress */
+        if (ss_config_set(&cfg, "sinks", "sqlite:data/shopstream.db", &err) != SS_OK ||
+            ss_config_set(&cfg, "sinks", "console:", &err) != SS_OK)
+            goto fail;
+    }
+    if (ss_overlap_check(&cfg, &err) != SS_OK) goto fail;
     /* from here on a signal stops gracefully, also while start-up still waits for a
      * sink or for Kafka brokers (their timeouts can be minutes); a second one at once */
     ss_shutdown_catch_signals(stop_engine);
@@ -170,12 +177,6 @@ int ss_cmd_run(int argc, char **argv) {
     if (ss_shutdown_requested()) ss_engine_stop(e);
     for (int i = 0; i < cfg.ninputs; i++)
         if (ss_engine_add_input(e, cfg.inputs[i], &err) != SS_OK) goto fail;
-    if (cfg.nsinks == 0) {
-        /* the embedded default: an SQLite database anyone can query, plus progress */
-        if (ss_engine_add_sink(e, "sqlite:data/shopstream.db", &err) != SS_OK ||
-            ss_engine_add_sink(e, "console:", &err) != SS_OK)
-            goto fail;
-    }
     for (int i = 0; i < cfg.nsinks; i++)
         if (ss_engine_add_sink(e, cfg.sinks[i], &err) != SS_OK) goto fail;
     if (cfg.http_listen && *cfg.http_listen) {

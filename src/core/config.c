@@ -495,35 +495,6 @@ bool ss_config_reads_kafka(const struct ss_config *cfg) {
     return false;
 }
 
-static size_t len_without_slashes(const char *s) {
-    size_t n = strlen(s);
-    while (n > 1 && s[n - 1] == '/') n--;
-    return n;
-}
-
-int ss_config_check_repeats(const struct ss_config *cfg, struct ss_err *err) {
-    for (int i = 0; i < cfg->nsinks; i++)
-        for (int j = 0; j < i; j++) {
-            size_t a = len_without_slashes(cfg->sinks[i]), b = len_without_slashes(cfg->sinks[j]);
-            if (a == b && !memcmp(cfg->sinks[i], cfg->sinks[j], a))
-                return ss_err_set(err, SS_EUSAGE,
-                                  "sink %s is given twice: each destination takes one --sink (two would write "
-                                  "every row twice)",
-                                  cfg->sinks[i]);
-        }
-    for (int i = 0; i < cfg->ninputs; i++)
-        for (int j = 0; j < i; j++) {
-            const char *a = cfg->inputs[i], *b = cfg->inputs[j], *pa = strchr(a, '='), *pb = strchr(b, '=');
-            if (!strcmp(a, b))
-                return ss_err_set(err, SS_EUSAGE,
-                                  "input %s is given twice: its second copy would be nothing but duplicates", a);
-            if (pa && pb && !strcmp(pa, "=-") && !strcmp(pb, "=-"))
-                return ss_err_set(err, SS_EUSAGE, "inputs %s and %s both read stdin, which can be read only once",
-                                  b, a);
-        }
-    return SS_OK;
-}
-
 void ss_config_print_reference(FILE *f, bool markdown) {
     if (markdown) fprintf(f, "| key | default | meaning |\n|---|---|---|\n");
     for (size_t i = 0; i < NKEYS; i++) {

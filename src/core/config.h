@@ -97,12 +97,6 @@ int ss_config_load_env(struct ss_config *cfg, char **envp, struct ss_err *err);
 /* Whether some input is a Kafka topic: a run that resumes at committed offsets rather
  * than one complete in itself. NULL: false. */
 bool ss_config_reads_kafka(const struct ss_config *cfg);
-/* SS_EUSAGE when one destination is listed twice among the sinks (trailing slashes
- * aside): two sinks on one directory or database would write every row twice, or
- * trip each other's epoch fence as if another process were writing there. Likewise
- * one input given twice (its second copy is all duplicates, or a second consumer of
- * the same group), and stdin named by two inputs (it can be read once). */
-int ss_config_check_repeats(const struct ss_config *cfg, struct ss_err *err);
 /* Prints the reference of every key: name, default, meaning. */
 void ss_config_print_reference(FILE *f, bool markdown);
 /* Prints the effective configuration as YAML that -c reads back: every key, flat

@@ -218,4 +218,45 @@ expect_exit 2 "must be a multiple" "--print-config checks keys together" -- \
 expect_exit 2 'unknown stream "views"' "--print-config checks inputs" -- run --print-config --input views=x.jsonl
 expect_row "$T/five" category_revenue '{"window_start":"2026-11-27T10:00:00.000Z","category":"electronics","window_end":"2026-11-27T10:05:00.000Z","revenue":"364.99","orders":4,"units":6,"views":4,"cart_adds":1,"buyers":3,"final":true}' \
     window_start=2026-11-27T10:00:00.000Z category=electronics
+
+# One file, one place: run compares inputs and sinks by identity, not by spelling ("./x", a
+# symbolic or a hard link name one file). A refused run exits 2 before any sink opens
+# anything: the input keeps its bytes and nothing under $S is created or changed.
+S=$T/same
+mkdir -p "$S" && cd "$S" || fail "no $S"
+cp "$D/clicks.jsonl" c.jsonl && cp c.jsonl c2.jsonl && ln -s c.jsonl sym.jsonl && ln c.jsonl hard.jsonl ||
+    fail "cannot set up $S"
+same_state() { find . -printf '%p %s %T@\n' | sort; }
+# refused PATTERN WHAT INPUT RUN-ARGS...
+refused() {
+    local pat=$1 what=$2 input=$3 before; shift 3
+    cp "$input" "$T/refused.orig" && before=$(same_state)
+    expect_exit 2 "$pat" "$what" -- run "$@"
+    cmp -s "$input" "$T/refused.orig" || check_failed "$what: the input $input changed"
+    [ "$(same_state)" = "$before" ] || check_failed "$what: files were written: $(diff <(echo "$before") <(same_state))"
+}
+refused "input clicks=./c.jsonl is given twice, also as clicks=c.jsonl" "one input twice as ./c.jsonl" c.jsonl \
+    --input clicks=c.jsonl --input clicks=./c.jsonl --sink jsonl:out
+refused "input clicks=sym.jsonl is given twice, also as clicks=c.jsonl" "one input twice through a symlink" c.jsonl \
+    --input clicks=c.jsonl --input clicks=sym.jsonl --sink jsonl:out
+refused "input clicks=hard.jsonl is given twice, also as clicks=c.jsonl" "one input twice through a hard link" c.jsonl \
+    --input clicks=c.jsonl --input clicks=hard.jsonl --sink jsonl:out
+refused "sink jsonl:./o1 is given twice, also as jsonl:o1" "one jsonl directory twice as ./o1" c.jsonl \
+    --input clicks=c.jsonl --sink jsonl:o1 --sink jsonl:./o1
+mkdir real && ln -s real linked || fail "cannot set up $S/linked"
+refused "sink jsonl:linked/?mode=append is given twice, also as jsonl:real" "one jsonl directory twice through a symlink" \
+    c.jsonl --input clicks=c.jsonl --sink jsonl:real --sink "jsonl:linked/?mode=append"
+refused "sink sqlite:$S/a.db is given twice, also as sqlite:a.db" "one SQLite file twice" c.jsonl \
+    --input clicks=c.jsonl --sink sqlite:a.db --sink "sqlite:$S/a.db"
+refused "sink parquet:lake/ is given twice, also as parquet:x/../lake" "one lake twice" c.jsonl \
+    --input clicks=c.jsonl --sink parquet:x/../lake --sink parquet:lake/
+# still run: two files with the same bytes, stdin
+ok_run() {
+    local what=$1; shift
+    "$SHOPSTREAM_BIN" run "$@" >"$T/ok.out" 2>"$T/ok.err" || fail "$what: exit $?: $(tail -n 2 "$T/ok.err")"
+    grep -q 'msg="done" records=[1-9]' "$T/ok.err" || check_failed "$what: read nothing: $(tail -n 1 "$T/ok.err")"
+    note "$what: $(grep -o 'records=[0-9]* valid=[0-9]*' "$T/ok.err")"
+}
+ok_run "two files with the same bytes" --input clicks=c.jsonl --input clicks=c2.jsonl --sink jsonl:ok1
+ok_run "stdin" --input clicks=- --sink jsonl:ok3 <c.jsonl
 finish

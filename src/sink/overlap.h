@@ -1,0 +1,23 @@
+/* overlap.h — a run's inputs and sinks that name one file or destination twice.
+ *
+ * `shopstream run` checks these before any sink opens anything, comparing places
+ * rather than spellings: "x", "./x", "x/", a symbolic link and a hard link to x name
+ * one file alike (existing files by st_dev and st_ino; a sink directory or database
+ * file that is still to be created by the path ss_path_resolve gives it).
+ *
+ *  - One destination given twice: two jsonl, parquet or sqlite sinks on one directory
+ *    or database file would write every row twice, or trip each other's epoch fence.
+ *    Other sinks (servers, console:) compare by URL, trailing slashes aside.
+ *  - One input file given twice for a stream: its second copy would be nothing but
+ *    duplicates. A Kafka topic twice is caught by its URL; stdin can be read once. */
+#ifndef SS_OVERLAP_H
+#define SS_OVERLAP_H
+
+#include "../core/config.h"
+#include "../core/err.h"
+
+/* SS_OK, or SS_EUSAGE naming both spellings. cfg's sinks are the effective ones: a
+ * caller that applies default sinks adds them first. Opens and creates nothing. */
+int ss_overlap_check(const struct ss_config *cfg, struct ss_err *err);
+
+#endif
