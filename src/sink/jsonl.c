@@ -9,7 +9,8 @@
  * it owns; a run that reads Kafka resumes at the group's committed offsets, so the
  * rows earlier runs wrote are part of its output and it appends (dropping a line an
  * earlier run left unfinished: its epoch was not committed, so its offsets were not
- * either and its rows come again). `mode=` overrides that choice.
+ * either and its rows come again). `mode=` overrides that choice. An input that is one
+ * of these files is refused before the sink opens (overlap.c).
  *
  * Retries: a commit that failed part way (a full disk) is called again with the same
  * epoch; the files are first cut back to where that epoch began, so the retry writes
@@ -38,7 +39,7 @@ struct jsonl_sink {
     struct ss_buf buf;
 };
 
-static bool jsonl_writes(enum ss_table_id t) { return !(ss_tables[t].flags & SS_TBL_LAKE); }
+bool ss_jsonl_writes(enum ss_table_id t) { return !(ss_tables[t].flags & SS_TBL_LAKE); }
 
 static void jsonl_close(struct ss_sink *sk) {
     struct jsonl_sink *js = (struct jsonl_sink *)sk;
@@ -89,7 +90,7 @@ static int jsonl_open(struct ss_sink **out, const char *url, const struct ss_con
     for (int t = 0; t < SS_T_COUNT; t++) js->fd[t] = -1;
     int rc = ss_mkdirs(js->dir, err);
     for (int t = 0; !rc && t < SS_T_COUNT; t++) {
-        if (!jsonl_writes((enum ss_table_id)t)) continue;
+        if (!ss_jsonl_writes((enum ss_table_id)t)) continue;
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s.jsonl", js->dir, ss_tables[t].name);
         js->fd[t] = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | (append ? 0 : O_TRUNC), 0644);

@@ -4,10 +4,13 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "../core/dirs.h"
+#include "../core/table.h"
+#include "sink.h"
 
 /* ---- inputs --------------------------------------------------------------------- */
 
@@ -25,9 +28,15 @@ static bool file_id_of(const char *path, struct file_id *id) {
     return true;
 }
 
+/* Whether path names the file id. */
+static bool names_file(const char *path, const struct file_id *id) {
+    struct file_id f;
+    return file_id_of(path, &f) && f.dev == id->dev && f.ino == id->ino;
+}
+
 static bool same_file(const char *a, const char *b) {
-    struct file_id ia, ib;
-    return file_id_of(a, &ia) && file_id_of(b, &ib) && ia.dev == ib.dev && ia.ino == ib.ino;
+    struct file_id ia;
+    return file_id_of(a, &ia) && names_file(b, &ia);
 }
 
 /* The file an input STREAM=PATH reads; NULL for stdin ("-") and Kafka topics. */
@@ -116,8 +125,82 @@ static int check_sinks(const struct ss_config *cfg, struct ss_err *err) {
     return SS_OK;
 }
 
+/* ---- inputs that sinks would overwrite --------------------------------------------- */
+
+/* SQLite's files: the database, and beside it those it overwrites when they hold
+ * nothing it can use (-wal, -shm) or removes (the -journal of an empty database). */
+static const struct {
+    const char *suffix, *what, *fate;
+} sqlite_files[] = {
+    {"", "the database", "writes to it"},
+    {"-wal", "the write-ahead log", "overwrites it"},
+    {"-shm", "the shared-memory index", "overwrites it"},
+    {"-journal", "the rollback journal", "removes it"},
+};
+
+/* input is file, `role` of sink url, which `fate` when it opens. */
+static int refuse_input(const char *input, const char *file, const char *role, const char *url, const char *fate,
+                        const char *noun, struct ss_err *err) {
+    return ss_err_set(err, SS_EUSAGE,
+                      "input %s is %s, %s of sink %s, which %s when it opens: move the input elsewhere, or give the "
+                      "sink another %s",
+                      input, file, role, url, fate, noun);
+}
+
+/* Whether the existing file path lies in a run directory under tmp (DIR/.tmp/<run>/path),
+ * which the lake sweeps: the directory two levels above it, links resolved. */
+static bool in_lake_tmp(const char *path, const struct file_id *tmp) {
+    char real[PATH_MAX];
+    if (!realpath(path, real)) return false;
+    for (int up = 0; up < 2; up++) {
+        char *slash = strrchr(real, '/');
+        if (!slash || slash == real) return false;
+        *slash = '\0';
+    }
+    return names_file(real, tmp);
+}
+
+/* The input file (existing, id in) against the files sink url rewrites when it opens. */
+static int check_input_against_sink(const char *input, const char *file, const struct file_id *in,
+                                    const char *url, struct ss_err *err) {
+    char path[PATH_MAX], p[PATH_MAX];
+    struct file_id id;
+    enum place k = sink_place(url, path);
+    if (k == P_JSONL)
+        for (int t = 0; t < SS_T_COUNT; t++) {
+            if (ss_jsonl_writes((enum ss_table_id)t) &&
+                snprintf(p, sizeof p, "%s/%s.jsonl", path, ss_tables[t].name) < (int)sizeof p && names_file(p, in))
+                return refuse_input(input, p, "a table file", url, "truncates it (or appends to it)",
+                                    place_nouns[k], err);
+        }
+    if (k == P_SQLITE)
+        for (size_t i = 0; i < sizeof sqlite_files / sizeof sqlite_files[0]; i++) {
+            if (snprintf(p, sizeof p, "%s%s", path, sqlite_files[i].suffix) < (int)sizeof p && names_file(p, in))
+                return refuse_input(input, p, sqlite_files[i].what, url, sqlite_files[i].fate, place_nouns[k], err);
+        }
+    if (k == P_PARQUET && snprintf(p, sizeof p, "%s/.tmp", path) < (int)sizeof p && file_id_of(p, &id) &&
+        in_lake_tmp(file, &id))
+        return refuse_input(input, file, "a temp file", url, "removes those of stopped runs", place_nouns[k], err);
+    return SS_OK;
+}
+
+static int check_inputs_against_sinks(const struct ss_config *cfg, struct ss_err *err) {
+    for (int i = 0; i < cfg->ninputs; i++) {
+        const char *file = input_file(cfg->inputs[i]);
+        struct file_id in;
+        if (!file || !file_id_of(file, &in)) continue;
+        for (int j = 0; j < cfg->nsinks; j++) {
+            int rc = check_input_against_sink(cfg->inputs[i], file, &in, cfg->sinks[j], err);
+            if (rc != SS_OK) return rc;
+        }
+    }
+    return SS_OK;
+}
+
 int ss_overlap_check(const struct ss_config *cfg, struct ss_err *err) {
     int rc;
-    if ((rc = check_sinks(cfg, err)) != SS_OK || (rc = check_inputs(cfg, err)) != SS_OK) return rc;
+    if ((rc = check_sinks(cfg, err)) != SS_OK || (rc = check_inputs(cfg, err)) != SS_OK ||
+        (rc = check_inputs_against_sinks(cfg, err)) != SS_OK)
+        return rc;
     return SS_OK;
 }

@@ -9,14 +9,21 @@
  *    or database file would write every row twice, or trip each other's epoch fence.
  *    Other sinks (servers, console:) compare by URL, trailing slashes aside.
  *  - One input file given twice for a stream: its second copy would be nothing but
- *    duplicates. A Kafka topic twice is caught by its URL; stdin can be read once. */
+ *    duplicates. A Kafka topic twice is caught by its URL; stdin can be read once.
+ *  - An input that is a file a sink rewrites when it opens: a jsonl sink's
+ *    DIR/<table>.jsonl (truncated, or appended to by a run that would read its own rows
+ *    back), SQLite's database and its -wal, -shm and -journal files (SQLite overwrites
+ *    or removes them), a file in a lake's DIR/.tmp/<run>/ (removed when that run looks
+ *    stopped). The input would be gone before it is read. Only existing files can be
+ *    inputs, so a sink file not there yet is never one. */
 #ifndef SS_OVERLAP_H
 #define SS_OVERLAP_H
 
 #include "../core/config.h"
 #include "../core/err.h"
 
-/* SS_OK, or SS_EUSAGE naming both spellings. cfg's sinks are the effective ones: a
+/* SS_OK, or SS_EUSAGE naming both spellings (the two inputs or sinks, or the input and
+ * the sink file it would overwrite). cfg's sinks are the effective ones: a
  * caller that applies default sinks adds them first. Opens and creates nothing. */
 int ss_overlap_check(const struct ss_config *cfg, struct ss_err *err);
 

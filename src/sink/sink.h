@@ -91,6 +91,8 @@ struct ss_sink {
 int ss_sink_open_url(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err);
 
 extern const struct ss_sink_type ss_sink_jsonl;
+/* Whether the jsonl sink writes table t: DIR/<table>.jsonl, created or truncated at open. */
+bool ss_jsonl_writes(enum ss_table_id t);
 extern const struct ss_sink_type ss_sink_console;
 
 #endif

@@ -250,7 +250,26 @@ refused "sink sqlite:$S/a.db is given twice, also as sqlite:a.db" "one SQLite fi
     --input clicks=c.jsonl --sink sqlite:a.db --sink "sqlite:$S/a.db"
 refused "sink parquet:lake/ is given twice, also as parquet:x/../lake" "one lake twice" c.jsonl \
     --input clicks=c.jsonl --sink parquet:x/../lake --sink parquet:lake/
-# still run: two files with the same bytes, stdin
+# an input that a sink truncates or removes when it opens: re-running the dead letters into
+# their own directory (also through a symlink, or a hard link under the sink's directory),
+# SQLite's files beside the database (the default sink's too) and a lake's temp files
+mkdir o o3 s data && cp c.jsonl o/dlq.jsonl && ln -s o/dlq.jsonl dead.jsonl && ln c.jsonl o3/late.jsonl &&
+    cp c.jsonl s/x.db-wal && cp c.jsonl data/shopstream.db-journal && mkdir -p lake2/.tmp/old &&
+    cp c.jsonl lake2/.tmp/old/c.jsonl && touch -d '2 days ago' lake2/.tmp/old || fail "cannot set up the sink files"
+refused "input clicks=o/dlq.jsonl is o/dlq.jsonl, a table file of sink jsonl:o," "dead letters into their directory" \
+    o/dlq.jsonl --input clicks=o/dlq.jsonl --sink jsonl:o
+refused "input clicks=dead.jsonl is ./o/dlq.jsonl, a table file of sink jsonl:./o/," "dead letters through a symlink" \
+    o/dlq.jsonl --input clicks=dead.jsonl --sink jsonl:./o/
+refused "input clicks=c.jsonl is o3/late.jsonl, a table file of sink jsonl:o3?mode=append," "an input hard-linked into a sink" \
+    c.jsonl --input clicks=c.jsonl --sink "jsonl:o3?mode=append"
+refused "input clicks=s/x.db-wal is s/x.db-wal, the write-ahead log of sink sqlite:s/x.db," "an input as SQLite's -wal" \
+    s/x.db-wal --input clicks=s/x.db-wal --sink sqlite:s/x.db
+refused "the rollback journal of sink sqlite:data/shopstream.db," "an input as the default sink's -journal" \
+    data/shopstream.db-journal --input clicks=data/shopstream.db-journal
+refused "input clicks=lake2/.tmp/old/c.jsonl is lake2/.tmp/old/c.jsonl, a temp file of sink parquet:lake2," \
+    "an input among a lake's temp files" lake2/.tmp/old/c.jsonl --input clicks=lake2/.tmp/old/c.jsonl --sink parquet:lake2
+# still run: two files with the same bytes, an input that is no table file in the jsonl
+# sink's directory, stdin
 ok_run() {
     local what=$1; shift
     "$SHOPSTREAM_BIN" run "$@" >"$T/ok.out" 2>"$T/ok.err" || fail "$what: exit $?: $(tail -n 2 "$T/ok.err")"
@@ -258,5 +277,9 @@ ok_run() {
     note "$what: $(grep -o 'records=[0-9]* valid=[0-9]*' "$T/ok.err")"
 }
 ok_run "two files with the same bytes" --input clicks=c.jsonl --input clicks=c2.jsonl --sink jsonl:ok1
+mkdir ok2 && cp c.jsonl ok2/in.jsonl || fail "cannot set up $S/ok2"
+ok_run "an input in the jsonl sink's directory" --input clicks=ok2/in.jsonl --sink jsonl:ok2
+cmp -s ok2/in.jsonl c.jsonl && [ -s ok2/dlq.jsonl ] || check_failed "jsonl:ok2 changed ok2/in.jsonl or wrote no dlq rows"
 ok_run "stdin" --input clicks=- --sink jsonl:ok3 <c.jsonl
+cmp -s ok2/sessions.jsonl ok3/sessions.jsonl || check_failed "stdin: sessions differ from the same file's"
 finish
