@@ -143,7 +143,7 @@ expect_row "$T/c" late '{"stream":"promotions","source":"promotions.jsonl","part
 # table equals the model over the original files.
 mkdir -p "$T/bom"
 for f in $P $C $O; do { printf '\xef\xbb\xbf'; cat "$f"; } > "$T/bom/$f"; done
-(cd "$T/bom" && run_engine "$T/a-bom" "${A[@]}")
+(cd "$T/bom" && run_engine "$T/a-bom" "${A[@]}") || fail "run A on the copies with a byte order mark failed"
 compare_with_model "$T/a-bom" promotions=$P clicks=$C orders=$O
 
 # Run A once more from compressed copies under the same names: gzip for the JSON files
@@ -153,7 +153,7 @@ mkdir -p "$T/gz"
 gzip -c $P > "$T/gz/$P"
 { head -n 40 $C | gzip -c; tail -n +41 $C | gzip -c; } > "$T/gz/$C"
 zstd -q -c $O > "$T/gz/$O"
-(cd "$T/gz" && run_engine "$T/a-gz" "${A[@]}")
+(cd "$T/gz" && run_engine "$T/a-gz" "${A[@]}") || fail "run A on the compressed copies failed"
 compare_with_model "$T/a-gz" promotions=$P clicks=$C orders=$O
 # ... and a name ending in .csv.gz is CSV, like .csv
 gzip -c $O > "$T/gz/orders.csv.gz"
