@@ -2,9 +2,9 @@
 # 0301 — `shopstream report --lake DIR`: generated data (with duplicates, late and invalid
 # events) through the engine into a Parquet lake and JSONL at once; the report read back
 # from the lake must equal an independent computation in Python: from the JSONL tables of
-# the same run (hourly_sales, sessions, data_quality, dlq, late) and, for the figures of
-# the lake-only events table (top products, funnel per day), from the accepted events of
-# the independent model (model.py) over the same inputs. Exact equality for money and
+# the same run (hourly_sales, sessions, data_quality, dlq, late; themselves compared with
+# the model first) and, for the figures of the lake-only events table (top products, funnel
+# per day), from the accepted events of the independent model (model.py) over the same inputs. Exact equality for money and
 # counts; averages and rates to the precision printed (half up). Then the CSV and table
 # formats, and bad usage.
 source "$(dirname "$0")/lib.sh"
@@ -20,6 +20,8 @@ I=(promotions="$D/promotions.jsonl" orders="$D/orders.csv" clicks="$D/clicks.jso
 A=(); for s in "${I[@]}"; do A+=(--input "$s"); done
 LAKE=$T/lake
 run_engine "$T/out" "${A[@]}" --sink "parquet:$LAKE"
+# the JSONL tables the report is checked against must themselves be the model's
+compare_with_model "$T/out" "${I[@]}"
 [ -d "$LAKE/events" ] || fail "the parquet sink wrote no events table under $LAKE"
 
 # 1. JSON: every figure against the independent computation
