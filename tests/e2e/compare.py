@@ -12,7 +12,9 @@ row per user. Also checked: keys in the column order of the contract, final = tr
 every windowed row, no primary key twice. Exit status 0 only when everything matches.
 """
 import os
+import re
 import sys
+from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model as M  # noqa: E402
@@ -230,22 +232,58 @@ def _parse_row(table, text):
     return out
 
 
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+
+def _matches(cell, value):
+    """A selector KEY=VALUE against a cell: a number by its value (offset=025 selects 25),
+    anything else as text. None when VALUE is no number but the cell is one."""
+    if isinstance(cell, M.Num):
+        if not _NUMBER.fullmatch(value):
+            return None
+        return Decimal(cell.text) == Decimal(value)
+    return (cell if isinstance(cell, str) else show(cell)) == value
+
+
 def expect_rows(argv):
     """--expect-row OUT TABLE JSON [KEY=VALUE]...: the rows of OUT/TABLE.jsonl whose columns
-    have those values (as text) must be exactly one, equal to JSON (same keys, same order,
-    same values; numbers compared as written). JSON may be 'none': no such row."""
+    have those values (numbers by value, other columns as text) must be exactly one, equal to
+    JSON (same keys, same order, same values; numbers compared as written). JSON may be
+    'none': no such row. An unknown table or column, a KEY=VALUE without '=', a missing
+    OUT/TABLE.jsonl (the sink creates every table's file) or a number column selected by a
+    value that is no number cannot be checked: exit 2."""
+    if len(argv) < 3:
+        print("--expect-row OUT TABLE JSON|none KEY=VALUE...: got %r" % (argv,))
+        return 2
     out, table, want = argv[0], argv[1], argv[2]
+    if table not in M.COLUMNS:
+        print("--expect-row: no table %r (tables: %s)" % (table, " ".join(M.TABLES)))
+        return 2
     conds = [c.split("=", 1) for c in argv[3:]]
+    for c in conds:
+        if len(c) != 2 or c[0] not in M.COLUMNS[table]:
+            print("--expect-row %s: %r is no KEY=VALUE with a column of %s (%s)"
+                  % (table, "=".join(c), table, " ".join(M.COLUMNS[table])))
+            return 2
     path = os.path.join(out, table + ".jsonl")
+    if not os.path.exists(path):
+        print("--expect-row: no %s (the jsonl sink creates every table's file)" % path)
+        return 2
     found = []
-    if os.path.exists(path):
-        for line in open(path, encoding="utf-8"):
-            if not line.strip():
-                continue
-            row = _parse_row(table, line)
-            d = dict(row)
-            if all(k in d and (d[k] if isinstance(d[k], str) else show(d[k])) == v for k, v in conds):
-                found.append((row, line.rstrip("\n")))
+    for line in open(path, encoding="utf-8"):
+        if not line.strip():
+            continue
+        row = _parse_row(table, line)
+        d = dict(row)
+        hit = True
+        for k, v in conds:
+            m = _matches(d.get(k), v) if k in d else False
+            if m is None:
+                print("--expect-row %s: %s=%s, but %s is a number (%s)" % (table, k, v, k, d[k].text))
+                return 2
+            hit = hit and m
+        if hit:
+            found.append((row, line.rstrip("\n")))
     if table == "recently_viewed":
         found = found[-1:]  # a state stream: the last row per user is its list
     sel = " ".join("%s=%s" % (k, v) for k, v in conds)
