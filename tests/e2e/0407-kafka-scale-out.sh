@@ -223,7 +223,7 @@ done
 PYTHONPATH="$E2E_DIR" "$PY" - "$T" "$RA" "$RB" "$G" "$O" "$npromos" "$NP" "$RC" <<'PYEOF' || check_failed "scale-out outputs (above)"
 import sys
 from collections import defaultdict
-from kafka_origins import Dump, rows, model_dlq_by_origin
+from kafka_origins import Dump, by_key, rows, model_dlq_by_origin
 t, ra, rb = sys.argv[1:4]
 files = {"clicks": sys.argv[4], "orders": sys.argv[5]}
 npromos, NP, rc = int(sys.argv[6]), int(sys.argv[7]), sys.argv[8]
@@ -311,12 +311,13 @@ for s, d in D.items():
     for eid, pos in d.occ.items():
         occ[eid] += [(s,) + po for po in pos]
 def per_record(table, key, ident, pred=lambda r: True):
-    """A per-record table: A ∪ B must be the model's rows, value for value; a row from both
-    engines only for an event redelivered (a duplicate on either side of a handover)."""
-    m = {key(r): r for r in rows(model, table, pred)}
-    a = {key(r): r for r in rows(ra, table, pred)}
-    b = {key(r): r for r in rows(rb, table, pred)}
-    c = {key(r): r for r in rows(rc, table, pred)}
+    """A per-record table: A ∪ B must be the model's rows, value for value; each engine
+    writes a key once; a row from both engines only for an event redelivered (a duplicate
+    on either side of a handover)."""
+    m = by_key(rows(model, table, pred), key, "model: " + table, bad)
+    a = by_key(rows(ra, table, pred), key, "engine A: " + table, bad)
+    b = by_key(rows(rb, table, pred), key, "engine B: " + table, bad)
+    c = by_key(rows(rc, table, pred), key, "engine C: " + table, bad)
     for k, r in c.items():  # the crashed C's rows come again from B, which re-read its input
         if m.get(k) != r or b.get(k) != r:
             bad.append("engine C: %s row %s, model %s, B %s" % (table, r, m.get(k), b.get(k)))

@@ -6,7 +6,7 @@ written from. This module reads a topic dump and maps one onto the other.
     from kafka_origins import Dump, rows, model_dlq_by_origin
 """
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 
 class Dump:
@@ -58,6 +58,15 @@ def rows(out_dir, table, pred=lambda r: True):
             return [r for r in (json.loads(line) for line in f if line.strip()) if pred(r)]
     except FileNotFoundError:
         return []
+
+
+def by_key(rs, key, what, bad):
+    """{key(r): r} over the rows rs, where each key must occur once: a key seen more than
+    once (a row emitted twice, which a dict would hide) is added to bad, named by what."""
+    for k, n in Counter(key(r) for r in rs).items():
+        if n > 1:
+            bad.append("%s: row %s %d times" % (what, k, n))
+    return {key(r): r for r in rs}
 
 
 def model_dlq_by_origin(model_dir, origins):
