@@ -7,6 +7,7 @@
 #ifndef SS_DECOMPRESS_H
 #define SS_DECOMPRESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -14,13 +15,22 @@
 
 struct ss_decomp;
 
+/* What ss_decomp_read answers when a stream has nothing to give yet. */
+#define SS_DECOMP_AGAIN (-2)
+
 /* Wraps fd (not closed by ss_decomp_free). `what` names the input in read errors;
- * the caller names it in front of the others. */
-struct ss_decomp *ss_decomp_new(int fd, const char *what);
+ * the caller names it in front of the others. `stream`: fd is a pipe, FIFO, socket
+ * or terminal, whose reads block until a writer sends something: it is polled first,
+ * and read only when it has bytes (or its end) to give. A regular file is read as it
+ * is, with no syscall more. */
+struct ss_decomp *ss_decomp_new(int fd, const char *what, bool stream);
 
 /* Up to cap plain bytes into buf: the count, 0 at the end, or -1 with err filled
- * (a read error, corrupt data, or a compressed stream cut short). */
-ssize_t ss_decomp_read(struct ss_decomp *d, char *buf, size_t cap, struct ss_err *err);
+ * (a read error, corrupt data, or a compressed stream cut short). A stream answers
+ * what it has as soon as it has some (for compressed input: as soon as some comes out
+ * decompressed), and SS_DECOMP_AGAIN when nothing came within wait_ms (at most one
+ * wait per call; a signal ends it early). wait_ms is ignored for a regular file. */
+ssize_t ss_decomp_read(struct ss_decomp *d, char *buf, size_t cap, int wait_ms, struct ss_err *err);
 
 /* "plain", "gzip" or "zstd" once the first read has told it, else "plain". */
 const char *ss_decomp_kind(const struct ss_decomp *d);

@@ -11,10 +11,21 @@
  * them to the front of a second buffer rather than moving them within this one. One
  * refill at most per batch, so the buffer written into never holds the records of
  * the batch in flight. The buffer is refilled only when little is left unread (or a
- * line does not fit), not at every poll, so the bytes are copied a few times less. */
+ * line does not fit), not at every poll, so the bytes are copied a few times less.
+ *
+ * stdin, a FIFO or any other input that is not a regular file is a stream: its reads
+ * would block while the writer is quiet (`tail -F f | shopstream run --input
+ * clicks=-`), and the engine must go on committing epochs and noticing a stop
+ * meanwhile. So it is polled before it is read (decompress.c), poll waits at most its
+ * timeout for bytes and answers 0 ("nothing now") rather than block, and prefetch
+ * never waits. A line that has come in part stays unread until its newline (or the
+ * end) arrives. A stream still ends only at its end: a quiet one is not finished, and
+ * holds the watermark back like any file being read (SEMANTICS §4: idle_timeout is
+ * for Kafka partitions). A regular file is read exactly as before, with no poll. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../core/alloc.h"
@@ -45,15 +56,28 @@ struct file_source {
     struct ss_err fail;
 };
 
+/* A path is opened without waiting: a FIFO's open would block until a writer opens
+ * it, before any sink is open and deaf to a stop. Its reads wait for the writer in
+ * poll instead (a FIFO no writer has opened yet polls as quiet, not as ended). */
 static int file_open(struct ss_source **out, const struct ss_input_spec *spec, const struct ss_config *cfg,
                      struct ss_err *err) {
     (void)cfg;
-    int fd = strcmp(spec->url, "-") == 0 ? 0 : open(spec->url, O_RDONLY | O_CLOEXEC);
+    bool is_stdin = strcmp(spec->url, "-") == 0;
+    int fd = is_stdin ? 0 : open(spec->url, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return ss_err_set(err, SS_EIO, "cannot open input %s: %s", spec->url, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        if (!is_stdin) close(fd);
+        return ss_err_set(err, SS_EIO, "cannot open input %s: %s", spec->url, strerror(e));
+    }
+    bool stream = !S_ISREG(st.st_mode);
+    /* a file is read as always; our own FIFO's description may stay non-blocking */
+    if (!is_stdin && !stream) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     struct file_source *fs = ss_calloc(1, sizeof *fs);
     fs->base.type = &ss_source_file;
     fs->fd = fd;
-    fs->dz = ss_decomp_new(fd, spec->url);
+    fs->dz = ss_decomp_new(fd, spec->url, stream);
     fs->path = ss_strdup(spec->url);
     fs->cap = BLOCK;
     fs->buf = ss_malloc(fs->cap);
@@ -65,12 +89,13 @@ static int file_open(struct ss_source **out, const struct ss_input_spec *spec, c
 /* Reads up to CHUNK more bytes after the unread ones. When the buffer has no room for
  * them, the unread bytes first move to the front of the other buffer (twice as large
  * when they would not leave room there either: a line longer than a buffer). Returns
- * bytes read, 0 at EOF, -1 on error (err filled).
+ * bytes read, 0 at EOF, -1 on error (err filled), SS_DECOMP_AGAIN when a stream gave
+ * nothing within wait_ms.
  *
  * A chunk at a time, not a whole buffer: a refill runs on the decoding thread while
  * the engine processes a batch, and inflating 4 MiB of gzip took longer than a batch,
  * so the engine waited for it at its next poll. */
-static ssize_t refill(struct file_source *fs, struct ss_err *err) {
+static ssize_t refill(struct file_source *fs, int wait_ms, struct ss_err *err) {
     if (fs->cap - fs->end < CHUNK) {
         size_t unread = fs->end - fs->start;
         size_t want = unread + CHUNK > fs->cap ? 2 * fs->cap : fs->cap;
@@ -90,7 +115,7 @@ static ssize_t refill(struct file_source *fs, struct ss_err *err) {
         fs->end = unread;
     }
     bool first = fs->line == 0 && fs->end == 0;
-    ssize_t n = ss_decomp_read(fs->dz, fs->buf + fs->end, CHUNK, err);
+    ssize_t n = ss_decomp_read(fs->dz, fs->buf + fs->end, CHUNK, wait_ms, err);
     if (n > 0) fs->end += (size_t)n;
     if (first && strcmp(ss_decomp_kind(fs->dz), "plain") != 0)
         ss_info("source.file", "msg=\"decompressing\" input=\"%s\" format=%s", fs->path, ss_decomp_kind(fs->dz));
@@ -128,22 +153,27 @@ static int cut_lines(struct file_source *fs, struct ss_record *recs, int max) {
 
 /* Refills when little is left unread (or, force, when the unread bytes hold no
  * complete line) and cuts up to max lines; a refill more whenever none could be cut,
- * unless once. A read error is kept in fs->failed, for the poll after the lines read
- * before it: a file cut short still yields every line it holds. */
-static int cut_more(struct file_source *fs, struct ss_record *recs, int max, bool once) {
+ * unless once, or a stream has nothing now (the first refill may wait wait_ms for
+ * it, the next ones do not wait). A read error is kept in fs->failed, for the poll
+ * after the lines read before it: a file cut short still yields every line it holds. */
+static int cut_more(struct file_source *fs, struct ss_record *recs, int max, bool once, int wait_ms) {
     for (bool force = false;; force = true) {
+        bool dry = false;
         if (!fs->eof && !fs->failed && (force || fs->end - fs->start < LOW_WATER)) {
-            ssize_t n = refill(fs, &fs->fail);
-            if (n < 0) fs->failed = fs->fail.code ? fs->fail.code : SS_EIO;
-            if (n == 0) fs->eof = true;
+            ssize_t n = refill(fs, wait_ms, &fs->fail);
+            wait_ms = 0;
+            if (n == SS_DECOMP_AGAIN) dry = true;
+            else if (n < 0) fs->failed = fs->fail.code ? fs->fail.code : SS_EIO;
+            else if (n == 0) fs->eof = true;
         }
         int k = cut_lines(fs, recs, max);
-        if (k || fs->eof || fs->failed || once) return k;
+        if (k || fs->eof || fs->failed || once || dry) return k;
     }
 }
 
+/* Records, SS_EOF at the end, an error, or (a stream only) 0 when no complete line
+ * came within timeout_ms. */
 static int file_poll(struct ss_source *src, struct ss_record *recs, int max, int timeout_ms, struct ss_err *err) {
-    (void)timeout_ms;
     struct file_source *fs = (struct file_source *)src;
     fs->max = max;
     if (fs->nready) {
@@ -153,17 +183,18 @@ static int file_poll(struct ss_source *src, struct ss_record *recs, int max, int
         memmove(fs->ready, fs->ready + k, (size_t)fs->nready * sizeof *recs);
         return k;
     }
-    int k = cut_more(fs, recs, max, false);
+    int k = cut_more(fs, recs, max, false, timeout_ms > 0 ? timeout_ms : 0);
     if (k) return k;
     if (fs->failed) {
         if (err) *err = fs->fail;
         return fs->failed;
     }
-    return SS_EOF;
+    return fs->eof ? SS_EOF : 0;
 }
 
 /* The next poll's records, cut on the decoding thread: one refill at most (see the
- * top), then whatever complete lines the buffer holds, up to the last poll's max. */
+ * top), then whatever complete lines the buffer holds, up to the last poll's max.
+ * A stream is not waited for here: the engine would wait for this at its next poll. */
 static void file_prefetch(struct ss_source *src) {
     struct file_source *fs = (struct file_source *)src;
     if (fs->nready || fs->max <= 0) return;
@@ -172,7 +203,7 @@ static void file_prefetch(struct ss_source *src) {
         fs->ready = ss_malloc((size_t)fs->max * sizeof *fs->ready);
         fs->cap_ready = fs->max;
     }
-    fs->nready = cut_more(fs, fs->ready, fs->max, true);
+    fs->nready = cut_more(fs, fs->ready, fs->max, true, 0);
 }
 
 static const char *file_name_of(const struct ss_source *src) { return ((const struct file_source *)src)->path; }

@@ -5,11 +5,17 @@
  *
  * The files are several times the source's 8 MiB buffer, with a line longer than two
  * buffers, CRLF endings, empty lines, a byte order mark and no final newline; the
- * expected lines are split here, independently of the source. */
+ * expected lines are split here, independently of the source.
+ *
+ * A FIFO is read as a stream: polled, never waited on for longer than the poll's
+ * timeout, whatever the writer does (stream_*). */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -247,10 +253,163 @@ TEST(cut_short_after_its_lines) {
     free(t.p);
 }
 
+/* ---- streams ------------------------------------------------------------------ */
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* A writer compressing piece by piece, each piece flushed so that the bytes written so
+ * far decode to every line given so far (as gzip/zstd do in a pipeline that flushes). */
+struct zw {
+    const char *kind;
+    z_stream z;
+    ZSTD_CCtx *zc;
+};
+
+static void zw_start(struct zw *w, const char *kind) {
+    memset(w, 0, sizeof *w);
+    w->kind = kind;
+    if (!strcmp(kind, "gzip")) deflateInit2(&w->z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+    if (!strcmp(kind, "zstd")) w->zc = ZSTD_createCCtx();
+}
+
+/* The bytes that carry p[0, n) (the end of the stream too when last). */
+static void zw_piece(struct zw *w, const char *p, size_t n, bool last, struct text *out) {
+    out->n = 0;
+    if (!strcmp(w->kind, "plain")) {
+        put(out, p, n);
+        return;
+    }
+    unsigned char buf[1 << 16];
+    if (!strcmp(w->kind, "gzip")) {
+        w->z.next_in = (Bytef *)p;
+        w->z.avail_in = (uInt)n;
+        int rc;
+        do {
+            w->z.next_out = buf;
+            w->z.avail_out = sizeof buf;
+            rc = deflate(&w->z, last ? Z_FINISH : Z_SYNC_FLUSH);
+            put(out, buf, sizeof buf - w->z.avail_out);
+        } while (last ? rc != Z_STREAM_END : w->z.avail_out == 0);
+        if (last) deflateEnd(&w->z);
+        return;
+    }
+    ZSTD_inBuffer in = {p, n, 0};
+    size_t left;
+    do {
+        ZSTD_outBuffer ob = {buf, sizeof buf, 0};
+        left = ZSTD_compressStream2(w->zc, &ob, &in, last ? ZSTD_e_end : ZSTD_e_flush);
+        put(out, buf, ob.pos);
+    } while (left != 0 && !ZSTD_isError(left));
+    if (last) ZSTD_freeCCtx(w->zc);
+}
+
+/* Polls (timeout 2 ms) until the source has nothing now, appending the records to
+ * got; returns the last answer (0, SS_EOF or an error). Each batch is checked again
+ * after the prefetch that runs while it is in flight, which must not wait either. */
+static int drain(struct ss_source *src, struct text *got, size_t *nrec) {
+    struct ss_record recs[64];
+    struct ss_err err = {0};
+    for (;;) {
+        int n = ss_source_file.poll(src, recs, 64, 2, &err);
+        if (n <= 0) return n;
+        double t0 = now_ms();
+        ss_source_file.prefetch(src);
+        CHECK(now_ms() - t0 < 1000);
+        for (int k = 0; k < n; k++) {
+            CHECK_EQ_INT(recs[k].offset, (int64_t)*nrec + 1);
+            put(got, recs[k].data, recs[k].len);
+            put(got, "\n", 1);
+            (*nrec)++;
+        }
+    }
+}
+
+/* A FIFO no writer has opened yet, then a writer sending lines in pieces cut at
+ * random points (mostly inside a line), each piece's bytes in two writes (compressed,
+ * the first piece's first write is one byte: the kind is told once the bytes can tell
+ * it), the source polled dry after each write: every line whose newline was sent has
+ * come out by the end of its piece, a cut line not before its newline, a quiet stream
+ * answers 0 (not the end) in about the poll's timeout, and the end answers SS_EOF
+ * after the last line, which has no newline. */
+static void stream_case(const char *kind) {
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/ss_test_fifo_%d.%s", (int)getpid(), kind);
+    unlink(path);
+    CHECK_EQ_INT(mkfifo(path, 0600), 0);
+    struct ss_input_spec spec = {.stream = SS_STREAM_CLICKS, .url = path, .index = 0};
+    struct ss_source *src = NULL;
+    struct ss_err err = {0};
+    double t0 = now_ms();
+    CHECK_EQ_INT(ss_source_file.open(&src, &spec, NULL, &err), SS_OK); /* no writer yet: no wait */
+    CHECK(now_ms() - t0 < 1000);
+    if (!src) return;
+    struct ss_record recs[8];
+    t0 = now_ms();
+    CHECK_EQ_INT(ss_source_file.poll(src, recs, 8, 50, &err), 0);
+    double waited = now_ms() - t0;
+    CHECK(waited >= 40 && waited < 1000);
+    int wfd = open(path, O_WRONLY);
+    CHECK(wfd >= 0);
+
+    struct text all = {0}, got = {0}, bytes = {0};
+    char line[200];
+    for (int i = 0; i < 400; i++) {
+        int len = snprintf(line, sizeof line, "{\"line\":%d,\"pad\":\"%.*s\"}", i, (int)(next_rand() % 120),
+                           "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                           "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+        put(&all, line, (size_t)len);
+        if (i < 399) put(&all, "\n", 1);
+    }
+    struct zw w;
+    zw_start(&w, kind);
+    size_t nrec = 0, from = 0;
+    for (int piece = 0; from < all.n; piece++) {
+        size_t to = from + 1 + (size_t)(next_rand() % 3000);
+        bool last = to >= all.n;
+        if (last) to = all.n;
+        zw_piece(&w, all.p + from, to - from, last, &bytes);
+        size_t half = piece == 0 && strcmp(kind, "plain") ? 1 : bytes.n / 2;
+        CHECK_EQ_INT(write(wfd, bytes.p, half), (long long)half);
+        CHECK_EQ_INT(drain(src, &got, &nrec), 0);
+        CHECK(got.n <= to && (got.n == 0 || memcmp(got.p, all.p, got.n) == 0));
+        CHECK_EQ_INT(write(wfd, bytes.p + half, bytes.n - half), (long long)(bytes.n - half));
+        if (last) break;
+        CHECK_EQ_INT(drain(src, &got, &nrec), 0);
+        const char *nl = memrchr(all.p, '\n', to);
+        size_t complete = nl ? (size_t)(nl - all.p) + 1 : 0;
+        CHECK_EQ_INT(got.n, (long long)complete);
+        CHECK(got.n == 0 || memcmp(got.p, all.p, got.n) == 0);
+        from = to;
+    }
+    close(wfd);
+    int rc = 0;
+    for (int tries = 0; rc == 0 && tries < 100; tries++) rc = drain(src, &got, &nrec);
+    CHECK_EQ_INT(rc, SS_EOF);
+    CHECK_EQ_INT(nrec, 400);
+    CHECK_EQ_INT(got.n, (long long)all.n + 1); /* drain gave the last line a newline */
+    CHECK(got.n == all.n + 1 && memcmp(got.p, all.p, all.n) == 0);
+    ss_source_file.close(src);
+    unlink(path);
+    free(all.p);
+    free(got.p);
+    free(bytes.p);
+}
+
+TEST(stream_plain_gzip_zstd) {
+    stream_case("plain");
+    stream_case("gzip");
+    stream_case("zstd");
+}
+
 int main(void) {
     ss_log_set_level(SS_LOG_WARN); /* not the "decompressing" line of every file */
     RUN(every_line_once_in_order);
     RUN(long_lines_in_flight);
     RUN(cut_short_after_its_lines);
+    RUN(stream_plain_gzip_zstd);
     return ss_t_report("file_source");
 }
