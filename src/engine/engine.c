@@ -33,6 +33,9 @@
 #define MAX_INPUTS 64
 #define MAX_SINKS 16
 #define POLL_BATCH 4096
+/* How long a poll may wait for records when no input had any in the last round:
+ * short, so that epochs commit on time and a stop is noticed while inputs are quiet. */
+#define POLL_WAIT_MS 100
 
 struct input {
     struct ss_input_spec spec;
@@ -787,6 +790,7 @@ int ss_engine_run(struct ss_engine *e, struct ss_err *err) {
 
 static int run_inputs(struct ss_engine *e, struct ss_err *err) {
     int rc = SS_OK;
+    bool busy = false; /* the last round read records */
     while (!e->stop) {
         bool any = false;
         int polled = 0;
@@ -795,7 +799,10 @@ static int run_inputs(struct ss_engine *e, struct ss_err *err) {
             any = true;
             struct input *in = &e->inputs[i];
             ss_predecode_settle(e->pre); /* a source's prefetch is over before its poll */
-            int n = in->src->type->poll(in->src, e->recs, POLL_BATCH, 100, err);
+            /* waiting only while no input has records: a quiet one (a pipe, a topic)
+             * must not hold back one that has */
+            int wait = busy || polled ? 0 : POLL_WAIT_MS;
+            int n = in->src->type->poll(in->src, e->recs, POLL_BATCH, wait, err);
             if (n == SS_EOF) {
                 finish_input(e, i);
                 continue;
@@ -814,6 +821,7 @@ static int run_inputs(struct ss_engine *e, struct ss_err *err) {
             ss_intern_sweep(e->intern);
         }
         if (!any) break;
+        busy = polled > 0;
         if (!polled) {
             e->now_ms = ss_now_ms();
             /* partitions may have gone idle: W can move without any record */
