@@ -788,10 +788,17 @@ int ss_engine_run(struct ss_engine *e, struct ss_err *err) {
     return rc ? rc : last;
 }
 
+/* Polls the inputs until they are all exhausted, a stop is asked for, or one fails;
+ * then commits the epoch in progress. A stop and a failed input end alike (README,
+ * Operations): what the records read so far produced is committed, windows and
+ * sessions still open are not emitted; a failure then makes the run fail. So a
+ * compressed file cut short still yields the outputs of every complete line before
+ * the cut, whatever the epoch settings. */
 static int run_inputs(struct ss_engine *e, struct ss_err *err) {
     int rc = SS_OK;
-    bool busy = false; /* the last round read records */
-    while (!e->stop) {
+    int failed = SS_OK;  /* the error of the input that failed */
+    bool busy = false;   /* the last round read records */
+    while (!e->stop && !failed) {
         bool any = false;
         int polled = 0;
         for (int i = 0; i < e->ninputs && !e->stop; i++) {
@@ -809,7 +816,8 @@ static int run_inputs(struct ss_engine *e, struct ss_err *err) {
             }
             if (n < 0) {
                 ss_err_wrap(err, "input %s", in->spec.url);
-                return n;
+                failed = n;
+                break;
             }
             e->now_ms = ss_now_ms();
             process_batch(e, in, e->recs, n);
@@ -820,7 +828,7 @@ static int run_inputs(struct ss_engine *e, struct ss_err *err) {
             ss_arena_reset(&e->batch_own);
             ss_intern_sweep(e->intern);
         }
-        if (!any) break;
+        if (failed || !any) break;
         busy = polled > 0;
         if (!polled) {
             e->now_ms = ss_now_ms();
@@ -837,8 +845,10 @@ static int run_inputs(struct ss_engine *e, struct ss_err *err) {
             if (rc) return rc;
         }
     }
-    bool complete = !e->stop;
+    bool complete = !e->stop && !failed;
     note_stopping(e);
+    if (failed)
+        ss_warn(comp, "msg=\"input failed: committing the current epoch, then exiting\" err=\"%s\"", err->msg);
     if (complete) {
         /* every input is exhausted: state-change rows first, then W = +inf closes everything */
         for (int i = 0; i < e->nops; i++)
@@ -849,9 +859,12 @@ static int run_inputs(struct ss_engine *e, struct ss_err *err) {
         }
     }
     ss_quality_tick(&e->quality, ss_now_ms(), 1, &e->out);
-    rc = commit_epoch(e, complete, true, err);
+    struct ss_err cerr = {0};
+    rc = commit_epoch(e, complete, true, failed ? &cerr : err);
     ss_intern_sweep(e->intern);
-    return rc;
+    if (!failed) return rc;
+    if (rc) ss_error(comp, "msg=\"could not commit the epoch before exiting\" err=\"%s\"", cerr.msg);
+    return failed;
 }
 
 void ss_engine_stop(struct ss_engine *e) {
