@@ -69,6 +69,11 @@ struct ss_sink_type {
     const char *scheme;  /* URL prefix it serves: "jsonl:" */
     unsigned flags;
     int (*open)(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err);
+    /* Optional: whether open would accept url's syntax and options, by the parsing code
+     * open uses, with open's message when not; opens, connects, creates and writes
+     * nothing (--print-config). A server that is down or a directory that cannot be
+     * written is found by open only. */
+    int (*check)(const char *url, const struct ss_config *cfg, struct ss_err *err);
     int (*commit)(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_err *err);
     void (*close)(struct ss_sink *sk);
 };
@@ -89,6 +94,9 @@ struct ss_sink {
 
 /* Finds the type serving url (by scheme) and opens it. SS_EUSAGE for an unknown scheme. */
 int ss_sink_open_url(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err);
+/* Checks url as ss_sink_open_url would open it (the type's check), opening nothing:
+ * SS_OK, or the error open would give for that syntax, worded the same. */
+int ss_sink_check_url(const char *url, const struct ss_config *cfg, struct ss_err *err);
 
 extern const struct ss_sink_type ss_sink_jsonl;
 /* Whether the jsonl sink writes table t: DIR/<table>.jsonl, created or truncated at open. */
