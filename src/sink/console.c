@@ -16,12 +16,19 @@ struct console_sink {
     int64_t rows[SS_T_COUNT];
 };
 
-static int console_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
+static int console_check(const char *url, const struct ss_config *cfg, struct ss_err *err) {
+    (void)cfg;
     if (strcmp(url, "console:") != 0)
         return ss_err_set(err, SS_EUSAGE,
                           "console sink takes no options: write console: (its interval is the console.interval "
                           "setting), got \"%s\"",
                           url);
+    return SS_OK;
+}
+
+static int console_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
+    int rc = console_check(url, cfg, err);
+    if (rc) return rc;
     struct console_sink *cs = ss_calloc(1, sizeof *cs);
     cs->base.type = &ss_sink_console;
     cs->interval_ms = cfg->console_interval_ms;
@@ -69,6 +76,7 @@ const struct ss_sink_type ss_sink_console = {
     .scheme = "console:",
     .flags = 0,
     .open = console_open,
+    .check = console_check,
     .commit = console_commit,
     .close = console_close,
 };

@@ -73,22 +73,40 @@ static int drop_torn_tail(int fd, const char *path, struct ss_err *err) {
     return SS_OK;
 }
 
-static int jsonl_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
+/* jsonl:DIR[?mode=truncate|append]: the directory (allocated) and whether to append. */
+static int parse_url(const char *url, const struct ss_config *cfg, char **dir, bool *append, struct ss_err *err) {
     const char *spec = url + strlen("jsonl:");
     const char *q = strchr(spec, '?');
-    bool append = ss_config_reads_kafka(cfg); /* the default (see the top) */
+    *append = ss_config_reads_kafka(cfg); /* the default (see the top) */
     if (q) {
-        if (strcmp(q, "?mode=append") == 0) append = true;
-        else if (strcmp(q, "?mode=truncate") == 0) append = false;
+        if (strcmp(q, "?mode=append") == 0) *append = true;
+        else if (strcmp(q, "?mode=truncate") == 0) *append = false;
         else return ss_err_set(err, SS_EUSAGE, "jsonl sink: unknown option \"%s\" (known: mode=truncate, mode=append)",
                                q + 1);
     }
     if (spec == q || !*spec) return ss_err_set(err, SS_EUSAGE, "jsonl sink needs a directory: jsonl:DIR");
+    *dir = ss_strndup(spec, q ? (size_t)(q - spec) : strlen(spec));
+    return SS_OK;
+}
+
+static int jsonl_check(const char *url, const struct ss_config *cfg, struct ss_err *err) {
+    char *dir = NULL;
+    bool append;
+    int rc = parse_url(url, cfg, &dir, &append, err);
+    ss_free(dir);
+    return rc;
+}
+
+static int jsonl_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
+    char *dir = NULL;
+    bool append;
+    int rc = parse_url(url, cfg, &dir, &append, err);
+    if (rc) return rc;
     struct jsonl_sink *js = ss_calloc(1, sizeof *js);
     js->base.type = &ss_sink_jsonl;
-    js->dir = ss_strndup(spec, q ? (size_t)(q - spec) : strlen(spec));
+    js->dir = dir;
     for (int t = 0; t < SS_T_COUNT; t++) js->fd[t] = -1;
-    int rc = ss_mkdirs(js->dir, err);
+    rc = ss_mkdirs(js->dir, err);
     for (int t = 0; !rc && t < SS_T_COUNT; t++) {
         if (!ss_jsonl_writes((enum ss_table_id)t)) continue;
         char path[PATH_MAX];
@@ -158,6 +176,7 @@ const struct ss_sink_type ss_sink_jsonl = {
     .scheme = "jsonl:",
     .flags = 0,
     .open = jsonl_open,
+    .check = jsonl_check,
     .commit = jsonl_commit,
     .close = jsonl_close,
 };

@@ -137,18 +137,31 @@ static int log_resume(struct lite_sink *ls, struct ss_err *err) {
     return SS_OK;
 }
 
+/* sqlite:PATH: the path (into url). */
+static int parse_url(const char *url, const char **path, struct ss_err *err) {
+    *path = url + strlen("sqlite:");
+    if (!**path) return ss_err_set(err, SS_EUSAGE, "sqlite: needs a file path, e.g. --sink sqlite:out/shop.db");
+    /* every other sink reads options after '?': a "?" here is a mistyped option, not a file name */
+    if (strchr(*path, '?'))
+        return ss_err_set(err, SS_EUSAGE, "sqlite sink takes no options (got \"%s\"): --sink sqlite:PATH", *path);
+    return SS_OK;
+}
+
+static int lite_check(const char *url, const struct ss_config *cfg, struct ss_err *err) {
+    (void)cfg;
+    const char *path;
+    return parse_url(url, &path, err);
+}
+
 static int lite_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
     (void)cfg;
     *out = NULL;
-    const char *path = url + strlen("sqlite:");
-    if (!*path) return ss_err_set(err, SS_EUSAGE, "sqlite: needs a file path, e.g. --sink sqlite:out/shop.db");
-    /* every other sink reads options after '?': a "?" here is a mistyped option, not a file name */
-    if (strchr(path, '?'))
-        return ss_err_set(err, SS_EUSAGE, "sqlite sink takes no options (got \"%s\"): --sink sqlite:PATH", path);
+    const char *path;
+    int code = parse_url(url, &path, err);
+    if (code) return code;
     struct lite_sink *ls = ss_calloc(1, sizeof *ls);
     ls->base.type = &ss_sink_sqlite;
     ls->path = ss_strdup(path);
-    int code = SS_OK;
     /* like the other file sinks, a missing directory is created (the default, run without
      * --sink, writes data/shopstream.db); ":memory:" and bare names have none */
     if ((code = ss_mkdirs_for_file(path, err)) != SS_OK) goto fail;
@@ -293,6 +306,7 @@ const struct ss_sink_type ss_sink_sqlite = {
     .scheme = "sqlite:",
     .flags = SS_SINK_PROVISIONAL,
     .open = lite_open,
+    .check = lite_check,
     .commit = lite_commit,
     .close = lite_close,
 };

@@ -14,6 +14,7 @@
 #include "sink/sink.h"
 
 #include "../sink_rows.h"
+#include "sink_check.h"
 
 static char tmpdir[256];
 
@@ -151,6 +152,18 @@ TEST(mode_overrides) {
     CHECK(strstr(err.msg, "needs a directory") != NULL);
 }
 
+/* --print-config's check: open's verdict on the URL, and no directory or file made. */
+TEST(check_agrees_with_open) {
+    char dir[300], url[340];
+    snprintf(dir, sizeof dir, "%s/checked", tmpdir);
+    expect_refused_alike(&ss_sink_jsonl, "jsonl:", NULL, "needs a directory");
+    expect_refused_alike(&ss_sink_jsonl, "jsonl:?mode=append", NULL, "needs a directory");
+    snprintf(url, sizeof url, "jsonl:%s?mode=overwrite", dir);
+    expect_refused_alike(&ss_sink_jsonl, url, NULL, "mode=overwrite");
+    snprintf(url, sizeof url, "jsonl:%s/sub?mode=append", dir);
+    expect_checked_ok(&ss_sink_jsonl, url, NULL, dir);
+}
+
 /* A commit that failed part way is called again with the same epoch: its rows appear
  * once, and nothing of the failed attempt stays. */
 TEST(retried_epoch_is_written_once) {
@@ -254,6 +267,7 @@ int main(void) {
     RUN(file_runs_truncate);
     RUN(kafka_runs_append_and_drop_a_torn_line);
     RUN(mode_overrides);
+    RUN(check_agrees_with_open);
     RUN(retried_epoch_is_written_once);
     RUN(row_json_keys);
     if (ss_t_failed == 0) {

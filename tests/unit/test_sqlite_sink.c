@@ -12,6 +12,7 @@
 #include "sink/sql_sinks.h"
 
 #include "../sink_rows.h"
+#include "sink_check.h"
 
 /* First column of the first row of sql as text ("(none)" without a row, "NULL"). */
 static const char *q1(sqlite3 *db, const char *sql, char *buf, size_t cap) {
@@ -320,11 +321,26 @@ TEST(test_incompatible) {
     CHECK_EQ_INT(system(b), 0);
 }
 
+/* --print-config's check: open's verdict on the URL, and neither the file nor its
+ * missing directories made. */
+TEST(test_check) {
+    char dir[] = "/tmp/ss_sqlite_XXXXXX", path[256], url[300];
+    CHECK(mkdtemp(dir) != NULL);
+    expect_refused_alike(&ss_sink_sqlite, "sqlite:", NULL, "needs a file path");
+    snprintf(url, sizeof url, "sqlite:%s/x.db?journal=off", dir);
+    expect_refused_alike(&ss_sink_sqlite, url, NULL, "takes no options");
+    snprintf(path, sizeof path, "%s/missing", dir);
+    snprintf(url, sizeof url, "sqlite:%s/dir/x.db", path);
+    expect_checked_ok(&ss_sink_sqlite, url, NULL, path);
+    CHECK_EQ_INT(rmdir(dir), 0); /* empty: nothing was made in it */
+}
+
 int main(void) {
     RUN(test_sql_text);
     RUN(test_format);
     RUN(test_epochs);
     RUN(test_two_writers);
     RUN(test_incompatible);
+    RUN(test_check);
     return ss_t_report("sqlite_sink");
 }
