@@ -604,26 +604,35 @@ static int make_tmpdir(struct pq_sink *ps, struct ss_err *err) {
     return SS_OK;
 }
 
-static int pq_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
+/* parquet:DIR[?OPTIONS] into ps: the directory, and the options over their defaults. */
+static int parse_url(struct pq_sink *ps, const char *url, struct ss_err *err) {
     const char *spec = url + strlen("parquet:");
-    struct pq_sink *ps = ss_calloc(1, sizeof *ps);
-    ps->base.type = &ss_sink_parquet;
     ss_pq_opts_default(&ps->opts);
     ps->file_rows = 1000000;
     ps->file_bytes = DEFAULT_FILE_BYTES;
     const char *q = strchr(spec, '?');
     ps->dir = ss_strndup(spec, q ? (size_t)(q - spec) : strlen(spec));
-    int rc = SS_OK;
-    if (!*ps->dir) {
-        rc = ss_err_set(err, SS_EUSAGE, "parquet sink needs a directory: parquet:DIR");
-        goto fail;
-    }
-    if (q) {
-        char *qs = ss_strdup(q + 1);
-        rc = parse_query(ps, qs, err);
-        ss_free(qs);
-        if (rc) goto fail;
-    }
+    if (!*ps->dir) return ss_err_set(err, SS_EUSAGE, "parquet sink needs a directory: parquet:DIR");
+    if (!q) return SS_OK;
+    char *qs = ss_strdup(q + 1);
+    int rc = parse_query(ps, qs, err);
+    ss_free(qs);
+    return rc;
+}
+
+static int pq_check(const char *url, const struct ss_config *cfg, struct ss_err *err) {
+    (void)cfg;
+    struct pq_sink *ps = ss_calloc(1, sizeof *ps);
+    int rc = parse_url(ps, url, err);
+    pq_close(&ps->base);
+    return rc;
+}
+
+static int pq_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
+    struct pq_sink *ps = ss_calloc(1, sizeof *ps);
+    ps->base.type = &ss_sink_parquet;
+    int rc = parse_url(ps, url, err);
+    if (rc) goto fail;
     if ((rc = make_dirs(ps->dir, err))) {
         rc = SS_EIO;
         goto fail;
@@ -652,6 +661,7 @@ const struct ss_sink_type ss_sink_parquet = {
     .scheme = "parquet:",
     .flags = SS_SINK_EVENTS | SS_SINK_HOLDS,
     .open = pq_open,
+    .check = pq_check,
     .commit = pq_commit,
     .close = pq_close,
 };

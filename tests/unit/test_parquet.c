@@ -27,6 +27,7 @@
 #include "sink/parquet/parquet.h"
 #include "sink/parquet/thrift.h"
 #include "sink/parquet/writer.h"
+#include "sink_check.h"
 
 static char tmpdir[256];
 static const char *checker = "tests/e2e/parquet_check.py";
@@ -1158,6 +1159,29 @@ TEST(sink_sweeps_dead_runs) {
     CHECK(file_exists(p)); /* the live runs' directories are still there */
 }
 
+/* --print-config's check: open's verdict on the URL and its options, and no lake
+ * directory (nor its .tmp) made. */
+TEST(sink_check) {
+    char dir[300], url[400];
+    snprintf(dir, sizeof dir, "%s/checked-lake", tmpdir);
+    expect_refused_alike(&ss_sink_parquet, "parquet:", NULL, "needs a directory");
+    expect_refused_alike(&ss_sink_parquet, "parquet:?compression=zstd", NULL, "needs a directory");
+    static const char *const bad[][2] = {
+        {"compression=lz4", "compression must be zstd, snappy or none, got \"lz4\""},
+        {"bogus=1", "unknown option \"bogus\""},
+        {"file_rows=many", "file_rows must be a positive integer"},
+        {"file_bytes=0", "file_bytes must be a positive integer"},
+        {"roll_interval=soon", "roll_interval must be a duration"},
+        {"compression", "expected key=value"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(url, sizeof url, "parquet:%s?%s", dir, bad[i][0]);
+        expect_refused_alike(&ss_sink_parquet, url, NULL, bad[i][1]);
+    }
+    snprintf(url, sizeof url, "parquet:%s?compression=snappy&row_group_rows=1000&roll_interval=5m", dir);
+    expect_checked_ok(&ss_sink_parquet, url, NULL, dir);
+}
+
 int main(void) {
     if (access(checker, R_OK) != 0) {
         const char *env = getenv("SS_PARQUET_CHECK");
@@ -1189,6 +1213,7 @@ int main(void) {
     RUN(sink_runs_never_overwrite);
     RUN(sink_holds_files_across_epochs);
     RUN(sink_sweeps_dead_runs);
+    RUN(sink_check);
     if (ss_t_failed == 0) {
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
         free(run(cmd, &st));
