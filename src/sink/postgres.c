@@ -34,6 +34,7 @@
 #define COMP "sink.postgres"
 #define MAX_COLS 64
 #define COPY_CHUNK (1u << 20) /* bytes handed to libpq at a time */
+#define WHERE_LEN 256
 
 /* The key of this sink's row in shopstream_epoch. */
 static const char SINK_NAME[] = "postgresql";
@@ -43,7 +44,7 @@ struct pg_sink {
     PGconn *conn;            /* NULL while disconnected */
     bool staged;             /* the TEMP staging tables exist on conn */
     char *url;
-    char where[256];         /* user@host:port/db for messages: never the password */
+    char where[WHERE_LEN];   /* user@host:port/db for messages: never the password */
     char *stage_ddl[SS_T_COUNT], *copy_sql[SS_T_COUNT], *upsert_sql[SS_T_COUNT];
     char *stale_sql[SS_T_COUNT]; /* windowed tables: drop provisional rows of finished windows */
     char *offsets_sql, *fence_sql;
@@ -215,7 +216,7 @@ static void pg_close(struct ss_sink *sk) {
 }
 
 /* user@host:port/db from the parsed URL, for messages. */
-static void describe(struct pg_sink *ps, PQconninfoOption *opts) {
+static void describe(PQconninfoOption *opts, char *where, size_t cap) {
     const char *user = "", *host = "", *port = "", *db = "";
     for (PQconninfoOption *o = opts; o->keyword; o++) {
         if (!o->val) continue;
@@ -224,13 +225,13 @@ static void describe(struct pg_sink *ps, PQconninfoOption *opts) {
         else if (strcmp(o->keyword, "port") == 0) port = o->val;
         else if (strcmp(o->keyword, "dbname") == 0) db = o->val;
     }
-    snprintf(ps->where, sizeof ps->where, "%s%s%s%s%s/%s", user, *user ? "@" : "", *host ? host : "localhost",
-             *port ? ":" : "", port, db);
+    snprintf(where, cap, "%s%s%s%s%s/%s", user, *user ? "@" : "", *host ? host : "localhost", *port ? ":" : "",
+             port, db);
 }
 
-static int pg_open_as(const struct ss_sink_type *type, struct ss_sink **out, const char *url,
-                      struct ss_err *err) {
-    *out = NULL;
+/* Parses url as libpq will (PQconninfoParse: offline, no connection) and fills where
+ * with user@host:port/db for messages. */
+static int parse_url(const char *url, char *where, size_t cap, struct ss_err *err) {
     char *perr = NULL;
     PQconninfoOption *opts = PQconninfoParse(url, &perr);
     if (!opts) {
@@ -239,11 +240,28 @@ static int pg_open_as(const struct ss_sink_type *type, struct ss_sink **out, con
         PQfreemem(perr);
         return ss_err_set(err, SS_EUSAGE, "bad PostgreSQL URL (expected postgresql://USER@HOST:PORT/DB): %s", msg);
     }
+    describe(opts, where, cap);
+    PQconninfoFree(opts);
+    return SS_OK;
+}
+
+static int pg_check(const char *url, const struct ss_config *cfg, struct ss_err *err) {
+    (void)cfg;
+    char where[WHERE_LEN];
+    return parse_url(url, where, sizeof where, err);
+}
+
+static int pg_open_as(const struct ss_sink_type *type, struct ss_sink **out, const char *url,
+                      struct ss_err *err) {
+    *out = NULL;
     struct pg_sink *ps = ss_calloc(1, sizeof *ps);
     ps->base.type = type;
+    int code = parse_url(url, ps->where, sizeof ps->where, err);
+    if (code) {
+        pg_close(&ps->base);
+        return code;
+    }
     ps->url = ss_strdup(url);
-    describe(ps, opts);
-    PQconninfoFree(opts);
     for (int t = 0; t < SS_T_COUNT; t++) {
         if (!ss_sql_writes((enum ss_table_id)t)) continue;
         ps->stage_ddl[t] = ss_sql_create_staging(&ss_tables[t]);
@@ -253,7 +271,7 @@ static int pg_open_as(const struct ss_sink_type *type, struct ss_sink **out, con
     }
     ps->offsets_sql = ss_sql_upsert(SS_SQL_PG, &ss_sql_offsets_table, false);
     ps->fence_sql = ss_sql_upsert(SS_SQL_PG, &ss_sql_epoch_table, false);
-    int code = connect_db(ps, err);
+    code = connect_db(ps, err);
     for (int t = 0; !code && t < SS_T_COUNT; t++)
         if (ss_sql_writes((enum ss_table_id)t)) code = ensure_table(ps, &ss_tables[t], err);
     if (!code) code = ensure_table(ps, &ss_sql_offsets_table, err);
@@ -566,6 +584,7 @@ const struct ss_sink_type ss_sink_postgres = {
     .scheme = "postgresql://",
     .flags = SS_SINK_PROVISIONAL,
     .open = pg_open,
+    .check = pg_check,
     .commit = pg_commit,
     .close = pg_close,
 };
@@ -575,6 +594,7 @@ const struct ss_sink_type ss_sink_postgres_alias = {
     .scheme = "postgres://",
     .flags = SS_SINK_PROVISIONAL,
     .open = pg_open_alias,
+    .check = pg_check,
     .commit = pg_commit,
     .close = pg_close,
 };

@@ -1259,6 +1259,14 @@ bad:
     return ss_err_set(err, SS_EUSAGE, "bad Redis URL (%s)", usage);
 }
 
+static int rd_check(const char *url, const struct ss_config *cfg, struct ss_err *err) {
+    (void)cfg;
+    struct rd_sink *rs = ss_calloc(1, sizeof *rs);
+    int code = parse_url(rs, url, err);
+    rd_close(&rs->base);
+    return code;
+}
+
 static int rd_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
     *out = NULL;
     struct rd_sink *rs = ss_calloc(1, sizeof *rs);
@@ -1291,6 +1299,7 @@ const struct ss_sink_type ss_sink_redis = {
     .scheme = "redis://",
     .flags = SS_SINK_PROVISIONAL,
     .open = rd_open,
+    .check = rd_check,
     .commit = rd_commit,
     .close = rd_close,
 };
