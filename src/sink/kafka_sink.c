@@ -111,14 +111,14 @@ static int parse_url(struct kafka_sink *ks, const char *url, struct ss_err *err)
     return SS_OK;
 }
 
-static int kafka_sink_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
-    struct kafka_sink *ks = ss_calloc(1, sizeof *ks);
-    ks->base.type = &ss_sink_kafka;
-    int rc = parse_url(ks, url, err);
-    if (rc) goto fail;
+/* The producer's configuration: ours, then the -X / kafka.* properties. Builds it in
+ * memory only (no client, no connection). */
+static int make_conf(const struct kafka_sink *ks, const struct ss_config *cfg, rd_kafka_conf_t **out,
+                     struct ss_err *err) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char tmo[16];
     snprintf(tmo, sizeof tmo, "%d", FLUSH_TIMEOUT_MS);
+    int rc;
     if ((rc = ss_kafka_conf_set(conf, "bootstrap.servers", ks->brokers, err)) ||
         (rc = ss_kafka_conf_set(conf, "client.id", "shopstream", err)) ||
         (rc = ss_kafka_conf_set(conf, "enable.idempotence", "true", err)) ||
@@ -127,8 +127,29 @@ static int kafka_sink_open(struct ss_sink **out, const char *url, const struct s
         (rc = ss_kafka_conf_set(conf, "partitioner", SS_KAFKA_PARTITIONER, err)) ||
         (rc = ss_kafka_conf_apply(conf, cfg->kafka_props, cfg->nkafka_props, err))) {
         rd_kafka_conf_destroy(conf);
-        goto fail;
+        return rc;
     }
+    *out = conf;
+    return SS_OK;
+}
+
+static int kafka_sink_check(const char *url, const struct ss_config *cfg, struct ss_err *err) {
+    struct kafka_sink *ks = ss_calloc(1, sizeof *ks);
+    rd_kafka_conf_t *conf = NULL;
+    int rc = parse_url(ks, url, err);
+    if (!rc) rc = make_conf(ks, cfg, &conf, err);
+    if (conf) rd_kafka_conf_destroy(conf);
+    kafka_sink_close(&ks->base);
+    return rc;
+}
+
+static int kafka_sink_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
+    struct kafka_sink *ks = ss_calloc(1, sizeof *ks);
+    ks->base.type = &ss_sink_kafka;
+    rd_kafka_conf_t *conf = NULL;
+    int rc = parse_url(ks, url, err);
+    if (!rc) rc = make_conf(ks, cfg, &conf, err);
+    if (rc) goto fail;
     ss_kafka_conf_log(conf);
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
     rd_kafka_conf_set_opaque(conf, ks);
@@ -242,6 +263,7 @@ const struct ss_sink_type ss_sink_kafka = {
     .scheme = "kafka://",
     .flags = 0,
     .open = kafka_sink_open,
+    .check = kafka_sink_check,
     .commit = kafka_sink_commit,
     .close = kafka_sink_close,
 };

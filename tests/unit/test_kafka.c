@@ -16,6 +16,7 @@
 #include "sink/kafka_sink.h"
 #include "source/kafka_producer.h"
 #include "source/source.h"
+#include "sink_check.h"
 
 #define NPART 3
 
@@ -429,6 +430,25 @@ TEST(sink_writes_rows) {
     CHECK(strstr(err.msg, "bogus") != NULL);
 }
 
+/* --print-config's check: open's verdict on the URL and the -X properties, without a
+ * producer: port 9 has no broker, and check answers at once anyway. */
+TEST(sink_check) {
+    struct ss_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    expect_refused_alike(&ss_sink_kafka, "kafka://", &cfg, "expected kafka://HOST:PORT");
+    expect_refused_alike(&ss_sink_kafka, "kafka://127.0.0.1:9?alerts=a/b", &cfg, "\"a/b\" is not a Kafka topic name");
+    expect_refused_alike(&ss_sink_kafka, "kafka://127.0.0.1:9?bogus=x", &cfg, "unknown or empty parameter \"bogus=x\"");
+    expect_refused_alike(&ss_sink_kafka, "kafka://127.0.0.1:9?late=", &cfg, "unknown or empty parameter \"late=\"");
+    static char *props[] = {"no.such.property=1"};
+    cfg.kafka_props = props;
+    cfg.nkafka_props = 1;
+    expect_refused_alike(&ss_sink_kafka, "kafka://127.0.0.1:9", &cfg, "no.such.property");
+    cfg.nkafka_props = 0;
+    int64_t t0 = now_ms();
+    expect_checked_ok(&ss_sink_kafka, "kafka://127.0.0.1:9?alerts=al&dlq=dead", &cfg, NULL);
+    CHECK(now_ms() - t0 < 1000);
+}
+
 struct gen_ctx {
     int i, n;
     char key[16], val[32];
@@ -535,6 +555,7 @@ int main(void) {
     if (!only || !strcmp(only, "open_errors")) RUN(open_errors);
     if (!only || !strcmp(only, "sink_writes_rows")) RUN(sink_writes_rows);
     if (!only || !strcmp(only, "producer_delivers_keyed")) RUN(producer_delivers_keyed);
+    if (!only || !strcmp(only, "sink_check")) RUN(sink_check);
 
     rd_kafka_destroy(prod);
     rd_kafka_mock_cluster_destroy(mc);
