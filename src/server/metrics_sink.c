@@ -615,6 +615,14 @@ static void metrics_close(struct ss_sink *sk) {
     ss_free(ms);
 }
 
+/* Only the URL: resolving HOST could wait on a name server, and binding would take the port. */
+static int metrics_check(const char *url, const struct ss_config *cfg, struct ss_err *err) {
+    (void)cfg;
+    char host[256], port[16];
+    int64_t linger;
+    return parse_url(url, host, sizeof host, port, sizeof port, &linger, err);
+}
+
 static int metrics_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
     char host[256], port[16];
     int64_t linger = 0; /* set by parse_url when it succeeds */
@@ -768,6 +776,7 @@ const struct ss_sink_type ss_sink_metrics = {
     .scheme = "metrics:",
     .flags = 0,
     .open = metrics_open,
+    .check = metrics_check,
     .commit = metrics_commit,
     .close = metrics_close,
 };
