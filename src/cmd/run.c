@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/alloc.h"
 #include "../core/config.h"
 #include "../core/log.h"
 #include "../core/shutdown.h"
 #include "../engine/engine.h"
 #include "../sink/overlap.h"
+#include "../sink/sink.h"
 #include "../source/source.h"
 #include "cmd.h"
 
@@ -49,9 +51,25 @@ static void run_usage(FILE *f) {
             "Exit status: 0 done, 1 runtime failure, 2 bad usage or configuration.\n");
 }
 
+/* The metrics sink that http.listen asks for (metrics:<http.listen>), added to e, or
+ * only checked when e is NULL; nothing when the key is empty. Its errors name the key
+ * the user set, not a URL they never wrote. */
+static int http_listen_sink(struct ss_engine *e, const struct ss_config *cfg, struct ss_err *err) {
+    if (!cfg->http_listen || !*cfg->http_listen) return SS_OK;
+    size_t n = strlen(cfg->http_listen);
+    char *url = ss_malloc(sizeof "metrics:" + n);
+    memcpy(url, "metrics:", sizeof "metrics:" - 1);
+    memcpy(url + sizeof "metrics:" - 1, cfg->http_listen, n + 1);
+    int rc = e ? ss_engine_add_sink(e, url, err) : ss_sink_check_url(url, cfg, err);
+    ss_free(url);
+    if (rc) ss_err_wrap(err, "http.listen \"%s\"", cfg->http_listen);
+    return rc;
+}
+
 /* What --print-config checks beyond each key's own value, without opening anything:
- * the inputs' syntax, and the rules between keys (the operators check those when
- * they are built, which opens no input or sink). */
+ * the inputs' and the sinks' syntax and options (http.listen's too), and the rules
+ * between keys (the operators check those when they are built, which opens no input
+ * or sink). */
 static int check_config(const struct ss_config *cfg, struct ss_err *err) {
     if (ss_overlap_check(cfg, err) != SS_OK) return err->code;
     for (int i = 0; i < cfg->ninputs; i++) {
@@ -62,6 +80,8 @@ static int check_config(const struct ss_config *cfg, struct ss_err *err) {
     struct ss_engine *e = NULL;
     int rc = ss_engine_open(&e, cfg, err);
     ss_engine_close(e);
+    for (int i = 0; rc == SS_OK && i < cfg->nsinks; i++) rc = ss_sink_check_url(cfg->sinks[i], cfg, err);
+    if (rc == SS_OK) rc = http_listen_sink(NULL, cfg, err);
     return rc;
 }
 
@@ -179,11 +199,7 @@ int ss_cmd_run(int argc, char **argv) {
         if (ss_engine_add_input(e, cfg.inputs[i], &err) != SS_OK) goto fail;
     for (int i = 0; i < cfg.nsinks; i++)
         if (ss_engine_add_sink(e, cfg.sinks[i], &err) != SS_OK) goto fail;
-    if (cfg.http_listen && *cfg.http_listen) {
-        char url[300];
-        snprintf(url, sizeof url, "metrics:%s", cfg.http_listen);
-        if (ss_engine_add_sink(e, url, &err) != SS_OK) goto fail;
-    }
+    if (http_listen_sink(e, &cfg, &err) != SS_OK) goto fail;
 
     int rc = ss_engine_run(e, &err);
     if (rc != SS_OK) goto fail;

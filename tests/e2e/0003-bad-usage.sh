@@ -4,7 +4,8 @@
 # (-c) really changes the computation (5-minute category_revenue windows, checked
 # against the model run with the same setting). --print-config shows what the file, the
 # environment and the flags add up to, masks secrets, reads back through -c to the same
-# configuration, runs the checks between keys and opens nothing.
+# configuration, runs the checks between keys and those of every sink URL (in the words of
+# a run) and opens nothing.
 source "$(dirname "$0")/lib.sh"
 need_bin
 D=$E2E_DIR/data/0001
@@ -216,6 +217,49 @@ cd "$D" || fail "no $D"
 expect_exit 2 "must be a multiple" "--print-config checks keys together" -- \
     run --print-config --set windows.trending.slide=3m
 expect_exit 2 'unknown stream "views"' "--print-config checks inputs" -- run --print-config --input views=x.jsonl
+# ... and every sink's URL and options, and http.listen (named as the key the user set), as a
+# run checks them before it reads anything: exit 2 with the very line a run over a file prints.
+# refused_like_run PATTERN DESCRIPTION ARGS...: both with ARGS.
+refused_like_run() {
+    local pat=$1 what=$2 rc=0; shift 2
+    expect_exit 2 "$pat" "--print-config: $what" -- run --print-config "$@"
+    "$SHOPSTREAM_BIN" run --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/pcrun" "$@" >/dev/null 2>"$T/run.err" \
+        </dev/null || rc=$?
+    [ $rc -eq 2 ] && [ "$(tail -n 1 "$T/err")" = "$(tail -n 1 "$T/run.err")" ] ||
+        check_failed "$what: --print-config says '$(tail -n 1 "$T/err")', a run (exit $rc) '$(tail -n 1 "$T/run.err")'"
+}
+refused_like_run 'parquet sink: compression must be zstd, snappy or none, got "lz4"' "parquet compression" \
+    --sink "parquet:$T/pcl?compression=lz4"
+refused_like_run 'parquet sink: unknown option "bogus" (known: compression,' "parquet option" --sink "parquet:$T/pcl?bogus=1"
+refused_like_run 'sink jsonl:: jsonl sink needs a directory: jsonl:DIR' "jsonl without a directory" --sink "jsonl:"
+refused_like_run 'sink sqlite:: sqlite: needs a file path' "sqlite without a path" --sink "sqlite:"
+refused_like_run 'console sink takes no options: write console:' "console option" --sink "console:foo"
+refused_like_run 'sink redis://h:6379/abc: bad Redis URL (expected redis://' "Redis database not a number" \
+    --sink "redis://h:6379/abc"
+refused_like_run 'alerts: "a/b" is not a Kafka topic name' "Kafka output topic" --sink "kafka://127.0.0.1:9?alerts=a/b"
+refused_like_run 'bad PostgreSQL URL (expected postgresql://USER@HOST:PORT/DB): invalid URI query parameter: "bogus"' \
+    "PostgreSQL URL parameter" --sink "postgresql://h/db?bogus=1"
+refused_like_run 'sink metrics:foo: bad metrics address "metrics:foo": expected metrics:HOST:PORT' "metrics address" \
+    --sink "metrics:foo"
+refused_like_run 'http.listen "foo": sink metrics:foo: bad metrics address' "http.listen without a port" \
+    --set http.listen=foo
+refused_like_run 'http.listen "127.0.0.1:99999": sink metrics:127.0.0.1:99999: bad metrics port "99999"' \
+    "http.listen port out of range" --set http.listen=127.0.0.1:99999
+[ ! -e "$T/pcl" ] || check_failed "a refused parquet sink created its directory"
+# ... while valid sinks of every kind pass, and nothing is created or contacted: no database,
+# directory or lake, and the servers at closed ports are not waited for
+mkdir -p "$T/pcok" || fail "no $T/pcok"
+t0=$(date +%s%N)
+"$SHOPSTREAM_BIN" run --print-config --sink "sqlite:$T/pcok/db/x.db" --sink "jsonl:$T/pcok/out?mode=append" \
+    --sink "parquet:$T/pcok/lake?compression=snappy&roll_interval=5m" --sink console: \
+    --sink "postgresql://shop@127.0.0.1:9/shop" --sink "postgres://127.0.0.1:9/shop?connect_timeout=30" \
+    --sink "redis://:pw@127.0.0.1:9/2?window_ttl=48h" --sink "kafka://127.0.0.1:9?alerts=al&dlq=dead" \
+    --sink "metrics:127.0.0.1:0?linger=5s" --set http.listen=127.0.0.1:9464 >"$T/pcok.yml" 2>"$T/pcok.err" ||
+    check_failed "--print-config refused valid sinks: $(cat "$T/pcok.err")"
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$ms" -lt 3000 ] || check_failed "--print-config with sinks at closed ports took $ms ms (it must contact nothing)"
+[ -z "$(ls -A "$T/pcok")" ] || check_failed "--print-config of valid sinks created: $(ls -A "$T/pcok")"
+note "--print-config: 11 bad sink URLs and http.listen values refused as a run refuses them; valid sinks of every kind pass in $ms ms, creating nothing"
 expect_row "$T/five" category_revenue '{"window_start":"2026-11-27T10:00:00.000Z","category":"electronics","window_end":"2026-11-27T10:05:00.000Z","revenue":"364.99","orders":4,"units":6,"views":4,"cart_adds":1,"buyers":3,"final":true}' \
     window_start=2026-11-27T10:00:00.000Z category=electronics
 
