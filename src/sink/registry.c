@@ -36,7 +36,7 @@ static int type_of(const char *url, const struct ss_sink_type **type, struct ss_
 }
 
 int ss_sink_open_url(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
-    const struct ss_sink_type *type;
+    const struct ss_sink_type *type = NULL;
     int rc = type_of(url, &type, err);
     if (rc) return rc;
     rc = type->open(out, url, cfg, err);
@@ -45,7 +45,7 @@ int ss_sink_open_url(struct ss_sink **out, const char *url, const struct ss_conf
 }
 
 int ss_sink_check_url(const char *url, const struct ss_config *cfg, struct ss_err *err) {
-    const struct ss_sink_type *type;
+    const struct ss_sink_type *type = NULL;
     int rc = type_of(url, &type, err);
     if (rc || !type->check) return rc;
     rc = type->check(url, cfg, err);
