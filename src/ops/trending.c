@@ -85,7 +85,7 @@ static int open_op(struct ss_op **out, const struct ss_op_env *env, struct ss_er
                           "windows.trending.size (%lld ms) must be a multiple of windows.trending.slide (%lld ms)",
                           (long long)cfg->trending_size_ms, (long long)cfg->trending_slide_ms);
     if (cfg->trending_top <= 0 || cfg->trending_top > UINT32_MAX)
-        return ss_err_set(err, SS_EUSAGE, "windows.trending.top must be a positive number of rows (got %lld)",
+        return ss_err_set(err, SS_EUSAGE, "windows.trending.top must be between 1 and 4294967295 rows (got %lld)",
                           (long long)cfg->trending_top);
     struct trending *t = ss_calloc(1, sizeof *t);
     t->base.type = &ss_op_trending;
