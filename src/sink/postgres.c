@@ -20,6 +20,7 @@
 #include <libpq-fe.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "../core/alloc.h"
@@ -229,6 +230,20 @@ static void describe(PQconninfoOption *opts, char *where, size_t cap) {
              port, db);
 }
 
+/* A port, or ports for several hosts ("5432,5433"; an empty one means the default):
+ * libpq accepts any text here and fails only when it connects, which would be retried
+ * for sink.connect_timeout as if the server were down. */
+static bool ports_ok(const char *v) {
+    for (const char *p = v;;) {
+        long n = 0;
+        const char *d = p;
+        while (*p >= '0' && *p <= '9' && n <= 65535) n = n * 10 + (*p++ - '0');
+        if ((p > d && (n < 1 || n > 65535)) || (*p && *p != ',')) return false;
+        if (!*p) return true;
+        p++;
+    }
+}
+
 /* Parses url as libpq will (PQconninfoParse: offline, no connection) and fills where
  * with user@host:port/db for messages. */
 static int parse_url(const char *url, char *where, size_t cap, struct ss_err *err) {
@@ -241,8 +256,12 @@ static int parse_url(const char *url, char *where, size_t cap, struct ss_err *er
         return ss_err_set(err, SS_EUSAGE, "bad PostgreSQL URL (expected postgresql://USER@HOST:PORT/DB): %s", msg);
     }
     describe(opts, where, cap);
+    int rc = SS_OK;
+    for (PQconninfoOption *o = opts; o->keyword && rc == SS_OK; o++)
+        if (o->val && strcmp(o->keyword, "port") == 0 && !ports_ok(o->val))
+            rc = ss_err_set(err, SS_EUSAGE, "bad PostgreSQL URL: port \"%s\" is not a number in 1..65535", o->val);
     PQconninfoFree(opts);
-    return SS_OK;
+    return rc;
 }
 
 static int pg_check(const char *url, const struct ss_config *cfg, struct ss_err *err) {

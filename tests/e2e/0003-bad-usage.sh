@@ -234,6 +234,8 @@ refused_like_run 'parquet sink: unknown option "bogus" (known: compression,' "pa
 refused_like_run 'sink jsonl:: jsonl sink needs a directory: jsonl:DIR' "jsonl without a directory" --sink "jsonl:"
 refused_like_run 'sink sqlite:: sqlite: needs a file path' "sqlite without a path" --sink "sqlite:"
 refused_like_run 'console sink takes no options: write console:' "console option" --sink "console:foo"
+refused_like_run 'bad PostgreSQL URL: port "abc" is not a number in 1..65535' "PostgreSQL port not a number" \
+    --sink "postgresql://u@127.0.0.1:abc/db"
 refused_like_run 'sink redis://h:6379/abc: bad Redis URL (expected redis://' "Redis database not a number" \
     --sink "redis://h:6379/abc"
 refused_like_run 'alerts: "a/b" is not a Kafka topic name' "Kafka output topic" --sink "kafka://127.0.0.1:9?alerts=a/b"
