@@ -32,6 +32,8 @@
 #include "../source/kafka_producer.h"
 #include "cmd.h"
 
+extern char **environ;
+
 static const char *const input_topics[SS_STREAM_COUNT] = {"clicks", "promotions", "orders"};
 static const char *const output_topics[] = {"alerts", "promo_matches", "shopstream_dlq", "shopstream_late"};
 
@@ -100,7 +102,7 @@ static void usage(FILE *f) {
             "  --data DIR        where outputs go (default ./data)\n"
             "  --seed N          generator seed (default 1)\n"
             "  --duplicates P, --late P, --invalid P   injected defects (defaults 0.01, 0.005, 0.005)\n"
-            "  -c FILE, --set KEY=VALUE                engine configuration (see shopstream run --help-config)\n"
+            "  -c FILE, --set KEY=VALUE                engine configuration, also SHOPSTREAM_KEY=VALUE (shopstream run --help-config)\n"
             "  -h, --help        this help\n"
             "\n"
             "Ctrl-C once: stop producing, finish (every window closes). Twice: stop now.\n");
@@ -190,6 +192,13 @@ int ss_cmd_demo(int argc, char **argv) {
     pthread_t producer;
     bool producer_started = false;
 
+    /* as run: defaults < the -c file < SHOPSTREAM_* < flags, whatever the flags' order */
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "hc:", opts, NULL)) != -1)
+        if (c == 'c' && ss_config_load_yaml(&cfg, optarg, &err)) goto fail;
+    if (ss_config_load_env(&cfg, environ, &err)) goto fail;
+    opterr = 1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hc:", opts, NULL)) != -1) {
         char *end = NULL;
@@ -227,9 +236,7 @@ int ss_cmd_demo(int argc, char **argv) {
         case O_INVALID:
             if (parse_fraction("--invalid", optarg, &go.p_invalid)) goto out;
             break;
-        case 'c':
-            if (ss_config_load_yaml(&cfg, optarg, &err)) goto fail;
-            break;
+        case 'c': break; /* loaded above */
         case O_SET:
             if (ss_config_set_kv(&cfg, optarg, &err)) goto fail;
             break;
@@ -247,6 +254,7 @@ int ss_cmd_demo(int argc, char **argv) {
         goto out;
     }
     code = SS_EXIT_FAIL;
+    ss_log_set_level_named(cfg.log_level);
 
     /* the embedded Kafka */
     char errstr[256];

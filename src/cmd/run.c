@@ -178,9 +178,7 @@ int ss_cmd_run(int argc, char **argv) {
         ss_err_set(&err, SS_EUSAGE, "no input: give --input STREAM=PATH (or inputs: in the config file)");
         goto fail;
     }
-    if (!strcmp(cfg.log_level, "debug")) ss_log_set_level(SS_LOG_DEBUG);
-    else if (!strcmp(cfg.log_level, "warn")) ss_log_set_level(SS_LOG_WARN);
-    else if (!strcmp(cfg.log_level, "error")) ss_log_set_level(SS_LOG_ERROR);
+    ss_log_set_level_named(cfg.log_level);
 
     if (cfg.nsinks == 0) {
         /* the embedded default: an SQLite database anyone can query, plus progress */

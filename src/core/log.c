@@ -3,10 +3,18 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static enum ss_log_level min_level = SS_LOG_INFO;
 
 void ss_log_set_level(enum ss_log_level lvl) { min_level = lvl; }
+
+void ss_log_set_level_named(const char *name) {
+    if (!strcmp(name, "debug")) min_level = SS_LOG_DEBUG;
+    else if (!strcmp(name, "warn")) min_level = SS_LOG_WARN;
+    else if (!strcmp(name, "error")) min_level = SS_LOG_ERROR;
+    else min_level = SS_LOG_INFO;
+}
 
 void ss_log(enum ss_log_level lvl, const char *comp, const char *fmt, ...) {
     static const char *names[] = {"debug", "info", "warn", "error"};

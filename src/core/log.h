@@ -6,6 +6,8 @@
 enum ss_log_level { SS_LOG_DEBUG, SS_LOG_INFO, SS_LOG_WARN, SS_LOG_ERROR };
 
 void ss_log_set_level(enum ss_log_level lvl);
+/* The level log.level names ("debug", "info", "warn", "error"; config checked it). */
+void ss_log_set_level_named(const char *name);
 /* fmt produces the rest of the line after `level=.. comp=..`, normally starting with msg="...". */
 void ss_log(enum ss_log_level lvl, const char *comp, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

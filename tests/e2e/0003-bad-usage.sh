@@ -41,6 +41,9 @@ expect_exit 2 'log.level: "loud" is not one of debug, info, warn, error' "bad lo
 expect_exit 2 'log.level: "" is not one of' "empty log level" -- run --print-config --set log.level=
 SHOPSTREAM_LOG_LEVEL=verbose expect_exit 2 'SHOPSTREAM_LOG_LEVEL: config key log.level: "verbose"' \
     "bad log level in the environment" -- run --print-config
+# the demo reads SHOPSTREAM_* as run does (it ignored them)
+SHOPSTREAM_LATENESS=abc expect_exit 2 'SHOPSTREAM_LATENESS: config key lateness: "abc"' \
+    "demo: bad lateness in the environment" -- demo --seconds 1 --data "$T/demo-env"
 expect_exit 2 'format: "xml" is not one of auto, json, csv' "bad --format" -- run --print-config --format xml
 expect_exit 2 "fields.clicks.ts: the value must not be empty" "empty field name" -- \
     run --set fields.clicks.ts= --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
