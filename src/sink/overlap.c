@@ -62,11 +62,17 @@ static int check_inputs(const struct ss_config *cfg, struct ss_err *err) {
                 return ss_err_set(err, SS_EUSAGE, "inputs %s and %s both read stdin, which can be read only once",
                                   b, a);
             const char *fa = input_file(a), *fb = input_file(b);
-            if (fa && fb && same_stream(a, b) && same_file(fa, fb))
-                return ss_err_set(err, SS_EUSAGE,
-                                  "input %s is given twice, also as %s (one file): its second copy would be nothing "
-                                  "but duplicates",
-                                  a, b);
+            if (fa && fb && same_file(fa, fb))
+                return same_stream(a, b)
+                           ? ss_err_set(err, SS_EUSAGE,
+                                        "input %s is given twice, also as %s (one file): its second copy would be "
+                                        "nothing but duplicates",
+                                        a, b)
+                           : ss_err_set(err, SS_EUSAGE,
+                                        "input %s reads the file of input %s as another stream: a file holds the "
+                                        "records of one stream, the other's decoder would send each to the dead "
+                                        "letters",
+                                        a, b);
         }
     return SS_OK;
 }

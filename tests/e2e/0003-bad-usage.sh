@@ -104,6 +104,8 @@ grep -q 'no column for a required field.*stream=orders missing="customer_id (fie
 grep -q '"reason":"missing_user_id"' "$T/nocust/dlq.jsonl" || check_failed "the row without customer_id is not a missing_user_id dead letter"
 expect_exit 2 "given twice" "one destination twice" -- run --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x" --sink "jsonl:$T/x/"
 expect_exit 2 "given twice" "one input twice" -- run --input clicks="$D/clicks.jsonl" --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
+expect_exit 2 "reads the file of input clicks=$D/clicks.jsonl as another stream" "one file as two streams" -- \
+    run --input clicks="$D/clicks.jsonl" --input promotions="$D/clicks.jsonl" --sink "jsonl:$T/x"
 expect_exit 2 "read only once" "stdin twice" -- run --input clicks=- --input orders=- --sink "jsonl:$T/x"
 
 # A signal while start-up still waits (a sink's server down, brokers not answering; both
