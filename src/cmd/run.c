@@ -75,7 +75,10 @@ static int check_config(const struct ss_config *cfg, struct ss_err *err) {
     for (int i = 0; i < cfg->ninputs; i++) {
         struct ss_input_spec spec;
         if (ss_input_spec_parse(&spec, cfg->inputs[i], cfg->format, err) != SS_OK) return err->code;
+        const struct ss_source_type *type = ss_source_type_of(&spec);
+        int rc = type->check ? type->check(&spec, cfg, err) : SS_OK;
         ss_input_spec_free(&spec);
+        if (rc) return rc;
     }
     struct ss_engine *e = NULL;
     int rc = ss_engine_open(&e, cfg, err);

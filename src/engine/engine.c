@@ -235,8 +235,8 @@ int ss_engine_add_input(struct ss_engine *e, const char *arg, struct ss_err *err
     if (rc) return rc;
     spec.index = e->ninputs;
     /* Kafka partitions are read concurrently; files one after another */
-    bool kafka = !strncmp(spec.url, "kafka://", 8);
-    const struct ss_source_type *type = kafka ? &ss_source_kafka : &ss_source_file;
+    const struct ss_source_type *type = ss_source_type_of(&spec);
+    bool kafka = type == &ss_source_kafka;
     struct ss_source *src;
     rc = type->open(&src, &spec, e->cfg, err);
     if (rc == SS_OK) {

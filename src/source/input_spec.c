@@ -45,3 +45,7 @@ void ss_input_spec_free(struct ss_input_spec *spec) {
     ss_free(spec->url);
     spec->url = NULL;
 }
+
+const struct ss_source_type *ss_source_type_of(const struct ss_input_spec *spec) {
+    return strncmp(spec->url, "kafka://", 8) == 0 ? &ss_source_kafka : &ss_source_file;
+}

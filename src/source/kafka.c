@@ -272,25 +272,25 @@ static int parse_url(const char *url, char **brokers, char **topic, struct ss_er
     return SS_OK;
 }
 
-int ss_source_kafka_open_ex(struct ss_source **out, const struct ss_input_spec *spec, const struct ss_config *cfg,
-                            int connect_timeout_ms, struct ss_err *err) {
-    struct kafka_source *ks = ss_calloc(1, sizeof *ks);
-    ks->base.type = &ss_source_kafka;
-    ks->exit_at_end = cfg->exit_at_end;
-    int rc = parse_url(spec->url, &ks->brokers, &ks->topic, err);
-    if (rc) goto fail;
-
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    /* One consumer group per input stream (<kafka.group_id>.<stream>): the inputs of a
-     * process are separate consumers, and in one shared group every join or leave of
-     * one of them rebalanced the others too, also while they were closing (librdkafka
-     * 2.0.2 crashed there, once in a while). Scale-out is unchanged: processes with
-     * the same kafka.group_id share each topic's partitions. */
-    char group[256];
-    snprintf(group, sizeof group, "%s.%s", cfg->kafka_group && *cfg->kafka_group ? cfg->kafka_group : "shopstream",
+/* One consumer group per input stream (<kafka.group_id>.<stream>): the inputs of a
+ * process are separate consumers, and in one shared group every join or leave of one
+ * of them rebalanced the others too, also while they were closing (librdkafka 2.0.2
+ * crashed there, once in a while). Scale-out is unchanged: processes with the same
+ * kafka.group_id share each topic's partitions. */
+static void group_name(const struct ss_input_spec *spec, const struct ss_config *cfg, char *buf, size_t size) {
+    snprintf(buf, size, "%s.%s", cfg->kafka_group && *cfg->kafka_group ? cfg->kafka_group : "shopstream",
              ss_stream_name(spec->stream));
-    ks->whole = spec->stream == SS_STREAM_PROMOTIONS;
-    if ((rc = ss_kafka_conf_set(conf, "bootstrap.servers", ks->brokers, err)) ||
+}
+
+/* The consumer's configuration for spec: our fixed settings, then the -X / kafka.*
+ * pass-through. Opens nothing, so --print-config can check it too. */
+static int make_conf(const struct ss_input_spec *spec, const struct ss_config *cfg, const char *brokers,
+                     rd_kafka_conf_t **out, struct ss_err *err) {
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char group[256];
+    group_name(spec, cfg, group, sizeof group);
+    int rc;
+    if ((rc = ss_kafka_conf_set(conf, "bootstrap.servers", brokers, err)) ||
         /* a whole-topic input never joins the group (no subscribe) and commits nothing;
          * librdkafka 2.0.2 wants a group.id for assign() all the same */
         (rc = ss_kafka_conf_set(conf, "group.id", group, err)) ||
@@ -321,8 +321,33 @@ int ss_source_kafka_open_ex(struct ss_source **out, const struct ss_input_spec *
         (rc = ss_kafka_conf_set(conf, "queued.max.messages.kbytes", "131072", err)) ||
         (rc = ss_kafka_conf_apply(conf, cfg->kafka_props, cfg->nkafka_props, err))) {
         rd_kafka_conf_destroy(conf);
-        goto fail;
+        return rc;
     }
+    *out = conf;
+    return SS_OK;
+}
+
+static int kafka_check(const struct ss_input_spec *spec, const struct ss_config *cfg, struct ss_err *err) {
+    char *brokers = NULL, *topic = NULL;
+    rd_kafka_conf_t *conf = NULL;
+    int rc = parse_url(spec->url, &brokers, &topic, err);
+    if (!rc) rc = make_conf(spec, cfg, brokers, &conf, err);
+    if (conf) rd_kafka_conf_destroy(conf);
+    ss_free(brokers);
+    ss_free(topic);
+    return rc;
+}
+
+int ss_source_kafka_open_ex(struct ss_source **out, const struct ss_input_spec *spec, const struct ss_config *cfg,
+                            int connect_timeout_ms, struct ss_err *err) {
+    struct kafka_source *ks = ss_calloc(1, sizeof *ks);
+    ks->base.type = &ss_source_kafka;
+    ks->exit_at_end = cfg->exit_at_end;
+    ks->whole = spec->stream == SS_STREAM_PROMOTIONS;
+    rd_kafka_conf_t *conf = NULL;
+    int rc = parse_url(spec->url, &ks->brokers, &ks->topic, err);
+    if (!rc) rc = make_conf(spec, cfg, ks->brokers, &conf, err);
+    if (rc) goto fail;
     ss_kafka_conf_log(conf);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
@@ -368,6 +393,8 @@ int ss_source_kafka_open_ex(struct ss_source **out, const struct ss_input_spec *
         rc = ss_err_set(err, SS_ERROR, "cannot subscribe to Kafka topic %s: %s", ks->topic, rd_kafka_err2str(e));
         goto fail;
     }
+    char group[256];
+    group_name(spec, cfg, group, sizeof group);
     ss_info(comp, "msg=\"consuming\" topic=%s brokers=%s group=%s partitions=%d", ks->topic, ks->brokers, group, nparts);
     *out = &ks->base;
     return SS_OK;
@@ -666,6 +693,7 @@ const struct ss_source_type ss_source_kafka = {
     .pause = kafka_pause,
     .resume = kafka_resume,
     .retire = kafka_retire,
+    .check = kafka_check,
     .prefetch = kafka_prefetch,
     .close = kafka_close,
 };

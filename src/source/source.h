@@ -44,6 +44,9 @@ struct ss_source_type {
     const char *name;
     int (*open)(struct ss_source **out, const struct ss_input_spec *spec, const struct ss_config *cfg,
                 struct ss_err *err);
+    /* Optional: what open would refuse in spec and cfg (the URL, the client settings),
+     * found without opening anything or reaching a server: for --print-config. */
+    int (*check)(const struct ss_input_spec *spec, const struct ss_config *cfg, struct ss_err *err);
     /* Fills up to max records. Returns the count (>= 0; 0 = nothing right now),
      * SS_EOF when a bounded source is exhausted, or an error code. */
     int (*poll)(struct ss_source *src, struct ss_record *recs, int max, int timeout_ms, struct ss_err *err);
@@ -83,5 +86,7 @@ extern const struct ss_source_type ss_source_kafka;
 int ss_input_spec_parse(struct ss_input_spec *spec, const char *arg, const char *default_format,
                         struct ss_err *err);
 void ss_input_spec_free(struct ss_input_spec *spec);
+/* The source type that reads spec: Kafka for kafka:// URLs, else files. */
+const struct ss_source_type *ss_source_type_of(const struct ss_input_spec *spec);
 
 #endif

@@ -244,6 +244,13 @@ refused_like_run 'bad PostgreSQL URL: port "abc" is not a number in 1..65535' "P
 refused_like_run 'sink redis://h:6379/abc: bad Redis URL (expected redis://' "Redis database not a number" \
     --sink "redis://h:6379/abc"
 refused_like_run 'alerts: "a/b" is not a Kafka topic name' "Kafka output topic" --sink "kafka://127.0.0.1:9?alerts=a/b"
+# the same for Kafka inputs: their URL and the -X / kafka.* properties their consumer gets
+refused_like_run 'Kafka input "kafka://127.0.0.1:9": expected kafka://HOST:PORT/TOPIC' "Kafka input without a topic" \
+    --input "clicks=kafka://127.0.0.1:9"
+refused_like_run 'Kafka property foo.bar=1: No such configuration property: "foo.bar"' "unknown -X for a Kafka input" \
+    --input "clicks=kafka://127.0.0.1:9/clicks" -X foo.bar=1
+refused_like_run 'Kafka property fetch.min.bytes=abc: Invalid value' "bad kafka.* value for a Kafka input" \
+    --input "orders=kafka://127.0.0.1:9/orders" --set kafka.fetch.min.bytes=abc
 refused_like_run 'bad PostgreSQL URL (expected postgresql://USER@HOST:PORT/DB): invalid URI query parameter: "bogus"' \
     "PostgreSQL URL parameter" --sink "postgresql://h/db?bogus=1"
 refused_like_run 'sink metrics:foo: bad metrics address "metrics:foo": expected metrics:HOST:PORT' "metrics address" \
@@ -266,7 +273,7 @@ t0=$(date +%s%N)
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$ms" -lt 3000 ] || check_failed "--print-config with sinks at closed ports took $ms ms (it must contact nothing)"
 [ -z "$(ls -A "$T/pcok")" ] || check_failed "--print-config of valid sinks created: $(ls -A "$T/pcok")"
-note "--print-config: 11 bad sink URLs and http.listen values refused as a run refuses them; valid sinks of every kind pass in $ms ms, creating nothing"
+note "--print-config: 11 bad sink URLs, 3 bad Kafka inputs and http.listen values refused as a run refuses them; valid sinks of every kind pass in $ms ms, creating nothing"
 expect_row "$T/five" category_revenue '{"window_start":"2026-11-27T10:00:00.000Z","category":"electronics","window_end":"2026-11-27T10:05:00.000Z","revenue":"364.99","orders":4,"units":6,"views":4,"cart_adds":1,"buyers":3,"final":true}' \
     window_start=2026-11-27T10:00:00.000Z category=electronics
 
