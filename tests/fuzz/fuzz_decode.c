@@ -18,8 +18,10 @@
 
 #include "core/alloc.h"
 #include "core/arena.h"
+#include "core/log.h"
 #include "core/money.h"
 #include "core/timefmt.h"
+#include "core/utf8.h"
 #include "decode/decode.h"
 
 #define FUZZ_CHECK(c)                                                                              \
@@ -31,6 +33,8 @@
     } while (0)
 
 static int nonempty(struct ss_str s) { return s.p != NULL && s.len > 0; }
+/* absent (NULL) or UTF-8: every sink writes these bytes as text */
+static int text(struct ss_str s) { return s.p == NULL || ss_utf8_valid(s.p, s.len); }
 
 static void check_result(enum ss_decode_status st, const struct ss_event *ev,
                          const struct ss_decode_result *res, enum ss_stream stream,
@@ -45,12 +49,18 @@ static void check_result(enum ss_decode_status st, const struct ss_event *ev,
     }
     if (st != SS_DEC_EVENT) return;
     FUZZ_CHECK(res->reason == SS_VALID);
+    /* a record that is not UTF-8 is malformed, so what a valid one yields is text */
+    FUZZ_CHECK(ss_utf8_valid(ev->raw.p, ev->raw.len));
+    FUZZ_CHECK(text(ev->event_id) && text(ev->user_id) && text(ev->session_id) && text(ev->product_id) &&
+               text(ev->category) && text(ev->order_id) && text(ev->promo_id));
     FUZZ_CHECK(ev->stream == stream);
+    FUZZ_CHECK(ev->ts >= SS_TS_EVENT_MIN && ev->ts <= SS_TS_EVENT_MAX); /* the years 0000-9999 */
     FUZZ_CHECK(ev->category.p != NULL);
     FUZZ_CHECK(nonempty(ev->product_id));
     if (stream == SS_STREAM_PROMOTIONS) {
         FUZZ_CHECK(ev->type == SS_EV_PROMOTION);
         FUZZ_CHECK(nonempty(ev->promo_id));
+        FUZZ_CHECK(ev->starts_at >= SS_TS_EVENT_MIN && ev->ends_at <= SS_TS_EVENT_MAX);
         FUZZ_CHECK(ev->discount_pct >= 0 && ev->discount_pct <= 100 * SS_MONEY_SCALE);
         return;
     }
@@ -60,7 +70,11 @@ static void check_result(enum ss_decode_status st, const struct ss_event *ev,
         FUZZ_CHECK(ev->type == SS_EV_PURCHASE);
         FUZZ_CHECK(ev->order_id.p == ev->event_id.p && ev->order_id.len == ev->event_id.len);
     }
-    if (ev->type == SS_EV_PURCHASE) FUZZ_CHECK(ev->has_price && ev->price >= 0 && ev->quantity > 0);
+    if (ev->type == SS_EV_PURCHASE) {
+        FUZZ_CHECK(ev->has_price && ev->price >= 0 && ev->quantity > 0);
+        int64_t amount; /* price x quantity must fit, or every sum over it would be capped */
+        FUZZ_CHECK(!__builtin_mul_overflow(ev->price, ev->quantity, &amount));
+    }
     if (!ev->has_price) FUZZ_CHECK(ev->price == 0);
 }
 
@@ -131,6 +145,7 @@ static void check_primitives(const uint8_t *data, size_t size) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    ss_log_set_level(SS_LOG_ERROR); /* a CSV header without the required columns warns, on most inputs */
     struct ss_arena arena;
     ss_arena_init(&arena, 4096);
     for (int s = 0; s < SS_STREAM_COUNT; s++) {
