@@ -144,9 +144,33 @@ TEST(quality_alert) {
     ss_out_free(&o);
 }
 
+/* The exact ratio decides whether a minute is bad, not the rounded score of its row. */
+TEST(quality_alert_exact_ratio) {
+    struct ss_quality q;
+    struct ss_out o;
+    ss_out_init(&o);
+    init(&q, 9500, 1);
+    minute(&q, T0, 20000, 1001, &o);         /* 18999 / 20000 = 0.94995: row 0.9500, yet below */
+    minute(&q, T0 + 60000, 20000, 1000, &o); /* 19000 / 20000 = 0.95 exactly: not below */
+    ss_quality_tick(&q, T0 + 120000, 0, &o);
+    CHECK_EQ_INT(o.t[SS_T_DATA_QUALITY].n, 2);
+    CHECK_EQ_INT(dq(&o, 0)[SS_DQ_QUALITY_SCORE].i, 9500);
+    CHECK_EQ_INT(dq(&o, 1)[SS_DQ_QUALITY_SCORE].i, 9500);
+    CHECK_EQ_INT(o.t[SS_T_ALERTS].n, 1);
+    if (o.t[SS_T_ALERTS].n == 1) {
+        struct ss_val *v = ss_out_get(&o, SS_T_ALERTS, 0);
+        char want[48];
+        snprintf(want, sizeof want, "quality:%lld", (long long)T0);
+        CHECK_EQ_STR(v[SS_AL_ALERT_ID].s, want);
+        CHECK_EQ_STR(v[SS_AL_DETAIL].s, "{\"score\":\"0.9500\",\"minutes\":1}");
+    }
+    ss_out_free(&o);
+}
+
 int main(void) {
     RUN(rollover_and_counters);
     RUN(score_rounding);
     RUN(quality_alert);
+    RUN(quality_alert_exact_ratio);
     return ss_t_report("quality");
 }
