@@ -6,7 +6,8 @@
 # sessions, the promotion join in both arrival orders with held-click expiry, a high
 # value order of exactly 1000.00, velocity (alert, disarm, re-arm), recently viewed
 # with more than 20 products and the 24 h TTL (dropped / kept at equality), CSV quoting
-# and a CRLF line, a UTF-8 byte order mark, gzip and zstd files, ISO offsets, fraction truncation, epoch milliseconds, exponent
+# and a CRLF line, a UTF-8 byte order mark, gzip and zstd files, ISO offsets, fraction truncation,
+# the first and last valid instants (years 0000 and 9999), epoch milliseconds, exponent
 # prices, a default quantity, a window holding only a cart_remove, null funnel ratios.
 #
 # Because only the last input drives the watermark (earlier ones finish while a later
@@ -163,6 +164,24 @@ for t in category_revenue hourly_sales alerts; do
     cmp -s "$T/o-plain/$t.jsonl" "$T/o-gz/$t.jsonl" || check_failed "orders.csv.gz: $t differs from orders.csv"
 done
 [ -s "$T/o-gz/category_revenue.jsonl" ] || check_failed "orders.csv.gz: no category_revenue rows"
+
+# The first and the last instant SEMANTICS §2 accepts: windows and sessions there, and
+# the trending windows that open in year -0001 (9 min before 0000-01-01) or end in year
+# 10000, written with ISO 8601's signed / five-digit year.
+Y=$T/years
+mkdir -p "$Y"
+{
+    printf '{"event_id":"Y1","event_type":"view","user_id":"U1","product_id":"P1","ts":"0000-01-01T00:00:00.000Z"}\n'
+    printf '{"event_id":"Y2","event_type":"view","user_id":"U1","product_id":"P1","ts":"9999-12-31T23:59:59.999Z"}\n'
+} > "$Y/clicks.jsonl"
+run_engine "$Y/out" --input clicks="$Y/clicks.jsonl"
+compare_with_model "$Y/out" clicks="$Y/clicks.jsonl"
+expect_row "$Y/out" sessions '{"user_id":"U1","session_start":"0000-01-01T00:00:00.000Z","session_end":"0000-01-01T00:00:00.000Z","duration_s":0,"events":1,"views":1,"cart_adds":0,"purchases":0,"revenue":"0.00","converted":false}' \
+    user_id=U1 session_start=0000-01-01T00:00:00.000Z
+expect_row "$Y/out" trending_products '{"window_start":"-0001-12-31T23:51:00.000Z","product_id":"P1","window_end":"0000-01-01T00:01:00.000Z","rank":1,"views":1,"cart_adds":0,"purchases":0,"revenue":"0.00","final":true}' \
+    window_start=-0001-12-31T23:51:00.000Z product_id=P1
+expect_row "$Y/out" funnel '{"window_start":"9999-12-31T23:00:00.000Z","window_end":"10000-01-01T00:00:00.000Z","viewers":1,"carters":0,"buyers":0,"view_to_cart":0.0000,"cart_to_purchase":null,"final":true}' \
+    window_start=9999-12-31T23:00:00.000Z
 
 # Records that are not UTF-8 (in a field read or not), timestamps outside the years
 # 0000-9999 and purchases whose amount is beyond the fixed-point range are dead letters

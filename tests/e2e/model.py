@@ -176,7 +176,7 @@ def days_from_civil(y, m, d):
 
 def civil_from_days(z):
     z += 719468
-    era = (z if z >= 0 else z - 146096) // 146097
+    era = z // 146097  # Python's // floors already (C's z - 146096 would count twice)
     doe = z - era * 146097
     yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
     y = yoe + era * 400
@@ -487,7 +487,10 @@ def fmt_ts(ms):
     hh, rem = divmod(rem, 3600000)
     mi, rem = divmod(rem, 60000)
     ss, mss = divmod(rem, 1000)
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (y, m, d, hh, mi, ss, mss)
+    # a year before 0000 (a sliding window that opens before the earliest valid ts) is
+    # "-0001": ISO 8601's signed year, four digits after the sign
+    year = "-%04d" % -y if y < 0 else "%04d" % y
+    return "%s-%02d-%02dT%02d:%02d:%02d.%03dZ" % (year, m, d, hh, mi, ss, mss)
 
 
 def fmt_money(v):
