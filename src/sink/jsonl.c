@@ -14,7 +14,11 @@
  *
  * Retries: a commit that failed part way (a full disk) is called again with the same
  * epoch; the files are first cut back to where that epoch began, so the retry writes
- * its rows once and never after a torn line. */
+ * its rows once and never after a torn line.
+ *
+ * A file removed under the sink (its directory deleted mid-run) fails the commit,
+ * naming it (check_linked): the rows written to it are gone, so the run must not end
+ * as if it had delivered them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -134,6 +138,28 @@ static int write_all(int fd, const char *p, size_t n) {
     return 0;
 }
 
+/* Every file is still in its directory. A file removed while the run writes it (the
+ * directory deleted by a clean-up job, `rm -rf` of an old output) takes the rows of
+ * every committed epoch with it, and writes to the open descriptor keep succeeding into
+ * the unlinked inode: without this check the run ended with exit 0 and no output at all.
+ * Checked after the epoch's sync, so the last epoch of a bounded run is covered too.
+ * Fatal, not SS_RETRY: what the earlier epochs wrote cannot be written again. */
+static int check_linked(struct jsonl_sink *js, struct ss_err *err) {
+    for (int t = 0; t < SS_T_COUNT; t++) {
+        struct stat st;
+        if (js->fd[t] < 0) continue;
+        if (fstat(js->fd[t], &st) != 0)
+            return ss_err_set(err, SS_RETRY, "cannot stat %s/%s.jsonl: %s", js->dir, ss_tables[t].name,
+                              strerror(errno));
+        if (st.st_nlink == 0)
+            return ss_err_set(err, SS_ERROR,
+                              "%s/%s.jsonl was removed while the run was writing it: the rows of the epochs "
+                              "committed so far went with it; run again into a directory that is left alone",
+                              js->dir, ss_tables[t].name);
+    }
+    return SS_OK;
+}
+
 static int jsonl_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_err *err) {
     struct jsonl_sink *js = (struct jsonl_sink *)sk;
     bool retry = js->attempt == ep->epoch;
@@ -168,7 +194,7 @@ static int jsonl_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss
         if (js->fd[t] >= 0 && ep->rows->t[t].n && fdatasync(js->fd[t]) != 0)
             return ss_err_set(err, SS_RETRY, "cannot sync %s/%s.jsonl: %s", js->dir, ss_tables[t].name,
                               strerror(errno));
-    return SS_OK;
+    return check_linked(js, err);
 }
 
 const struct ss_sink_type ss_sink_jsonl = {

@@ -8,7 +8,8 @@
  * the epoch fence first (fence.c: a replayed epoch changes nothing and ends there;
  * another process writing to the same file stops this one), then one
  * prepared upsert per row, then the input positions. Rows of one epoch that share a
- * key (a provisional then the final row of a window) simply upsert in order. */
+ * key (a provisional then the final row of a window) simply upsert in order. A
+ * database file deleted or replaced under the run fails the commit (check_in_place). */
 #include <sqlite3.h>
 #include <string.h>
 
@@ -250,6 +251,21 @@ static int step(struct lite_sink *ls, sqlite3_stmt *st, const char *what, const 
     return rc == SQLITE_DONE ? SS_OK : fail(ls, rc, what, table, err);
 }
 
+/* The database file is still at its path. A file deleted while the run writes it (its
+ * directory removed by a clean-up job) or replaced by another file keeps taking
+ * commits in WAL mode, into an inode nobody can open: without this check the run ended
+ * with exit 0 and no database. Checked after the COMMIT so that the last epoch of a
+ * bounded run is covered. Fatal, not SS_RETRY: the epochs committed to the lost file
+ * cannot be written again. */
+static int check_in_place(struct lite_sink *ls, struct ss_err *err) {
+    int moved = 0;
+    if (sqlite3_file_control(ls->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK || !moved) return SS_OK;
+    return ss_err_set(err, SS_ERROR,
+                      "SQLite %s was removed or replaced while the run was writing it: the epochs committed so far "
+                      "went with it; run again with a database that is left alone",
+                      ls->path);
+}
+
 static int lite_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_err *err) {
     struct lite_sink *ls = (struct lite_sink *)sk;
     int code;
@@ -298,7 +314,7 @@ static int lite_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_
     /* an SQLite COMMIT answers in-process: its outcome is never unknown */
     code = exec(ls, "COMMIT", "committing epoch", NULL, err);
     ss_fence_answered(&ls->epochs, ep->epoch, code == SS_OK);
-    return code;
+    return code ? code : check_in_place(ls, err);
 }
 
 const struct ss_sink_type ss_sink_sqlite = {

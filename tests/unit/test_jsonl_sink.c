@@ -164,33 +164,61 @@ TEST(check_agrees_with_open) {
     expect_checked_ok(&ss_sink_jsonl, url, NULL, dir);
 }
 
-/* A commit that failed part way is called again with the same epoch: its rows appear
- * once, and nothing of the failed attempt stays. */
-TEST(retried_epoch_is_written_once) {
-    char dir[300], url[320];
-    snprintf(dir, sizeof dir, "%s/retry", tmpdir);
+/* Opens jsonl:<tmpdir>/<sub> (the directory into dir); NULL after a failed check. */
+static struct ss_sink *open_in(const char *sub, char *dir, size_t cap) {
+    char url[400];
+    snprintf(dir, cap, "%s/%s", tmpdir, sub);
     snprintf(url, sizeof url, "jsonl:%s", dir);
     struct ss_err err = {0};
     struct ss_sink *sk = NULL;
     CHECK_EQ_INT(ss_sink_jsonl.open(&sk, url, NULL, &err), SS_OK);
+    return sk;
+}
+
+/* Commits epoch `epoch` with one_row(revenue) as its only row. */
+static int commit_one(struct ss_sink *sk, struct ss_out *o, uint64_t epoch, int64_t revenue, struct ss_err *err) {
+    one_row(o, revenue);
+    struct ss_epoch ep = {.epoch = epoch, .rows = o};
+    return ss_sink_jsonl.commit(sk, &ep, err);
+}
+
+/* A commit that failed part way is called again with the same epoch: its rows appear
+ * once, and nothing of the failed attempt stays. */
+TEST(retried_epoch_is_written_once) {
+    char dir[300];
+    struct ss_sink *sk = open_in("retry", dir, sizeof dir);
     if (!sk) return;
+    struct ss_err err = {0};
     struct ss_out o;
     ss_out_init(&o);
-    one_row(&o, 100);
-    struct ss_epoch ep = {.epoch = 1, .rows = &o};
-    CHECK_EQ_INT(ss_sink_jsonl.commit(sk, &ep, &err), SS_OK);
-    one_row(&o, 200);
-    ep.epoch = 2;
-    CHECK_EQ_INT(ss_sink_jsonl.commit(sk, &ep, &err), SS_OK);
+    CHECK_EQ_INT(commit_one(sk, &o, 1, 100, &err), SS_OK);
+    CHECK_EQ_INT(commit_one(sk, &o, 2, 200, &err), SS_OK);
     append_bytes(dir, "{\"window_start\":\"2026"); /* what a failed attempt of epoch 2 left */
-    CHECK_EQ_INT(ss_sink_jsonl.commit(sk, &ep, &err), SS_OK);
+    CHECK_EQ_INT(commit_one(sk, &o, 2, 200, &err), SS_OK);
     static const int64_t want[] = {100, 200};
     expect_file(dir, want, 2);
-    one_row(&o, 300);
-    ep.epoch = 3;
-    CHECK_EQ_INT(ss_sink_jsonl.commit(sk, &ep, &err), SS_OK);
+    CHECK_EQ_INT(commit_one(sk, &o, 3, 300, &err), SS_OK);
     static const int64_t want3[] = {100, 200, 300};
     expect_file(dir, want3, 3);
+    ss_out_free(&o);
+    ss_sink_jsonl.close(sk);
+}
+
+/* An output directory deleted mid-run: writes to the open files still succeed (into
+ * unlinked inodes), so the commit must fail, naming the file, instead of the run
+ * ending with exit 0 and no output anywhere. */
+TEST(removed_file_fails_the_commit) {
+    char dir[300], path[400];
+    struct ss_sink *sk = open_in("removed", dir, sizeof dir);
+    if (!sk) return;
+    struct ss_err err = {0};
+    struct ss_out o;
+    ss_out_init(&o);
+    CHECK_EQ_INT(commit_one(sk, &o, 1, 100, &err), SS_OK);
+    snprintf(path, sizeof path, "%s/late.jsonl", dir); /* a table without rows this epoch */
+    CHECK_EQ_INT(unlink(path), 0);
+    CHECK_EQ_INT(commit_one(sk, &o, 2, 200, &err), SS_ERROR);
+    CHECK(strstr(err.msg, "late.jsonl was removed while the run was writing it") != NULL);
     ss_out_free(&o);
     ss_sink_jsonl.close(sk);
 }
@@ -269,6 +297,7 @@ int main(void) {
     RUN(mode_overrides);
     RUN(check_agrees_with_open);
     RUN(retried_epoch_is_written_once);
+    RUN(removed_file_fails_the_commit);
     RUN(row_json_keys);
     if (ss_t_failed == 0) {
         char cmd[300];

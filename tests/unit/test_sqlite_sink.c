@@ -321,6 +321,28 @@ TEST(test_incompatible) {
     CHECK_EQ_INT(system(b), 0);
 }
 
+/* The database deleted mid-run (its directory removed by a clean-up job): in WAL mode
+ * SQLite goes on committing into the unlinked file, so the commit must fail, naming
+ * it, instead of the run ending with exit 0 and no database anywhere. */
+TEST(test_removed_file) {
+    char dir[] = "/tmp/ss_sqlite_XXXXXX", path[128], url[160], b[256];
+    temp_db(dir, path, url);
+    struct ss_err err = {0};
+    struct ss_sink *sk = NULL;
+    CHECK_EQ_INT(ss_sink_sqlite.open(&sk, url, NULL, &err), SS_OK);
+    if (!sk) return;
+    struct ss_out o;
+    ss_out_init(&o);
+    cr_row(&o, T0, "books", 1234500, 1, 1);
+    CHECK_EQ_INT(commit(sk, 1, &o, 11, &err), SS_OK);
+    snprintf(b, sizeof b, "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(b), 0);
+    CHECK_EQ_INT(commit(sk, 2, &o, 20, &err), SS_ERROR);
+    CHECK(strstr(err.msg, "was removed or replaced while the run was writing it") != NULL);
+    ss_sink_sqlite.close(sk);
+    ss_out_free(&o);
+}
+
 /* --print-config's check: open's verdict on the URL, and neither the file nor its
  * missing directories made. */
 TEST(test_check) {
@@ -341,6 +363,7 @@ int main(void) {
     RUN(test_epochs);
     RUN(test_two_writers);
     RUN(test_incompatible);
+    RUN(test_removed_file);
     RUN(test_check);
     return ss_t_report("sqlite_sink");
 }
