@@ -119,6 +119,10 @@ struct ss_engine {
     void *epoch_hook_ctx;
     volatile sig_atomic_t stop;
     bool stop_noted;                /* the stop was logged */
+    /* SS_OK, or the error of a revocation whose outputs the sinks refused (on_revoked):
+     * the run ends with it at once, committing nothing more */
+    int revoke_rc;
+    struct ss_err revoke_err;
 };
 
 static const char *comp = "engine";
@@ -768,8 +772,18 @@ static void on_revoked(void *ctx, struct ss_source *src, const int32_t *parts, i
     e->commit_only = i;
     int rc = commit_epoch(e, false, true, &err);
     e->commit_only = -1;
-    if (rc != SS_OK)
-        ss_error(comp, "msg=\"could not commit outputs on revocation; they will be replayed\" err=\"%s\"", err.msg);
+    /* The epoch's rows are lost, and its positions are held with the others: the next
+     * epoch that commits would commit them too, so its input would never be read again.
+     * The run stops instead (run_inputs, after this poll), committing nothing more, as
+     * any other failed commit stops it; the restart reads from the last committed
+     * positions. */
+    if (rc != SS_OK && e->revoke_rc == SS_OK) {
+        ss_error(comp, "msg=\"could not commit outputs on revocation: stopping without committing more\" err=\"%s\"",
+                 err.msg);
+        e->revoke_rc = rc;
+        e->revoke_err = err;
+        ss_err_wrap(&e->revoke_err, "committing the outputs of revoked partitions");
+    }
     for (int k = 0; k < n; k++) {
         uint32_t s = slot_for(e, i, parts[k]);
         e->slots[s].finished = true;
@@ -810,6 +824,10 @@ static int run_inputs(struct ss_engine *e, struct ss_err *err) {
              * must not hold back one that has */
             int wait = busy || polled ? 0 : POLL_WAIT_MS;
             int n = in->src->type->poll(in->src, e->recs, POLL_BATCH, wait, err);
+            if (e->revoke_rc) { /* set inside that poll: see on_revoked */
+                *err = e->revoke_err;
+                return e->revoke_rc;
+            }
             if (n == SS_EOF) {
                 finish_input(e, i);
                 continue;
