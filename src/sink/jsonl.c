@@ -12,9 +12,10 @@
  * either and its rows come again). `mode=` overrides that choice. An input that is one
  * of these files is refused before the sink opens (overlap.c).
  *
- * Retries: a commit that failed part way (a full disk) is called again with the same
- * epoch; the files are first cut back to where that epoch began, so the retry writes
- * its rows once and never after a torn line.
+ * Retries: a commit that failed part way (a full disk) cuts its files back to where
+ * that epoch began, and is called again with the same epoch, which cuts them back
+ * again first: the retry writes its rows once and never after a torn line, and a run
+ * that ends during the retries leaves whole epochs only.
  *
  * A file removed under the sink (its directory deleted mid-run) fails the commit,
  * naming it (check_linked): the rows written to it are gone, so the run must not end
@@ -185,6 +186,14 @@ static int jsonl_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss
         }
         if (write_all(js->fd[t], js->buf.p, js->buf.len) != 0) {
             int e = errno;
+            /* Every file back to where the epoch began, at once: the retry would do it,
+             * but a run that ends before one succeeds (stopped during a full disk, or
+             * killed during the backoff) must not leave a torn last line and part of an
+             * epoch behind. Best effort: the retry cuts again. */
+            for (int u = 0; u <= t; u++)
+                if (js->fd[u] >= 0 && ftruncate(js->fd[u], js->start[u]) != 0)
+                    ss_debug("sink.jsonl", "msg=\"cannot cut back a failed epoch\" file=\"%s/%s.jsonl\" err=\"%s\"",
+                             js->dir, ss_tables[u].name, strerror(errno));
             /* ENOSPC and friends can pass; the engine retries the epoch */
             return ss_err_set(err, (e == ENOSPC || e == EDQUOT || e == EIO) ? SS_RETRY : SS_ERROR,
                               "cannot write %s/%s.jsonl: %s", js->dir, tb->name, strerror(e));

@@ -3,9 +3,12 @@
  * overrides that, and a retried epoch is written once. Rows are built by hand; the
  * expected lines come from the row formatter (rowjson.c) the sink uses. */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -204,6 +207,31 @@ TEST(retried_epoch_is_written_once) {
     ss_sink_jsonl.close(sk);
 }
 
+/* A write that fails part way (here: past RLIMIT_FSIZE, as a full disk would) cuts the
+ * files back at once: a run that ends before a retry succeeds leaves whole epochs, not
+ * part of one ending in a torn line. */
+TEST(failed_write_leaves_whole_epochs) {
+    char dir[300], path[400];
+    struct ss_sink *sk = open_in("cut", dir, sizeof dir);
+    if (!sk) return;
+    struct ss_err err = {0};
+    struct ss_out o;
+    ss_out_init(&o);
+    CHECK_EQ_INT(commit_one(sk, &o, 1, 100, &err), SS_OK);
+    snprintf(path, sizeof path, "%s/category_revenue.jsonl", dir);
+    struct stat st;
+    CHECK_EQ_INT(stat(path, &st), 0);
+    signal(SIGXFSZ, SIG_IGN); /* a write past the limit fails with EFBIG instead */
+    struct rlimit small = {(rlim_t)st.st_size + 10, RLIM_INFINITY}, big = {RLIM_INFINITY, RLIM_INFINITY};
+    CHECK_EQ_INT(setrlimit(RLIMIT_FSIZE, &small), 0);
+    CHECK(commit_one(sk, &o, 2, 200, &err) != SS_OK); /* 10 bytes of the line written, then EFBIG */
+    CHECK_EQ_INT(setrlimit(RLIMIT_FSIZE, &big), 0);
+    static const int64_t want[] = {100};
+    expect_file(dir, want, 1);
+    ss_out_free(&o);
+    ss_sink_jsonl.close(sk);
+}
+
 /* An output directory deleted mid-run: writes to the open files still succeed (into
  * unlinked inodes), so the commit must fail, naming the file, instead of the run
  * ending with exit 0 and no output anywhere. */
@@ -298,6 +326,7 @@ int main(void) {
     RUN(check_agrees_with_open);
     RUN(retried_epoch_is_written_once);
     RUN(removed_file_fails_the_commit);
+    RUN(failed_write_leaves_whole_epochs);
     RUN(row_json_keys);
     if (ss_t_failed == 0) {
         char cmd[300];
