@@ -55,7 +55,9 @@
  * chunking, one long blocking call, a script cache to re-load after a restart),
  * whereas WATCH gives the same check-and-set and keeps plain pipelined commands.
  * Thanks to the fence, counters may use HINCRBY/LPUSH: a replayed epoch never
- * counts twice. If another client writes `shopstream:epoch` meanwhile, EXEC answers
+ * counts twice. (Records read again after a crash are not a replayed epoch: they come
+ * in new epoch numbers, and the counters and the alerts list count them again; the
+ * README says so.) If another client writes `shopstream:epoch` meanwhile, EXEC answers
  * nil and the commit is retried; the retry's GET then shows the fence ahead of this
  * process, and fence.c stops it with a message naming the other writer (see fence.h).
  *
