@@ -31,6 +31,8 @@ struct ss_committer {
     uint64_t durable;     /* see ss_committer_durable */
     /* read without mu */
     atomic_bool retrying, stopping;
+    atomic_int active;             /* the sink whose commit call is running, -1: none */
+    atomic_llong active_since_ms;  /* when that call began (monotonic) */
 };
 
 static double now_s(void) {
@@ -38,6 +40,8 @@ static double now_s(void) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+static long long mono_ms(void) { return (long long)(now_s() * 1000); }
 
 /* Every sink commits the epoch; a sink that answers SS_RETRY is retried with backoff
  * until it succeeds (or, once the run is stopping, for a while): outputs are never
@@ -50,7 +54,10 @@ static int commit_all(struct ss_committer *c, const struct ss_epoch *ep, struct 
         bool retried = false;
         for (int attempt = 1;; attempt++) {
             struct ss_err serr = {0};
+            atomic_store(&c->active_since_ms, mono_ms());
+            atomic_store(&c->active, i);
             rc = sk->type->commit(sk, ep, &serr);
+            atomic_store(&c->active, -1);
             if (rc == SS_OK) break;
             if (rc != SS_RETRY || (atomic_load(&c->stopping) && attempt > 50)) {
                 ss_err_set(err, rc == SS_RETRY ? SS_ERROR : rc, "sink %s: %s", sk->type->name, serr.msg);
@@ -122,6 +129,8 @@ int ss_committer_start(struct ss_committer **out, struct ss_err *err) {
     pthread_cond_init(&c->cv, NULL);
     atomic_init(&c->retrying, false);
     atomic_init(&c->stopping, false);
+    atomic_init(&c->active, -1);
+    atomic_init(&c->active_since_ms, 0);
     int e = ss_shutdown_thread_create(&c->thread, run, c);
     if (e) {
         pthread_cond_destroy(&c->cv);
@@ -154,6 +163,15 @@ bool ss_committer_busy(struct ss_committer *c) {
 }
 
 bool ss_committer_retrying(struct ss_committer *c) { return atomic_load(&c->retrying); }
+
+const char *ss_committer_stalled(struct ss_committer *c, int64_t *ms) {
+    int i = atomic_load(&c->active);
+    if (i < 0) return NULL;
+    long long since = atomic_load(&c->active_since_ms);
+    if (atomic_load(&c->active) != i) return NULL; /* the call ended meanwhile */
+    *ms = (int64_t)(mono_ms() - since);
+    return c->sinks[i]->type->name; /* sinks are only added before the first submit */
+}
 
 bool ss_committer_wait(struct ss_committer *c, int timeout_ms) {
     struct timespec until = ss_deadline_in_ms(timeout_ms);

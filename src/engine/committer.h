@@ -15,6 +15,7 @@
 #define SS_COMMITTER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "../core/err.h"
 #include "../sink/sink.h"
@@ -33,6 +34,12 @@ void ss_committer_submit(struct ss_committer *c, const struct ss_epoch *ep);
 bool ss_committer_busy(struct ss_committer *c);
 /* True while the epoch in flight waits for a sink that answered SS_RETRY. */
 bool ss_committer_retrying(struct ss_committer *c);
+
+/* While a sink's commit call is running: that sink's type name, and in *ms how long
+ * the call has run; else NULL. A call that neither returns nor fails (a PostgreSQL
+ * table locked by another session, a hung file system) shows here: the engine warns
+ * about it instead of stalling without a word. */
+const char *ss_committer_stalled(struct ss_committer *c, int64_t *ms);
 
 /* Waits up to timeout_ms for the epoch in flight; true when nothing is in flight now. */
 bool ss_committer_wait(struct ss_committer *c, int timeout_ms);

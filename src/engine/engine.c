@@ -127,6 +127,12 @@ struct ss_engine {
 
 static const char *comp = "engine";
 
+/* A sink commit call that has run this long is logged, and again as often while it
+ * lasts: a PostgreSQL table locked by another session or a hung file system otherwise
+ * stalls the run without a word (a failing call is retried and logged as such). An
+ * epoch's commit normally takes well under a second. */
+#define STALL_WARN_MS 30000
+
 static int run_inputs(struct ss_engine *e, struct ss_err *err);
 
 int ss_engine_open(struct ss_engine **out, const struct ss_config *cfg, struct ss_err *err) {
@@ -638,13 +644,23 @@ static void note_stopping(struct ss_engine *e) {
  * then, if the sinks have it, lets the inputs commit the positions it covers. */
 static int finish_inflight(struct ss_engine *e, struct ss_err *err) {
     bool paused = false;
+    int64_t warn_at = STALL_WARN_MS; /* the next warning about a commit call that has not returned */
     while (!ss_committer_wait(e->committer, 100)) {
         note_stopping(e);
         if (!paused && ss_committer_retrying(e->committer)) {
             pause_inputs(e, true);
             paused = true;
         }
+        int64_t ms = 0;
+        const char *sink = ss_committer_stalled(e->committer, &ms);
+        if (sink && ms >= warn_at) {
+            ss_warn(comp, "msg=\"sink commit has not returned yet; reading no input until it does\" sink=%s seconds=%lld "
+                          "hint=\"a lock held on its tables, or a hung disk or server\"",
+                    sink, (long long)(ms / 1000));
+            warn_at = ms + STALL_WARN_MS;
+        }
     }
+    if (warn_at > STALL_WARN_MS) ss_info(comp, "msg=\"sink commit returned, input resumed\"");
     if (paused) pause_inputs(e, false);
     struct ss_epoch ep;
     bool had = false;
