@@ -16,7 +16,8 @@
  *                                           cart_adds, buyers, final
  *   hourly_sales:{ws}, hourly_sales:{ws}:{category}            the same for hourly_sales
  *   trending_products:{ws}            ZSET  product_id -> rank: ZRANGE key 0 -1 is the top list
- *                                           in the engine's order; replaced whole on each update
+ *                                           in the engine's order; replaced whole on each update,
+ *                                           with the hashes of the products that left it
  *   trending_products:{ws}:{product}  HASH  the row (rank, views, cart_adds, purchases, revenue, ...)
  *   funnel:{ws}                       HASH  the row (window_end, viewers, carters, buyers, view_to_cart,
  *                                           ...; a null ratio is an absent field)
@@ -147,6 +148,12 @@ struct rd_sink {
     bool restore;                  /* rows go out as RESTORE ... REPLACE (this connection passed the probe) */
     struct ss_buf lp;              /* scratch: a listpack being built */
     struct ss_buf val;             /* scratch: one formatted value */
+    /* the members each trending window's ZSET held before this epoch (read_old_lists):
+     * bytes in old, each member's (offset, length) in oldm, each window's (first member,
+     * count) in oldw, windows in the order the epoch's rows give them */
+    struct ss_buf old;
+    struct arg *oldm, *oldw;
+    size_t noldm, cap_oldm, noldw, cap_oldw;
 };
 
 /* ---- SIGPIPE: hiredis write()s to a socket that Redis may have closed; the signal
@@ -728,6 +735,98 @@ static int window_done(struct rd_sink *rs, const struct wspec *w, int64_t ws, st
     return SS_OK;
 }
 
+/* The members of the ZSET of every trending window this epoch writes, as Redis holds
+ * them now: read before MULTI (inside it a read would only be queued), one pipelined
+ * ZRANGE per window. A top list that is replaced must take the hashes of the products
+ * that left it along; otherwise they stay behind as rows with final = false and a rank
+ * that another product now holds, and scanning trending_products:{ws}:* shows twice the
+ * top N. Read from Redis rather than remembered, so a restarted process cleans up the
+ * lists of the one before it too. */
+static int read_old_lists(struct rd_sink *rs, const struct ss_out *o, struct ss_err *err) {
+    rs->old.len = 0;
+    rs->noldm = rs->noldw = 0;
+    size_t n = o ? o->t[SS_T_TRENDING_PRODUCTS].n : 0, nwin = 0;
+    int64_t prev_ws = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t ws = ss_out_get(o, SS_T_TRENDING_PRODUCTS, i)[0].i;
+        if (i > 0 && ws == prev_ws) continue;
+        prev_ws = ws;
+        cmd_start(rs);
+        args(rs, "ZRANGE");
+        arg_wkey(rs, ss_tables[SS_T_TRENDING_PRODUCTS].name, ws);
+        args(rs, "0");
+        args(rs, "-1");
+        const char *av[4];
+        size_t al[4];
+        for (size_t k = 0; k < 4; k++) {
+            av[k] = rs->ab.p + rs->args[k].off;
+            al[k] = rs->args[k].len;
+        }
+        if (redisAppendCommandArgv(rs->c, 4, av, al) != REDIS_OK) return io_fail(rs, "reading the trending lists", err);
+        nwin++;
+    }
+    int code = SS_OK;
+    for (size_t w = 0; w < nwin; w++) {
+        void *p = NULL;
+        if (redisGetReply(rs->c, &p) != REDIS_OK || !p) return io_fail(rs, "reading the trending lists", err);
+        redisReply *r = p;
+        SS_GROW(rs->oldw, rs->cap_oldw, rs->noldw + 1);
+        struct arg *win = &rs->oldw[rs->noldw++];
+        *win = (struct arg){rs->noldm, 0};
+        if (r->type == REDIS_REPLY_ERROR && !code) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "%s", r->str);
+            code = reply_fail(rs, "reading the trending lists", msg, SS_ERROR, err);
+        } else if (r->type == REDIS_REPLY_ARRAY) {
+            for (size_t k = 0; k < r->elements; k++) {
+                const redisReply *m = r->element[k];
+                if (m->type != REDIS_REPLY_STRING) continue;
+                SS_GROW(rs->oldm, rs->cap_oldm, rs->noldm + 1);
+                rs->oldm[rs->noldm++] = (struct arg){rs->old.len, m->len};
+                ss_buf_add(&rs->old, m->str, m->len);
+                win->len++;
+            }
+        }
+        freeReplyObject(r);
+        if (!rs->c) return code; /* reply_fail dropped the connection: the other replies went with it */
+    }
+    return code;
+}
+
+/* Appends the key trending_products:{ws}:{product} as an argument. */
+static void arg_list_hash(struct rd_sink *rs, int64_t ws, const char *product, size_t len) {
+    arg_open(rs);
+    ss_buf_adds(&rs->ab, PFX);
+    ss_buf_adds(&rs->ab, ss_tables[SS_T_TRENDING_PRODUCTS].name);
+    ss_buf_addc(&rs->ab, ':');
+    add_ts(rs, ws);
+    ss_buf_addc(&rs->ab, ':');
+    ss_buf_add(&rs->ab, product, len);
+    arg_close(rs);
+}
+
+/* DEL of the row hashes of a top list being replaced (those still in the new list are
+ * written again after it): the list Redis held before this epoch (window wi of oldw) when
+ * the window is new in the epoch, else the list this epoch wrote just before, rows
+ * [from, to) of the table. */
+static int del_list_hashes(struct rd_sink *rs, const struct ss_out *o, const struct wspec *w, int64_t ws,
+                           bool new_window, size_t wi, size_t from, size_t to, struct ss_err *err) {
+    size_t n = new_window ? (wi < rs->noldw ? rs->oldw[wi].len : 0) : to - from;
+    if (!n) return SS_OK;
+    cmd_start(rs);
+    args(rs, "DEL");
+    for (size_t k = 0; k < n; k++) {
+        if (new_window) {
+            const struct arg *m = &rs->oldm[rs->oldw[wi].off + k];
+            arg_list_hash(rs, ws, rs->old.p + m->off, m->len);
+        } else {
+            const struct ss_val *v = ss_out_get(o, w->t, from + k);
+            arg_list_hash(rs, ws, v[w->keycol].s, v[w->keycol].len);
+        }
+    }
+    return cmd_send(rs, err);
+}
+
 /* Per row: HSET of the row's columns except those in its key (the window start and
  * the category / product), HDEL of its null columns, PEXPIRE; the ZSET members of a
  * window go out as one ZADD per ZADD_BATCH rows. */
@@ -735,6 +834,7 @@ static int write_windowed(struct rd_sink *rs, const struct ss_out *o, const stru
     const struct ss_table *tb = &ss_tables[w->t];
     size_t n = o->t[w->t].n;
     int64_t prev_ws = 0, prev_rank = 0;
+    size_t list_start = 0, wi = 0; /* the current top list's first row; its window's index in oldw */
     rs->nzp = 0;
     for (size_t i = 0; i < n; i++) {
         const struct ss_val *v = ss_out_get(o, w->t, i);
@@ -748,6 +848,12 @@ static int write_windowed(struct rd_sink *rs, const struct ss_out *o, const stru
         if (w->whole && (new_window || v[w->scorecol].i <= prev_rank)) {
             int rc = flush_zadd(rs, w, ws, err); /* the replaced list's members: before its DEL */
             if (rc) return rc;
+            /* the hashes of the replaced list go with it (those still in the new list are
+             * written again below): the list Redis held before this epoch, or the one this
+             * epoch wrote just before for the same window */
+            if (new_window && i > 0) wi++;
+            if ((rc = del_list_hashes(rs, o, w, ws, new_window, wi, list_start, i, err))) return rc;
+            list_start = i;
             cmd_start(rs);
             args(rs, "DEL");
             arg_wkey(rs, tb->name, ws);
@@ -1045,9 +1151,14 @@ static int write_epoch(struct rd_sink *rs, const struct ss_epoch *ep, struct ss_
     rs->qerr[0] = '\0';
     rs->ncmds = 0;
     rs->ncnt = 0;
+    int rc = read_old_lists(rs, o, err);
+    if (rc) {
+        disconnect(rs); /* and the WATCH with it */
+        return rc;
+    }
     cmd_start(rs);
     args(rs, "MULTI");
-    int rc = cmd_send(rs, err);
+    rc = cmd_send(rs, err);
     if (o) {
         for (size_t k = 0; !rc && k < sizeof wtables / sizeof wtables[0]; k++) rc = write_windowed(rs, o, &wtables[k], err);
         if (!rc) rc = write_recent(rs, o, err);
@@ -1151,6 +1262,9 @@ static void rd_close(struct ss_sink *sk) {
     ss_buf_free(&rs->val);
     ss_free(rs->cnt);
     ss_free(rs->zp);
+    ss_buf_free(&rs->old);
+    ss_free(rs->oldm);
+    ss_free(rs->oldw);
     ss_free(rs);
 }
 

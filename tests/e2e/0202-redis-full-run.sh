@@ -137,11 +137,11 @@ def check_window_table(table, keycol, scorecol, whole):
         pref = P + table + ":"
         stale = [k for k in keys if k.startswith(pref) and k not in set(hk) and k.count(":") >= 4
                  and k[len(pref):] not in by_ws]
-        if stale and not whole:
-            bad("%s: %d hashes without a final row, e.g. %s" % (table, len(stale), stale[:3]))
-        elif stale:
-            print("  (info) %s: %d hashes of products that left a top list (not in the window's ZSET)"
-                  % (table, len(stale)))
+        # a top list (whole) that was replaced takes the hashes of the products that left it
+        # along: otherwise they stay as rows with final = false and a rank another product holds
+        if stale:
+            bad("%s: %d hashes without a final row%s, e.g. %s" % (table, len(stale),
+                " (products that left a top list)" if whole else "", stale[:3]))
     idx = one("ZRANGE", P + "windows:" + table, 0, -1)
     if sorted(idx) != sorted(by_ws):
         bad("windows:%s: expected %d window starts, got %d (%s)" % (table, len(by_ws), len(idx),
