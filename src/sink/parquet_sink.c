@@ -72,7 +72,7 @@
 #define HOUR_MS 3600000LL
 #define ROLL_CHECK 4096         /* rows written between two looks at a file's size */
 #define DEFAULT_FILE_BYTES (128u << 20)
-#define UNKNOWN_HOUR INT64_MIN  /* partition dt=unknown/hour=unknown */
+#define UNKNOWN_HOUR INT64_MIN  /* no hour: the null partition (part_dir) */
 #define STALE_MS (24 * HOUR_MS) /* a temp directory not refreshed this long belongs to a dead process */
 
 struct part {
@@ -146,17 +146,36 @@ static int64_t hour_of_ts(int64_t ts) {
 /* A row's partition hour. dlq rows carry no trustworthy event time (the record may
  * not even parse), and wall-clock time would differ on a replay, so they go under
  * the hour of the epoch's watermark: part of the checkpointed epoch, hence the same
- * on every replay of it. Before the first valid event (W = -inf) and in the final
- * epoch of a bounded run (W = +inf) there is no such hour: dt=unknown/hour=unknown. */
+ * on every replay of it. Where W is infinite (before every input has a valid event,
+ * W = -inf, and in the final epoch of a bounded run, W = +inf), under the hour of the
+ * newest valid event time the epoch's positions hold, as much a part of the epoch.
+ * Only an epoch without any valid event before it leaves the null partition
+ * (part_dir): a bounded run commits its last records in a final epoch of W = +inf, and
+ * a small run in that one epoch, whose dead letters would otherwise all lie under it,
+ * where no reader can give dt and hour a type. */
+static int64_t dlq_hour(const struct ss_epoch *ep) {
+    if (ep->watermark != SS_TS_MIN && ep->watermark != SS_TS_MAX) return hour_of_ts(ep->watermark);
+    int64_t newest = SS_TS_MIN;
+    for (int i = 0; i < ep->npositions; i++)
+        if (ep->positions[i].max_ts != INT64_MIN && ep->positions[i].max_ts > newest) newest = ep->positions[i].max_ts;
+    return hour_of_ts(newest);
+}
+
 static int64_t hour_of(enum ss_table_id t, const struct ss_val *v, const struct ss_epoch *ep) {
     int c = part_col(t);
-    if (c < 0) return hour_of_ts(ep->watermark);
+    if (c < 0) return dlq_hour(ep);
     if (v[c].null) return UNKNOWN_HOUR;
     return hour_of_ts(v[c].i);
 }
 
+/* A row without an hour goes under Hive's null partition value, which Spark, pyarrow
+ * datasets and DuckDB read as NULL: any other word (it was "unknown") turns dt into a
+ * string column and hour into another type than in every other table, for the whole
+ * table once a reader merges the partitions, and a filter on dt as a date fails. */
+#define NULL_PART "__HIVE_DEFAULT_PARTITION__"
+
 static int part_dir(char *buf, size_t cap, const char *dir, const char *table, int64_t hour) {
-    if (hour == UNKNOWN_HOUR) return snprintf(buf, cap, "%s/%s/dt=unknown/hour=unknown", dir, table);
+    if (hour == UNKNOWN_HOUR) return snprintf(buf, cap, "%s/%s/dt=" NULL_PART "/hour=" NULL_PART, dir, table);
     int64_t days = hour >= 0 ? hour / 24 : -((-hour + 23) / 24);
     int h = (int)(hour - days * 24);
     int64_t y;

@@ -69,6 +69,53 @@ compare_with_model "$X" "${I[@]}"
 "$PY" "$E2E_DIR/export_tables.py" events-check "$X" "${I[@]}" >"$T/events-held.out" 2>&1 ||
     { cat "$T/events-held.out" >&2; check_failed "the held lake's events table differs from the model's accepted events"; }
 
+# each table read as one Hive-partitioned dataset, as analysts do (DuckDB hive_partitioning,
+# pyarrow.dataset with dt a date32 and hour an int32): dt is a DATE, a filter on it works,
+# dt/hour equal the UTC date and hour of the row's time column, and a dlq row without an
+# hour has both null (a partition value such as "unknown" turned dt into text for the
+# whole table, and made a date filter or a typed read fail on it). The lake above commits
+# an epoch every N/10 records; a third lake gets the run in the default 2 s epochs, so that
+# dead letters land in the last epoch, whose W = +inf has no hour: they go under the hour of
+# the newest valid event time instead, and no dlq file lies outside a dated partition.
+PQ3=$T/lake-one-epoch
+run_engine "$T/jsonl-one-epoch" "${A[@]}" --sink "parquet:$PQ3"
+undated=$(find "$PQ3/dlq" "$PQ/dlq" -name '*.parquet' | grep -vE '/dt=[0-9]{4}-[0-9]{2}-[0-9]{2}/hour=[0-9]{2}/' | head -3)
+[ -z "$undated" ] || check_failed "dlq files outside a dt=YYYY-MM-DD/hour=HH partition: $undated"
+for lake in "$PQ" "$PQ3"; do
+"$PY" - "$lake" <<'PYEOF' || check_failed "$lake read as Hive-partitioned datasets (above)"
+import sys, duckdb, pyarrow as pa, pyarrow.dataset as ds
+lake = sys.argv[1]
+typed = ds.partitioning(pa.schema([("dt", pa.date32()), ("hour", pa.int32())]), flavor="hive")
+tcol = {"category_revenue": "window_start", "hourly_sales": "window_start", "trending_products": "window_start",
+        "funnel": "window_start", "sessions": "session_start", "promo_matches": "click_ts", "alerts": "ts",
+        "data_quality": "minute_start", "events": "ts", "late": "ts", "dlq": None}
+con = duckdb.connect()
+con.execute("SET TimeZone = 'UTC'")
+bad = 0
+for t, c in tcol.items():
+    src = "read_parquet('%s/%s/**/*.parquet', hive_partitioning = true, union_by_name = true)" % (lake, t)
+    types = {r[0]: r[1] for r in con.execute("DESCRIBE SELECT * FROM " + src).fetchall()}
+    dated = con.execute("SELECT count(dt) FROM " + src).fetchone()[0]  # a type needs a value
+    if dated and types.get("dt") != "DATE":
+        print("    %s: DuckDB reads dt as %s, not DATE" % (t, types.get("dt"))); bad += 1
+    try:  # a filter on the date, and pyarrow with the partition columns typed
+        con.execute("SELECT count(*) FROM %s WHERE dt >= DATE '2000-01-01'" % src).fetchone()
+        ds.dataset("%s/%s" % (lake, t), partitioning=typed).to_table()
+    except Exception as e:
+        print("    %s: %s" % (t, str(e).splitlines()[0])); bad += 1
+    if c:
+        n = con.execute("SELECT count(*) FROM %s WHERE dt IS DISTINCT FROM CAST(%s AS DATE) "
+                        "OR CAST(hour AS INT) IS DISTINCT FROM hour(%s)" % (src, c, c)).fetchone()[0]
+        if n:
+            print("    %s: %d rows under another dt/hour than their %s" % (t, n, c)); bad += 1
+    else:
+        n = con.execute("SELECT count(*) FROM %s WHERE (dt IS NULL) <> (hour IS NULL)" % src).fetchone()[0]
+        if n:
+            print("    %s: %d rows with only one of dt, hour null" % (t, n)); bad += 1
+sys.exit(1 if bad else 0)
+PYEOF
+done
+
 # the two readers agree with each other too (same rows in the same file order)
 for f in "$T/export-arrow"/*.jsonl; do
     cmp -s "$f" "$T/export-duckdb/$(basename "$f")" || check_failed "pyarrow and DuckDB read $(basename "$f" .jsonl) differently"

@@ -852,7 +852,7 @@ TEST(sink_partitions) {
 
     /* a full disk: SS_RETRY, nothing under the final name; the retry succeeds */
     ep.epoch = 43;
-    ep.watermark = SS_TS_MIN; /* dlq goes to dt=unknown */
+    ep.watermark = SS_TS_MIN; /* dlq goes to the null partition */
     char tmpf[1100];
     snprintf(p, sizeof p, "%s/events/dt=2026-11-27/hour=11/part-00000043-0000-%s.parquet", dir, ss_pq_sink_run(sk));
     { char *t_ = ss_pq_sink_temp_path(sk, p); snprintf(tmpf, sizeof tmpf, "%s", t_ ? t_ : "?"); ss_free(t_); }
@@ -864,10 +864,20 @@ TEST(sink_partitions) {
     CHECK(!file_exists(tmpf));
     CHECK_EQ_INT(ss_sink_parquet.commit(sk, &ep, &err), SS_OK);
     check_rows(p, SS_T_EVENTS, &o, e11, 2);
-    snprintf(p, sizeof p, "%s/dlq/dt=unknown/hour=unknown/part-00000043-0000-%s.parquet", dir, ss_pq_sink_run(sk));
+    snprintf(p, sizeof p, "%s/dlq/dt=__HIVE_DEFAULT_PARTITION__/hour=__HIVE_DEFAULT_PARTITION__/part-00000043-0000-%s.parquet", dir, ss_pq_sink_run(sk));
     check_rows(p, SS_T_DLQ, &o, NULL, 1);
     /* hour 10 was written before hour 11 failed: the retry did not write it again */
     check_hour10(dir, 43, ss_pq_sink_run(sk), &o, e10a, e10b);
+
+    /* the final epoch of a bounded run (W = +inf): dead letters go under the hour of the
+     * newest valid event time of the epoch's positions, not the null partition, where a
+     * small run's dlq would lie whole and no reader could type dt and hour */
+    struct ss_position pos[2] = {{.source = "p.jsonl", .max_ts = INT64_MIN},
+                                 {.source = "c.jsonl", .partition = 1, .max_ts = h11 + 5}};
+    ep = (struct ss_epoch){.epoch = 44, .rows = &o, .watermark = SS_TS_MAX, .positions = pos, .npositions = 2};
+    CHECK_EQ_INT(ss_sink_parquet.commit(sk, &ep, &err), SS_OK);
+    snprintf(p, sizeof p, "%s/dlq/dt=2026-11-27/hour=11/part-00000044-0000-%s.parquet", dir, ss_pq_sink_run(sk));
+    check_rows(p, SS_T_DLQ, &o, NULL, 1);
 
     ss_sink_parquet.close(sk);
     ss_out_free(&o);
