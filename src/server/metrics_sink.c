@@ -29,6 +29,7 @@
 #include "../core/log.h"
 #include "../core/shutdown.h"
 #include "../core/timefmt.h"
+#include "../core/utf8.h"
 #include "../sink/rowjson.h"
 
 #define comp "server.metrics"
@@ -93,7 +94,6 @@ static void add_secs(struct ss_buf *b, int64_t ms) {
     ss_buf_adds(b, tmp);
 }
 
-/* A Prometheus label value: backslash, double quote and newline escaped (format 0.0.4). */
 /* A histogram bound in seconds as Prometheus clients write it: "0.005", "1", "2.5". */
 static void add_le(struct ss_buf *b, int64_t ms) {
     char tmp[48];
@@ -103,12 +103,27 @@ static void add_le(struct ss_buf *b, int64_t ms) {
     ss_buf_add(b, tmp, (size_t)n);
 }
 
+/* A Prometheus label value: backslash, double quote and newline escaped (format 0.0.4).
+ * The page is UTF-8 text too: a file path given as an input source may hold
+ * any bytes, and one that is not UTF-8 made the whole page unparsable to Prometheus and
+ * its client libraries; each maximal invalid subpart becomes U+FFFD, as /api/stats does. */
 static void add_label(struct ss_buf *b, const char *s) {
-    for (; *s; s++) {
-        if (*s == '\\') ss_buf_adds(b, "\\\\");
-        else if (*s == '"') ss_buf_adds(b, "\\\"");
-        else if (*s == '\n') ss_buf_adds(b, "\\n");
-        else ss_buf_addc(b, *s);
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t sub, k = ss_utf8_seq(s + i, n - i, &sub);
+        if (!k) {
+            ss_buf_add(b, "\xEF\xBF\xBD", 3);
+            i += sub;
+        } else if (s[i] == '\\') {
+            ss_buf_adds(b, "\\\\");
+        } else if (s[i] == '"') {
+            ss_buf_adds(b, "\\\"");
+        } else if (s[i] == '\n') {
+            ss_buf_adds(b, "\\n");
+        } else {
+            ss_buf_add(b, s + i, k);
+        }
+        i += k;
     }
 }
 

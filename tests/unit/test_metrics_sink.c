@@ -309,7 +309,7 @@ TEST(test_endpoints) {
     st.last_commit_ms = 0;
     struct ss_position pos[2] = {
         {.source = "orders", .partition = 3, .next_offset = 42, .lag = 7, .max_ts = TS_20261127 + 5},
-        {.source = "we\"ird\\path\n", .partition = 0, .next_offset = 11, .lag = -1, .max_ts = INT64_MIN},
+        {.source = "we\"ird\\path\n\xff", .partition = 0, .next_offset = 11, .lag = -1, .max_ts = INT64_MIN},
     };
     struct ss_epoch ep = {.epoch = 1, .rows = &o, .positions = pos, .npositions = 2,
                           .watermark = TS_20261127 - 900000, .final = 0, .stats = &st};
@@ -381,11 +381,11 @@ TEST(test_endpoints) {
     CHECK_LINE(m, "shopstream_run_complete 0");
     CHECK_LINE(m, "shopstream_watermark_ms 1795736800000"); /* 2026-11-27 minus 800 s */
     CHECK_LINE(m, "shopstream_input_next_offset{source=\"orders\",partition=\"3\"} 52");
-    CHECK_LINE(m, "shopstream_input_next_offset{source=\"we\\\"ird\\\\path\\n\",partition=\"0\"} 11");
+    CHECK_LINE(m, "shopstream_input_next_offset{source=\"we\\\"ird\\\\path\\n\xEF\xBF\xBD\",partition=\"0\"} 11");
     CHECK_LINE(m, "shopstream_consumer_lag{source=\"orders\",partition=\"3\"} 0");
     CHECK_EQ_INT(count_of(m, "\nshopstream_consumer_lag{"), 1); /* lag -1: no sample */
     CHECK_LINE(m, "shopstream_partition_max_ts_ms{source=\"orders\",partition=\"3\"} 1795737600005");
-    CHECK_LINE(m, "shopstream_partition_max_ts_ms{source=\"we\\\"ird\\\\path\\n\",partition=\"0\"} 1795737601234");
+    CHECK_LINE(m, "shopstream_partition_max_ts_ms{source=\"we\\\"ird\\\\path\\n\xEF\xBF\xBD\",partition=\"0\"} 1795737601234");
     CHECK_LINE(m, "# TYPE shopstream_commit_duration_seconds histogram");
     CHECK_LINE(m, "shopstream_commit_duration_seconds_bucket{le=\"0.005\"} 0");
     CHECK_LINE(m, "shopstream_commit_duration_seconds_bucket{le=\"0.01\"} 1");
@@ -434,7 +434,7 @@ TEST(test_endpoints) {
     CHECK(strstr(r.body, "\"started\":\"2026-11-27T00:00:00.000Z\"") != NULL);
     CHECK(strstr(r.body, "\"last_commit_duration_ms\":1200") != NULL);
     CHECK(strstr(r.body, "\"positions\":[{\"source\":\"orders\",\"partition\":3,\"next_offset\":52,\"lag\":0,"
-                         "\"max_ts\":\"2026-11-27T00:00:00.005Z\"},{\"source\":\"we\\\"ird\\\\path\\n\",\"partition\":0,"
+                         "\"max_ts\":\"2026-11-27T00:00:00.005Z\"},{\"source\":\"we\\\"ird\\\\path\\n\xEF\xBF\xBD\",\"partition\":0,"
                          "\"next_offset\":11,\"lag\":null,\"max_ts\":\"2026-11-27T00:00:01.234Z\"}]}\n") != NULL);
     free(r.body);
 
