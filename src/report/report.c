@@ -105,14 +105,21 @@ enum { S_LAKE, S_CATEGORY, S_TOP_REVENUE, S_TOP_VIEWS, S_FUNNEL, S_SESSIONS, S_Q
 
 /* ---- aggregation state ------------------------------------------------------------ */
 
+/* A sum of money in ten-thousandths. One row holds at most about 9.2e14 (int64), and a
+ * sum of two such rows already does not fit in int64: it wrapped around, and the report
+ * printed a negative total. 128 bits hold any sum of int64 rows exactly. */
+typedef __int128 money_sum;
+
 struct catday {
     int64_t day;
     uint32_t cat;
-    int64_t revenue, orders, units;
+    money_sum revenue;
+    int64_t orders, units;
 };
 
 struct product {
-    int64_t revenue, orders, units, views;
+    money_sum revenue;
+    int64_t orders, units, views;
 };
 
 struct fday {
@@ -121,7 +128,8 @@ struct fday {
 };
 
 struct sgroup {
-    int64_t n, dur, views, events, revenue;
+    int64_t n, dur, views, events;
+    money_sum revenue;
 };
 
 /* Per-user funnel state: the day of the user's latest event and the event types seen
@@ -196,9 +204,21 @@ static const char *cell_i(struct ss_report *rp, int64_t v) {
     return adup(rp, b, (size_t)n);
 }
 
-static const char *cell_money(struct ss_report *rp, int64_t v) {
-    char b[32];
-    int n = ss_money_format(v, 2, b);
+/* v (ten-thousandths) with 2 decimals, rounded half away from zero, no "-0.00": as
+ * ss_money_format, for a sum beyond int64. */
+static const char *cell_money(struct ss_report *rp, money_sum v) {
+    unsigned __int128 cents = ((v < 0 ? -(unsigned __int128)v : (unsigned __int128)v) + 50) / 100, q = cents;
+    char digits[48], b[56];
+    int nd = 0, n = 0;
+    do { /* least significant first, at least "0.00" */
+        digits[nd++] = (char)('0' + (int)(q % 10));
+        q /= 10;
+    } while (q || nd < 3);
+    if (v < 0 && cents) b[n++] = '-';
+    while (nd > 2) b[n++] = digits[--nd];
+    b[n++] = '.';
+    b[n++] = digits[1];
+    b[n++] = digits[0];
     return adup(rp, b, (size_t)n);
 }
 
@@ -502,7 +522,8 @@ static int read_file(struct ss_report *rp, enum ss_table_id t, const char *path,
 /* ---- building the sections ------------------------------------------------------------ */
 
 struct sortrec {
-    int64_t a, b;                /* primary (asc), secondary (desc) keys as the caller sets */
+    int64_t a;                   /* primary key (asc) */
+    money_sum b;                 /* secondary key (desc): a count or a money sum */
     struct ss_str s;
     uint32_t ix;
 };
@@ -558,7 +579,8 @@ static void build_category(struct ss_report *rp) {
                           .title = "Revenue, orders and units per category per day (from hourly_sales)"};
     struct block *b = block_add(s, "rows", 0, 0, NCOLS(cd_cols), cd_cols, cd_types);
     struct sortrec *sr = ss_malloc((rp->ncd ? rp->ncd : 1) * sizeof *sr);
-    int64_t rev = 0, orders = 0, units = 0;
+    money_sum rev = 0;
+    int64_t orders = 0, units = 0;
     for (size_t i = 0; i < rp->ncd; i++) {
         sr[i] = (struct sortrec){rp->cd[i].day, rp->cd[i].revenue, ss_intern_str(rp->cats, rp->cd[i].cat), (uint32_t)i};
         rev += rp->cd[i].revenue;

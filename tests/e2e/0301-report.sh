@@ -277,6 +277,29 @@ rc=0; "$SHOPSTREAM_BIN" report --lake "$T/empty" >/dev/null 2>&1 || rc=$?
 # progress on request
 rc=0; "$SHOPSTREAM_BIN" report --lake "$LAKE" --progress --format json >/dev/null 2>"$T/e4" || rc=$?
 grep -q "rows/s" "$T/e4" || check_failed "--progress printed no progress: $(head -c 200 "$T/e4")"
+# sums beyond int64 ten-thousandths: two orders of 500000000000000.00 (each fits a row: 5e18
+# ten-thousandths) in two hours, by two users, of one product. Every total is
+# 1000000000000000.00; the sums wrapped around to negative amounts before.
+BIG=$T/big
+mkdir -p "$BIG"
+printf '%s\n' 'order_id,customer_id,product_id,category,price,quantity,order_ts' \
+    'B1,U1,P1,c,500000000000000.00,1,2026-11-27T10:00:00Z' 'B2,U2,P1,c,500000000000000.00,1,2026-11-27T11:00:00Z' \
+    >"$BIG/orders.csv"
+run_engine "$BIG/out" --input orders="$BIG/orders.csv" --sink "parquet:$BIG/lake"
+rc=0; "$SHOPSTREAM_BIN" report --lake "$BIG/lake" --format json >"$BIG/report.json" 2>"$BIG/report.stderr" || rc=$?
+[ $rc -eq 0 ] || check_failed "report over the lake of two large orders: exit $rc: $(head -c 300 "$BIG/report.stderr")"
+"$PY" - "$BIG/report.json" <<'PYEOF' || check_failed "report sums beyond int64 (above)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+want = "1000000000000000.00"
+got = {"category_daily total": [r["category_daily"]["total"]["revenue"]],
+       "top product P1": [x["revenue"] for x in r["top_products_by_revenue"]["rows"] if x["product_id"] == "P1"],
+       "converters' sessions": [x["revenue"] for x in r["sessions"]["groups"] if x["group"] == "converters"]}
+bad = {k: v for k, v in got.items() if v != [want]}
+for k, v in bad.items():
+    print("    %s: revenue %s, expected %s" % (k, v, want))
+sys.exit(1 if bad else 0)
+PYEOF
 # a corrupt file is refused by name
 f=$(find "$LAKE/sessions" -name '*.parquet' | head -n 1)
 head -c 100 "$f" > "$f.x" && mv "$f.x" "$f"
