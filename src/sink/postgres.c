@@ -178,6 +178,23 @@ static int ensure_table(struct pg_sink *ps, const struct ss_table *tb, struct ss
         have[r].pk = PQgetvalue(res, r, 2)[0] == 't';
     }
     PQclear(res);
+    /* Ratio columns were numeric(9,4) before, too narrow for cart_to_purchase (buyers
+     * need not have carted: 1 carter and 100000 buyers is 100000), and one such row
+     * stopped the run with a numeric overflow. A table of that version is widened in
+     * place: every value it holds fits the new type. */
+    for (int r = 0; r < n; r++)
+        for (int c = 0; c < tb->ncols; c++) {
+            if (tb->cols[c].type != SS_COL_RATIO || strcmp(have[r].name, tb->cols[c].name) != 0 ||
+                strcmp(have[r].type, "numeric(9,4)") != 0)
+                continue;
+            char alter[200];
+            const char *want = ss_sql_type(SS_SQL_PG, SS_COL_RATIO);
+            snprintf(alter, sizeof alter, "ALTER TABLE \"%s\" ALTER COLUMN \"%s\" TYPE %s", tb->name, have[r].name, want);
+            int code = run(ps, alter, PGRES_COMMAND_OK, "widening a ratio column of", tb->name, err);
+            if (code) return code;
+            ss_info(COMP, "msg=\"widened a ratio column\" table=%s column=%s type=\"%s\"", tb->name, have[r].name, want);
+            snprintf(have[r].type, sizeof have[r].type, "%s", want);
+        }
     if (n > 0) return ss_sql_check(SS_SQL_PG, tb, have, n, err);
     char *ddl = ss_sql_create(SS_SQL_PG, tb);
     int code = run(ps, ddl, PGRES_COMMAND_OK, "creating table", tb->name, err);

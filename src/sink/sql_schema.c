@@ -36,7 +36,7 @@ const char *ss_sql_type(enum ss_sql_dialect d, uint8_t coltype) {
     static const char *const pg[] = {
         [SS_COL_STR] = "text",         [SS_COL_INT] = "bigint",
         [SS_COL_MONEY] = "numeric(18,2)", [SS_COL_TS] = "timestamp with time zone",
-        [SS_COL_BOOL] = "boolean",     [SS_COL_RATIO] = "numeric(9,4)",
+        [SS_COL_BOOL] = "boolean",     [SS_COL_RATIO] = "numeric(18,4)",
         [SS_COL_JSON] = "jsonb",
     };
     static const char *const lite[] = {

@@ -16,7 +16,9 @@
  *   TS            timestamp with time zone   TEXT  "2026-11-27T10:30:00.123Z" (ISO-8601 UTC,
  *                                                   sorts in time order, SQLite date functions read it)
  *   BOOL          boolean                    BOOLEAN (0 / 1)
- *   RATIO         numeric(9,4)               TEXT  "0.8123"
+ *   RATIO         numeric(18,4)              TEXT  "0.8123" (as the lake's decimal(18,4): a
+ *                                                   ratio is not bounded by 1, cart_to_purchase
+ *                                                   of 1 carter and 100000 buyers is 100000)
  *   JSON          jsonb                      TEXT
  * SQLite keeps money as exact decimal text rather than REAL so no float ever holds
  * money; analysts cast for arithmetic (CAST(revenue AS REAL), or sum in the client). */

@@ -106,9 +106,34 @@ q postgres "CREATE DATABASE bad" >/dev/null
 q bad "CREATE TABLE funnel (window_start timestamptz PRIMARY KEY, window_end timestamptz, viewers bigint, carters bigint, buyers bigint, view_to_cart real, cart_to_purchase numeric(9,4), final boolean)" >/dev/null
 rc=0; out=$("$DRV" open "${URL%/*}/bad" 2>/dev/null) || rc=$?
 [ $rc -eq 2 ] || fail "incompatible schema: exit $rc, expected 2 ($out)"
-case "$out" in *'table "funnel"'*'column "view_to_cart" has type real, expected numeric(9,4)'*) ;;
+case "$out" in *'table "funnel"'*'column "view_to_cart" has type real, expected numeric(18,4)'*) ;;
     *) fail "incompatible schema message does not name table and column: $out" ;; esac
 note "incompatible schema: $out"
+
+# ---- a ratio beyond numeric(9,4): 1 carter, 100001 buyers in an hour -------------
+# cart_to_purchase = 100001.0000 stopped the run with a numeric overflow; a funnel table
+# of the earlier numeric(9,4) ratios is widened in place and takes the row too.
+R=$T/ratio
+mkdir -p "$R"
+"$PY" - "$R" <<'PYEOF'
+import sys
+d = sys.argv[1]
+with open(d + "/orders.csv", "w") as f:
+    f.write("order_id,customer_id,product_id,category,price,quantity,order_ts\n")
+    for i in range(100001):
+        f.write("O%d,U%d,P1,c,1.00,1,2026-11-27T10:%02d:%02dZ\n" % (i, i, i // 2000 % 60, i // 40 % 60))
+with open(d + "/clicks.jsonl", "w") as f:
+    f.write('{"event_id":"C1","event_type":"cart_add","user_id":"U1","product_id":"P1","price":"1.00","ts":"2026-11-27T10:00:00Z"}\n')
+PYEOF
+for db in ratio ratio_old; do
+    q postgres "CREATE DATABASE $db" >/dev/null
+    [ $db = ratio_old ] && q $db "CREATE TABLE funnel (window_start timestamptz NOT NULL PRIMARY KEY, window_end timestamptz NOT NULL, viewers bigint NOT NULL, carters bigint NOT NULL, buyers bigint NOT NULL, view_to_cart numeric(9,4), cart_to_purchase numeric(9,4), final boolean NOT NULL)" >/dev/null
+    rc=0; "$SHOPSTREAM_BIN" run --input clicks="$R/clicks.jsonl" --input orders="$R/orders.csv" --sink "${URL%/*}/$db" \
+        2>"$R/$db.err" || rc=$?
+    [ $rc -eq 0 ] || { tail -n 3 "$R/$db.err" >&2; fail "$db: a cart_to_purchase of 100001: exit $rc"; }
+    expect $db "SELECT carters, buyers, cart_to_purchase, final FROM funnel" "1|100001|100001.0000|t"
+    expect $db "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'funnel'::regclass AND attname = 'cart_to_purchase'" "numeric(18,4)"
+done
 
 # ---- crash mid-epoch: nothing lost, nothing duplicated ---------------------------
 ROWS=200000; [ "$E2E_QUICK" = 1 ] && ROWS=20000
