@@ -374,6 +374,8 @@ enum ss_decode_status ss_decoder_decode(struct ss_decoder *d, const char *buf, s
         enum ss_decode_status st = ss_csv_scan(d, buf, buf + len, vals);
         if (st == SS_DEC_INVALID) return reject(res, SS_BAD_MALFORMED, "malformed");
         if (st == SS_DEC_SKIP) return SS_DEC_SKIP;
+        /* a NUL byte, as JSON's \u0000 (json.c): PostgreSQL's text cannot hold it */
+        if (memchr(buf, '\0', len)) return reject(res, SS_BAD_MALFORMED, "malformed");
     }
     /* the whole record, not only the fields read: a late record is written out whole */
     if (!ss_utf8_valid(buf, len)) return reject(res, SS_BAD_MALFORMED, "malformed");

@@ -38,7 +38,8 @@ static inline int hex4(const char *p) {
 
 /* Validates the escape at p (just after the backslash). Returns the position after
  * it, or NULL. A \u high surrogate must be followed by a \u low surrogate: a lone
- * surrogate has no UTF-8 form, so the record could not be passed on faithfully. */
+ * surrogate has no UTF-8 form, so the record could not be passed on faithfully; \u0000
+ * is refused too (below). */
 static const char *check_escape(const char *p, const char *end) {
     if (p >= end) return NULL;
     switch (*p) {
@@ -49,6 +50,9 @@ static const char *check_escape(const char *p, const char *end) {
         int u = hex4(p + 1);
         if (u < 0) return NULL;
         p += 5;
+        /* NUL: PostgreSQL's text (and jsonb) cannot hold it, so the sinks could not agree
+         * on the value; as a raw byte it is a control character JSON does not allow */
+        if (u == 0) return NULL;
         if (u >= 0xDC00 && u <= 0xDFFF) return NULL;
         if (u >= 0xD800 && u <= 0xDBFF) {
             if (end - p < 6 || p[0] != '\\' || p[1] != 'u') return NULL;

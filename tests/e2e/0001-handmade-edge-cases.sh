@@ -183,7 +183,7 @@ expect_row "$Y/out" trending_products '{"window_start":"-0001-12-31T23:51:00.000
 expect_row "$Y/out" funnel '{"window_start":"9999-12-31T23:00:00.000Z","window_end":"10000-01-01T00:00:00.000Z","viewers":1,"carters":0,"buyers":0,"view_to_cart":0.0000,"cart_to_purchase":null,"final":true}' \
     window_start=9999-12-31T23:00:00.000Z
 
-# Records that are not UTF-8 (in a field read or not), timestamps outside the years
+# Records that are not UTF-8 (in a field read or not) or hold \u0000, timestamps outside the years
 # 0000-9999 and purchases whose amount is beyond the fixed-point range are dead letters
 # (SEMANTICS §2), and the good events around them still count. Broken bytes show as
 # U+FFFD in the dead-letter text, in JSONL and in the lake (which pyarrow and DuckDB
@@ -199,6 +199,8 @@ mkdir -p "$E"
     printf '{"event_id":"X6","event_type":"purchase","user_id":"U1","product_id":"P1","category":"c","price":"922337203685477","quantity":2,"ts":"2026-11-27T10:00:03Z"}\n'
     printf '{"event_id":"X7","event_type":"view","user_id":"U2","product_id":"caf\xc3\xa9","category":"c","ts":"2026-11-27T10:00:04Z"}\n'
     printf '{"event_id":"X8","event_type":"purchase","user_id":"U2","product_id":"P1","category":"c","price":"10.00","ts":"2026-11-27T10:00:05Z"}\n'
+    printf '{"event_id":"X9","event_type":"view","user_id":"U\\u0000","product_id":"P1","category":"c","ts":"2026-11-27T10:00:06Z"}\n'
+    printf '{"event_id":"X10","event_type":"view","user_id":"U3","product_id":"P1","x\\u0000":1,"ts":"2026-11-27T10:00:07Z"}\n'
 } > "$E/clicks.jsonl"
 run_engine "$E/out" --input clicks="$E/clicks.jsonl" --sink "parquet:$E/lake"
 compare_with_model "$E/out" clicks="$E/clicks.jsonl"
@@ -209,6 +211,9 @@ for o in 4 5; do
         check_failed "line $o (ts outside 0000-9999) is not a bad_ts dead letter"
 done
 grep -q '"reason":"bad_amount".*"offset":6,' "$E/out/dlq.jsonl" || check_failed "line 6 (amount beyond the range) is not a bad_amount dead letter"
+for o in 9 10; do # \u0000, in a field read and in a key: PostgreSQL's text cannot hold NUL
+    grep -q "\"reason\":\"malformed\".*\"offset\":$o," "$E/out/dlq.jsonl" || check_failed "line $o (\\u0000) is not a malformed dead letter"
+done
 expect_row "$E/out" category_revenue '{"window_start":"2026-11-27T10:00:00.000Z","category":"c","window_end":"2026-11-27T10:01:00.000Z","revenue":"10.00","orders":1,"units":1,"views":2,"cart_adds":0,"buyers":1,"final":true}' \
     window_start=2026-11-27T10:00:00.000Z category=c
 "$PY" "$E2E_DIR/export_tables.py" parquet-duckdb "$E/lake" "$E/lake-duckdb" >"$E/lake.out" 2>&1 ||

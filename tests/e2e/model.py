@@ -398,6 +398,12 @@ def lone_surrogate_escape(line):
     return pending is not None
 
 
+def nul_escape(line):
+    """True when a \\u0000 escape is anywhere in the record (§2 malformed: PostgreSQL's
+    text cannot hold NUL), in a field read or not, a key or a value."""
+    return any(m.group(1) and int(m.group(1), 16) == 0 for m in ESCAPE.finditer(line))
+
+
 def decode_json(stream, line):
     try:
         obj = json_loads_exact(line)
@@ -405,7 +411,7 @@ def decode_json(stream, line):
         return "malformed", None
     if not isinstance(obj, dict):
         return "malformed", None
-    if lone_surrogate_escape(line):
+    if lone_surrogate_escape(line) or nul_escape(line):
         return "malformed", None
     f = {}
     for canon, name in FIELDS[stream]:
@@ -467,7 +473,7 @@ class CsvDecoder:
 
     def decode(self, line):
         cols = split_csv(line)
-        if cols is None or len(cols) != len(self.header):
+        if cols is None or len(cols) != len(self.header) or "\0" in line:
             return "malformed", None
         f = {}
         for canon, name in FIELDS[self.stream]:

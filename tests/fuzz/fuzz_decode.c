@@ -33,8 +33,9 @@
     } while (0)
 
 static int nonempty(struct ss_str s) { return s.p != NULL && s.len > 0; }
-/* absent (NULL) or UTF-8: every sink writes these bytes as text */
-static int text(struct ss_str s) { return s.p == NULL || ss_utf8_valid(s.p, s.len); }
+/* absent (NULL) or UTF-8 without NUL: every sink writes these bytes as text, and
+ * PostgreSQL's text cannot hold NUL */
+static int text(struct ss_str s) { return s.p == NULL || (ss_utf8_valid(s.p, s.len) && !memchr(s.p, 0, s.len)); }
 
 static void check_result(enum ss_decode_status st, const struct ss_event *ev,
                          const struct ss_decode_result *res, enum ss_stream stream,

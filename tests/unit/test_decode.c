@@ -196,9 +196,9 @@ TEST(event_types) {
 }
 
 TEST(escapes) {
-    const char *line = "{" BASE ",\"user_id\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\\u00e9\\u20ac\\ud83d\\ude00\\u0000z\"}";
+    const char *line = "{" BASE ",\"user_id\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\\u00e9\\u20ac\\ud83d\\ude00\\u0001z\"}";
     CHECK_EQ_STR(J(SS_STREAM_CLICKS, line), "ok");
-    static const char want[] = "a\"b\\c/d\b\f\n\r\t\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\0z";
+    static const char want[] = "a\"b\\c/d\b\f\n\r\t\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\x01z";
     CHECK_EQ_INT(EV.user_id.len, sizeof want - 1);
     CHECK(EV.user_id.len == sizeof want - 1 && memcmp(EV.user_id.p, want, sizeof want - 1) == 0);
     CHECK(!in_buf(EV.user_id, line)); /* unescaped into the arena */
@@ -211,7 +211,8 @@ TEST(escapes) {
     CHECK(str_is(EV.user_id, "u9"));
     /* invalid escapes, in known and in unknown fields */
     const char *bad[] = {"\\x", "\\u12G4", "\\u12", "\\ud83d", "\\ude00", "\\ud83d\\u0041", "\\ud83dx",
-                         "\\ud83d\\", "\\U0041", "\\'", "\\ud83d\\n"};
+                         "\\ud83d\\", "\\U0041", "\\'", "\\ud83d\\n",
+                         "\\u0000" /* NUL: PostgreSQL's text cannot hold it */};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char rec[256];
         snprintf(rec, sizeof rec, "{" BASE ",\"user_id\":\"a%sb\"}", bad[i]);
@@ -561,6 +562,19 @@ TEST(promotions) {
 }
 
 #define CSV_HDR "event_id,event_type,user_id,product_id,category,price,quantity,ts"
+
+/* A NUL byte in a CSV row is malformed, as \u0000 is in JSON: the sinks could not agree on
+ * the value (PostgreSQL's text cannot hold one). */
+TEST(csv_nul) {
+    struct ss_decoder *d = open_dec(SS_STREAM_CLICKS, SS_FMT_CSV);
+    CHECK_EQ_INT(ss_decoder_decode(d, CSV_HDR, strlen(CSV_HDR), &A, &EV, &RES), SS_DEC_SKIP);
+    static const char row[] = "e1,view,u\0001,p1,books,12.50,2,2026-11-27T10:30:00Z";
+    CHECK_EQ_INT(ss_decoder_decode(d, row, sizeof row - 1, &A, &EV, &RES), SS_DEC_INVALID);
+    CHECK_EQ_INT(RES.reason, SS_BAD_MALFORMED);
+    static const char ok[] = "e1,view,u1,p1,books,12.50,2,2026-11-27T10:30:00Z";
+    CHECK_EQ_INT(ss_decoder_decode(d, ok, sizeof ok - 1, &A, &EV, &RES), SS_DEC_EVENT);
+    ss_decoder_close(d);
+}
 
 TEST(csv) {
     const char *row = "e1,view,u1,p1,books,12.50,2,2026-11-27T10:30:00Z";
@@ -930,6 +944,7 @@ int main(void) {
     RUN(reason_order);
     RUN(event_types);
     RUN(escapes);
+    RUN(csv_nul);
     RUN(unicode_and_number_ids);
     RUN(amounts);
     RUN(timestamps);
