@@ -768,7 +768,7 @@ int ss_report_build(struct ss_report **out, const struct ss_report_opts *o, stru
         }
         if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) tables_found++;
         rc = list_files(dir, &fl[t], 0, err);
-        if (!rc) qsort(fl[t].p, fl[t].n, sizeof *fl[t].p, cmp_str);
+        if (!rc && fl[t].n) qsort(fl[t].p, fl[t].n, sizeof *fl[t].p, cmp_str); /* p is NULL when there are none */
         rp->tfiles[t] = (int64_t)fl[t].n;
         rp->pg.files_total += (int64_t)fl[t].n;
     }
