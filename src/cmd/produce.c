@@ -50,7 +50,8 @@ static void usage(FILE *f) {
             "defects (shares of the click and order records, each in [0,1]):\n"
             "  --duplicates P    exact redeliveries of an earlier record, 1 s..2 min later (default 0)\n"
             "  --late P          records 16..30 min behind their stream: late for a 15 min lateness (default 0)\n"
-            "  --reorder P       records 1..10 min behind: out of order but on time (default: half of --late)\n"
+            "  --reorder P       records 1..10 min behind: out of order but on time (default: half of --late, or what the\n"
+            "                    other shares leave of 1 when that is less)\n"
             "  --invalid P       records with one problem each: malformed, a missing field, unknown type,\n"
             "                    unreadable ts, bad amount (default 0)\n"
             "\n"
@@ -377,9 +378,16 @@ int ss_cmd_produce(int argc, char **argv) {
         if (n > 9e18) return bad("--duration", "rate x duration is too many records", "");
         go.events = (int64_t)n;
     }
-    if (!have_reorder) go.p_reorder = go.p_late / 2;
+    /* --reorder defaults to half of --late, but only within the room the other shares
+     * leave: --late 1 asks for every record late, and must not fail over a --reorder
+     * the user never gave */
+    if (!have_reorder) {
+        double room = 1.0 - 2 * go.p_duplicate - go.p_late - go.p_invalid;
+        go.p_reorder = go.p_late / 2 < room ? go.p_late / 2 : room > 0 ? room : 0;
+    }
     if (2 * go.p_duplicate + go.p_late + go.p_reorder + go.p_invalid > 1.0 + 1e-12) {
-        fprintf(stderr, "shopstream produce: --duplicates x 2 + --late + --reorder + --invalid add up to more than 1\n");
+        fprintf(stderr, "shopstream produce: --duplicates x 2 + --late%s + --invalid add up to more than 1\n",
+                have_reorder ? " + --reorder" : "");
         return SS_EXIT_USAGE;
     }
     if (go.p_duplicate >= 1) return bad("--duplicates", "expected a fraction below 1", "1");

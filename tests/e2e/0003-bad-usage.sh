@@ -94,6 +94,12 @@ expect_exit 2 "without --stream all three" "produce --topic without --stream" --
 expect_exit 2 "clicks-topic" "produce bad --clicks-topic" -- produce --brokers 127.0.0.1:9 --clicks-topic 'a b' --events 10
 expect_exit 2 "--compression is a Kafka producer option: give --brokers too" "produce --compression to a file" -- \
     produce --compression lz4 --events 5 --out "$T/five.jsonl"
+# --reorder defaults to half of --late only within the room left: --late 1 alone is every
+# record late (it failed over a sum with a --reorder never given), a --reorder given still counts
+"$SHOPSTREAM_BIN" produce --late 1 --events 1000 --out "$T/late1.jsonl" 2>"$T/late1.err" ||
+    fail "produce --late 1: $(cat "$T/late1.err")"
+grep -q ' late=999 reordered=0 ' "$T/late1.err" || check_failed "produce --late 1: $(cat "$T/late1.err")"
+expect_exit 2 "add up to more than 1" "produce --late 1 --reorder 0.1" -- produce --late 1 --reorder 0.1 --events 5
 # an orders CSV whose header lacks a required column: every row is a dead letter, and the
 # run says why at the start instead of leaving it to the dlq
 printf 'order_id,cust,product_id,price,order_ts\nO1,C1,P1,1.00,2026-11-27T10:00:00Z\n' >"$T/nocust.csv"
