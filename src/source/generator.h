@@ -86,7 +86,7 @@ struct ss_gen_stats {
     int64_t defects[SS_GEN_DEFECT_COUNT];     /* [SS_GEN_CLEAN] = clean records */
     int64_t invalid[SS_REASON_COUNT];         /* invalid records by reason */
     int64_t clicks[4];                        /* clean + late + reordered clicks by enum ss_event_type */
-    int64_t sessions;                         /* sessions started */
+    int64_t sessions;                         /* sessions with at least one click emitted */
     int64_t high_value;                       /* valid purchase lines (clicks or orders) with amount >= 1000.00 */
 };
 
