@@ -37,6 +37,19 @@ tot = {k: sum(r[k] for r in rows) for k in ("total", "late", "duplicates", "vali
 print("    totals:", tot)
 sys.exit(0 if tot["late"] > 0 and tot["duplicates"] > 0 and tot["valid"] < tot["total"] else 1)
 PYEOF
+# ... and what produce reports it injected is what the run finds (README, quick start): every
+# invalid record a dead letter, every duplicate dropped; late rows only from the clicks, read last
+"$PY" - "$T/json" "$G.stderr" <<'PYEOF' || check_failed "the run's counts do not match what produce injected"
+import json, re, sys
+rows = [json.loads(l) for l in open(sys.argv[1] + "/data_quality.jsonl") if l.strip()]
+tot = {k: sum(r[k] for r in rows) for k in ("total", "valid", "late", "duplicates")}
+made = {k: int(v) for k, v in re.findall(r" (\w+)=(\d+)", open(sys.argv[2]).read().splitlines()[-1])}
+dlq = sum(1 for l in open(sys.argv[1] + "/dlq.jsonl") if l.strip())
+print("    produce:", made, "run:", tot, "dlq:", dlq)
+ok = tot["total"] == made["events"] and dlq == made["invalid"] == tot["total"] - tot["valid"]
+ok = ok and tot["duplicates"] == made["duplicates"] and 0 < tot["late"] <= made["late"]
+sys.exit(0 if ok else 1)
+PYEOF
 
 # 2. CSV clicks
 GC=$T/gencsv
