@@ -60,7 +60,7 @@ $(BUILD)/shopstream: $(CMD_OBJ) $(BUILD)/libshopstream.a
 	@[ -z "$(MALLOC_LIB)" ] || readelf -d $@ | grep -q 'NEEDED.*libjemalloc' || \
 	    { echo "$@: not linked with jemalloc (see MALLOC_LIB in the Makefile)" >&2; rm -f $@; exit 1; }
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h tests/unit/op_fixture.h tests/unit/sink_check.h tests/sink_rows.h $(BUILD)/libshopstream.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h tests/unit/op_fixture.h tests/unit/sink_check.h tests/unit/fake_source.h tests/sink_rows.h $(BUILD)/libshopstream.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -Isrc -o $@ $< $(BUILD)/libshopstream.a $(LDLIBS)
 

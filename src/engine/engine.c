@@ -460,9 +460,13 @@ static void stage_prefetch_ops(struct ss_op *const *pf, int npf, const struct st
 static void process_record(struct ss_engine *e, struct input *in, const struct ss_record *rec, struct staged *s) {
     struct ss_event *ev = &s->ev;
     enum ss_decode_status st = s->st;
-    if (st == SS_DEC_SKIP) return;
     uint32_t slot = slot_for(e, in->spec.index, rec->partition);
+    /* A skipped record (a blank line, a Kafka tombstone: a null value) is no event,
+     * but it has been read: the position passes it. Otherwise the offset committed
+     * stayed before a partition's trailing tombstones, and the group showed them as
+     * lag for good. */
     e->slots[slot].next_offset = rec->offset + 1;
+    if (st == SS_DEC_SKIP) return;
     e->slots[slot].last_seen_ms = e->now_ms;
     ev->origin.partition = rec->partition;
     ev->origin.offset = rec->offset;

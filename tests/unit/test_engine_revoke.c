@@ -17,6 +17,7 @@
 #include "core/config.h"
 #include "decode/decode.h"
 #include "engine/engine.h"
+#include "fake_source.h"
 #include "harness.h"
 
 #define BATCH 10
@@ -24,13 +25,11 @@
 #define POLLS 8     /* then SS_EOF */
 
 struct fake {
-    struct ss_source base;
-    struct ss_source_hooks hooks;
+    struct fake_source fs;
     int polls;
     bool revoked;
     int64_t next[2];      /* next offset per partition */
     int64_t read_at_revoke; /* partition 0's next offset when partition 1 was revoked */
-    int64_t committed[2]; /* the highest next offset committed per partition, -1: none */
     struct ss_record recs[BATCH];
 };
 
@@ -38,12 +37,12 @@ static int fake_poll(struct ss_source *src, struct ss_record *recs, int max, int
     (void)timeout_ms;
     (void)err;
     struct fake *f = (struct fake *)src;
-    if (f->polls == 0 && f->hooks.assigned) f->hooks.assigned(f->hooks.ctx, src, (const int32_t[]){0, 1}, 2);
-    if (f->polls == REVOKE_AT && f->hooks.revoked) {
+    if (f->polls == 0 && f->fs.hooks.assigned) f->fs.hooks.assigned(f->fs.hooks.ctx, src, (const int32_t[]){0, 1}, 2);
+    if (f->polls == REVOKE_AT && f->fs.hooks.revoked) {
         struct rlimit small = {1, RLIM_INFINITY}, big = {RLIM_INFINITY, RLIM_INFINITY};
         f->read_at_revoke = f->next[0];
         setrlimit(RLIMIT_FSIZE, &small);
-        f->hooks.revoked(f->hooks.ctx, src, (const int32_t[]){1}, 1);
+        f->fs.hooks.revoked(f->fs.hooks.ctx, src, (const int32_t[]){1}, 1);
         setrlimit(RLIMIT_FSIZE, &big);
         f->revoked = true;
     }
@@ -56,34 +55,7 @@ static int fake_poll(struct ss_source *src, struct ss_record *recs, int max, int
     return n;
 }
 
-static const char *fake_name(const struct ss_source *src) {
-    (void)src;
-    return "fake";
-}
-
-static int fake_commit(struct ss_source *src, const int64_t *next_offsets, const int32_t *partitions, int n,
-                       struct ss_err *err) {
-    (void)err;
-    struct fake *f = (struct fake *)src;
-    for (int i = 0; i < n; i++)
-        if (next_offsets[i] > f->committed[partitions[i]]) f->committed[partitions[i]] = next_offsets[i];
-    return SS_OK;
-}
-
-static void fake_hooks(struct ss_source *src, const struct ss_source_hooks *hooks) {
-    ((struct fake *)src)->hooks = *hooks;
-}
-
-static void fake_close(struct ss_source *src) { (void)src; }
-
-static const struct ss_source_type fake_type = {
-    .name = "fake",
-    .poll = fake_poll,
-    .name_of = fake_name,
-    .commit = fake_commit,
-    .set_hooks = fake_hooks,
-    .close = fake_close,
-};
+static const struct ss_source_type fake_type = FAKE_SOURCE_TYPE(fake_poll);
 
 TEST(failed_revocation_commit_stops_the_run) {
     char dir[] = "/tmp/ss_revoke_XXXXXX", url[64], epochs[16];
@@ -98,16 +70,16 @@ TEST(failed_revocation_commit_stops_the_run) {
     struct ss_engine *e = NULL;
     CHECK_EQ_INT(ss_engine_open(&e, &cfg, &err), SS_OK);
     CHECK_EQ_INT(ss_engine_add_sink(e, url, &err), SS_OK);
-    struct fake f = {.base.type = &fake_type, .committed = {-1, -1}};
+    struct fake f = {.fs = {.base.type = &fake_type, .committed = {-1, -1}}};
     struct ss_input_spec spec = {.stream = SS_STREAM_CLICKS, .url = "fake", .format = SS_FMT_JSON};
-    CHECK_EQ_INT(ss_engine_add_source(e, &f.base, &spec, &err), SS_OK);
+    CHECK_EQ_INT(ss_engine_add_source(e, &f.fs.base, &spec, &err), SS_OK);
     int rc = ss_engine_run(e, &err);
     CHECK(rc != SS_OK);
     CHECK(strstr(err.msg, "committing the outputs of revoked partitions") != NULL);
     CHECK(f.revoked);
     /* nothing read after the lost epoch began may be committed */
-    CHECK(f.committed[0] <= f.read_at_revoke);
-    CHECK(f.committed[1] <= f.next[1]);
+    CHECK(f.fs.committed[0] <= f.read_at_revoke);
+    CHECK(f.fs.committed[1] <= f.next[1]);
     CHECK(f.polls <= REVOKE_AT + 1);
     ss_engine_close(e);
     ss_config_free(&cfg);
