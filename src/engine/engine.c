@@ -63,7 +63,7 @@ struct slot {
     int input;
     int32_t partition;
     int64_t next_offset;    /* position after the last record read */
-    int64_t last_seen_ms;   /* processing time of the last record (idleness) */
+    int64_t last_seen_ms;   /* processing time of the last valid event (idleness) */
     bool finished;          /* exhausted, or revoked from this process */
 };
 
@@ -467,7 +467,6 @@ static void process_record(struct ss_engine *e, struct input *in, const struct s
      * lag for good. */
     e->slots[slot].next_offset = rec->offset + 1;
     if (st == SS_DEC_SKIP) return;
-    e->slots[slot].last_seen_ms = e->now_ms;
     ev->origin.partition = rec->partition;
     ev->origin.offset = rec->offset;
     ev->slot = slot;
@@ -481,6 +480,11 @@ static void process_record(struct ss_engine *e, struct input *in, const struct s
         ss_quality_record(&e->quality, s->res.reason, e->now_ms, &e->out);
         return;
     }
+    /* Only an event keeps its partition from going idle (SEMANTICS §4): a partition
+     * that delivers nothing but invalid records has no event time to offer, and
+     * counting it held W at its old max_ts, or at -inf when it never had an event,
+     * for as long as the bad records kept coming. */
+    e->slots[slot].last_seen_ms = e->now_ms;
     e->stats.valid++;
     ss_quality_record(&e->quality, SS_VALID, e->now_ms, &e->out);
     if (ev->ts < e->watermark) {

@@ -105,7 +105,27 @@ TEST(skipped_records_are_committed) {
     CHECK_EQ_INT(f.fs.committed[1], 1);
 }
 
+/* Partition 0 delivers events of advancing time; partition 1 one event at the start,
+ * then malformed records only, at every poll. */
+static void bad_records_only(struct fake *f, int poll, struct ss_record *recs, int *n) {
+    put_click(f, recs, n, 0, 60 + poll);
+    if (poll == 0) put_click(f, recs, n, 1, 0);
+    else put(f, recs, n, 1, "not json", 8);
+}
+
+/* A partition that delivers only invalid records has no event for idle_timeout: it
+ * stops holding W back (SEMANTICS §4), as a quiet one does. Counting it kept W at its
+ * last event's time - lateness for as long as the bad records came (at -inf when it
+ * never had an event: no window ever final; seen against a real broker). */
+TEST(invalid_records_do_not_keep_a_partition_busy) {
+    struct fake f = {.npolls = 12, .sleep_ms = 20, .script = bad_records_only};
+    run_fake(&f, (const char *const[]){"idle_timeout", "100", "lateness", "0", NULL});
+    /* partition 0's latest event is at 01:11, so W is at 01:11 once partition 1 is idle */
+    CHECK_EQ_INT(f.watermark_before_eof, 1795741860000LL);
+}
+
 int main(void) {
     RUN(skipped_records_are_committed);
+    RUN(invalid_records_do_not_keep_a_partition_busy);
     return ss_t_report("engine_partitions");
 }
