@@ -165,7 +165,7 @@ static void drop_partitions(struct kmsg *msgs, int *n, const int32_t *ids, int n
     for (int i = 0; i < *n; i++) {
         bool gone = false;
         for (int j = 0; j < nids && !gone; j++) gone = msgs[i].partition == ids[j];
-        if (gone) rd_kafka_message_destroy(msgs[i].m);
+        if (gone && msgs[i].m) rd_kafka_message_destroy(msgs[i].m); /* NULL: an end's position (take_msg) */
         else msgs[k++] = msgs[i];
     }
     for (int i = k; i < *n; i++) msgs[i].m = NULL;
@@ -503,6 +503,16 @@ static int take_msg(struct kafka_source *ks, struct kmsg km, struct ss_err *err)
         struct kpart *kp = part_of(ks, km.partition);
         if (km.offset > kp->eof_at) kp->eof_at = km.offset;
         rd_kafka_message_destroy(km.m);
+        /* The end is past the last record when offsets that are no records come last:
+         * the commit and abort markers of transactions, aborted records. Committed at
+         * "last record + 1", the group kept a lag for good on a topic read to its end
+         * (one per transaction marker), and lag alerts fired. Every record before this
+         * event has been taken (one queue, in order), so an empty record at end - 1
+         * (skipped, as a tombstone is) moves the committed position to the end. */
+        if (km.offset > 0 && km.offset > kp->pos && kp->assigned) {
+            ks->msgs[ks->nmsgs++] = (struct kmsg){NULL, "", 0, km.offset - 1, km.partition, RD_KAFKA_RESP_ERR_NO_ERROR};
+            kp->pos = km.offset;
+        }
         return ks->exit_at_end && all_done(ks) ? TAKE_STOP : TAKE_GO;
     }
     if (km.err) {
@@ -516,6 +526,7 @@ static int take_msg(struct kafka_source *ks, struct kmsg km, struct ss_err *err)
         return TAKE_GO;
     }
     ks->msgs[ks->nmsgs++] = km;
+    part_of(ks, km.partition)->pos = km.offset + 1; /* handed out at the end of this poll */
     return TAKE_GO;
 }
 

@@ -21,6 +21,10 @@
 #   offset o of partition 0 is line o+1 of the file) must equal the model exactly,
 #   including late rows and velocity alerts; the late topic equals late.jsonl (keyed by
 #   stream), the dlq topic equals dlq.jsonl.
+# Run C: a partition written by a transactional producer (5 committed transactions of one
+#   record, then an aborted one), so that its last offsets are transaction markers, not
+#   records: --exit-at-end must commit the group at the partition's end (no lag left for
+#   good), and process the 5 committed records only.
 # requires: kafka
 source "$(dirname "$0")/lib.sh"
 need_bin
@@ -38,6 +42,7 @@ for t in clicks promotions orders a_alerts a_pm a_dlq a_late b_alerts b_pm b_dlq
     "$KT" topic "$KDIR" "$t" 3 || fail "cannot create topic $t"
 done
 "$KT" topic "$KDIR" clicks1 1 || fail "cannot create topic clicks1"
+"$KT" topic "$KDIR" txn 1 || fail "cannot create topic txn"
 
 dump() { # TOPIC FILE: every message of TOPIC as kcat -J lines
     timeout 120 kcat -C -b "$B" -t "$1" -o beginning -e -q -J >"$2" 2>"$2.err" ||
@@ -224,5 +229,20 @@ n = lambda t: sum(1 for l in open("%s/%s.jsonl" % (o, t)) if l.strip())
 v = sum(1 for l in open(o + "/alerts.jsonl") if '"velocity"' in l)
 print("    run B: late %d, dlq %d, velocity alerts %d" % (n("late"), n("dlq"), v))
 sys.exit(0 if n("late") > 0 and n("dlq") > 0 and v > 0 else 1)
+PYEOF
+# Run C (see the top)
+TXD=$(build_driver kafka_txn_driver)
+high=$("$TXD" write "$B" txn 0 5 3) || fail "cannot write the transactional topic"
+run_engine "$T/outC" --input clicks="kafka://$B/txn" --exit-at-end --set kafka.group_id=e2e-txn
+got=$("$TXD" committed "$B" e2e-txn.clicks txn 0) || fail "cannot read the group's committed offset"
+note "run C: transactional partition, $high; the group after the run: $got"
+[ "$got" = "committed=${high#high=} $high" ] ||
+    check_failed "run C: the group did not commit the transactional partition's end ($got)"
+"$PY" - "$T/outC" <<'PYEOF' || check_failed "run C: not exactly the 5 committed records were processed"
+import json, sys
+o = sys.argv[1]
+rows = [json.loads(l) for l in open(o + "/category_revenue.jsonl") if l.strip()]
+dlq = [l for l in open(o + "/dlq.jsonl") if l.strip()]
+sys.exit(0 if sum(r["views"] for r in rows) == 5 and not dlq else 1)
 PYEOF
 finish
