@@ -526,7 +526,7 @@ static int take_msg(struct kafka_source *ks, struct kmsg km, struct ss_err *err)
         return TAKE_GO;
     }
     ks->msgs[ks->nmsgs++] = km;
-    part_of(ks, km.partition)->pos = km.offset + 1; /* handed out at the end of this poll */
+    part_of(ks, km.partition)->pos = km.offset + 1; /* handed out at the end of this poll (handed) */
     return TAKE_GO;
 }
 
@@ -597,8 +597,7 @@ static int kafka_poll(struct ss_source *src, struct ss_record *recs, int max, in
     for (int k = 0; k < ks->nmsgs; k++) {
         const struct kmsg *km = &ks->msgs[k];
         recs[k] = (struct ss_record){km->data, km->len, km->partition, km->offset};
-        struct kpart *kp = part_of(ks, km->partition);
-        kp->pos = kp->handed = km->offset + 1;
+        part_of(ks, km->partition)->handed = km->offset + 1; /* pos: set by take_msg */
     }
     return ks->nmsgs;
 }
