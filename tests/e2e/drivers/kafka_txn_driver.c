@@ -4,7 +4,8 @@
  *   kafka_txn_driver write BROKERS TOPIC PARTITION COMMITTED ABORTED
  *       COMMITTED click records, one committed transaction each, then one aborted
  *       transaction of ABORTED records: the partition ends in offsets that are no
- *       records (commit and abort markers, aborted records). Prints "high=N".
+ *       records (commit and abort markers, aborted records). Prints "high=N" once
+ *       every marker is in the log.
  *   kafka_txn_driver committed BROKERS GROUP TOPIC PARTITION
  *       Prints "committed=C high=H" for the group's offset of that partition.
  *
@@ -61,6 +62,12 @@ static int one_txn(rd_kafka_t *rk, const char *topic, int32_t partition, int64_t
             RD_KAFKA_V_KEY(key, strlen(key)), RD_KAFKA_V_VALUE(val, (size_t)len), RD_KAFKA_V_END);
         if (err) return die("produce", rd_kafka_err2str(err));
     }
+    /* records of an aborted transaction reach the log only when sent before the abort:
+     * flushed first, so that the partition's offsets are known in advance */
+    if (!commit) {
+        rd_kafka_resp_err_t ferr = rd_kafka_flush(rk, TIMEOUT_MS);
+        if (ferr) return die("flush", rd_kafka_err2str(ferr));
+    }
     e = commit ? rd_kafka_commit_transaction(rk, TIMEOUT_MS) : rd_kafka_abort_transaction(rk, TIMEOUT_MS);
     if (e) return txn_fail(e, commit ? "commit_transaction" : "abort_transaction");
     return 0;
@@ -73,12 +80,18 @@ static int write_txns(const char *brokers, const char *topic, int32_t partition,
     int rc = e ? txn_fail(e, "init_transactions") : 0;
     for (int i = 0; !rc && i < committed; i++) rc = one_txn(rk, topic, partition, i, 1, 1);
     if (!rc && aborted > 0) rc = one_txn(rk, topic, partition, committed, aborted, 0);
-    int64_t lo = 0, hi = 0;
-    if (!rc) {
+    /* A record and a commit marker per committed transaction; the aborted records and
+     * their abort marker. The coordinator writes the markers after the commit or abort
+     * call returned: wait until the last one is in the log, so that a reader started
+     * next sees the partition as it ends. */
+    int64_t want = 2 * (int64_t)committed + (aborted > 0 ? aborted + 1 : 0), lo = 0, hi = -1;
+    for (int tries = 0; !rc && hi < want; tries++) {
         rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, topic, partition, &lo, &hi, TIMEOUT_MS);
         if (err) rc = die("watermarks", rd_kafka_err2str(err));
-        else printf("high=%" PRId64 "\n", hi);
+        else if (hi < want && tries == 300) rc = die("watermarks", "the transaction markers did not reach the log");
+        else if (hi < want) rd_kafka_poll(rk, 100); /* serves callbacks while it waits */
     }
+    if (!rc) printf("high=%" PRId64 "\n", hi);
     rd_kafka_destroy(rk);
     return rc;
 }
