@@ -99,7 +99,10 @@ void ss_out_clear(struct ss_out *o) {
 }
 
 void ss_out_free(struct ss_out *o) {
-    for (int t = 0; t < SS_T_COUNT; t++) ss_free(o->t[t].v);
+    for (int t = 0; t < SS_T_COUNT; t++) {
+        ss_free(o->t[t].v);
+        ss_free(o->t[t].user);
+    }
     ss_arena_free(&o->arena);
     memset(o->t, 0, sizeof o->t);
 }
@@ -111,10 +114,12 @@ struct ss_val *ss_out_row(struct ss_out *o, enum ss_table_id t) {
     if (need > r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 64 * nc;
         r->v = ss_realloc(r->v, cap * sizeof *r->v);
+        if (ss_tables[t].flags & SS_TBL_SIDE) r->user = ss_realloc(r->user, cap / nc * sizeof *r->user);
         r->cap = cap;
     }
     struct ss_val *v = r->v + r->n * nc;
     memset(v, 0, nc * sizeof *v);
+    if (r->user) r->user[r->n] = (struct ss_val){.null = 1};
     r->n++;
     return v;
 }

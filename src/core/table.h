@@ -102,6 +102,11 @@ struct ss_val {
 struct ss_rows {
     size_t n, cap;       /* rows */
     struct ss_val *v;    /* n * ncols values, row-major */
+    /* Side tables (dlq, late) only: per row, the user the record belongs to (null when
+     * it has none or cannot be read), kept beside the columns rather than in them so
+     * that the published schema of every sink stays as it is. The Kafka sink keys the
+     * dead-letter and late topics by it (DESIGN §5). */
+    struct ss_val *user;
 };
 
 struct ss_out {
@@ -121,6 +126,10 @@ static inline struct ss_val *ss_out_get(const struct ss_out *o, enum ss_table_id
 }
 /* Copies s into the arena and stores it in v (v->null when s.p == NULL). */
 void ss_out_str(struct ss_out *o, struct ss_val *v, struct ss_str s);
+/* The user of a side table's (SS_TBL_SIDE) row; null until set with ss_out_str. */
+static inline struct ss_val *ss_out_user(const struct ss_out *o, enum ss_table_id t, size_t row) {
+    return &o->t[t].user[row];
+}
 size_t ss_out_rows(const struct ss_out *o); /* all tables */
 
 int ss_table_find(const char *name, enum ss_table_id *out);

@@ -252,6 +252,9 @@ static enum ss_decode_status finish(struct ss_decoder *d, struct ss_arena *arena
                                     const struct ss_dec_val vals[SS_F_COUNT], struct ss_event *ev,
                                     struct ss_decode_result *res) {
     const struct stream_spec *sp = &specs[d->stream];
+    /* first, so that a record rejected below still names its user: the Kafka sink keys
+     * the dead-letter topic by it (DESIGN §5) */
+    if (!missing(&vals[SS_F_USER_ID])) ev->user_id = text_of(d, arena, &vals[SS_F_USER_ID]);
     for (int i = 0; i < sp->nreq; i++)
         if (missing(&vals[sp->req[i]])) return reject_missing(res, (enum ss_field)sp->req[i]);
 
@@ -299,7 +302,6 @@ static enum ss_decode_status finish(struct ss_decoder *d, struct ss_arena *arena
     if (purchase && (ev->price < 0 || ev->quantity <= 0 || ss_money_mul(ev->price, ev->quantity, &amount) != 0))
         return reject(res, SS_BAD_AMOUNT, "bad_amount"); /* an amount int64 cannot hold would cap every sum */
 
-    ev->user_id = text_of(d, arena, &vals[SS_F_USER_ID]);
     ev->product_id = text_of(d, arena, &vals[SS_F_PRODUCT_ID]);
     ev->category = missing(&vals[SS_F_CATEGORY]) ? SS_STR_LIT("") : text_of(d, arena, &vals[SS_F_CATEGORY]);
     if (d->stream == SS_STREAM_ORDERS) {

@@ -364,7 +364,9 @@ static bool update_watermark(struct ss_engine *e) {
 
 static void emit_side(struct ss_engine *e, const struct ss_event *ev, const struct input *in, bool late,
                       const char *reason) {
-    struct ss_val *v = ss_out_row(&e->out, late ? SS_T_LATE : SS_T_DLQ);
+    enum ss_table_id t = late ? SS_T_LATE : SS_T_DLQ;
+    struct ss_val *v = ss_out_row(&e->out, t);
+    ss_out_str(&e->out, ss_out_user(&e->out, t, e->out.t[t].n - 1), ev->user_id);
     struct ss_str source = ss_str_c(in->src->type->name_of(in->src));
     struct ss_str stream = ss_str_c(ss_stream_name(in->spec.stream));
     if (late) {

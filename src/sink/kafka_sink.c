@@ -1,7 +1,8 @@
 /* kafka_sink.c — the Kafka outputs: `--sink kafka://HOST:PORT[?alerts=T&promo_matches=T&dlq=T&late=T]`.
  * At each epoch commit the rows of alerts, promo_matches, the dead-letter table and
  * the late table are produced (JSON values of docs/SEMANTICS.md §11 keyed by
- * user_id; dead letters carry the original record bytes verbatim with reason,
+ * user_id; a dead letter or late record by the user_id it holds, null when it has none
+ * or cannot be read; dead letters carry the original record bytes verbatim with reason,
  * stream, source, partition and offset headers) and flushed before commit returns,
  * so the engine commits input offsets only for delivered outputs. Idempotent
  * producer: librdkafka's own retries never duplicate; a failed or timed-out epoch
@@ -27,12 +28,12 @@ static const struct {
     enum ss_table_id table;
     const char *param;   /* URL query key */
     const char *topic;   /* default topic */
-    int key_col;         /* message key column */
+    int key_col;         /* message key column; -1: the row's user (ss_out_user) */
 } outs[OUT_COUNT] = {
     [OUT_ALERTS] = {SS_T_ALERTS, "alerts", "alerts", SS_AL_USER_ID},
     [OUT_PROMO] = {SS_T_PROMO_MATCHES, "promo_matches", "promo_matches", SS_PM_USER_ID},
-    [OUT_DLQ] = {SS_T_DLQ, "dlq", "shopstream_dlq", SS_DL_STREAM},
-    [OUT_LATE] = {SS_T_LATE, "late", "shopstream_late", SS_LT_STREAM},
+    [OUT_DLQ] = {SS_T_DLQ, "dlq", "shopstream_dlq", -1},
+    [OUT_LATE] = {SS_T_LATE, "late", "shopstream_late", -1},
 };
 
 struct kafka_sink {
@@ -219,6 +220,7 @@ static int kafka_sink_commit(struct ss_sink *sk, const struct ss_epoch *ep, stru
         const struct ss_rows *r = &ep->rows->t[t];
         for (size_t i = 0; i < r->n && rc == SS_OK; i++) {
             const struct ss_val *v = ss_out_get(ep->rows, t, i);
+            const struct ss_val *key = outs[o].key_col >= 0 ? &v[outs[o].key_col] : ss_out_user(ep->rows, t, i);
             if (tb->final_col >= 0 && !v[tb->final_col].i) continue;
             if (t == SS_T_DLQ) {
                 rd_kafka_headers_t *h = rd_kafka_headers_new(5);
@@ -228,12 +230,12 @@ static int kafka_sink_commit(struct ss_sink *sk, const struct ss_epoch *ep, stru
                 add_header_int(h, "partition", v[SS_DL_PARTITION].i);
                 add_header_int(h, "offset", v[SS_DL_OFFSET].i);
                 const struct ss_val *rec = &v[SS_DL_RECORD];
-                rc = produce_one(ks, o, &v[outs[o].key_col], rec->null ? "" : rec->s, rec->null ? 0 : rec->len, h,
+                rc = produce_one(ks, o, key, rec->null ? "" : rec->s, rec->null ? 0 : rec->len, h,
                                  deadline_ms, err);
             } else {
                 ks->buf.len = 0;
                 ss_row_to_json_rj(&rj, tb, v, &ks->buf);
-                rc = produce_one(ks, o, &v[outs[o].key_col], ks->buf.p, ks->buf.len, NULL, deadline_ms, err);
+                rc = produce_one(ks, o, key, ks->buf.p, ks->buf.len, NULL, deadline_ms, err);
             }
         }
     }

@@ -9,7 +9,8 @@
 #     the original bytes, headers reason/stream/source/partition/offset equal to the row, the
 #     message at (source, partition, offset) of the input topic is that record, and the
 #     multiset of (reason, stream, record) equals the model's dlq (the model reads the same
-#     records from files); message key = stream (as src/sink/kafka_sink.c documents);
+#     records from files); message key = the user_id the record names, null when it names
+#     none or is malformed (model.record_user, SEMANTICS §11);
 #   - the alerts and promo_matches topics hold exactly the rows of alerts.jsonl and
 #     promo_matches.jsonl (byte-equal JSON, as multisets), each keyed by the row's user_id;
 #     and those rows are the model's, value for value (alerts but velocity ones, which
@@ -19,8 +20,8 @@
 #   single-partition topic, default lateness and grace: with one partition the record order
 #   is fixed, so W and every table are deterministic. The JSONL output (origins mapped:
 #   offset o of partition 0 is line o+1 of the file) must equal the model exactly,
-#   including late rows and velocity alerts; the late topic equals late.jsonl (keyed by
-#   stream), the dlq topic equals dlq.jsonl.
+#   including late rows and velocity alerts; the late topic equals late.jsonl (keyed by the
+#   record's user_id), the dlq topic equals dlq.jsonl.
 # Run C: a partition written by a transactional producer (5 committed transactions of one
 #   record, then an aborted one), so that its last offsets are transaction markers, not
 #   records: --exit-at-end must commit the group at the partition's end (no lag left for
@@ -51,10 +52,13 @@ dump() { # TOPIC FILE: every message of TOPIC as kcat -J lines
 
 cat >"$T/topics.py" <<'PYEOF'
 """Output topics (kcat -J dumps) versus the JSONL tables.
-   topics.py rows  OUT TABLE DUMP              values = the table's lines, key = row's user_id / stream
+   topics.py rows  OUT TABLE DUMP              values = the table's lines, key = the row's user_id
+                                               (late: the record's)
    topics.py dlq   OUT DUMP MODEL_DLQ SRC=DUMP...  the dead-letter topic"""
-import json, sys
+import json, os, sys
 from collections import Counter
+sys.path.insert(0, os.environ["E2E_DIR"])
+from model import record_user
 bad = []
 def lines(path):
     try:
@@ -69,14 +73,14 @@ def headers(m):
 mode, out = sys.argv[1], sys.argv[2]
 if mode == "rows":
     table, dump = sys.argv[3], sys.argv[4]
-    keycol = "stream" if table == "late" else "user_id"
     want, got = Counter(lines("%s/%s.jsonl" % (out, table))), Counter()
     for m in msgs(dump):
         v = m["payload"]
         got[v] += 1
         row = json.loads(v)
-        if m.get("key") != row.get(keycol):
-            bad.append("%s message key %r, row's %s is %r" % (table, m.get("key"), keycol, row.get(keycol)))
+        key = record_user(row["stream"], row["record"]) if table == "late" else row.get("user_id")
+        if key is None or m.get("key") != key:
+            bad.append("%s message key %r, the row's user is %r" % (table, m.get("key"), key))
         if headers(m):
             bad.append("%s message with headers %s" % (table, headers(m)))
     for v in (want - got):
@@ -95,7 +99,7 @@ else:
     for l in lines(out + "/dlq.jsonl"):
         r = json.loads(l)
         rows[(r["reason"], r["stream"], r["source"], r["partition"], r["offset"], r["record"])] += 1
-    got = Counter()
+    got, keys = Counter(), Counter()
     for m in msgs(dump):
         h = headers(m)
         if sorted(h) != ["offset", "partition", "reason", "source", "stream"]:
@@ -103,8 +107,10 @@ else:
             continue
         t = (h["reason"], h["stream"], h["source"], int(h["partition"]), int(h["offset"]), m["payload"] or "")
         got[t] += 1
-        if m.get("key") != h["stream"]:
-            bad.append("dlq message key %r, stream %r" % (m.get("key"), h["stream"]))
+        key = record_user(h["stream"], t[5])
+        keys[key is not None] += 1
+        if m.get("key") != key:
+            bad.append("dlq message key %r, the record's user is %r" % (m.get("key"), key))
         at = src.get((h["source"], int(h["partition"]), int(h["offset"])))
         if at != t[5]:
             bad.append("dlq message %s: the input topic holds %r there" % (t[:5], at and at[:100]))
@@ -118,10 +124,10 @@ else:
         bad.append("invalid record (model) missing from the dlq topic: %s" % (t,))
     for t in (have - want):
         bad.append("dlq topic record the model finds valid (or another reason): %s" % (t,))
-    print("    dlq topic: %d messages = dlq.jsonl = the model's %d invalid records; headers and origins checked"
-          % (sum(got.values()), sum(want.values())))
-    if not want:
-        bad.append("no invalid records: the test exercises nothing")
+    print("    dlq topic: %d messages = dlq.jsonl = the model's %d invalid records; headers, origins and"
+          " keys checked (%d keyed by user, %d without one)" % (sum(got.values()), sum(want.values()), keys[True], keys[False]))
+    if not want or not keys[True] or not keys[False]:
+        bad.append("no invalid records, or none with / without a user: the test exercises too little")
 for b in bad[:12]:
     print("FAIL", b)
 if len(bad) > 12:
@@ -148,11 +154,11 @@ mkdir -p "$D"
 for t in clicks promotions orders a_alerts a_pm a_dlq a_late; do dump "$t" "$D/$t.json"; done
 "$PY" "$E2E_DIR/model.py" --set lateness=4h --set join.grace=24h promotions="$GA/promotions.jsonl" \
     orders="$GA/orders.jsonl" clicks="$GA/clicks.jsonl" --out "$T/modelA" >/dev/null || fail "model run A failed"
-"$PY" "$T/topics.py" dlq "$OA" "$D/a_dlq.json" "$T/modelA/dlq.jsonl" clicks="$D/clicks.json" \
+E2E_DIR="$E2E_DIR" "$PY" "$T/topics.py" dlq "$OA" "$D/a_dlq.json" "$T/modelA/dlq.jsonl" clicks="$D/clicks.json" \
     promotions="$D/promotions.json" orders="$D/orders.json" || check_failed "run A: dead-letter topic"
-"$PY" "$T/topics.py" rows "$OA" alerts "$D/a_alerts.json" || check_failed "run A: alerts topic"
-"$PY" "$T/topics.py" rows "$OA" promo_matches "$D/a_pm.json" || check_failed "run A: promo_matches topic"
-"$PY" "$T/topics.py" rows "$OA" late "$D/a_late.json" || check_failed "run A: late topic"
+E2E_DIR="$E2E_DIR" "$PY" "$T/topics.py" rows "$OA" alerts "$D/a_alerts.json" || check_failed "run A: alerts topic"
+E2E_DIR="$E2E_DIR" "$PY" "$T/topics.py" rows "$OA" promo_matches "$D/a_pm.json" || check_failed "run A: promo_matches topic"
+E2E_DIR="$E2E_DIR" "$PY" "$T/topics.py" rows "$OA" late "$D/a_late.json" || check_failed "run A: late topic"
 # ... and those tables are the model's (then so are the topics): promo_matches and alerts row
 # by row with compare.py's own comparison. They carry no Kafka origin, so nothing is mapped;
 # velocity alerts depend on how one user's clicks and orders interleave across topics (0401
@@ -191,9 +197,9 @@ timeout 300 "$SHOPSTREAM_BIN" run --input clicks="kafka://$B/clicks1" --exit-at-
 [ $rc -eq 0 ] || { tail -n 20 "$OB.stderr" >&2; fail "run B exited $rc"; }
 for t in clicks1 b_alerts b_pm b_dlq b_late; do dump "$t" "$D/$t.json"; done
 "$PY" "$E2E_DIR/model.py" clicks="$GB/clicks.jsonl" --out "$T/modelB" >/dev/null || fail "model run B failed"
-"$PY" "$T/topics.py" dlq "$OB" "$D/b_dlq.json" "$T/modelB/dlq.jsonl" clicks1="$D/clicks1.json" || check_failed "run B: dead-letter topic"
-"$PY" "$T/topics.py" rows "$OB" late "$D/b_late.json" || check_failed "run B: late topic"
-"$PY" "$T/topics.py" rows "$OB" alerts "$D/b_alerts.json" || check_failed "run B: alerts topic"
+E2E_DIR="$E2E_DIR" "$PY" "$T/topics.py" dlq "$OB" "$D/b_dlq.json" "$T/modelB/dlq.jsonl" clicks1="$D/clicks1.json" || check_failed "run B: dead-letter topic"
+E2E_DIR="$E2E_DIR" "$PY" "$T/topics.py" rows "$OB" late "$D/b_late.json" || check_failed "run B: late topic"
+E2E_DIR="$E2E_DIR" "$PY" "$T/topics.py" rows "$OB" alerts "$D/b_alerts.json" || check_failed "run B: alerts topic"
 # the JSONL output against the model: Kafka origin (clicks1, 0, o) is (file, input 0, line o+1);
 # the topic holds the file's lines in order (checked here too)
 "$PY" - "$OB" "$T/mappedB" "$GB/clicks.jsonl" "$D/clicks1.json" <<'PYEOF' || check_failed "run B: topic contents or origins"

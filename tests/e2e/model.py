@@ -404,22 +404,40 @@ def nul_escape(line):
     return any(m.group(1) and int(m.group(1), 16) == 0 for m in ESCAPE.finditer(line))
 
 
-def decode_json(stream, line):
+def json_fields(stream, line):
+    """A JSON record -> its fields for validate, or 'malformed'."""
     try:
         obj = json_loads_exact(line)
     except (ValueError, RecursionError):
-        return "malformed", None
+        return "malformed"
     if not isinstance(obj, dict):
-        return "malformed", None
+        return "malformed"
     if lone_surrogate_escape(line) or nul_escape(line):
-        return "malformed", None
+        return "malformed"
     f = {}
     for canon, name in FIELDS[stream]:
         v = json_value(obj.get(name))
         if v == "malformed":
-            return "malformed", None
+            return "malformed"
         f[canon] = v
+    return f
+
+
+def decode_json(stream, line):
+    f = json_fields(stream, line)
+    if f == "malformed":
+        return "malformed", None
     return validate(stream, f)
+
+
+def record_user(stream, line):
+    """The user a JSON record names, valid or not (§11: the key of its dead-letter or
+    late message): the user_id field's text when the record is not malformed and has
+    one, else None."""
+    f = json_fields(stream, line)
+    if f == "malformed" or f.get("user_id") is None:
+        return None
+    return f["user_id"][0]
 
 
 def split_csv(line):

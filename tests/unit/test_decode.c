@@ -184,6 +184,31 @@ TEST(reason_order) {
     CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" BASE ",\"ts\":null}"), "missing_ts");
 }
 
+/* A rejected record still names its user when it can be read (the key of its
+ * dead-letter message, SEMANTICS §11); a malformed one names none. */
+TEST(rejected_records_name_their_user) {
+    CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" BASE ",\"price\":\"x\"}"), "bad_amount");
+    CHECK(str_is(EV.user_id, "u"));
+    CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{\"event_id\":\"e\",\"event_type\":\"click\",\"user_id\":\"u\\u00e9\","
+                                     "\"product_id\":\"p\",\"ts\":1}"),
+                 "unknown_type");
+    CHECK(str_is(EV.user_id, "u\xc3\xa9")); /* unescaped, as a valid event's */
+    CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{\"user_id\":42}"), "missing_event_id");
+    CHECK(str_is(EV.user_id, "42"));
+    CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" BASE ",\"user_id\":\"\"}"), "missing_user_id");
+    CHECK(EV.user_id.p == NULL);
+    CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{\"user_id\":\"u\",\"event_id\":{}}"), "malformed");
+    CHECK(EV.user_id.p == NULL);
+    CHECK_EQ_STR(J(SS_STREAM_ORDERS, "{\"order_id\":\"o\",\"customer_id\":\"c\",\"product_id\":\"p\",\"price\":-1,"
+                                     "\"order_ts\":5}"),
+                 "bad_amount");
+    CHECK(str_is(EV.user_id, "c"));
+    CHECK_EQ_STR(C(SS_STREAM_CLICKS, "event_id,event_type,user_id,product_id,ts", "e,view,u7,p,yesterday"), "bad_ts");
+    CHECK(str_is(EV.user_id, "u7"));
+    CHECK_EQ_STR(J(SS_STREAM_PROMOTIONS, "{\"promo_id\":\"x\",\"user_id\":\"u\"}"), "missing_product_id");
+    CHECK(EV.user_id.p == NULL); /* promotions have no user */
+}
+
 TEST(event_types) {
     CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" BASE ",\"event_type\":\"VIEW\"}"), "unknown_type");
     CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" BASE ",\"event_type\":\"view \"}"), "unknown_type");
@@ -942,6 +967,7 @@ int main(void) {
     RUN(field_names);
     RUN(clicks_valid);
     RUN(reason_order);
+    RUN(rejected_records_name_their_user);
     RUN(event_types);
     RUN(escapes);
     RUN(csv_nul);

@@ -378,8 +378,9 @@ TEST(sink_writes_rows) {
     STR(&o, &v[SS_DL_SOURCE], "clicks");
     v[SS_DL_PARTITION].i = 2;
     v[SS_DL_OFFSET].i = 17;
-    STR(&o, &v[SS_DL_RECORD], "{bad \"json\x01");
+    STR(&o, &v[SS_DL_RECORD], "{bad \"json\x01"); /* malformed: no user, so no key */
     v = ss_out_row(&o, SS_T_LATE);
+    STR(&o, ss_out_user(&o, SS_T_LATE, 0), "u9"); /* the key: the record's user, not a column */
     STR(&o, &v[SS_LT_STREAM], "orders");
     STR(&o, &v[SS_LT_SOURCE], "orders.csv");
     v[SS_LT_PARTITION].i = 0;
@@ -409,7 +410,7 @@ TEST(sink_writes_rows) {
     CHECK(msg_is(&m[1], "u8",
                  "{\"event_id\":\"e1\",\"promo_id\":\"pr1\",\"user_id\":\"u8\",\"product_id\":\"p3\","
                  "\"discount_pct\":\"12.50\",\"click_ts\":\"1970-01-02T01:01:01.001Z\"}"));
-    CHECK(msg_is(&m[2], "clicks", "{bad \"json\x01"));
+    CHECK(msg_is(&m[2], NULL, "{bad \"json\x01"));
     static const char *const want_hdr[5][2] = {
         {"reason", "malformed"}, {"stream", "clicks"}, {"source", "clicks"}, {"partition", "2"}, {"offset", "17"}};
     CHECK_EQ_INT(m[2].nhdr, 5);
@@ -417,7 +418,7 @@ TEST(sink_writes_rows) {
         CHECK_EQ_STR(m[2].hdr[i][0], want_hdr[i][0]);
         CHECK_EQ_STR(m[2].hdr[i][1], want_hdr[i][1]);
     }
-    CHECK(msg_is(&m[3], "orders",
+    CHECK(msg_is(&m[3], "u9",
                  "{\"stream\":\"orders\",\"source\":\"orders.csv\",\"partition\":0,\"offset\":5,"
                  "\"ts\":\"1970-01-01T00:00:00.000Z\",\"watermark\":\"1970-01-02T01:01:01.001Z\",\"record\":\"o1,u9\"}"));
 
