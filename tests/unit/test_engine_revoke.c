@@ -4,11 +4,15 @@
  * the records would never be read again.
  *
  * A source of our own stands in for a Kafka consumer group: two partitions of
- * malformed records (each one a dlq row, so every epoch writes), delivered in batches
- * of BATCH with epoch.events = BATCH (an epoch per batch). At poll REVOKE_AT it revokes
- * partition 1 while the jsonl sink's files cannot grow (RLIMIT_FSIZE: write fails with
- * EFBIG, a fatal error for the sink), then lets them grow again and goes on with
- * partition 0. */
+ * malformed records (each one a dlq row), delivered in batches of BATCH, and no epoch
+ * ends on its own (epoch.events and epoch.interval out of reach), so every row read
+ * before the revocation is in the epoch the revocation commits. At poll REVOKE_AT it
+ * revokes partition 1 while the jsonl sink's files cannot grow (RLIMIT_FSIZE: write
+ * fails with EFBIG, a fatal error for the sink), then lets them grow again and goes on
+ * with partition 0. (With an epoch per batch, the rows were in an epoch already handed
+ * to the committer thread, which sometimes wrote them before the limit was set: the
+ * revocation then had nothing to write and succeeded, a failure seen under the
+ * sanitizers.) */
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -58,15 +62,15 @@ static int fake_poll(struct ss_source *src, struct ss_record *recs, int max, int
 static const struct ss_source_type fake_type = FAKE_SOURCE_TYPE(fake_poll);
 
 TEST(failed_revocation_commit_stops_the_run) {
-    char dir[] = "/tmp/ss_revoke_XXXXXX", url[64], epochs[16];
+    char dir[] = "/tmp/ss_revoke_XXXXXX", url[64];
     CHECK(mkdtemp(dir) != NULL);
     snprintf(url, sizeof url, "jsonl:%s", dir);
-    snprintf(epochs, sizeof epochs, "%d", BATCH);
     signal(SIGXFSZ, SIG_IGN); /* a write past RLIMIT_FSIZE fails with EFBIG instead */
     struct ss_config cfg;
     ss_config_init(&cfg);
     struct ss_err err = {0};
-    CHECK_EQ_INT(ss_config_set(&cfg, "epoch.events", epochs, &err), SS_OK);
+    CHECK_EQ_INT(ss_config_set(&cfg, "epoch.events", "1000000", &err), SS_OK);
+    CHECK_EQ_INT(ss_config_set(&cfg, "epoch.interval", "1h", &err), SS_OK);
     struct ss_engine *e = NULL;
     CHECK_EQ_INT(ss_engine_open(&e, &cfg, &err), SS_OK);
     CHECK_EQ_INT(ss_engine_add_sink(e, url, &err), SS_OK);
