@@ -61,6 +61,12 @@ static int check_inputs(const struct ss_config *cfg, struct ss_err *err) {
             if (pa && pb && !strcmp(pa, "=-") && !strcmp(pb, "=-"))
                 return ss_err_set(err, SS_EUSAGE, "inputs %s and %s both read stdin, which can be read only once",
                                   b, a);
+            /* one topic URL for two streams (the same stream twice is the strcmp above) */
+            if (pa && pb && !strncmp(pa + 1, "kafka://", 8) && !strcmp(pa, pb))
+                return ss_err_set(err, SS_EUSAGE,
+                                  "input %s reads the topic of input %s as another stream: a topic holds the "
+                                  "records of one stream, the other's decoder would send each to the dead letters",
+                                  a, b);
             const char *fa = input_file(a), *fb = input_file(b);
             if (fa && fb && same_file(fa, fb))
                 return same_stream(a, b)

@@ -10,7 +10,7 @@
  *    Other sinks (servers, console:) compare by URL, trailing slashes aside.
  *  - One input file given twice for a stream: its second copy would be nothing but
  *    duplicates; for two streams, each decoder would reject the other's records.
- *    A Kafka topic twice is caught by its URL; stdin can be read once.
+ *    A Kafka topic twice, for one stream or two, is caught by its URL; stdin can be read once.
  *  - An input that is a file a sink rewrites when it opens: a jsonl sink's
  *    DIR/<table>.jsonl (truncated, or appended to by a run that would read its own rows
  *    back), SQLite's database and its -wal, -shm and -journal files (SQLite overwrites
