@@ -134,6 +134,18 @@ static int check_sinks(const struct ss_config *cfg, struct ss_err *err) {
                                   "--sink (two would write every row twice)",
                                   a, b, place_nouns[k], ra);
         }
+    /* http.listen is one more metrics: sink (run adds it after the others, and binding the
+     * address twice failed as "Address already in use", as if another process held it);
+     * port 0 names no one address: each picks a free port */
+    const char *hl = cfg->http_listen;
+    size_t hn = hl ? strlen(hl) : 0;
+    for (int i = 0; hn && !(hn > 2 && !strcmp(hl + hn - 2, ":0")) && i < cfg->nsinks; i++)
+        if (!strncmp(cfg->sinks[i], "metrics:", 8) && strcspn(cfg->sinks[i] + 8, "?") == hn &&
+            !memcmp(cfg->sinks[i] + 8, hl, hn))
+            return ss_err_set(err, SS_EUSAGE,
+                              "sink %s and http.listen \"%s\" name one endpoint: give one of them (each serves "
+                              "the same /metrics)",
+                              cfg->sinks[i], cfg->http_listen);
     return SS_OK;
 }
 

@@ -7,7 +7,8 @@
  *
  *  - One destination given twice: two jsonl, parquet or sqlite sinks on one directory
  *    or database file would write every row twice, or trip each other's epoch fence.
- *    Other sinks (servers, console:) compare by URL, trailing slashes aside.
+ *    Other sinks (servers, console:) compare by URL, trailing slashes aside; http.listen
+ *    as the metrics: sink it adds.
  *  - One input file given twice for a stream: its second copy would be nothing but
  *    duplicates; for two streams, each decoder would reject the other's records.
  *    A Kafka topic twice, for one stream or two, is caught by its URL; stdin can be read once.

@@ -113,6 +113,8 @@ expect_exit 2 "given twice" "one input twice" -- run --input clicks="$D/clicks.j
 expect_exit 2 "reads the file of input clicks=$D/clicks.jsonl as another stream" "one file as two streams" -- \
     run --input clicks="$D/clicks.jsonl" --input promotions="$D/clicks.jsonl" --sink "jsonl:$T/x"
 expect_exit 2 "read only once" "stdin twice" -- run --input clicks=- --input orders=- --sink "jsonl:$T/x"
+expect_exit 2 'sink metrics:127.0.0.1:9?linger=1s and http.listen "127.0.0.1:9" name one endpoint' "one metrics endpoint twice" -- \
+    run --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x" --sink "metrics:127.0.0.1:9?linger=1s" --set http.listen=127.0.0.1:9
 # a topic read as two streams: refused before any broker is contacted (port 9 answers nothing)
 expect_exit 2 "reads the topic of input clicks=kafka://127.0.0.1:9/clicks as another stream" "one topic as two streams" -- \
     run --input clicks=kafka://127.0.0.1:9/clicks --input orders=kafka://127.0.0.1:9/clicks --sink "jsonl:$T/x"
