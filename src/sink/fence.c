@@ -18,9 +18,11 @@ int ss_fence_decide(struct ss_fence *f, uint64_t stored, uint64_t epoch, const c
         }
         return ss_err_set(err, SS_ERROR,
                           "%s: its epoch fence holds epoch %llu, but this process committed up to epoch %llu and is "
-                          "at %llu: another shopstream process is writing to the same destination. Run one process "
-                          "per database (Redis database, SQLite file): the processes would overwrite each other's "
-                          "aggregate rows; stop the other one, or give this one its own destination",
+                          "at %llu: another shopstream process is writing to the same destination, or this one "
+                          "names it in two --sink URLs spelled differently (localhost and 127.0.0.1, say). Run one "
+                          "process per database (Redis database, SQLite file): the processes would overwrite each "
+                          "other's aggregate rows; stop the other one, or give this one its own destination; give "
+                          "each destination one --sink",
                           where, (unsigned long long)stored, (unsigned long long)f->confirmed,
                           (unsigned long long)epoch);
     }

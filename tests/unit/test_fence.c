@@ -51,6 +51,8 @@ TEST(another_writer_is_an_error) {
     CHECK_EQ_INT(decide(&f, 8, 8), SS_ERROR);
     CHECK(strstr(err.msg, "test db: its epoch fence holds epoch 8, but this process committed up to epoch 7") != NULL);
     CHECK(strstr(err.msg, "another shopstream process") != NULL);
+    /* ... or this process itself, through a second --sink naming the destination otherwise */
+    CHECK(strstr(err.msg, "names it in two --sink URLs spelled differently") != NULL);
     /* ... or went further */
     CHECK_EQ_INT(decide(&f, 12, 8), SS_ERROR);
     /* our EXEC was refused (the other writer touched the key): not our commit, even at the same number */
