@@ -34,6 +34,15 @@ int main(int argc, char **argv) {
         return SS_EXIT_OK;
     }
     if (!strcmp(c, "version") || !strcmp(c, "--version")) {
+        /* like every command: --help explains, anything else is a mistake to point out */
+        if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+            printf("usage: shopstream version\n\nprints the version, as `shopstream --version` does\n");
+            return SS_EXIT_OK;
+        }
+        if (argc > 2) {
+            fprintf(stderr, "shopstream version: unexpected argument \"%s\" (it takes none)\n", argv[2]);
+            return SS_EXIT_USAGE;
+        }
         printf("shopstream %s\n", SS_VERSION);
         return SS_EXIT_OK;
     }

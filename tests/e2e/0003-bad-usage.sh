@@ -28,6 +28,10 @@ expect_exit() {
 
 "$SHOPSTREAM_BIN" run --help >"$T/help" 2>&1 || fail "run --help exited non-zero"
 grep -q -- "--input" "$T/help" || fail "run --help does not describe --input"
+# every command has --help, version too (it printed the version); an argument it does not take is named
+"$SHOPSTREAM_BIN" version --help >"$T/help" 2>&1 || fail "version --help exited non-zero"
+grep -q "^usage: shopstream version" "$T/help" || fail "version --help prints no usage: $(head -c 200 "$T/help")"
+expect_exit 2 'unexpected argument "now"' "an argument to version" -- version now
 expect_exit 2 "no-such-flag" "unknown flag" -- run --no-such-flag --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
 expect_exit 2 "no.such.key" "unknown config key" -- run --set no.such.key=1 --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
 expect_exit 2 "lateness" "bad config value" -- run --set lateness=abc --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
