@@ -28,6 +28,17 @@ expect_exit() {
 
 "$SHOPSTREAM_BIN" run --help >"$T/help" 2>&1 || fail "run --help exited non-zero"
 grep -q -- "--input" "$T/help" || fail "run --help does not describe --input"
+# CSV on stdin without --format csv is read as JSON: every line is a dead letter, and the
+# first one says why at once (a JSON stream with a bad first record does not)
+printf 'event_id,event_type,user_id,product_id,ts\ne1,view,u1,p1,2026-11-27T10:00:00Z\n' |
+    "$SHOPSTREAM_BIN" run --input clicks=- --sink "jsonl:$T/csvjson" 2>"$T/err" || fail "CSV read as JSON: exit non-zero"
+grep -q 'looks like CSV: every record will be a dead letter; for CSV give --format csv' "$T/err" ||
+    fail "CSV read as JSON: no hint: $(head -c 300 "$T/err")"
+[ "$(wc -l <"$T/csvjson/dlq.jsonl")" -eq 2 ] || fail "CSV read as JSON: expected 2 dead letters"
+printf '{"event_id":"e1",\n' | "$SHOPSTREAM_BIN" run --input clicks=- --sink "jsonl:$T/badjson" 2>"$T/err" ||
+    fail "bad JSON on stdin: exit non-zero"
+grep -q 'looks like CSV' "$T/err" && fail "a broken JSON record was taken for CSV"
+note "CSV read as JSON: 2 dead letters and the hint; a broken JSON record gives no hint"
 # every command has --help, version too (it printed the version); an argument it does not take is named
 "$SHOPSTREAM_BIN" version --help >"$T/help" 2>&1 || fail "version --help exited non-zero"
 grep -q "^usage: shopstream version" "$T/help" || fail "version --help prints no usage: $(head -c 200 "$T/help")"
