@@ -10,8 +10,17 @@
 #include <unistd.h>
 
 static int make_one(const char *dir, struct ss_err *err) {
-    if (mkdir(dir, 0755) == 0 || errno == EEXIST) return SS_OK;
-    return ss_err_set(err, SS_EIO, "cannot create directory %s: %s", dir, strerror(errno));
+    if (mkdir(dir, 0755) == 0) return SS_OK;
+    int e = errno;
+    struct stat st;
+    /* a file where a directory must be is the user's path to fix (exit 2), as a
+     * SQLite path that names a directory is, not a failure of the run */
+    if (e == EEXIST && stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+        return ss_err_set(err, SS_EUSAGE, "%s is not a directory: give the path of a directory", dir);
+    if (e == EEXIST) return SS_OK;
+    if (e == ENOTDIR)
+        return ss_err_set(err, SS_EUSAGE, "cannot create directory %s: a part of the path is not a directory", dir);
+    return ss_err_set(err, SS_EIO, "cannot create directory %s: %s", dir, strerror(e));
 }
 
 int ss_mkdirs(const char *path, struct ss_err *err) {

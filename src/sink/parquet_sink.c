@@ -652,6 +652,12 @@ static int pq_open(struct ss_sink **out, const char *url, const struct ss_config
     ps->base.type = &ss_sink_parquet;
     int rc = parse_url(ps, url, err);
     if (rc) goto fail;
+    struct stat st;
+    if (stat(ps->dir, &st) == 0 ? !S_ISDIR(st.st_mode) : errno == ENOTDIR) { /* the user's path to fix: exit 2 */
+        rc = ss_err_set(err, SS_EUSAGE, "parquet sink: %s is not a directory (or a part of its path is not): "
+                        "give the path of a directory", ps->dir);
+        goto fail;
+    }
     if ((rc = make_dirs(ps->dir, err))) {
         rc = SS_EIO;
         goto fail;

@@ -190,8 +190,16 @@ expect_exit nonzero "$T/does-not-exist.jsonl" "missing input file" -- \
 gzip -c "$D/clicks.jsonl" | head -c 400 > "$T/cut.jsonl.gz"
 expect_exit nonzero "cut short" "truncated gzip input" -- run --input clicks="$T/cut.jsonl.gz" --sink "jsonl:$T/x"
 : > "$T/a-file"
-expect_exit nonzero "$T/a-file" "unwritable sink directory" -- \
+# a file where a sink's directory must be is the user's path to fix: exit 2, as for sqlite: on
+# a directory (jsonl: and parquet: exited 1, parquet naming its .tmp/ rather than the path given)
+expect_exit 2 "$T/a-file is not a directory" "jsonl: under a file" -- \
     run --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/a-file/out"
+expect_exit 2 "$T/a-file is not a directory" "jsonl: on a file" -- \
+    run --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/a-file"
+expect_exit 2 "parquet sink: $T/a-file is not a directory" "parquet: on a file" -- \
+    run --input clicks="$D/clicks.jsonl" --sink "parquet:$T/a-file"
+expect_exit 2 "unable to open database file" "sqlite: on a directory" -- \
+    run --input clicks="$D/clicks.jsonl" --sink "sqlite:$T"
 
 # missing directories are created: run's default sink (data/shopstream.db, plus console:) in a
 # directory without data/, a sqlite: path and produce's outputs under directories not there yet
