@@ -266,5 +266,5 @@ size_t ss_intern_live(const struct ss_intern *t) { return t->live; }
 
 size_t ss_intern_bytes(const struct ss_intern *t) {
     return t->cap_ents * sizeof *t->ents + (t->mask + 1) * sizeof *t->slots +
-           t->cap_free * sizeof *t->free_ids + t->heap_bytes;
+           t->cap_free * sizeof *t->free_ids + t->cap_sweep * sizeof *t->sweep + t->heap_bytes;
 }
