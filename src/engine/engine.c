@@ -14,6 +14,7 @@
  * thread (predecode.c), ahead of the engine, which processes them in order. */
 #include "engine.h"
 
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -117,7 +118,9 @@ struct ss_engine {
     struct ss_run_stats stats;
     void (*epoch_hook)(void *ctx, struct ss_engine *e);
     void *epoch_hook_ctx;
-    volatile sig_atomic_t stop;
+    /* ss_engine_stop: a signal handler or another thread (engine.h). Lock-free, so safe
+     * in a handler; relaxed, as it publishes nothing but itself (read once a batch) */
+    atomic_bool stop;
     bool stop_noted;                /* the stop was logged */
     /* SS_OK, or the error of a revocation whose outputs the sinks refused (on_revoked):
      * the run ends with it at once, committing nothing more */
@@ -126,6 +129,9 @@ struct ss_engine {
 };
 
 static const char *comp = "engine";
+
+_Static_assert(ATOMIC_BOOL_LOCK_FREE == 2, "ss_engine_stop stores the flag in a signal handler");
+static bool stopping(const struct ss_engine *e) { return atomic_load_explicit(&e->stop, memory_order_relaxed); }
 
 /* A sink commit call that has run this long is logged, and again as often while it
  * lasts: a PostgreSQL table locked by another session or a hung file system otherwise
@@ -138,6 +144,7 @@ static int run_inputs(struct ss_engine *e, struct ss_err *err);
 int ss_engine_open(struct ss_engine **out, const struct ss_config *cfg, struct ss_err *err) {
     struct ss_engine *e = ss_calloc(1, sizeof *e);
     e->cfg = cfg;
+    atomic_init(&e->stop, false);
     e->intern = ss_intern_new();
     e->watermark = SS_TS_MIN;
     e->min_slot = -1;
@@ -271,14 +278,14 @@ int ss_engine_add_sink(struct ss_engine *e, const char *url, struct ss_err *err)
     int rc;
     for (int attempt = 1;; attempt++) {
         rc = ss_sink_open_url(&sk, url, e->cfg, err);
-        if (rc != SS_RETRY || e->stop || ss_now_ms() + backoff > deadline) break;
+        if (rc != SS_RETRY || stopping(e) || ss_now_ms() + backoff > deadline) break;
         if (attempt == 1 || attempt % 5 == 0)
             ss_warn(comp, "msg=\"sink not reachable yet, retrying\" sink=\"%s\" attempt=%d err=\"%s\"", url, attempt,
                     err->msg);
         ss_sleep_ms(backoff);
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
-    if (rc == SS_RETRY && e->stop) { /* run.c stops the engine on SIGINT/SIGTERM */
+    if (rc == SS_RETRY && stopping(e)) { /* run.c stops the engine on SIGINT/SIGTERM */
         err->code = SS_ESTOPPED;
         err->retriable = false;
         return ss_err_wrap(err, "stopped while waiting for the sink");
@@ -644,7 +651,7 @@ static void commit_positions(struct ss_engine *e, uint64_t durable) {
 /* Once per run, when a stop was asked for: what happens now, and the way out for a user
  * who will not wait (a sink that is down is retried for minutes). */
 static void note_stopping(struct ss_engine *e) {
-    if (!e->stop || e->stop_noted) return;
+    if (!stopping(e) || e->stop_noted) return;
     e->stop_noted = true;
     ss_info(comp, "msg=\"stopping: committing the current epoch\" hint=\"a second SIGINT or SIGTERM ends the "
                   "process at once; outputs keep what was committed, Kafka inputs resume after it\"");
@@ -838,10 +845,10 @@ static int run_inputs(struct ss_engine *e, struct ss_err *err) {
     int rc = SS_OK;
     int failed = SS_OK;  /* the error of the input that failed */
     bool busy = false;   /* the last round read records */
-    while (!e->stop && !failed) {
+    while (!stopping(e) && !failed) {
         bool any = false;
         int polled = 0;
-        for (int i = 0; i < e->ninputs && !e->stop; i++) {
+        for (int i = 0; i < e->ninputs && !stopping(e); i++) {
             if (!input_active(e, i)) continue;
             any = true;
             struct input *in = &e->inputs[i];
@@ -889,7 +896,7 @@ static int run_inputs(struct ss_engine *e, struct ss_err *err) {
             if (rc) return rc;
         }
     }
-    bool complete = !e->stop && !failed;
+    bool complete = !stopping(e) && !failed;
     note_stopping(e);
     if (failed)
         ss_warn(comp, "msg=\"input failed: committing the current epoch, then exiting\" err=\"%s\"", err->msg);
@@ -912,11 +919,11 @@ static int run_inputs(struct ss_engine *e, struct ss_err *err) {
 }
 
 void ss_engine_stop(struct ss_engine *e) {
-    e->stop = 1;
+    atomic_store_explicit(&e->stop, true, memory_order_relaxed);
     if (e->committer) ss_committer_stopping(e->committer);
 }
 
-bool ss_engine_stopped(const struct ss_engine *e) { return e->stop != 0; }
+bool ss_engine_stopped(const struct ss_engine *e) { return stopping(e); }
 
 const struct ss_run_stats *ss_engine_stats(const struct ss_engine *e) { return &e->stats; }
 

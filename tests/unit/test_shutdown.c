@@ -1,12 +1,20 @@
 /* test_shutdown.c — the stop request (core/shutdown.c): the first SIGINT or SIGTERM
  * requests it and calls the hook once, the next takes the default action; threads made
- * by ss_shutdown_thread_create block both while their creator's mask is unchanged. */
+ * by ss_shutdown_thread_create block both while their creator's mask is unchanged; and
+ * ss_engine_stop from another thread ends a run (under SANITIZE=thread: without a race). */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
+#include "core/config.h"
 #include "core/shutdown.h"
+#include "decode/decode.h"
+#include "engine/engine.h"
+#include "fake_source.h"
 #include "harness.h"
 
 static atomic_int hook_calls;
@@ -69,7 +77,49 @@ TEST(threads_do_not_take_the_signals) {
     CHECK(!plain.term);
 }
 
+/* A quiet input: never a record, never the end (a topic no one writes to). */
+static int quiet_poll(struct ss_source *src, struct ss_record *recs, int max, int timeout_ms, struct ss_err *err) {
+    (void)src, (void)recs, (void)max, (void)err;
+    usleep((useconds_t)(timeout_ms > 0 ? timeout_ms : 1) * 1000);
+    return 0;
+}
+static const struct ss_source_type quiet_type = FAKE_SOURCE_TYPE(quiet_poll);
+
+static void *stop_later(void *arg) {
+    usleep(50 * 1000);
+    ss_engine_stop(arg);
+    return NULL;
+}
+
+/* engine.h allows ss_engine_stop from another thread than the one in ss_engine_run */
+TEST(engine_stop_from_another_thread) {
+    char dir[] = "/tmp/ss_stop_XXXXXX", url[64];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(url, sizeof url, "jsonl:%s", dir);
+    struct ss_config cfg;
+    ss_config_init(&cfg);
+    struct ss_err err = {0};
+    struct ss_engine *e = NULL;
+    CHECK_EQ_INT(ss_engine_open(&e, &cfg, &err), SS_OK);
+    CHECK_EQ_INT(ss_engine_add_sink(e, url, &err), SS_OK);
+    struct fake_source src = {.base.type = &quiet_type, .committed = {-1, -1}};
+    struct ss_input_spec spec = {.stream = SS_STREAM_CLICKS, .url = "quiet", .format = SS_FMT_JSON};
+    CHECK_EQ_INT(ss_engine_add_source(e, &src.base, &spec, &err), SS_OK);
+    CHECK(!ss_engine_stopped(e));
+    pthread_t t;
+    CHECK_EQ_INT(pthread_create(&t, NULL, stop_later, e), 0);
+    CHECK_EQ_INT(ss_engine_run(e, &err), SS_OK); /* returns: the stop was seen */
+    pthread_join(t, NULL);
+    CHECK(ss_engine_stopped(e));
+    ss_engine_close(e);
+    ss_config_free(&cfg);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
 int main(void) {
+    RUN(engine_stop_from_another_thread);
     RUN(threads_do_not_take_the_signals);
     RUN(first_signal_requests_then_default_action);
     return ss_t_report("shutdown");
