@@ -2,11 +2,16 @@
 #include "shutdown.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 
-static volatile sig_atomic_t requested;
+/* Set in the handler (the main thread: ours block the signals), read on any thread (the
+ * demo's producer, Kafka waits): a volatile sig_atomic_t is safe for the handler only,
+ * so a lock-free atomic, relaxed (it publishes nothing but itself). */
+_Static_assert(ATOMIC_BOOL_LOCK_FREE == 2, "the signal handler stores the request");
+static atomic_bool requested;
 static void (*volatile on_request)(void);
 
-bool ss_shutdown_requested(void) { return requested != 0; }
+bool ss_shutdown_requested(void) { return atomic_load_explicit(&requested, memory_order_relaxed); }
 
 static void stop_signals(sigset_t *set) {
     sigemptyset(set);
@@ -23,7 +28,7 @@ static void set_action(void (*handler)(int)) {
 
 static void on_signal(int sig) {
     (void)sig;
-    requested = 1;
+    atomic_store_explicit(&requested, true, memory_order_relaxed);
     set_action(SIG_DFL); /* sigaction is async-signal-safe: the next signal ends the process */
     void (*hook)(void) = on_request;
     if (hook) hook();

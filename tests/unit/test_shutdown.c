@@ -32,14 +32,25 @@ static bool blocks(int sig) {
     return sigismember(&cur, sig) == 1;
 }
 
+/* Another thread sees the request (shutdown.h: "visible everywhere"). */
+static void *await_request(void *arg) {
+    (void)arg;
+    while (!ss_shutdown_requested()) usleep(100);
+    return NULL;
+}
+
 TEST(first_signal_requests_then_default_action) {
     CHECK(!ss_shutdown_requested());
     ss_shutdown_catch_signals(hook);
     CHECK(!is_default(SIGINT));
     CHECK(!is_default(SIGTERM));
     CHECK(!ss_shutdown_requested()); /* installing requests nothing */
+    pthread_t watcher;
+    CHECK_EQ_INT(ss_shutdown_thread_create(&watcher, await_request, NULL), 0);
+    usleep(2000); /* it is polling */
     raise(SIGTERM);
     CHECK(ss_shutdown_requested());
+    pthread_join(watcher, NULL);
     CHECK_EQ_INT(atomic_load(&hook_calls), 1);
     /* both signals now end the process: a second stop does not wait */
     CHECK(is_default(SIGINT));
