@@ -49,8 +49,8 @@ struct demo {
     struct ss_err perr;
 };
 
-/* The one demo a signal handler may reach. */
-static struct demo *volatile running_demo;
+/* The one demo a signal handler may reach (lock-free atomic, as a handler may read). */
+static struct demo *_Atomic running_demo;
 
 static void on_signal(int sig) {
     (void)sig;

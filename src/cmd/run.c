@@ -1,6 +1,7 @@
 /* run.c — `shopstream run`: configuration (defaults < YAML < environment < flags),
  * inputs and sinks into an engine, signals to a graceful stop, exit codes. */
 #include <getopt.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +18,13 @@
 
 extern char **environ;
 
-/* The one engine a signal may stop; a signal handler can reach nothing else. */
-static struct ss_engine *volatile running_engine;
+/* The one engine a signal may stop; a signal handler can reach nothing else. A lock-free
+ * atomic: a handler may read no other object (C11 7.14.1.1), not a volatile pointer. */
+static struct ss_engine *_Atomic running_engine;
 
 static void stop_engine(void) {
-    if (running_engine) ss_engine_stop(running_engine);
+    struct ss_engine *e = running_engine;
+    if (e) ss_engine_stop(e);
 }
 
 static void run_usage(FILE *f) {

@@ -9,7 +9,7 @@
  * so a lock-free atomic, relaxed (it publishes nothing but itself). */
 _Static_assert(ATOMIC_BOOL_LOCK_FREE == 2, "the signal handler stores the request");
 static atomic_bool requested;
-static void (*volatile on_request)(void);
+static void (*_Atomic on_request)(void); /* read in the handler: lock-free atomic */
 
 bool ss_shutdown_requested(void) { return atomic_load_explicit(&requested, memory_order_relaxed); }
 
