@@ -71,8 +71,6 @@ struct ss_decoder {
     bool have_header;
     int ncols;
     int8_t *col_field;
-    /* JSON: a record was seen (the first one is checked for being CSV by mistake) */
-    bool json_seen;
 };
 
 /* The text of one field as found by a scanner: p == NULL when absent or null

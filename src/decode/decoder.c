@@ -352,16 +352,6 @@ static inline bool blank(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-/* A CSV file read as JSON (stdin, or a name without .csv, and no --format csv) sends
- * every line to the dead letters: its first line, a header of bare names and commas,
- * says so at once. */
-static void warn_if_csv(const struct ss_decoder *d, const char *rec, size_t len) {
-    if (rec[0] == '{' || rec[0] == '[' || !memchr(rec, ',', len)) return;
-    ss_warn("decode", "msg=\"the first record is not JSON but looks like CSV: every record will be a dead letter; "
-                      "for CSV give --format csv (or a name ending in .csv)\" stream=%s",
-            ss_stream_name(d->stream));
-}
-
 enum ss_decode_status ss_decoder_decode(struct ss_decoder *d, const char *buf, size_t len,
                                         struct ss_arena *arena, struct ss_event *ev,
                                         struct ss_decode_result *res) {
@@ -380,12 +370,7 @@ enum ss_decode_status ss_decoder_decode(struct ss_decoder *d, const char *buf, s
     /* a field's len and esc are read only when its p is set */
     struct ss_dec_val vals[SS_F_COUNT];
     if (d->fmt == SS_FMT_JSON) {
-        if (ss_json_scan(d, buf, buf + len, vals) != 0) {
-            if (!d->json_seen) warn_if_csv(d, buf + i, len - i);
-            d->json_seen = true;
-            return reject(res, SS_BAD_MALFORMED, "malformed");
-        }
-        d->json_seen = true;
+        if (ss_json_scan(d, buf, buf + len, vals) != 0) return reject(res, SS_BAD_MALFORMED, "malformed");
     } else {
         for (int f = 0; f < SS_F_COUNT; f++) vals[f].p = NULL;
         enum ss_decode_status st = ss_csv_scan(d, buf, buf + len, vals);
