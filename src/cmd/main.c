@@ -2,9 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../core/version.h"
 #include "cmd.h"
-
-#define SS_VERSION "0.1.0"
 
 static const struct {
     const char *name;

@@ -31,14 +31,9 @@
 
 #include "../../core/err.h"
 #include "../../core/table.h"
+#include "../../core/version.h"
 #include "encode.h"
 
-#ifndef SS_VERSION
-#define SS_VERSION "0.1.0"
-#endif
-#ifndef SS_BUILD
-#define SS_BUILD "dev"
-#endif
 #define SS_PQ_CREATED_BY "shopstream version " SS_VERSION " (build " SS_BUILD ")"
 
 struct ss_pq_opts {
