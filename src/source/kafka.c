@@ -36,6 +36,8 @@ struct kpart {
     int64_t eof_at;     /* offset of the last partition-EOF event; -1: none */
     int64_t handed;     /* like pos, but kept across revocations: what this process's state covers */
     int64_t committed;  /* the offset this process last committed for it since its assignment; -1: none */
+    int64_t start;      /* where reading was to start at its assignment (the group's committed offset, or
+                         * our own position); -1: unknown (none committed, or read from the beginning) */
     bool assigned;
 };
 
@@ -93,7 +95,8 @@ static struct kpart *part_of(struct kafka_source *ks, int32_t p) {
         size_t n = (size_t)p + 1;
         ks->parts = ss_realloc(ks->parts, n * sizeof *ks->parts);
         for (size_t i = ks->nparts; i < n; i++)
-            ks->parts[i] = (struct kpart){.end = -1, .pos = -1, .eof_at = -1, .handed = -1, .committed = -1};
+            ks->parts[i] =
+                (struct kpart){.end = -1, .pos = -1, .eof_at = -1, .handed = -1, .committed = -1, .start = -1};
         ks->nparts = n;
     }
     return &ks->parts[p];
@@ -118,17 +121,22 @@ static bool partition_done(const struct kpart *kp) {
     return kp->pos >= kp->end || kp->eof_at >= kp->end;
 }
 
-/* A partition that comes back to this process (after "partitions lost", e.g. a
- * session timeout while the broker was away) must not be re-read from the group's
- * committed offset: the engine's state already holds what this process read past
- * it, so re-reading would count those records twice. Resume at the later of the
- * committed offset and our own position (if another member processed further
+/* Where reading each assigned partition of ours starts: the group's committed offset,
+ * noted as kp->start so that take_msg can tell when the first record is not there
+ * (check_position). A partition that comes back to this process (after "partitions
+ * lost", e.g. a session timeout while the broker was away) must not be re-read from
+ * the group's committed offset: the engine's state already holds what this process
+ * read past it, so re-reading would count those records twice. Resume at the later
+ * of the committed offset and our own position (if another member processed further
  * meanwhile, its commit is the later one). */
 static void resume_positions(struct kafka_source *ks, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *list) {
-    bool ours = false;
+    bool any = false;
     for (int i = 0; i < list->cnt; i++)
-        if (!strcmp(list->elems[i].topic, ks->topic) && part_of(ks, list->elems[i].partition)->handed >= 0) ours = true;
-    if (!ours) return;
+        if (!strcmp(list->elems[i].topic, ks->topic)) {
+            part_of(ks, list->elems[i].partition)->start = -1;
+            any = true;
+        }
+    if (!any) return;
     rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(list);
     if (rd_kafka_committed(rk, c, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         rd_kafka_topic_partition_list_destroy(c);
@@ -137,14 +145,47 @@ static void resume_positions(struct kafka_source *ks, rd_kafka_t *rk, rd_kafka_t
     for (int i = 0; i < list->cnt; i++) {
         rd_kafka_topic_partition_t *el = &list->elems[i];
         if (strcmp(el->topic, ks->topic)) continue;
-        int64_t mine = part_of(ks, el->partition)->handed, committed = c->elems[i].offset;
+        struct kpart *kp = part_of(ks, el->partition);
+        int64_t mine = kp->handed, committed = c->elems[i].err ? -1 : c->elems[i].offset;
+        kp->start = committed >= 0 ? committed : -1;
         if (mine >= 0 && mine > committed) {
             el->offset = mine;
+            kp->start = mine;
             ss_info(comp, "msg=\"partition back, resuming at our own position\" topic=%s partition=%d offset=%lld committed=%lld",
                     ks->topic, (int)el->partition, (long long)mine, (long long)committed);
         }
     }
     rd_kafka_topic_partition_list_destroy(c);
+}
+
+/* Before the record (or partition end) at offset `at` of partition p is taken: is it
+ * where reading was to go on? Kafka skips ahead by itself when the offset to read is
+ * out of range (auto.offset.reset): records deleted by retention (or by
+ * kafka-delete-records) before this group read them are lost for good, and a
+ * committed offset past the partition's end (the topic deleted and re-created) is
+ * read from the beginning again. librdkafka only logs "offset reset"; say what it
+ * means. Offsets also skip records with no loss (transaction markers, compaction):
+ * only a skip past offsets the partition no longer retains (its log start offset,
+ * cached from the fetch that brought this record) is a loss. */
+static void check_position(struct kafka_source *ks, struct kpart *kp, int32_t p, int64_t at) {
+    int64_t want = kp->pos >= 0 ? kp->pos : kp->start;
+    kp->start = -1; /* checked once per assignment; from then on against pos */
+    if (want < 0 || at == want) return;
+    if (at > want) {
+        int64_t lo = -1, hi = -1;
+        rd_kafka_get_watermark_offsets(ks->rk, ks->topic, p, &lo, &hi);
+        if (lo <= want) return; /* still retained: offsets with no record in between */
+        ss_error(comp,
+                 "msg=\"data loss: records were deleted before they were read (retention or delete-records); "
+                 "going on at the first retained one\" topic=%s partition=%d lost_offsets=%lld from=%lld to=%lld "
+                 "log_start=%lld",
+                 ks->topic, (int)p, (long long)(at - want), (long long)want, (long long)at, (long long)lo);
+        return;
+    }
+    ss_warn(comp,
+            "msg=\"offset went back: the partition ends before the position this group had (topic deleted and "
+            "re-created, or truncated?); reading it from here\" topic=%s partition=%d position=%lld offset=%lld",
+            ks->topic, (int)p, (long long)want, (long long)at);
 }
 
 /* Routes the records of these partitions to ks->records. Before they are assigned:
@@ -182,6 +223,7 @@ static void took_partitions(struct kafka_source *ks, rd_kafka_topic_partition_li
         kp->pos = -1;
         kp->eof_at = -1;
         kp->committed = -1; /* another member may have committed it meanwhile */
+        if (ks->whole) kp->start = -1; /* from the beginning */
         if (ks->exit_at_end) query_end(ks, ids[i]);
     }
     if (ks->paused) rd_kafka_pause_partitions(ks->rk, list);
@@ -501,6 +543,7 @@ enum { TAKE_GO = 0, TAKE_STOP = 1 };
 static int take_msg(struct kafka_source *ks, struct kmsg km, struct ss_err *err) {
     if (km.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         struct kpart *kp = part_of(ks, km.partition);
+        if (kp->assigned) check_position(ks, kp, km.partition, km.offset);
         if (km.offset > kp->eof_at) kp->eof_at = km.offset;
         rd_kafka_message_destroy(km.m);
         /* The end is past the last record when offsets that are no records come last:
@@ -525,8 +568,10 @@ static int take_msg(struct kafka_source *ks, struct kmsg km, struct ss_err *err)
                 rd_kafka_err2str(e));
         return TAKE_GO;
     }
+    struct kpart *kp = part_of(ks, km.partition);
+    check_position(ks, kp, km.partition, km.offset);
     ks->msgs[ks->nmsgs++] = km;
-    part_of(ks, km.partition)->pos = km.offset + 1; /* handed out at the end of this poll (handed) */
+    kp->pos = km.offset + 1; /* handed out at the end of this poll (handed) */
     return TAKE_GO;
 }
 

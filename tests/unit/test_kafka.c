@@ -8,6 +8,7 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
@@ -158,6 +159,58 @@ TEST(exit_at_end_commit_and_resume) {
         int want = (p == 0 && off >= 5) || (p == 1 && off >= 10) || (p == 2 && off >= 3);
         CHECK_EQ_INT(seen[i], want);
     }
+    src->type->close(src);
+}
+
+/* Runs what drain does with stderr (the log) captured into buf. */
+static int drain_logged(struct ss_source *src, int *seen, int nseen, char *buf, size_t size) {
+    fflush(stderr);
+    char path[] = "/tmp/test_kafka_log.XXXXXX";
+    int fd = mkstemp(path), saved = dup(2);
+    CHECK(fd >= 0 && saved >= 0);
+    dup2(fd, 2);
+    ss_log_set_level(SS_LOG_WARN);
+    int n = drain(src, seen, nseen);
+    ss_log_set_level(getenv("TEST_KAFKA_VERBOSE") ? SS_LOG_DEBUG : SS_LOG_ERROR);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    ssize_t k = pread(fd, buf, size - 1, 0);
+    buf[k > 0 ? k : 0] = '\0';
+    close(fd);
+    unlink(path);
+    return n;
+}
+
+/* A committed offset past the partition's end (the topic deleted and re-created with
+ * fewer records, or truncated): Kafka answers OFFSET_OUT_OF_RANGE and librdkafka reads
+ * the partition from the beginning again (auto.offset.reset=earliest), which the
+ * source names in a warning; the partitions whose committed offsets are valid resume
+ * there. */
+TEST(committed_ahead_of_end) {
+    produce_range("ahead", 0, 6); /* 2 records per partition */
+    int seen[6] = {0};
+    struct ss_source *src = NULL;
+    struct ss_err err = {0};
+    CHECK_EQ_INT(open_src(&src, "ahead", "g7", true, NULL, &err), SS_OK);
+    if (!src) return;
+    CHECK_EQ_INT(drain(src, seen, 6), 6);
+    int32_t cp[NPART] = {0, 1, 2};
+    int64_t co[NPART] = {50, 1, 1};
+    CHECK_EQ_INT(src->type->commit(src, co, cp, NPART, &err), SS_OK);
+    src->type->close(src);
+
+    memset(seen, 0, sizeof seen);
+    CHECK_EQ_INT(open_src(&src, "ahead", "g7", true, NULL, &err), SS_OK);
+    if (!src) return;
+    char log[8192];
+    /* partition 0 again from offset 0 (records 0 and 3), the others from offset 1 */
+    CHECK_EQ_INT(drain_logged(src, seen, 6, log, sizeof log), 4);
+    for (int i = 0; i < 6; i++) CHECK_EQ_INT(seen[i], i == 1 || i == 2 ? 0 : 1);
+    CHECK(strstr(log, "offset went back") != NULL);
+    CHECK(strstr(log, "topic=ahead partition=0 position=50 offset=0") != NULL);
+    CHECK(strstr(log, "partition=1 position") == NULL && strstr(log, "data loss") == NULL);
+    if (getenv("TEST_KAFKA_VERBOSE")) fputs(log, stderr);
     src->type->close(src);
 }
 
@@ -540,6 +593,7 @@ int main(void) {
     rd_kafka_mock_topic_create(mc, "clicks", NPART, 1);
     rd_kafka_mock_topic_create(mc, "produced", NPART, 1);
     rd_kafka_mock_topic_create(mc, "promos", NPART, 1);
+    rd_kafka_mock_topic_create(mc, "ahead", NPART, 1);
     const char *single[] = {"alerts", "promo_matches", "dead", "shopstream_dlq", "shopstream_late"};
     for (size_t i = 0; i < sizeof single / sizeof single[0]; i++) rd_kafka_mock_topic_create(mc, single[i], NPART, 1);
     /* the owner produces through the mock cluster too */
@@ -551,6 +605,7 @@ int main(void) {
     produce_range("clicks", 0, 30);
 
     if (!only || !strcmp(only, "exit_at_end_commit_and_resume")) RUN(exit_at_end_commit_and_resume);
+    if (!only || !strcmp(only, "committed_ahead_of_end")) RUN(committed_ahead_of_end);
     if (!only || !strcmp(only, "pause_resume")) RUN(pause_resume);
     if (!only || !strcmp(only, "promotions_whole_topic")) RUN(promotions_whole_topic);
     if (!only || !strcmp(only, "open_errors")) RUN(open_errors);
