@@ -564,6 +564,15 @@ static int take_msg(struct kafka_source *ks, struct kmsg km, struct ss_err *err)
         rd_kafka_message_destroy(km.m);
         if (e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || e == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
             return ss_err_set(err, SS_EIO, "Kafka topic %s: %s", ks->topic, rd_kafka_err2str(e));
+        /* The consumer is dead for good (e.g. fenced: another process joined the group
+         * with the same group.instance.id): it reaches us here, not through error_cb. As a
+         * warning the process went on consuming nothing, for ever. */
+        if (e == RD_KAFKA_RESP_ERR__FATAL) {
+            char why[256];
+            if (rd_kafka_fatal_error(ks->rk, why, sizeof why) == RD_KAFKA_RESP_ERR_NO_ERROR)
+                snprintf(why, sizeof why, "%s", rd_kafka_err2str(e));
+            return ss_err_set(err, SS_ERROR, "Kafka consumer of %s failed: %s", ks->topic, why);
+        }
         ss_warn(comp, "msg=\"consumer error\" topic=%s partition=%d err=\"%s\"", ks->topic, (int)p,
                 rd_kafka_err2str(e));
         return TAKE_GO;

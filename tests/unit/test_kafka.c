@@ -214,6 +214,46 @@ TEST(committed_ahead_of_end) {
     src->type->close(src);
 }
 
+/* A consumer that the group fences for good (another process joined with the same
+ * group.instance.id) gets a fatal error: the poll returns it, and the run ends with it,
+ * instead of going on consuming nothing. */
+TEST(fenced_static_member_fails) {
+    struct ss_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.kafka_group = "g8";
+    static char *props[] = {"session.timeout.ms=6000", "heartbeat.interval.ms=100", "group.instance.id=i8"};
+    cfg.kafka_props = props;
+    cfg.nkafka_props = 3;
+    char url[256];
+    snprintf(url, sizeof url, "kafka://%s/clicks", boot);
+    struct ss_input_spec spec = {.stream = SS_STREAM_CLICKS, .url = url};
+    struct ss_source *src = NULL;
+    struct ss_err err = {0};
+    CHECK_EQ_INT(ss_source_kafka.open(&src, &spec, &cfg, &err), SS_OK);
+    if (!src) return;
+    struct ss_record recs[64];
+    int rc = 0;
+    int64_t deadline = now_ms() + 20000;
+    bool fenced = false;
+    while (now_ms() < deadline) {
+        rc = src->type->poll(src, recs, 64, 100, &err);
+        if (rc < 0) break;
+        /* once assigned, the next heartbeats are answered "fenced" */
+        if (!fenced && rc > 0) {
+            rd_kafka_mock_push_request_errors(mc, 12, 5, RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID,
+                                              RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID, RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID,
+                                              RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID, RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID);
+            fenced = true;
+        }
+    }
+    CHECK(fenced);
+    CHECK_EQ_INT(rc, SS_ERROR);
+    CHECK(strstr(err.msg, "Kafka consumer of clicks failed") != NULL);
+    CHECK(strstr(err.msg, "fenced") != NULL);
+    rd_kafka_mock_clear_request_errors(mc, 12);
+    src->type->close(src);
+}
+
 /* Promotions: every process of a group reads the whole topic from the beginning (the
  * join needs every promotion), and commits nothing, so a restart reads it all again. */
 TEST(promotions_whole_topic) {
@@ -606,6 +646,7 @@ int main(void) {
 
     if (!only || !strcmp(only, "exit_at_end_commit_and_resume")) RUN(exit_at_end_commit_and_resume);
     if (!only || !strcmp(only, "committed_ahead_of_end")) RUN(committed_ahead_of_end);
+    if (!only || !strcmp(only, "fenced_static_member_fails")) RUN(fenced_static_member_fails);
     if (!only || !strcmp(only, "pause_resume")) RUN(pause_resume);
     if (!only || !strcmp(only, "promotions_whole_topic")) RUN(promotions_whole_topic);
     if (!only || !strcmp(only, "open_errors")) RUN(open_errors);
