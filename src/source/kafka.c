@@ -17,8 +17,11 @@
  * topic from the beginning, outside any group, and never commits. So each process of
  * a scaled-out group, and each restart (the join's state is not checkpointed), holds
  * every promotion the topic retains, as a Kafka Streams GlobalKTable does. */
+#include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include "../core/alloc.h"
 #include "../core/log.h"
@@ -725,6 +728,65 @@ static void pause_resume(struct kafka_source *ks, bool pause) {
 static void kafka_pause(struct ss_source *src) { pause_resume((struct kafka_source *)src, true); }
 static void kafka_resume(struct ss_source *src) { pause_resume((struct kafka_source *)src, false); }
 
+/* How long closing waits for librdkafka to let go of the consumer. */
+#define DESTROY_WAIT_MS 15000
+
+struct destroyer {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    rd_kafka_t *rk;
+    bool done;
+};
+
+static void *destroy_main(void *arg) {
+    struct destroyer *d = arg;
+    rd_kafka_destroy(d->rk);
+    pthread_mutex_lock(&d->mu);
+    d->done = true;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+/* rd_kafka_destroy, given up after DESTROY_WAIT_MS. librdkafka 2.0.2 (Debian 12's) never
+ * finishes destroying a consumer whose partition was deleted from the cluster while it
+ * was consumed: an op in the partition's own fetch queue holds the partition, and its
+ * broker thread waits for it for ever (fixed in librdkafka 2.6.1, #4724). The process
+ * had printed its error and committed what it could, then hung instead of exiting 1.
+ * The run is over by the time a source closes, so the process goes on without it; the
+ * waiting thread and its consumer are left to the process's exit. */
+static void destroy_bounded(rd_kafka_t *rk, const char *topic) {
+    struct destroyer *d = ss_calloc(1, sizeof *d);
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_cond_init(&d->cv, NULL);
+    d->rk = rk;
+    pthread_t t;
+    if (pthread_create(&t, NULL, destroy_main, d) != 0) {
+        rd_kafka_destroy(rk);
+        goto done;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += DESTROY_WAIT_MS / 1000;
+    pthread_mutex_lock(&d->mu);
+    int rc = 0;
+    while (!d->done && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&d->cv, &d->mu, &until);
+    bool done = d->done;
+    pthread_mutex_unlock(&d->mu);
+    if (!done) {
+        pthread_detach(t);
+        ss_warn(comp, "msg=\"the Kafka consumer did not shut down (librdkafka 2.0.2 cannot once a partition it read "
+                      "was deleted); exiting without it\" topic=%s waited_s=%d",
+                topic, DESTROY_WAIT_MS / 1000);
+        return; /* d stays with the thread */
+    }
+    pthread_join(t, NULL);
+done:
+    pthread_cond_destroy(&d->cv);
+    pthread_mutex_destroy(&d->mu);
+    ss_free(d);
+}
+
 static void kafka_close(struct ss_source *src) {
     struct kafka_source *ks = (struct kafka_source *)src;
     release_batch(ks);
@@ -734,7 +796,7 @@ static void kafka_close(struct ss_source *src) {
         ks->hooks = (struct ss_source_hooks){0};
         if (ks->records) rd_kafka_queue_destroy(ks->records);
         rd_kafka_consumer_close(ks->rk);
-        rd_kafka_destroy(ks->rk);
+        destroy_bounded(ks->rk, ks->topic);
     }
     ss_free(ks->msgs);
     ss_free(ks->old);
