@@ -25,6 +25,7 @@
 
 #include "../core/alloc.h"
 #include "../core/log.h"
+#include "../core/timefmt.h"
 #include "kafka_producer.h"
 #include "source.h"
 
@@ -90,6 +91,13 @@ struct kafka_source {
     size_t nparts;
     int fatal_rc;               /* an error seen in a callback, returned by the next poll */
     char fatal_msg[400];
+    /* error_cb's warnings by error code: the same error again within ERROR_REPEAT_MS is
+     * counted, not logged (a deleted topic gave one a second per partition) */
+    struct {
+        int err;
+        int64_t logged_ms;
+        int64_t repeats;
+    } errlog[8];
 };
 
 static struct kpart *part_of(struct kafka_source *ks, int32_t p) {
@@ -286,6 +294,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     ss_free(ids);
 }
 
+#define ERROR_REPEAT_MS 30000
+
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
     struct kafka_source *ks = opaque;
     char fatal[256];
@@ -296,8 +306,23 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
         return;
     }
     /* transient (brokers down, ...): librdkafka reconnects by itself */
-    ss_warn(comp, "msg=\"Kafka error\" topic=%s err=\"%s\" reason=\"%s\"", ks->topic,
-            rd_kafka_err2str((rd_kafka_resp_err_t)err), reason);
+    int64_t now = ss_now_ms();
+    size_t n = sizeof ks->errlog / sizeof ks->errlog[0], k = 0, oldest = 0;
+    for (; k < n && ks->errlog[k].err != err; k++)
+        if (ks->errlog[k].logged_ms < ks->errlog[oldest].logged_ms) oldest = k;
+    if (k == n) { /* not seen lately: takes the slot logged longest ago */
+        k = oldest;
+        ks->errlog[k].err = err;
+        ks->errlog[k].logged_ms = INT64_MIN;
+        ks->errlog[k].repeats = 0;
+    } else if (now - ks->errlog[k].logged_ms < ERROR_REPEAT_MS) {
+        ks->errlog[k].repeats++;
+        return;
+    }
+    ss_warn(comp, "msg=\"Kafka error\" topic=%s err=\"%s\" reason=\"%s\" repeats_not_logged=%lld", ks->topic,
+            rd_kafka_err2str((rd_kafka_resp_err_t)err), reason, (long long)ks->errlog[k].repeats);
+    ks->errlog[k].logged_ms = now;
+    ks->errlog[k].repeats = 0;
 }
 
 static void kafka_close(struct ss_source *src);

@@ -151,6 +151,12 @@ stop_during_startup "a PostgreSQL sink that is down" "sink not reachable yet" \
 [ ! -s "$T/st/dlq.jsonl" ] || check_failed "a run stopped during start-up wrote rows"
 stop_during_startup "Kafka brokers that do not answer" "brokers not answering" \
     --input clicks="kafka://127.0.0.1:9/clicks" --sink "jsonl:$T/st"
+# ... and given up after kafka.connect_timeout: exit 1, each Kafka error logged once in 30 s,
+# with a count of the repeats not logged (a deleted topic gave one a second per partition)
+expect_exit 1 "did not answer within 10 s" "Kafka brokers down for kafka.connect_timeout" -- \
+    run --input clicks="kafka://127.0.0.1:9/clicks" --sink "jsonl:$T/st" --set kafka.connect_timeout=10s
+n=$(grep 'msg="Kafka error"' "$T/err" | grep -o 'err="[^"]*"' | sort | uniq -d | wc -l)
+[ "$n" -eq 0 ] || check_failed "a Kafka error logged more than once in 10 s: $(grep 'msg="Kafka error"' "$T/err" | head -5)"
 
 # A graceful stop commits the current epoch, and a sink that cannot commit is retried for
 # minutes (here the jsonl sink's dead-letter file is a FIFO, in which it cannot seek: a
