@@ -1,6 +1,8 @@
-/* recent.h — the recently-viewed operator's query side (SEMANTICS §9), for the HTTP
- * API (/api/users/{id}/recently-viewed) and the Redis sink. The operator itself is
- * ss_op_recent (op.h). */
+/* recent.h — the recently-viewed operator's query side (SEMANTICS §9): a user's live
+ * list, read in place. The unit tests read the operator's state through it; the HTTP
+ * API of DESIGN §8 (/api/users/{id}/recently-viewed) would serve it, but is not built
+ * yet (the Redis sink writes the lists from the operator's rows instead). The operator
+ * itself is ss_op_recent (op.h). */
 #ifndef SS_RECENT_H
 #define SS_RECENT_H
 
