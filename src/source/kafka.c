@@ -296,15 +296,21 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 
 #define ERROR_REPEAT_MS 30000
 
+/* The consumer is dead for good (e.g. fenced: another process joined the group with
+ * the same group.instance.id): notes why in fatal_rc/fatal_msg, which end the run at the
+ * next poll. False when librdkafka holds no fatal error. */
+static bool note_fatal(struct kafka_source *ks) {
+    char why[256];
+    if (rd_kafka_fatal_error(ks->rk, why, sizeof why) == RD_KAFKA_RESP_ERR_NO_ERROR) return false;
+    ks->fatal_rc = SS_ERROR;
+    snprintf(ks->fatal_msg, sizeof ks->fatal_msg, "Kafka consumer of %s failed: %s", ks->topic, why);
+    return true;
+}
+
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    (void)rk;
     struct kafka_source *ks = opaque;
-    char fatal[256];
-    if (err == RD_KAFKA_RESP_ERR__FATAL &&
-        rd_kafka_fatal_error(rk, fatal, sizeof fatal) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        ks->fatal_rc = SS_ERROR;
-        snprintf(ks->fatal_msg, sizeof ks->fatal_msg, "Kafka consumer of %s failed: %s", ks->topic, fatal);
-        return;
-    }
+    if (err == RD_KAFKA_RESP_ERR__FATAL && note_fatal(ks)) return;
     /* transient (brokers down, ...): librdkafka reconnects by itself */
     int64_t now = ss_now_ms();
     size_t n = sizeof ks->errlog / sizeof ks->errlog[0], k = 0, oldest = 0;
@@ -592,14 +598,12 @@ static int take_msg(struct kafka_source *ks, struct kmsg km, struct ss_err *err)
         rd_kafka_message_destroy(km.m);
         if (e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || e == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
             return ss_err_set(err, SS_EIO, "Kafka topic %s: %s", ks->topic, rd_kafka_err2str(e));
-        /* The consumer is dead for good (e.g. fenced: another process joined the group
-         * with the same group.instance.id): it reaches us here, not through error_cb. As a
-         * warning the process went on consuming nothing, for ever. */
+        /* A dead consumer reaches us here too, not only through error_cb: as a warning
+         * the process went on consuming nothing, for ever. */
         if (e == RD_KAFKA_RESP_ERR__FATAL) {
-            char why[256];
-            if (rd_kafka_fatal_error(ks->rk, why, sizeof why) == RD_KAFKA_RESP_ERR_NO_ERROR)
-                snprintf(why, sizeof why, "%s", rd_kafka_err2str(e));
-            return ss_err_set(err, SS_ERROR, "Kafka consumer of %s failed: %s", ks->topic, why);
+            if (!note_fatal(ks))
+                return ss_err_set(err, SS_ERROR, "Kafka consumer of %s failed: %s", ks->topic, rd_kafka_err2str(e));
+            return ss_err_set(err, ks->fatal_rc, "%s", ks->fatal_msg);
         }
         ss_warn(comp, "msg=\"consumer error\" topic=%s partition=%d err=\"%s\"", ks->topic, (int)p,
                 rd_kafka_err2str(e));
