@@ -197,7 +197,7 @@ int ss_cmd_demo(int argc, char **argv) {
     optind = 1;
     while ((c = getopt_long(argc, argv, "hc:", opts, NULL)) != -1)
         if (c == 'c' && ss_config_load_yaml(&cfg, optarg, &err)) goto fail;
-    if (ss_config_load_env(&cfg, environ, &err)) goto fail;
+    if (ss_config_load_env(&cfg, environ, ss_sink_url_begins, &err)) goto fail;
     opterr = 1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hc:", opts, NULL)) != -1) {
@@ -255,6 +255,7 @@ int ss_cmd_demo(int argc, char **argv) {
     }
     code = SS_EXIT_FAIL;
     ss_log_set_level_named(cfg.log_level);
+    ss_config_warn_env(environ);
 
     /* the embedded Kafka */
     char errstr[256];

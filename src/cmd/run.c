@@ -124,7 +124,7 @@ int ss_cmd_run(int argc, char **argv) {
         }
         if (c == 'c' && ss_config_load_yaml(&cfg, optarg, &err) != SS_OK) goto fail;
     }
-    if (ss_config_load_env(&cfg, environ, &err) != SS_OK) goto fail;
+    if (ss_config_load_env(&cfg, environ, ss_sink_url_begins, &err) != SS_OK) goto fail;
 
     /* pass 2: every other flag, in order */
     bool cli_inputs = false, cli_sinks = false, print_config = false;
@@ -174,6 +174,8 @@ int ss_cmd_run(int argc, char **argv) {
         ss_err_set(&err, SS_EUSAGE, "unexpected argument \"%s\"", argv[optind]);
         goto fail;
     }
+    ss_log_set_level_named(cfg.log_level);
+    ss_config_warn_env(environ);
     if (print_config) {
         if (check_config(&cfg, &err) != SS_OK) goto fail;
         ss_config_print(stdout, &cfg);
@@ -184,7 +186,6 @@ int ss_cmd_run(int argc, char **argv) {
         ss_err_set(&err, SS_EUSAGE, "no input: give --input STREAM=PATH (or inputs: in the config file)");
         goto fail;
     }
-    ss_log_set_level_named(cfg.log_level);
 
     if (cfg.nsinks == 0) {
         /* the embedded default: an SQLite database anyone can query, plus progress */

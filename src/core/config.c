@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "alloc.h"
+#include "log.h"
 #include "money.h"
 #include "timefmt.h"
 
@@ -230,6 +231,44 @@ static const struct cfg_key *find_key(const char *key) {
  * librdkafka property. */
 static bool is_kafka_prop(const char *key) { return !strncmp(key, "kafka.", 6) && !find_key(key); }
 
+/* Edit distance (insertions, deletions, substitutions), capped: names longer than 63
+ * bytes are compared by their first 63. */
+static size_t edit_distance(const char *a, const char *b) {
+    size_t la = strnlen(a, 63), lb = strnlen(b, 63), row[64];
+    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+static void env_name(const char *key, char *out, size_t cap);
+
+/* The key that name is likely a typo of (at most 2 edits, and fewer than half of name),
+ * comparing with the keys' names as written in the environment when env, else NULL. */
+static const struct cfg_key *closest_key(const char *name, bool env) {
+    const struct cfg_key *near = NULL;
+    size_t best = 3;
+    for (size_t i = 0; i < NKEYS; i++) {
+        char buf[128];
+        if (env) env_name(keys[i].key, buf, sizeof buf);
+        size_t d = edit_distance(name, env ? buf : keys[i].key);
+        if (d < best && 2 * d < strlen(name)) {
+            best = d;
+            near = &keys[i];
+        }
+    }
+    return near;
+}
+
 int ss_config_set(struct ss_config *cfg, const char *key, const char *value, struct ss_err *err) {
     if (is_kafka_prop(key)) {
         if (!key[6]) return ss_err_set(err, SS_EUSAGE, "config key \"kafka.\" names no librdkafka property");
@@ -241,8 +280,11 @@ int ss_config_set(struct ss_config *cfg, const char *key, const char *value, str
         return SS_OK;
     }
     const struct cfg_key *k = find_key(key);
-    if (!k)
-        return ss_err_set(err, SS_EUSAGE, "unknown config key \"%s\" (see `shopstream run --help-config`)", key);
+    if (!k) {
+        const struct cfg_key *near = closest_key(key, false);
+        return ss_err_set(err, SS_EUSAGE, "unknown config key \"%s\" (%s%s%ssee `shopstream run --help-config`)", key,
+                          near ? "did you mean " : "", near ? near->key : "", near ? "? " : "");
+    }
     return set_key(cfg, k, value, err);
 }
 
@@ -460,7 +502,21 @@ static void env_name(const char *key, char *out, size_t cap) {
     out[i] = '\0';
 }
 
-int ss_config_load_env(struct ss_config *cfg, char **envp, struct ss_err *err) {
+/* Whether the text after a comma in a list variable begins a new item. A URL has commas
+ * of its own (kafka://k1:9092,k2:9092/clicks, postgresql://h1,h2/db), so a comma ends an
+ * item only where a new one begins: STREAM= for inputs, a sink's scheme for sinks. */
+static bool list_item_begins(const char *key, const char *s, bool (*sink_begins)(const char *s)) {
+    if (!*s || *s == ',') return true; /* an empty item, skipped */
+    if (strcmp(key, "inputs") == 0) {
+        size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+        return n > 0 && s[n] == '=';
+    }
+    if (strcmp(key, "sinks") == 0 && sink_begins) return sink_begins(s);
+    return true;
+}
+
+int ss_config_load_env(struct ss_config *cfg, char **envp, bool (*sink_begins)(const char *s),
+                       struct ss_err *err) {
     if (!envp) return SS_OK;
     for (size_t i = 0; i < NKEYS; i++) {
         char name[128];
@@ -473,10 +529,16 @@ int ss_config_load_env(struct ss_config *cfg, char **envp, struct ss_err *err) {
             if (keys[i].type == T_LIST) {
                 /* a list from the environment is comma-separated and replaces the file's list */
                 list_free((char ***)field_at(cfg, &keys[i]), (int *)((char *)cfg + keys[i].count_off));
-                char *copy = ss_strdup(v), *save = NULL;
+                char *copy = ss_strdup(v), *item = copy;
                 rc = SS_OK;
-                for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save))
-                    rc = set_key(cfg, &keys[i], tok, err);
+                for (char *p = copy; !rc; p++) {
+                    if (*p && (*p != ',' || !list_item_begins(keys[i].key, p + 1, sink_begins))) continue;
+                    bool last = !*p;
+                    *p = '\0';
+                    if (*item) rc = set_key(cfg, &keys[i], item, err);
+                    if (last) break;
+                    item = p + 1;
+                }
                 ss_free(copy);
             } else {
                 rc = set_key(cfg, &keys[i], v, err);
@@ -485,6 +547,33 @@ int ss_config_load_env(struct ss_config *cfg, char **envp, struct ss_err *err) {
         }
     }
     return SS_OK;
+}
+
+void ss_config_warn_env(char **envp) {
+    for (char **e = envp; e && *e; e++) {
+        if (strncmp(*e, "SHOPSTREAM_", 11) != 0) continue;
+        const char *eq = strchr(*e, '=');
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - *e) : (int)strlen(*e), *e);
+        bool known = false;
+        for (size_t i = 0; i < NKEYS && !known; i++) {
+            char kn[128];
+            env_name(keys[i].key, kn, sizeof kn);
+            known = strcmp(kn, name) == 0;
+        }
+        if (known) continue;
+        if (strncmp(name, "SHOPSTREAM_KAFKA_", 17) == 0) {
+            ss_warn("config", "msg=\"%s is not read: give librdkafka properties with -X key=value or as "
+                              "kafka.<property> in the config file\"",
+                    name);
+            continue;
+        }
+        const struct cfg_key *near = closest_key(name, true);
+        if (!near) continue;
+        char near_name[128];
+        env_name(near->key, near_name, sizeof near_name);
+        ss_warn("config", "msg=\"%s names no configuration key and is ignored: did you mean %s?\"", name, near_name);
+    }
 }
 
 bool ss_config_reads_kafka(const struct ss_config *cfg) {

@@ -92,8 +92,17 @@ int ss_config_set_kv(struct ss_config *cfg, const char *kv, struct ss_err *err);
 /* Loads a YAML file: nested mappings become dotted keys; `inputs:` and `sinks:`
  * take lists. Errors name file:line and the key. */
 int ss_config_load_yaml(struct ss_config *cfg, const char *path, struct ss_err *err);
-/* Applies SHOPSTREAM_<KEY> variables (dots and dashes as underscores, upper case). */
-int ss_config_load_env(struct ss_config *cfg, char **envp, struct ss_err *err);
+/* Applies SHOPSTREAM_<KEY> variables (dots and dashes as underscores, upper case). A list
+ * (inputs, sinks) is comma-separated, but a comma inside an item stays in it: inputs are cut
+ * only before STREAM=, sinks only where sink_begins(text after the comma) says a sink URL
+ * begins (NULL: at every comma). */
+int ss_config_load_env(struct ss_config *cfg, char **envp, bool (*sink_begins)(const char *s),
+                       struct ss_err *err);
+/* Logs a warning for each SHOPSTREAM_ variable that looks meant for shopstream but is not
+ * read: a near miss of a key's name (SHOPSTREAM_SINK), or a librdkafka property
+ * (SHOPSTREAM_KAFKA_SASL_PASSWORD). Other SHOPSTREAM_ names are left alone: wrappers use
+ * the prefix too. */
+void ss_config_warn_env(char **envp);
 /* Whether some input is a Kafka topic: a run that resumes at committed offsets rather
  * than one complete in itself. NULL: false. */
 bool ss_config_reads_kafka(const struct ss_config *cfg);

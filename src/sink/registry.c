@@ -35,6 +35,11 @@ static int type_of(const char *url, const struct ss_sink_type **type, struct ss_
                       url);
 }
 
+bool ss_sink_url_begins(const char *s) {
+    const struct ss_sink_type *type;
+    return type_of(s, &type, NULL) == SS_OK;
+}
+
 int ss_sink_open_url(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
     const struct ss_sink_type *type = NULL;
     int rc = type_of(url, &type, err);

@@ -94,6 +94,8 @@ struct ss_sink {
 
 /* Finds the type serving url (by scheme) and opens it. SS_EUSAGE for an unknown scheme. */
 int ss_sink_open_url(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err);
+/* Whether s begins with the scheme of a sink shopstream knows ("jsonl:", "kafka://" ...). */
+bool ss_sink_url_begins(const char *s);
 /* Checks url as ss_sink_open_url would open it (the type's check), opening nothing:
  * SS_OK, or the error open would give for that syntax, worded the same. */
 int ss_sink_check_url(const char *url, const struct ss_config *cfg, struct ss_err *err);

@@ -59,6 +59,26 @@ SHOPSTREAM_LOG_LEVEL=verbose expect_exit 2 'SHOPSTREAM_LOG_LEVEL: config key log
 # the demo reads SHOPSTREAM_* as run does (it ignored them)
 SHOPSTREAM_LATENESS=abc expect_exit 2 'SHOPSTREAM_LATENESS: config key lateness: "abc"' \
     "demo: bad lateness in the environment" -- demo --seconds 1 --data "$T/demo-env"
+# lists from the environment are cut at the commas that begin an item, not at a URL's own
+# (several brokers or PostgreSQL hosts): each URL below was split into two items before
+SHOPSTREAM_INPUTS='clicks=kafka://k1:9092,k2:9092/clicks,,promotions=p.jsonl,' \
+    SHOPSTREAM_SINKS='kafka://k1:9092,k2:9092,postgresql://u@h1:5432,h2:5433/db,jsonl:out' \
+    "$SHOPSTREAM_BIN" run --print-config >"$T/envlist.yml" 2>"$T/err" || fail "env lists refused: $(cat "$T/err")"
+got=$(sed -n '/^inputs:/,/^sink\./p' "$T/envlist.yml" | tr -d ' \n')
+want='inputs:-"clicks=kafka://k1:9092,k2:9092/clicks"-"promotions=p.jsonl"sinks:-"kafka://k1:9092,k2:9092"'
+want+='-"postgresql://u@h1:5432,h2:5433/db"-"jsonl:out"'
+[ "${got%sink.*}" = "$want" ] || check_failed "SHOPSTREAM_INPUTS/SINKS split wrongly: $got"
+note "SHOPSTREAM_INPUTS/SINKS keep the commas of multi-host URLs"
+# a variable that is a typo of a key, or a librdkafka property, did nothing without a word
+SHOPSTREAM_SINK=jsonl:x SHOPSTREAM_KAFKA_SASL_PASSWORD=pw SHOPSTREAM_WRAPPER_HOME=/opt \
+    "$SHOPSTREAM_BIN" run --print-config >/dev/null 2>"$T/err" || fail "unknown SHOPSTREAM_ variables refused"
+grep -q 'SHOPSTREAM_SINK names no configuration key and is ignored: did you mean SHOPSTREAM_SINKS?' "$T/err" ||
+    check_failed "no warning for SHOPSTREAM_SINK: $(cat "$T/err")"
+grep -q 'SHOPSTREAM_KAFKA_SASL_PASSWORD is not read: give librdkafka properties with -X' "$T/err" ||
+    check_failed "no warning for SHOPSTREAM_KAFKA_SASL_PASSWORD: $(cat "$T/err")"
+! grep -q 'WRAPPER_HOME' "$T/err" || check_failed "a SHOPSTREAM_ variable far from every key was warned about"
+expect_exit 2 'unknown config key "sesions.gap" (did you mean sessions.gap?' "a misspelt key" -- \
+    run --print-config --set sesions.gap=1h
 expect_exit 2 'format: "xml" is not one of auto, json, csv' "bad --format" -- run --print-config --format xml
 expect_exit 2 "fields.clicks.ts: the value must not be empty" "empty field name" -- \
     run --set fields.clicks.ts= --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
