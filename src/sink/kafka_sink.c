@@ -11,6 +11,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -21,6 +22,12 @@
 #include "rowjson.h"
 
 #define FLUSH_TIMEOUT_MS 30000
+/* Room left in a message for what is not the value: the key (a user id), the headers and
+ * the record's framing in its batch. */
+#define MSG_OVERHEAD 4096
+/* A limit found below this is not a message size anyone sets: refuse rather than cut
+ * records to nothing. */
+#define MSG_LIMIT_FLOOR 16384
 
 enum { OUT_ALERTS, OUT_PROMO, OUT_DLQ, OUT_LATE, OUT_COUNT };
 
@@ -46,6 +53,19 @@ struct kafka_sink {
     uintptr_t gen;           /* the commit attempt the delivery reports count for */
     int64_t failed;
     char first_error[256];
+    /* Largest value each topic takes. Starts at the producer's message.max.bytes less
+     * MSG_OVERHEAD, and is lowered when the broker refuses a message as too large (the
+     * topic's max.message.bytes may be lower). A dead letter or late record over it is
+     * cut to fit, with a `truncated` header giving its size: one oversized record must
+     * not stop the pipeline, and the whole record stays in its source topic at the
+     * partition and offset the message names. */
+    size_t limit[OUT_COUNT];
+    /* The largest message of this commit attempt the broker refused as too large. The
+     * broker refuses a whole batch, so small messages batched with a big one are refused
+     * too: the limit is halved from the largest. */
+    size_t refused[OUT_COUNT];
+    size_t refused_last[OUT_COUNT]; /* the last nonzero refused[], for the error */
+    int64_t cut;                    /* records cut to fit in this commit attempt */
 };
 
 static int64_t mono_ms(void) {
@@ -58,6 +78,9 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     (void)rk;
     struct kafka_sink *ks = opaque;
     if (!m->err || (uintptr_t)m->_private != ks->gen) return;
+    if (m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
+        for (int o = 0; o < OUT_COUNT; o++)
+            if (m->rkt == ks->rkt[o] && m->len > ks->refused[o]) ks->refused[o] = m->len;
     if (!ks->failed)
         snprintf(ks->first_error, sizeof ks->first_error, "%s [%d]: %s", rd_kafka_topic_name(m->rkt),
                  (int)m->partition, rd_kafka_err2str(m->err));
@@ -152,6 +175,11 @@ static int kafka_sink_open(struct ss_sink **out, const char *url, const struct s
     if (!rc) rc = make_conf(ks, cfg, &conf, err);
     if (rc) goto fail;
     ss_kafka_conf_log(conf);
+    char maxb[32];
+    size_t maxb_len = sizeof maxb;
+    size_t max_bytes = 1000000; /* librdkafka's default */
+    if (rd_kafka_conf_get(conf, "message.max.bytes", maxb, &maxb_len) == RD_KAFKA_CONF_OK)
+        max_bytes = (size_t)strtoull(maxb, NULL, 10);
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
     rd_kafka_conf_set_opaque(conf, ks);
     char why[512];
@@ -166,6 +194,7 @@ static int kafka_sink_open(struct ss_sink **out, const char *url, const struct s
     rc = ss_kafka_wait_topics(ks->rk, ks->brokers, names, OUT_COUNT, NULL, SS_KAFKA_CONNECT_TIMEOUT_MS, err);
     if (rc) goto fail;
     for (int o = 0; o < OUT_COUNT; o++) ks->rkt[o] = rd_kafka_topic_new(ks->rk, ks->topic[o], NULL);
+    for (int o = 0; o < OUT_COUNT; o++) ks->limit[o] = max_bytes > 2 * MSG_OVERHEAD ? max_bytes - MSG_OVERHEAD : max_bytes / 2;
     *out = &ks->base;
     return SS_OK;
 fail:
@@ -198,9 +227,65 @@ static int produce_one(struct kafka_sink *ks, int o, const struct ss_val *key, c
             continue;
         }
         if (hdrs) rd_kafka_headers_destroy(hdrs);
+        if (e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) /* would fail again: the key is what is big */
+            return ss_err_set(err, SS_ERROR,
+                              "cannot produce to Kafka topic %s on %s: a message of %zu bytes with a key of %u bytes "
+                              "is over message.max.bytes (raise it with -X message.max.bytes=N)",
+                              ks->topic[o], ks->brokers, vlen, key && !key->null ? key->len : 0);
         return ss_err_set(err, SS_RETRY, "cannot produce to Kafka topic %s on %s: %s", ks->topic[o], ks->brokers,
                           rd_kafka_err2str(e));
     }
+}
+
+/* The value of row v for topic o: a dead letter's record bytes, else the row's JSON in
+ * ks->buf. A record over the topic's limit is cut to fit (whole UTF-8 characters in a
+ * late row's JSON), *cut_from set to its size (else 0). SS_ERROR for a row over the
+ * limit with no record to cut, or a limit too low to be meant. */
+static int row_value(struct kafka_sink *ks, struct ss_rowjson *rj, int o, const struct ss_val *v, const void **val,
+                     size_t *vlen, uint32_t *cut_from, struct ss_err *err) {
+    enum ss_table_id t = outs[o].table;
+    const struct ss_table *tb = &ss_tables[t];
+    size_t limit = ks->limit[o];
+    *cut_from = 0;
+    if (limit < MSG_LIMIT_FLOOR)
+        return ss_err_set(err, SS_ERROR,
+                          "Kafka topic %s on %s refused a message of %zu bytes as too large: raise the topic's "
+                          "max.message.bytes, or lower -X batch.size below it",
+                          ks->topic[o], ks->brokers, ks->refused_last[o]);
+    if (t == SS_T_DLQ) {
+        const struct ss_val *rec = &v[SS_DL_RECORD];
+        *val = rec->null ? "" : rec->s;
+        *vlen = rec->null ? 0 : rec->len;
+        if (*vlen > limit) {
+            *cut_from = (uint32_t)*vlen;
+            *vlen = limit;
+        }
+        return SS_OK;
+    }
+    ks->buf.len = 0;
+    ss_row_to_json_rj(rj, tb, v, &ks->buf);
+    if (ks->buf.len > limit && t == SS_T_LATE && !v[SS_LT_RECORD].null) {
+        struct ss_val cut[SS_LT_NCOLS];
+        memcpy(cut, v, sizeof cut);
+        *cut_from = cut[SS_LT_RECORD].len;
+        while (ks->buf.len > limit && cut[SS_LT_RECORD].len > 0) {
+            /* a byte of the record is at least a byte of its JSON */
+            size_t over = ks->buf.len - limit;
+            uint32_t n = over >= cut[SS_LT_RECORD].len ? 0 : cut[SS_LT_RECORD].len - (uint32_t)over;
+            while (n > 0 && ((unsigned char)cut[SS_LT_RECORD].s[n] & 0xC0) == 0x80) n--;
+            cut[SS_LT_RECORD].len = n;
+            ks->buf.len = 0;
+            ss_row_to_json_rj(rj, tb, cut, &ks->buf);
+        }
+    }
+    if (ks->buf.len > limit)
+        return ss_err_set(err, SS_ERROR,
+                          "a %s row of %zu bytes is over the %zu bytes Kafka topic %s takes: raise -X "
+                          "message.max.bytes and the topic's max.message.bytes",
+                          tb->name, ks->buf.len, limit, ks->topic[o]);
+    *val = ks->buf.p;
+    *vlen = ks->buf.len;
+    return SS_OK;
 }
 
 static int kafka_sink_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_err *err) {
@@ -210,6 +295,12 @@ static int kafka_sink_commit(struct ss_sink *sk, const struct ss_epoch *ep, stru
         return ss_err_set(err, SS_ERROR, "Kafka producer to %s failed: %s", ks->brokers, fatal);
     ks->gen++;
     ks->failed = 0;
+    ks->cut = 0;
+    for (int o = 0; o < OUT_COUNT; o++) {
+        if (ks->refused[o] && ks->refused[o] / 2 < ks->limit[o]) ks->limit[o] = ks->refused[o] / 2;
+        ks->refused_last[o] = ks->refused[o] ? ks->refused[o] : ks->refused_last[o];
+        ks->refused[o] = 0;
+    }
     int64_t deadline_ms = mono_ms() + FLUSH_TIMEOUT_MS;
     int rc = SS_OK;
     struct ss_rowjson rj;
@@ -222,21 +313,25 @@ static int kafka_sink_commit(struct ss_sink *sk, const struct ss_epoch *ep, stru
             const struct ss_val *v = ss_out_get(ep->rows, t, i);
             const struct ss_val *key = outs[o].key_col >= 0 ? &v[outs[o].key_col] : ss_out_user(ep->rows, t, i);
             if (tb->final_col >= 0 && !v[tb->final_col].i) continue;
+            const void *val = NULL;
+            size_t vlen = 0;
+            uint32_t cut_from;
+            if ((rc = row_value(ks, &rj, o, v, &val, &vlen, &cut_from, err))) break;
+            rd_kafka_headers_t *h = NULL;
             if (t == SS_T_DLQ) {
-                rd_kafka_headers_t *h = rd_kafka_headers_new(5);
+                h = rd_kafka_headers_new(6);
                 add_header_str(h, "reason", &v[SS_DL_REASON]);
                 add_header_str(h, "stream", &v[SS_DL_STREAM]);
                 add_header_str(h, "source", &v[SS_DL_SOURCE]);
                 add_header_int(h, "partition", v[SS_DL_PARTITION].i);
                 add_header_int(h, "offset", v[SS_DL_OFFSET].i);
-                const struct ss_val *rec = &v[SS_DL_RECORD];
-                rc = produce_one(ks, o, key, rec->null ? "" : rec->s, rec->null ? 0 : rec->len, h,
-                                 deadline_ms, err);
-            } else {
-                ks->buf.len = 0;
-                ss_row_to_json_rj(&rj, tb, v, &ks->buf);
-                rc = produce_one(ks, o, key, ks->buf.p, ks->buf.len, NULL, deadline_ms, err);
             }
+            if (cut_from) {
+                if (!h) h = rd_kafka_headers_new(1);
+                add_header_int(h, "truncated", cut_from);
+                ks->cut++;
+            }
+            rc = produce_one(ks, o, key, val, vlen, h, deadline_ms, err);
         }
     }
     int64_t left = deadline_ms - mono_ms();
@@ -250,7 +345,14 @@ static int kafka_sink_commit(struct ss_sink *sk, const struct ss_epoch *ep, stru
     if (ks->failed)
         rc = ss_err_set(err, SS_RETRY, "%lld Kafka output messages were not delivered (first: %s)",
                         (long long)ks->failed, ks->first_error);
-    if (rc == SS_OK) return SS_OK;
+    if (rc == SS_OK) {
+        if (ks->cut)
+            ss_warn("sink.kafka",
+                    "msg=\"records cut to fit Kafka's message size (header truncated: the record's size; the whole "
+                    "record stays at the source partition and offset)\" count=%lld epoch=%llu",
+                    (long long)ks->cut, (unsigned long long)ep->epoch);
+        return SS_OK;
+    }
 undelivered:
     /* the epoch is produced again: messages still queued locally would only duplicate it */
     rd_kafka_purge(ks->rk, RD_KAFKA_PURGE_F_QUEUE);
