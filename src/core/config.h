@@ -59,6 +59,7 @@ struct ss_config {
     /* recently viewed */
     int64_t recent_size;
     int64_t recent_ttl_ms;
+    int64_t max_record_bytes;     /* a file or stdin line longer than this is cut: a dead letter */
     /* inputs and outputs */
     char *format;                 /* default input format: "auto", "json", "csv" */
     char *field_names[SS_STREAM_COUNT][SS_F_COUNT];

@@ -352,6 +352,15 @@ static inline bool blank(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
+enum ss_decode_status ss_decoder_reject_malformed(struct ss_decoder *d, const char *buf, size_t len,
+                                                 struct ss_event *ev, struct ss_decode_result *res) {
+    ev_reset(ev);
+    res->missing = SS_F_COUNT;
+    ev->raw = (struct ss_str){buf, (uint32_t)len};
+    ev->stream = (uint8_t)d->stream;
+    return reject(res, SS_BAD_MALFORMED, "malformed");
+}
+
 enum ss_decode_status ss_decoder_decode(struct ss_decoder *d, const char *buf, size_t len,
                                         struct ss_arena *arena, struct ss_event *ev,
                                         struct ss_decode_result *res) {

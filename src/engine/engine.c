@@ -424,8 +424,12 @@ static const struct ss_str *id_str(const struct ss_event *ev, int i) {
  * predecode thread (the decoder and the batch arena are then that thread's). */
 static void stage_decode(struct ss_decoder *dec, struct ss_arena *arena, const struct ss_record *rec,
                          struct staged *s) {
-    s->st = ss_decoder_decode(dec, rec->data, rec->len, arena, &s->ev, &s->res);
     s->want = 0;
+    if (rec->cut) {
+        s->st = ss_decoder_reject_malformed(dec, rec->data, rec->len, &s->ev, &s->res);
+        return;
+    }
+    s->st = ss_decoder_decode(dec, rec->data, rec->len, arena, &s->ev, &s->res);
     if (s->st != SS_DEC_EVENT) return;
     const struct ss_event *ev = &s->ev;
     bool promo = ev->stream == SS_STREAM_PROMOTIONS;
@@ -472,7 +476,8 @@ static void stage_prefetch_ops(struct ss_op *const *pf, int npf, const struct st
  * commas, says so at once. */
 static void csv_hint(struct input *in, const struct ss_record *rec, const struct staged *s) {
     in->first_taken = true;
-    if (in->spec.format != SS_FMT_JSON || s->st != SS_DEC_INVALID || s->res.reason != SS_BAD_MALFORMED) return;
+    if (in->spec.format != SS_FMT_JSON || s->st != SS_DEC_INVALID || s->res.reason != SS_BAD_MALFORMED || rec->cut)
+        return;
     const char *p = rec->data, *end = rec->data + rec->len;
     while (p < end && (*p == ' ' || *p == '\t')) p++;
     if (p == end || *p == '{' || *p == '[' || !memchr(p, ',', (size_t)(end - p))) return;

@@ -21,7 +21,13 @@
  * never waits. A line that has come in part stays unread until its newline (or the
  * end) arrives. A stream still ends only at its end: a quiet one is not finished, and
  * holds the watermark back like any file being read (SEMANTICS §4: idle_timeout is
- * for Kafka partitions). A regular file is read exactly as before, with no poll. */
+ * for Kafka partitions). A regular file is read exactly as before, with no poll.
+ *
+ * A line longer than input.max_record_bytes is cut: its first max_record_bytes bytes
+ * are a record marked `cut` (a malformed dead letter), and the rest of the line is
+ * read and thrown away as it comes. Otherwise a file without line breaks (a JSON
+ * array on one line, a binary file) would be held whole in memory, and its dead
+ * letter would be more than a sink can take. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -48,6 +54,8 @@ struct file_source {
     int64_t line;            /* lines cut out so far */
     int32_t partition;
     bool eof;
+    size_t max_rec;          /* input.max_record_bytes */
+    bool skipping;           /* throwing away the rest of a line that was cut */
     /* records cut out by prefetch, for the next poll; a read error it met comes
      * after them */
     struct ss_record *ready;
@@ -61,7 +69,9 @@ struct file_source {
  * poll instead (a FIFO no writer has opened yet polls as quiet, not as ended). */
 static int file_open(struct ss_source **out, const struct ss_input_spec *spec, const struct ss_config *cfg,
                      struct ss_err *err) {
-    (void)cfg;
+    if (cfg->max_record_bytes < 1024 || cfg->max_record_bytes > (1 << 30))
+        return ss_err_set(err, SS_EUSAGE, "input.max_record_bytes must be between 1024 and 1073741824 (got %lld)",
+                          (long long)cfg->max_record_bytes);
     bool is_stdin = strcmp(spec->url, "-") == 0;
     int fd = is_stdin ? 0 : open(spec->url, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return ss_err_set(err, SS_EIO, "cannot open input %s: %s", spec->url, strerror(errno));
@@ -82,6 +92,7 @@ static int file_open(struct ss_source **out, const struct ss_input_spec *spec, c
     fs->cap = BLOCK;
     fs->buf = ss_malloc(fs->cap);
     fs->partition = spec->index;
+    fs->max_rec = (size_t)cfg->max_record_bytes;
     *out = &fs->base;
     return SS_OK;
 }
@@ -128,23 +139,38 @@ static int cut_lines(struct file_source *fs, struct ss_record *recs, int max) {
     int k = 0;
     while (k < max && fs->start < fs->end) {
         char *p = fs->buf + fs->start;
-        char *nl = memchr(p, '\n', fs->end - fs->start);
+        size_t avail = fs->end - fs->start;
+        char *nl = memchr(p, '\n', avail);
+        if (fs->skipping) {
+            fs->start += nl ? (size_t)(nl - p) + 1 : avail;
+            fs->skipping = !nl;
+            continue;
+        }
         size_t len;
         if (nl) {
             len = (size_t)(nl - p);
-        } else if (fs->eof) {
-            len = fs->end - fs->start; /* last line without a newline */
+        } else if (fs->eof || avail > fs->max_rec + 1) {
+            len = avail; /* the last line without a newline, or (cut below) one too long with its \r\n or not */
         } else {
             break;
         }
         size_t rec_len = (len && p[len - 1] == '\r') ? len - 1 : len;
+        if (rec_len > fs->max_rec) {
+            recs[k] = (struct ss_record){p, fs->max_rec, fs->partition, ++fs->line, true};
+            k++;
+            fs->start += len + (nl ? 1 : 0);
+            fs->skipping = !nl && !fs->eof;
+            ss_warn("source.file",
+                    "msg=\"a line longer than input.max_record_bytes: its first bytes go to the dead letters as "
+                    "malformed, the rest of the line is skipped%s\" input=\"%s\" line=%lld max_record_bytes=%zu",
+                    *p == '[' ? " (a JSON array? give one JSON object per line, as jq -c '.[]' writes)" : "", fs->path,
+                    (long long)fs->line, fs->max_rec);
+            continue;
+        }
         /* A UTF-8 byte order mark (Windows tools and spreadsheet exports write one)
          * opens the file, not its first record, which would be malformed with it. */
         size_t skip = fs->line == 0 && rec_len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-        recs[k].data = p + skip;
-        recs[k].len = rec_len - skip;
-        recs[k].partition = fs->partition;
-        recs[k].offset = ++fs->line;
+        recs[k] = (struct ss_record){p + skip, rec_len - skip, fs->partition, ++fs->line, false};
         k++;
         fs->start += len + (nl ? 1 : 0);
     }

@@ -19,6 +19,7 @@ struct ss_record {
     size_t len;
     int32_t partition;
     int64_t offset;      /* next position after this record is offset + 1 */
+    bool cut;            /* longer than input.max_record_bytes: data holds its first bytes */
 };
 
 struct ss_input_spec {

@@ -138,6 +138,7 @@ class Config:
         self.vel_range = 10 * 60000
         self.recent_size = 20
         self.recent_ttl = 24 * 3600000
+        self.max_record = 16 << 20
 
     KEYMAP = {
         "lateness": ("lateness", parse_duration),
@@ -154,6 +155,7 @@ class Config:
         "alerts.velocity.range": ("vel_range", parse_duration),
         "recent.size": ("recent_size", int),
         "recent.ttl": ("recent_ttl", parse_duration),
+        "input.max_record_bytes": ("max_record", int),
     }
 
     def set(self, key, value):
@@ -603,6 +605,11 @@ class Model:
             fmt = inp.fmt or ("csv" if inp.path.endswith(".csv") else "json")
             csvdec = CsvDecoder(inp.stream) if fmt == "csv" else None
             for lineno, raw in read_lines(inp.path):
+                if len(raw) > self.cfg.max_record:
+                    # input.max_record_bytes: the line's first bytes, a malformed dead letter
+                    self.record(inp, p, lineno, raw[:self.cfg.max_record].decode("utf-8", "replace"),
+                                "malformed", None)
+                    continue
                 if not raw.strip():
                     continue
                 if csvdec is not None and csvdec.header is None:

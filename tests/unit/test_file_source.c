@@ -20,6 +20,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "core/config.h"
 #include "core/log.h"
 #include "harness.h"
 #include "source/source.h"
@@ -77,7 +78,12 @@ static void make_text(struct text *t, int nlines) {
 struct line {
     const char *p;
     size_t n;
+    bool cut; /* longer than input.max_record_bytes: p/n are its first bytes */
 };
+
+/* The configuration drive opens the file with: the defaults, and no cut below the
+ * 17 MiB line of make_text unless a test lowers it. */
+static struct ss_config drive_cfg;
 
 static size_t split(const struct text *t, struct line **out) {
     size_t n = 0, cap = 1024;
@@ -90,7 +96,7 @@ static size_t split(const struct text *t, struct line **out) {
         if (e > s && t->p[e - 1] == '\r') e--;
         if (n == 0 && e - s >= 3 && memcmp(t->p + s, "\xEF\xBB\xBF", 3) == 0) s += 3;
         if (n == cap) l = realloc(l, (cap *= 2) * sizeof *l);
-        l[n++] = (struct line){t->p + s, e - s};
+        l[n++] = (struct line){t->p + s, e - s, false};
         at = end + 1;
     }
     *out = l;
@@ -134,7 +140,7 @@ static size_t drive(const char *path, const struct line *want, size_t nwant, int
                     struct ss_err *err) {
     struct ss_input_spec spec = {.stream = SS_STREAM_CLICKS, .url = (char *)path, .index = 3};
     struct ss_source *src = NULL;
-    CHECK_EQ_INT(ss_source_file.open(&src, &spec, NULL, err), SS_OK);
+    CHECK_EQ_INT(ss_source_file.open(&src, &spec, &drive_cfg, err), SS_OK);
     if (!src) return 0;
     static const int maxes[] = {4096, 7, 1, 300, 4096, 2};
     struct ss_record recs[4096];
@@ -153,7 +159,7 @@ static size_t drive(const char *path, const struct line *want, size_t nwant, int
             for (int k = 0; k < n; k++) {
                 size_t i = seen + (size_t)k;
                 bool ok = i < nwant && recs[k].len == want[i].n && memcmp(recs[k].data, want[i].p, want[i].n) == 0 &&
-                          recs[k].offset == (int64_t)i + 1 && recs[k].partition == 3;
+                          recs[k].offset == (int64_t)i + 1 && recs[k].partition == 3 && recs[k].cut == want[i].cut;
                 if (!ok && bad++ < 5)
                     fprintf(stderr, "FAIL %s pattern %d pass %d: record %zu (len %zu, offset %lld)\n", path,
                             pattern, pass, i, recs[k].len, (long long)recs[k].offset);
@@ -212,6 +218,50 @@ TEST(long_lines_in_flight) {
     write_file(path, "plain", &t, 0);
     every_pattern_whole(path, want, nwant);
     unlink(path);
+    free(want);
+    free(t.p);
+}
+
+/* Lines longer than input.max_record_bytes come out as their first max_record_bytes
+ * bytes, marked cut, and the lines after them whole with their own line numbers: one
+ * cut while its newline is in the buffer, one of 3 MiB read past chunk after chunk,
+ * one of exactly the limit (not cut) and one a byte over, and a last line of 2 MiB
+ * without a newline. */
+TEST(long_lines_cut) {
+    struct text t = {0};
+    static const size_t lens[] = {1, 5000, 1, 3u << 20, 1, 1024, 1025, 7, 2u << 20};
+    size_t nl = sizeof lens / sizeof lens[0];
+    size_t *at = calloc(nl, sizeof *at);
+    for (size_t i = 0; i < nl; i++) {
+        at[i] = t.n;
+        for (size_t k = 0; k < lens[i]; k++) {
+            char c = (char)('a' + (i + k) % 26);
+            put(&t, &c, 1);
+        }
+        if (i + 1 < nl) put(&t, "\n", 1);
+    }
+    struct line *want = calloc(nl, sizeof *want);
+    for (size_t i = 0; i < nl; i++)
+        want[i] = (struct line){t.p + at[i], lens[i] > 1024 ? 1024 : lens[i], lens[i] > 1024};
+    drive_cfg.max_record_bytes = 1024;
+    static const char *kinds[] = {"plain", "zstd"};
+    char path[64];
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "/tmp/ss_test_file_cut_%d.%s", (int)getpid(), kinds[k]);
+        write_file(path, kinds[k], &t, 0);
+        every_pattern_whole(path, want, nl);
+        unlink(path);
+    }
+    drive_cfg.max_record_bytes = 1 << 30;
+    /* out of range: a usage error */
+    struct ss_input_spec spec = {.stream = SS_STREAM_CLICKS, .url = "/dev/null", .index = 0};
+    struct ss_source *src = NULL;
+    struct ss_err err = {0};
+    drive_cfg.max_record_bytes = 1023;
+    CHECK_EQ_INT(ss_source_file.open(&src, &spec, &drive_cfg, &err), SS_EUSAGE);
+    CHECK(strstr(err.msg, "input.max_record_bytes must be between 1024 and 1073741824") != NULL);
+    drive_cfg.max_record_bytes = 1 << 30;
+    free(at);
     free(want);
     free(t.p);
 }
@@ -344,7 +394,7 @@ static void stream_case(const char *kind) {
     struct ss_source *src = NULL;
     struct ss_err err = {0};
     double t0 = now_ms();
-    CHECK_EQ_INT(ss_source_file.open(&src, &spec, NULL, &err), SS_OK); /* no writer yet: no wait */
+    CHECK_EQ_INT(ss_source_file.open(&src, &spec, &drive_cfg, &err), SS_OK); /* no writer yet: no wait */
     CHECK(now_ms() - t0 < 1000);
     if (!src) return;
     struct ss_record recs[8];
@@ -407,8 +457,11 @@ TEST(stream_plain_gzip_zstd) {
 
 int main(void) {
     ss_log_set_level(SS_LOG_WARN); /* not the "decompressing" line of every file */
+    ss_config_init(&drive_cfg);
+    drive_cfg.max_record_bytes = 1 << 30;
     RUN(every_line_once_in_order);
     RUN(long_lines_in_flight);
+    RUN(long_lines_cut);
     RUN(cut_short_after_its_lines);
     RUN(stream_plain_gzip_zstd);
     return ss_t_report("file_source");
