@@ -195,6 +195,8 @@ static void want_stats(struct ss_buf *b, enum ss_table_id t, const struct ss_out
         }
         have = 1;
     }
+    /* no min/max for a string chunk whose min or max is over 4096 bytes */
+    if (have && (c->type == SS_COL_STR || c->type == SS_COL_JSON) && (smin->len > 4096 || smax->len > 4096)) have = 0;
     ss_buf_adds(b, "\"null_count\":");
     json_i64(b, nulls);
     ss_buf_adds(b, have ? ",\"has_min_max\":true,\"min\":" : ",\"has_min_max\":false}");
@@ -633,11 +635,25 @@ TEST(other_tables) {
         v[SS_CR_ORDERS].i = i;
         v[SS_CR_FINAL].i = 1;
     }
+    /* dlq: records around the 4096-byte limit of string statistics, the longest the
+     * min in one row group and the max in another */
+    static char rec[6000];
+    for (int i = 0; i < 48; i++) {
+        struct ss_val *v = ss_out_row(&o, SS_T_DLQ);
+        size_t len = i == 3 ? 5000 : i == 20 ? 4097 : i == 21 ? 4096 : (size_t)(10 + i * 37);
+        memset(rec, i == 3 ? ' ' : i == 20 ? '~' : 'a' + i % 26, len);
+        rec[len] = '\0';
+        put_str(&o, &v[SS_DL_REASON], "malformed");
+        put_str(&o, &v[SS_DL_STREAM], "clicks");
+        put_str(&o, &v[SS_DL_SOURCE], "in.jsonl");
+        v[SS_DL_OFFSET].i = i + 1;
+        put_str(&o, &v[SS_DL_RECORD], rec);
+    }
     static const struct {
         enum ss_table_id t;
         enum ss_pq_codec codec;
     } cases[] = {{SS_T_FUNNEL, SS_PQ_UNCOMPRESSED}, {SS_T_SESSIONS, SS_PQ_ZSTD},
-                 {SS_T_ALERTS, SS_PQ_SNAPPY}, {SS_T_CATEGORY_REVENUE, SS_PQ_ZSTD}};
+                 {SS_T_ALERTS, SS_PQ_SNAPPY}, {SS_T_CATEGORY_REVENUE, SS_PQ_ZSTD}, {SS_T_DLQ, SS_PQ_ZSTD}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         struct ss_pq_opts op;
         ss_pq_opts_default(&op);

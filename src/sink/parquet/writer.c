@@ -388,9 +388,15 @@ static int write_col(struct ss_pq_writer *w, int j, const struct ss_val *rows, c
 
 /* ---- row groups ---------------------------------------------------------- */
 
+/* A string chunk whose min or max is longer than this has no min/max, as Arrow's writer
+ * does (max_statistics_size): a long dead letter would be copied into the footer, which
+ * every reader loads whole, and a cut prefix is no upper bound. */
+#define STAT_MAX_BYTES 4096
+
 static void stat_bytes(struct chunk_meta *m, const struct col *c) {
     m->has_minmax = c->has_minmax;
-    if (!c->has_minmax) return;
+    if (c->kind == K_BYTES && (c->smin.len > STAT_MAX_BYTES || c->smax.len > STAT_MAX_BYTES)) m->has_minmax = 0;
+    if (!m->has_minmax) return;
     if (c->kind == K_BYTES) {
         m->min = ss_malloc(c->smin.len ? c->smin.len : 1);
         m->max = ss_malloc(c->smax.len ? c->smax.len : 1);
