@@ -25,7 +25,7 @@
  *
  * A line longer than input.max_record_bytes is cut: its first max_record_bytes bytes
  * are a record marked `cut` (a malformed dead letter), and the rest of the line is
- * read and thrown away as it comes. Otherwise a file without line breaks (a JSON
+ * read and thrown away as it comes, a chunk per poll. Otherwise a file without line breaks (a JSON
  * array on one line, a binary file) would be held whole in memory, and its dead
  * letter would be more than a sink can take. */
 #include <errno.h>
@@ -193,7 +193,9 @@ static int cut_more(struct file_source *fs, struct ss_record *recs, int max, boo
             else if (n == 0) fs->eof = true;
         }
         int k = cut_lines(fs, recs, max);
-        if (k || fs->eof || fs->failed || once || dry) return k;
+        /* skipping the rest of a cut line, a chunk per poll: the engine commits and
+         * hears a stop meanwhile, however long the line (/dev/zero never ends it) */
+        if (k || fs->eof || fs->failed || once || dry || fs->skipping) return k;
     }
 }
 

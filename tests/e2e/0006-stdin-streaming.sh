@@ -216,4 +216,14 @@ print("    clicks gzip cut after %d complete lines: dlq %d rows (model %d), data
       (kept, len(dlq), len(want), total))
 sys.exit(0 if dlq == want and want and total == kept else 1)
 PYEOF
+# A line that never ends (/dev/zero) is cut at input.max_record_bytes and the rest skipped
+# a chunk per poll, so the run still commits and stops at SIGINT (exit 0, its dead letter
+# committed). Before, one poll read on for ever, deaf to the signal, and memory grew.
+PIDS=()
+signal_when 'a line longer than input.max_record_bytes' INT "$T/zero.err" \
+    "$SHOPSTREAM_BIN" run --input clicks=/dev/zero --sink "jsonl:$T/zero"
+[ "$SIGNALLED_RC" -eq 0 ] || { tail -n 5 "$T/zero.err" >&2; check_failed "/dev/zero stopped by SIGINT: exit $SIGNALLED_RC"; }
+[ "$(wc -l <"$T/zero/dlq.jsonl")" -eq 1 ] && grep -q '"reason":"malformed".*"offset":1,' "$T/zero/dlq.jsonl" ||
+    check_failed "/dev/zero: the cut line is not the one dead letter"
+note "/dev/zero: cut, skipped, stopped by SIGINT in ${SIGNALLED_S}s"
 finish
