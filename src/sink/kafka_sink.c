@@ -312,6 +312,9 @@ static int kafka_sink_commit(struct ss_sink *sk, const struct ss_epoch *ep, stru
         for (size_t i = 0; i < r->n && rc == SS_OK; i++) {
             const struct ss_val *v = ss_out_get(ep->rows, t, i);
             const struct ss_val *key = outs[o].key_col >= 0 ? &v[outs[o].key_col] : ss_out_user(ep->rows, t, i);
+            /* a dead letter's user_id can be anything: one too long for a key (it would
+             * not fit the message) leaves the message unkeyed */
+            if (outs[o].key_col < 0 && key && !key->null && key->len > MSG_OVERHEAD / 2) key = NULL;
             if (tb->final_col >= 0 && !v[tb->final_col].i) continue;
             const void *val = NULL;
             size_t vlen = 0;
