@@ -45,7 +45,7 @@ static const struct cfg_key keys[] = {
     {"windows.category_revenue", T_DURATION, O(category_revenue_ms), 0, "1m", 1, "tumbling window size of category_revenue"},
     {"windows.hourly_sales", T_DURATION, O(hourly_sales_ms), 0, "1h", 1, "tumbling window size of hourly_sales"},
     {"windows.trending.size", T_DURATION, O(trending_size_ms), 0, "10m", 1, "sliding window size of trending_products"},
-    {"windows.trending.slide", T_DURATION, O(trending_slide_ms), 0, "1m", 1, "slide of trending_products (must divide the size)"},
+    {"windows.trending.slide", T_DURATION, O(trending_slide_ms), 0, "1m", 1, "slide of trending_products (must divide the size, into at most 10080 windows per event)"},
     {"windows.trending.top", T_INT, O(trending_top), 0, "20", 1, "products per trending window"},
     {"windows.funnel", T_DURATION, O(funnel_ms), 0, "1h", 1, "tumbling window size of funnel"},
     {"sessions.gap", T_DURATION, O(session_gap_ms), 0, "30m", 1, "inactivity gap that ends a user session"},

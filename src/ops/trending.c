@@ -25,6 +25,7 @@
 #include "op.h"
 
 #define KEEP_WARM 32
+#define MAX_WINDOWS_PER_EVENT 10080
 
 /* Totals of one product, in a pane or in a running sum. `events` counts every event
  * (cart_remove too): a product is in a window iff its events there are > 0. */
@@ -84,6 +85,17 @@ static int open_op(struct ss_op **out, const struct ss_op_env *env, struct ss_er
         return ss_err_set(err, SS_EUSAGE,
                           "windows.trending.size (%lld ms) must be a multiple of windows.trending.slide (%lld ms)",
                           (long long)cfg->trending_size_ms, (long long)cfg->trending_slide_ms);
+    /* Each event is in size/slide windows, and each of them is emitted: `slide: 1` (1 ms,
+     * meant as a minute) made 600,000 windows per event, and a run of 1,000 events
+     * with size 1d took 24 GB before it was killed. A week of one-minute slides is the
+     * most allowed. */
+    if (cfg->trending_size_ms / cfg->trending_slide_ms > MAX_WINDOWS_PER_EVENT)
+        return ss_err_set(err, SS_EUSAGE,
+                          "windows.trending.size / windows.trending.slide is %lld windows per event (%lld ms / %lld ms), "
+                          "more than %d: each event is counted in and emitted for every window holding it (a plain "
+                          "number is milliseconds: write 1m, not 1)",
+                          (long long)(cfg->trending_size_ms / cfg->trending_slide_ms), (long long)cfg->trending_size_ms,
+                          (long long)cfg->trending_slide_ms, MAX_WINDOWS_PER_EVENT);
     if (cfg->trending_top <= 0 || cfg->trending_top > UINT32_MAX)
         return ss_err_set(err, SS_EUSAGE, "windows.trending.top must be between 1 and 4294967295 rows (got %lld)",
                           (long long)cfg->trending_top);

@@ -381,6 +381,8 @@ TEST(test_config_errors) {
         {3000, -1, 5, "windows.trending.slide"},
         {3000, 2000, 5, "windows.trending.slide"},
         {3000, 1000, 0, "windows.trending.top"},
+        {600000, 1, 5, "is 600000 windows per event (600000 ms / 1 ms), more than 10080"},
+        {10081 * 60000LL, 60000, 5, "is 10081 windows per event"},
     };
     for (size_t i = 0; i < sizeof tc / sizeof tc[0]; i++) {
         struct ss_config cfg = base_cfg();
@@ -392,6 +394,16 @@ TEST(test_config_errors) {
         struct ss_err err = {0};
         CHECK_EQ_INT(ss_op_trending.open(&op, &env, &err), SS_EUSAGE);
         CHECK(strstr(err.msg, tc[i].key) != NULL);
+    }
+    { /* a week of one-minute slides is the most windows per event allowed */
+        struct ss_config cfg = base_cfg();
+        cfg.trending_size_ms = 10080 * 60000LL;
+        cfg.trending_slide_ms = 60000;
+        struct ss_op_env env = {&cfg, in};
+        struct ss_op *op = NULL;
+        struct ss_err err = {0};
+        CHECK_EQ_INT(ss_op_trending.open(&op, &env, &err), SS_OK);
+        if (op) op->type->close(op);
     }
     ss_intern_free(in);
 }
