@@ -199,6 +199,25 @@ static int cut_more(struct file_source *fs, struct ss_record *recs, int max, boo
     }
 }
 
+/* At its end a file gives its buffers, decompressor and descriptor back at once, not
+ * at the end of the run: a backfill reads hundreds of files one after another, and
+ * 16 MiB of buffers kept per file read added up to gigabytes. The source stays open
+ * (its name is still asked for) and answers SS_EOF. */
+static void release(struct file_source *fs) {
+    ss_decomp_free(fs->dz);
+    fs->dz = NULL;
+    if (fs->fd > 0) close(fs->fd);
+    fs->fd = -1;
+    ss_free(fs->buf);
+    ss_free(fs->other);
+    ss_free(fs->ready);
+    fs->buf = fs->other = NULL;
+    fs->ready = NULL;
+    fs->cap = fs->other_cap = 0;
+    fs->cap_ready = 0;
+    fs->start = fs->end = 0;
+}
+
 /* Records, SS_EOF at the end, an error, or (a stream only) 0 when no complete line
  * came within timeout_ms. */
 static int file_poll(struct ss_source *src, struct ss_record *recs, int max, int timeout_ms, struct ss_err *err) {
@@ -217,7 +236,9 @@ static int file_poll(struct ss_source *src, struct ss_record *recs, int max, int
         if (err) *err = fs->fail;
         return fs->failed;
     }
-    return fs->eof ? SS_EOF : 0;
+    if (!fs->eof) return 0;
+    if (fs->buf) release(fs);
+    return SS_EOF;
 }
 
 /* The next poll's records, cut on the decoding thread: one refill at most (see the

@@ -266,6 +266,46 @@ TEST(long_lines_cut) {
     free(t.p);
 }
 
+static int open_fds(void) {
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++) n += fcntl(fd, F_GETFD) != -1;
+    return n;
+}
+
+/* At SS_EOF a file gives back its descriptor (and buffers) before it is closed: a
+ * backfill of many files read one after another kept them all. Later polls and
+ * prefetches still answer SS_EOF, and the name stays. */
+TEST(eof_gives_back_the_file) {
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/ss_test_file_eof_%d.jsonl.zst", (int)getpid());
+    struct text t = {0};
+    put(&t, "a\nb\nc", 5);
+    write_file(path, "zstd", &t, 0);
+    int before = open_fds();
+    struct ss_input_spec spec = {.stream = SS_STREAM_CLICKS, .url = path, .index = 0};
+    struct ss_source *src = NULL;
+    struct ss_err err = {0};
+    CHECK_EQ_INT(ss_source_file.open(&src, &spec, &drive_cfg, &err), SS_OK);
+    CHECK_EQ_INT(open_fds(), before + 1);
+    struct ss_record recs[8];
+    int n, got = 0, rounds = 0;
+    char last = 0;
+    while ((n = ss_source_file.poll(src, recs, 8, 0, &err)) > 0 && rounds++ < 10) {
+        got += n;
+        last = recs[n - 1].data[0];
+    }
+    CHECK_EQ_INT(n, SS_EOF);
+    CHECK(got == 3 && last == 'c');
+    CHECK_EQ_INT(open_fds(), before);
+    ss_source_file.prefetch(src);
+    CHECK_EQ_INT(ss_source_file.poll(src, recs, 8, 0, &err), SS_EOF);
+    CHECK(strcmp(ss_source_file.name_of(src), path) == 0);
+    ss_source_file.close(src);
+    CHECK_EQ_INT(open_fds(), before);
+    unlink(path);
+    free(t.p);
+}
+
 /* The newlines zlib's own reader finds in a gzip file, up to where it ends or breaks. */
 static size_t newlines_in_gz(const char *path) {
     gzFile g = gzopen(path, "rb");
@@ -462,6 +502,7 @@ int main(void) {
     RUN(every_line_once_in_order);
     RUN(long_lines_in_flight);
     RUN(long_lines_cut);
+    RUN(eof_gives_back_the_file);
     RUN(cut_short_after_its_lines);
     RUN(stream_plain_gzip_zstd);
     return ss_t_report("file_source");
