@@ -58,6 +58,9 @@ int ss_decoder_open(struct ss_decoder **out, enum ss_stream stream, enum ss_form
 enum ss_decode_status ss_decoder_decode(struct ss_decoder *d, const char *buf, size_t len,
                                         struct ss_arena *arena, struct ss_event *ev,
                                         struct ss_decode_result *res);
+/* The records that follow come from another file of the input: a CSV decoder reads
+ * its header again from the first non-blank one. */
+void ss_decoder_new_file(struct ss_decoder *d);
 /* As ss_decoder_decode for a record known to be malformed without reading it (one the
  * source cut short): SS_DEC_INVALID, reason malformed, ev->raw = buf/len. */
 enum ss_decode_status ss_decoder_reject_malformed(struct ss_decoder *d, const char *buf, size_t len,

@@ -352,6 +352,8 @@ static inline bool blank(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
+void ss_decoder_new_file(struct ss_decoder *d) { d->have_header = false; }
+
 enum ss_decode_status ss_decoder_reject_malformed(struct ss_decoder *d, const char *buf, size_t len,
                                                  struct ss_event *ev, struct ss_decode_result *res) {
     ev_reset(ev);

@@ -425,6 +425,7 @@ static const struct ss_str *id_str(const struct ss_event *ev, int i) {
 static void stage_decode(struct ss_decoder *dec, struct ss_arena *arena, const struct ss_record *rec,
                          struct staged *s) {
     s->want = 0;
+    if (rec->file_start) ss_decoder_new_file(dec);
     if (rec->cut) {
         s->st = ss_decoder_reject_malformed(dec, rec->data, rec->len, &s->ev, &s->res);
         return;

@@ -8,8 +8,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../core/alloc.h"
 #include "../core/dirs.h"
 #include "../core/table.h"
+#include "../source/input_files.h"
 #include "sink.h"
 
 /* ---- inputs --------------------------------------------------------------------- */
@@ -32,11 +34,6 @@ static bool file_id_of(const char *path, struct file_id *id) {
 static bool names_file(const char *path, const struct file_id *id) {
     struct file_id f;
     return file_id_of(path, &f) && f.dev == id->dev && f.ino == id->ino;
-}
-
-static bool same_file(const char *a, const char *b) {
-    struct file_id ia;
-    return file_id_of(a, &ia) && names_file(b, &ia);
 }
 
 /* The file an input STREAM=PATH reads; NULL for stdin ("-") and Kafka topics. */
@@ -67,18 +64,65 @@ static int check_inputs(const struct ss_config *cfg, struct ss_err *err) {
                                   "input %s reads the topic of input %s as another stream: a topic holds the "
                                   "records of one stream, the other's decoder would send each to the dead letters",
                                   a, b);
-            const char *fa = input_file(a), *fb = input_file(b);
-            if (fa && fb && same_file(fa, fb))
-                return same_stream(a, b)
-                           ? ss_err_set(err, SS_EUSAGE,
-                                        "input %s is given twice, also as %s (one file): its second copy would be "
-                                        "nothing but duplicates",
-                                        a, b)
-                           : ss_err_set(err, SS_EUSAGE,
-                                        "input %s reads the file of input %s as another stream: a file holds the "
-                                        "records of one stream, the other's decoder would send each to the dead "
-                                        "letters",
-                                        a, b);
+        }
+    return SS_OK;
+}
+
+/* A file some input reads (an input may name several: input_files.h). */
+struct read_file {
+    int input;
+    const char *path;
+    struct file_id id;
+};
+
+/* The existing files the file inputs read, in *out (paths owned by *names). */
+static int read_files(const struct ss_config *cfg, struct read_file **out, size_t *n, char ***names,
+                      size_t *nnames, struct ss_err *err) {
+    *out = NULL;
+    *n = *nnames = 0;
+    *names = NULL;
+    for (int i = 0; i < cfg->ninputs; i++) {
+        const char *file = input_file(cfg->inputs[i]);
+        if (!file) continue;
+        char **files;
+        size_t k;
+        int rc = ss_input_files(file, &files, &k, err);
+        if (rc) return ss_err_wrap(err, "input %s", cfg->inputs[i]);
+        *names = ss_realloc(*names, (*nnames + k) * sizeof **names);
+        *out = ss_realloc(*out, (*n + k) * sizeof **out);
+        for (size_t j = 0; j < k; j++) {
+            (*names)[(*nnames)++] = files[j];
+            if (file_id_of(files[j], &(*out)[*n].id)) {
+                (*out)[*n].input = i;
+                (*out)[(*n)++].path = files[j];
+            }
+        }
+        ss_free(files); /* the paths live on in *names */
+    }
+    return SS_OK;
+}
+
+/* No file read twice: by two inputs, or by one that names it twice (hard links). */
+static int check_files(const struct ss_config *cfg, const struct read_file *f, size_t n, struct ss_err *err) {
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++) {
+            if (f[i].id.dev != f[j].id.dev || f[i].id.ino != f[j].id.ino) continue;
+            const char *a = cfg->inputs[f[i].input], *b = cfg->inputs[f[j].input];
+            if (f[i].input == f[j].input)
+                return ss_err_set(err, SS_EUSAGE,
+                                  "input %s reads one file twice, as %s and as %s: its second copy would be "
+                                  "nothing but duplicates",
+                                  a, f[j].path, f[i].path);
+            return same_stream(a, b)
+                       ? ss_err_set(err, SS_EUSAGE,
+                                    "input %s is given twice, also as %s (one file: %s): its second copy would be "
+                                    "nothing but duplicates",
+                                    a, b, f[i].path)
+                       : ss_err_set(err, SS_EUSAGE,
+                                    "input %s reads the file of input %s as another stream: a file holds the "
+                                    "records of one stream, the other's decoder would send each to the dead "
+                                    "letters",
+                                    a, b);
         }
     return SS_OK;
 }
@@ -208,23 +252,26 @@ static int check_input_against_sink(const char *input, const char *file, const s
     return SS_OK;
 }
 
-static int check_inputs_against_sinks(const struct ss_config *cfg, struct ss_err *err) {
-    for (int i = 0; i < cfg->ninputs; i++) {
-        const char *file = input_file(cfg->inputs[i]);
-        struct file_id in;
-        if (!file || !file_id_of(file, &in)) continue;
+static int check_files_against_sinks(const struct ss_config *cfg, const struct read_file *f, size_t n,
+                                     struct ss_err *err) {
+    for (size_t i = 0; i < n; i++)
         for (int j = 0; j < cfg->nsinks; j++) {
-            int rc = check_input_against_sink(cfg->inputs[i], file, &in, cfg->sinks[j], err);
+            int rc = check_input_against_sink(cfg->inputs[f[i].input], f[i].path, &f[i].id, cfg->sinks[j], err);
             if (rc != SS_OK) return rc;
         }
-    }
     return SS_OK;
 }
 
 int ss_overlap_check(const struct ss_config *cfg, struct ss_err *err) {
     int rc;
-    if ((rc = check_sinks(cfg, err)) != SS_OK || (rc = check_inputs(cfg, err)) != SS_OK ||
-        (rc = check_inputs_against_sinks(cfg, err)) != SS_OK)
-        return rc;
-    return SS_OK;
+    if ((rc = check_sinks(cfg, err)) != SS_OK || (rc = check_inputs(cfg, err)) != SS_OK) return rc;
+    struct read_file *files;
+    size_t n, nnames;
+    char **names;
+    rc = read_files(cfg, &files, &n, &names, &nnames, err);
+    if (!rc) rc = check_files(cfg, files, n, err);
+    if (!rc) rc = check_files_against_sinks(cfg, files, n, err);
+    ss_input_files_free(names, nnames);
+    ss_free(files);
+    return rc;
 }

@@ -37,6 +37,7 @@
 #include "../core/alloc.h"
 #include "../core/log.h"
 #include "decompress.h"
+#include "input_files.h"
 #include "source.h"
 
 #define BLOCK (8u << 20)         /* each of the two buffers (more for a longer line) */
@@ -47,7 +48,10 @@ struct file_source {
     struct ss_source base;
     int fd;
     struct ss_decomp *dz;
-    char *path;
+    const char *path;        /* the file being read: files[at] */
+    char **files;            /* what the input names (input_files.h): read in turn */
+    size_t nfiles, at;
+    bool file_start;         /* the next record cut is a later file's first */
     char *buf, *other;       /* other: where the next refill goes */
     size_t cap, other_cap;
     size_t start, end;       /* unread bytes are buf[start, end) */
@@ -64,35 +68,57 @@ struct file_source {
     struct ss_err fail;
 };
 
-/* A path is opened without waiting: a FIFO's open would block until a writer opens
- * it, before any sink is open and deaf to a stop. Its reads wait for the writer in
- * poll instead (a FIFO no writer has opened yet polls as quiet, not as ended). */
+/* Opens path for reading from its first line. A path is opened without waiting: a
+ * FIFO's open would block until a writer opens it, before any sink is open and deaf
+ * to a stop. Its reads wait for the writer in poll instead (a FIFO no writer has
+ * opened yet polls as quiet, not as ended). */
+static int open_path(struct file_source *fs, const char *path, struct ss_err *err) {
+    bool is_stdin = strcmp(path, "-") == 0;
+    int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return ss_err_set(err, SS_EIO, "cannot open input %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        if (!is_stdin) close(fd);
+        return ss_err_set(err, SS_EIO, "cannot open input %s: %s", path, strerror(e));
+    }
+    bool stream = !S_ISREG(st.st_mode);
+    /* a file is read as always; our own FIFO's description may stay non-blocking */
+    if (!is_stdin && !stream) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    fs->fd = fd;
+    fs->dz = ss_decomp_new(fd, path, stream);
+    fs->path = path;
+    fs->cap = BLOCK;
+    fs->buf = ss_malloc(fs->cap);
+    fs->start = fs->end = 0;
+    fs->line = 0;
+    fs->eof = fs->skipping = false;
+    return SS_OK;
+}
+
 static int file_open(struct ss_source **out, const struct ss_input_spec *spec, const struct ss_config *cfg,
                      struct ss_err *err) {
     if (cfg->max_record_bytes < 1024 || cfg->max_record_bytes > (1 << 30))
         return ss_err_set(err, SS_EUSAGE, "input.max_record_bytes must be between 1024 and 1073741824 (got %lld)",
                           (long long)cfg->max_record_bytes);
-    bool is_stdin = strcmp(spec->url, "-") == 0;
-    int fd = is_stdin ? 0 : open(spec->url, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return ss_err_set(err, SS_EIO, "cannot open input %s: %s", spec->url, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        if (!is_stdin) close(fd);
-        return ss_err_set(err, SS_EIO, "cannot open input %s: %s", spec->url, strerror(e));
-    }
-    bool stream = !S_ISREG(st.st_mode);
-    /* a file is read as always; our own FIFO's description may stay non-blocking */
-    if (!is_stdin && !stream) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    char **files;
+    size_t nfiles;
+    int rc = ss_input_files(spec->url, &files, &nfiles, err);
+    if (rc) return rc;
     struct file_source *fs = ss_calloc(1, sizeof *fs);
     fs->base.type = &ss_source_file;
-    fs->fd = fd;
-    fs->dz = ss_decomp_new(fd, spec->url, stream);
-    fs->path = ss_strdup(spec->url);
-    fs->cap = BLOCK;
-    fs->buf = ss_malloc(fs->cap);
+    fs->files = files;
+    fs->nfiles = nfiles;
     fs->partition = spec->index;
     fs->max_rec = (size_t)cfg->max_record_bytes;
+    if ((rc = open_path(fs, files[0], err))) {
+        ss_input_files_free(files, nfiles);
+        ss_free(fs);
+        return rc;
+    }
+    if (nfiles > 1)
+        ss_info("source.file", "msg=\"reading files in name order\" input=\"%s\" files=%zu first=\"%s\" last=\"%s\"",
+                spec->url, nfiles, files[0], files[nfiles - 1]);
     *out = &fs->base;
     return SS_OK;
 }
@@ -156,7 +182,8 @@ static int cut_lines(struct file_source *fs, struct ss_record *recs, int max) {
         }
         size_t rec_len = (len && p[len - 1] == '\r') ? len - 1 : len;
         if (rec_len > fs->max_rec) {
-            recs[k] = (struct ss_record){p, fs->max_rec, fs->partition, ++fs->line, true};
+            recs[k] = (struct ss_record){p, fs->max_rec, fs->partition, ++fs->line, true, fs->file_start};
+            fs->file_start = false;
             k++;
             fs->start += len + (nl ? 1 : 0);
             fs->skipping = !nl && !fs->eof;
@@ -170,7 +197,8 @@ static int cut_lines(struct file_source *fs, struct ss_record *recs, int max) {
         /* A UTF-8 byte order mark (Windows tools and spreadsheet exports write one)
          * opens the file, not its first record, which would be malformed with it. */
         size_t skip = fs->line == 0 && rec_len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-        recs[k] = (struct ss_record){p + skip, rec_len - skip, fs->partition, ++fs->line, false};
+        recs[k] = (struct ss_record){p + skip, rec_len - skip, fs->partition, ++fs->line, false, fs->file_start};
+        fs->file_start = false;
         k++;
         fs->start += len + (nl ? 1 : 0);
     }
@@ -230,15 +258,22 @@ static int file_poll(struct ss_source *src, struct ss_record *recs, int max, int
         memmove(fs->ready, fs->ready + k, (size_t)fs->nready * sizeof *recs);
         return k;
     }
-    int k = cut_more(fs, recs, max, false, timeout_ms > 0 ? timeout_ms : 0);
-    if (k) return k;
-    if (fs->failed) {
-        if (err) *err = fs->fail;
-        return fs->failed;
+    for (;;) {
+        int k = cut_more(fs, recs, max, false, timeout_ms > 0 ? timeout_ms : 0);
+        if (k) return k;
+        if (fs->failed) {
+            if (err) *err = fs->fail;
+            return fs->failed;
+        }
+        if (!fs->eof) return 0;
+        if (fs->buf) release(fs);
+        if (fs->at + 1 == fs->nfiles) return SS_EOF;
+        /* the next file, in this poll: the records of the batch before are done with,
+         * and name_of must not change under them */
+        int rc = open_path(fs, fs->files[++fs->at], err);
+        if (rc) return rc;
+        fs->file_start = true;
     }
-    if (!fs->eof) return 0;
-    if (fs->buf) release(fs);
-    return SS_EOF;
 }
 
 /* The next poll's records, cut on the decoding thread: one refill at most (see the
@@ -264,7 +299,7 @@ static void file_close(struct ss_source *src) {
     ss_free(fs->buf);
     ss_free(fs->other);
     ss_free(fs->ready);
-    ss_free(fs->path);
+    ss_input_files_free(fs->files, fs->nfiles);
     ss_free(fs);
 }
 

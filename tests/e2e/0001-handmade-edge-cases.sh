@@ -257,4 +257,34 @@ PYEOF
 [ "$(grep -c 'a line longer than input.max_record_bytes' "$L/out.stderr")" = 4 ] ||
     check_failed "the cut lines were not each logged: $(grep -c 'longer than' "$L/out.stderr")"
 
+# One input may name a directory or a glob pattern: its files are read in name order as
+# one partition, each with its own line numbers, its own name in dead letters and, for
+# CSV, its own header line; compressed files among them are told by their first bytes.
+# The directory's hidden file and subdirectory are not read. Run A again with clicks as
+# a directory of three parts (the second gzip) and orders as a glob over two CSV files.
+G=$T/glob
+mkdir -p "$G/clicks/sub" "$G/orders"
+head -n 9 "$C" >"$G/clicks/part-1.jsonl"
+sed -n '10,40p' "$C" | gzip -c >"$G/clicks/part-2.jsonl.gz"
+sed -n '41,$p' "$C" >"$G/clicks/part-3.jsonl"
+printf 'not read\n' >"$G/clicks/.part-0.jsonl"
+printf 'not read\n' >"$G/clicks/sub/part-9.jsonl"
+head -n 6 "$O" >"$G/orders/a.csv"
+{ head -n 1 "$O"; sed -n '7,$p' "$O"; } >"$G/orders/b.csv"
+run_engine "$G/out" --input promotions=$P --input clicks="$G/clicks" --input "orders=$G/orders/*.csv"
+compare_with_model "$G/out" promotions=$P clicks="$G/clicks" "orders=$G/orders/*.csv"
+"$PY" - "$G" "$C" <<'PYEOF' || check_failed "dead letters of a directory input do not name their part file and line"
+import json, sys
+g, whole = sys.argv[1], sys.argv[2]
+rows = [json.loads(l) for l in open(g + "/out/dlq.jsonl", encoding="utf-8") if json.loads(l)["stream"] == "clicks"]
+lines = open(whole, encoding="utf-8", errors="replace").read().split("\n")
+parts = {"part-1.jsonl": 0, "part-2.jsonl.gz": 9, "part-3.jsonl": 40}
+ok = bool(rows) and {r["source"].rsplit("/", 1)[1] for r in rows} <= set(parts)
+for r in rows:  # the record is the whole file's line at the part's first line + offset - 1
+    ok = ok and lines[parts[r["source"].rsplit("/", 1)[1]] + r["offset"] - 1] == r["record"]
+sys.exit(0 if ok and len({r["source"] for r in rows}) == 2 else 1)  # parts 1 and 2 hold them
+PYEOF
+grep -q 'msg="reading files in name order" input="'"$G"'/clicks" files=3' "$G/out.stderr" ||
+    check_failed "the directory input does not log its 3 files"
+
 finish

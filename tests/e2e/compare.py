@@ -129,7 +129,7 @@ def _row(r, cols):
 def compare(out_dir, argv, quiet=False):
     cfg, inputs, _ = M.parse_args(argv)
     for inp in inputs:
-        if not os.path.exists(inp.path):
+        if not all(os.path.exists(f) for f in M.input_files(inp.path)):
             raise SystemExit("compare: input %s does not exist" % inp.path)
     T = M.Model(cfg).run(inputs).tables()
     problems = []

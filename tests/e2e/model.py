@@ -20,6 +20,8 @@ Usage as a program:
 writes DIR/<table>.jsonl (expected rows) or prints row counts.
 """
 import bisect
+import glob
+import gzip
 import json
 import os
 import re
@@ -545,9 +547,26 @@ class Input:
         self.fmt = fmt            # 'json' | 'csv'
 
 
+def input_files(path):
+    """The files an input path names (src/source/input_files.c): itself when it exists and
+    is no directory; else a directory's regular files whose names do not start with a dot,
+    or the regular files a glob pattern matches; in byte order of their paths."""
+    if path == "-" or (os.path.exists(path) and not os.path.isdir(path)):
+        return [path]
+    if os.path.isdir(path):
+        pattern = path.rstrip("/") + "/*"
+    elif any(c in path for c in "*?["):
+        pattern = path
+    else:
+        return [path]
+    return sorted((f for f in glob.glob(pattern) if os.path.isfile(f)), key=os.fsencode)
+
+
 def read_lines(path):
     with open(path, "rb") as fh:
         data = fh.read()
+    if data[:2] == b"\x1f\x8b":  # gzip, told by its first bytes as the engine does
+        data = gzip.decompress(data)
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
@@ -604,7 +623,12 @@ class Model:
         for p, inp in enumerate(inputs):
             fmt = inp.fmt or ("csv" if inp.path.endswith(".csv") else "json")
             csvdec = CsvDecoder(inp.stream) if fmt == "csv" else None
-            for lineno, raw in read_lines(inp.path):
+            # one partition through every file the input names, each with its own line
+            # numbers, name and (CSV) header
+            files = [inp] if inp.source == "-" else [Input(inp.stream, f, f, inp.fmt) for f in input_files(inp.path)]
+            for inp, lineno, raw in ((f, n, r) for f in files for n, r in read_lines(f.path)):
+                if lineno == 1 and csvdec is not None:
+                    csvdec.header = None
                 if len(raw) > self.cfg.max_record:
                     # input.max_record_bytes: the line's first bytes, a malformed dead letter
                     self.record(inp, p, lineno, raw[:self.cfg.max_record].decode("utf-8", "replace"),

@@ -306,6 +306,92 @@ TEST(eof_gives_back_the_file) {
     free(t.p);
 }
 
+/* Drains src: "name:offset:text[*]" per record (* = file_start), one string. */
+static void drain_named(struct ss_source *src, struct text *got, int *rc) {
+    struct ss_record recs[3];
+    int n;
+    while ((n = ss_source_file.poll(src, recs, 3, 0, NULL)) >= 0) {
+        const char *name = ss_source_file.name_of(src);
+        const char *slash = strrchr(name, '/');
+        for (int k = 0; k < n; k++) {
+            char head[128];
+            int h = snprintf(head, sizeof head, "%s:%lld:", slash ? slash + 1 : name, (long long)recs[k].offset);
+            put(got, head, (size_t)h);
+            put(got, recs[k].data, recs[k].len);
+            put(got, recs[k].file_start ? "*\n" : "\n", recs[k].file_start ? 2 : 1);
+        }
+        ss_source_file.prefetch(src);
+    }
+    *rc = n;
+    put(got, "", 1);
+}
+
+/* A directory, or a glob pattern, is one input: its regular files (not hidden ones, not
+ * subdirectories) in name order, each with its own line numbers and name, the first
+ * record of each later file marked; compressed and empty files among them. */
+TEST(directory_and_glob) {
+    char dir[64], p[128];
+    snprintf(dir, sizeof dir, "/tmp/ss_test_dir_%d", (int)getpid());
+    mkdir(dir, 0700);
+    struct text t = {0};
+    static const struct {
+        const char *name, *kind, *text;
+    } files[] = {{"b.jsonl", "plain", "b1\nb2\n"},   {"a.jsonl.gz", "gzip", "a1\na2\na3"},
+                 {"c.jsonl", "plain", ""},             {"d.jsonl.zst", "zstd", "d1\n"},
+                 {".hidden.jsonl", "plain", "h1\n"},  {"e.csv", "plain", "e1\n"}};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        t.n = 0;
+        put(&t, files[i].text, strlen(files[i].text));
+        snprintf(p, sizeof p, "%s/%s", dir, files[i].name);
+        write_file(p, files[i].kind, &t, 0);
+    }
+    snprintf(p, sizeof p, "%s/sub.jsonl", dir);
+    mkdir(p, 0700);
+    static const struct {
+        const char *suffix, *want;
+    } cases[] = {
+        {"", "a.jsonl.gz:1:a1\na.jsonl.gz:2:a2\na.jsonl.gz:3:a3\nb.jsonl:1:b1*\nb.jsonl:2:b2\n"
+             "d.jsonl.zst:1:d1*\ne.csv:1:e1*\n"},
+        {"/", "a.jsonl.gz:1:a1\na.jsonl.gz:2:a2\na.jsonl.gz:3:a3\nb.jsonl:1:b1*\nb.jsonl:2:b2\n"
+              "d.jsonl.zst:1:d1*\ne.csv:1:e1*\n"},
+        {"/*.jsonl*", "a.jsonl.gz:1:a1\na.jsonl.gz:2:a2\na.jsonl.gz:3:a3\nb.jsonl:1:b1*\nb.jsonl:2:b2\n"
+                      "d.jsonl.zst:1:d1*\n"},
+        {"/b.jsonl", "b.jsonl:1:b1\nb.jsonl:2:b2\n"},
+    };
+    int before = open_fds();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(p, sizeof p, "%s%s", dir, cases[i].suffix);
+        struct ss_input_spec spec = {.stream = SS_STREAM_CLICKS, .url = p, .index = 0};
+        struct ss_source *src = NULL;
+        struct ss_err err = {0};
+        CHECK_EQ_INT(ss_source_file.open(&src, &spec, &drive_cfg, &err), SS_OK);
+        if (!src) continue;
+        struct text got = {0};
+        int rc;
+        drain_named(src, &got, &rc);
+        CHECK_EQ_INT(rc, SS_EOF);
+        if (strcmp(got.p, cases[i].want) != 0) fprintf(stderr, "FAIL %s: got\n%s", p, got.p);
+        CHECK(strcmp(got.p, cases[i].want) == 0);
+        CHECK_EQ_INT(open_fds(), before);
+        ss_source_file.close(src);
+        free(got.p);
+    }
+    /* nothing to read: a usage error naming the pattern or the directory */
+    snprintf(p, sizeof p, "%s/*.parquet", dir);
+    struct ss_input_spec spec = {.stream = SS_STREAM_CLICKS, .url = p, .index = 0};
+    struct ss_source *src = NULL;
+    struct ss_err err = {0};
+    CHECK_EQ_INT(ss_source_file.open(&src, &spec, &drive_cfg, &err), SS_EUSAGE);
+    CHECK(strstr(err.msg, "no file matches") && strstr(err.msg, "*.parquet"));
+    snprintf(p, sizeof p, "%s/sub.jsonl", dir);
+    CHECK_EQ_INT(ss_source_file.open(&src, &spec, &drive_cfg, &err), SS_EUSAGE);
+    CHECK(strstr(err.msg, "holds no file to read") != NULL);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+    free(t.p);
+}
+
 /* The newlines zlib's own reader finds in a gzip file, up to where it ends or breaks. */
 static size_t newlines_in_gz(const char *path) {
     gzFile g = gzopen(path, "rb");
@@ -503,6 +589,7 @@ int main(void) {
     RUN(long_lines_in_flight);
     RUN(long_lines_cut);
     RUN(eof_gives_back_the_file);
+    RUN(directory_and_glob);
     RUN(cut_short_after_its_lines);
     RUN(stream_plain_gzip_zstd);
     return ss_t_report("file_source");
