@@ -25,6 +25,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +40,7 @@ struct jsonl_sink {
     struct ss_sink base;
     char *dir;
     int fd[SS_T_COUNT];     /* -1: table not written by this sink */
+    int lock_fd;             /* the directory, flock()ed while this sink writes it */
     off_t start[SS_T_COUNT]; /* each file's size when the epoch being committed began */
     uint64_t attempt;        /* that epoch (0: none yet) */
     struct ss_buf buf;
@@ -50,6 +52,7 @@ static void jsonl_close(struct ss_sink *sk) {
     struct jsonl_sink *js = (struct jsonl_sink *)sk;
     for (int t = 0; t < SS_T_COUNT; t++)
         if (js->fd[t] >= 0) close(js->fd[t]);
+    if (js->lock_fd >= 0) close(js->lock_fd);
     ss_buf_free(&js->buf);
     ss_free(js->dir);
     ss_free(js);
@@ -102,6 +105,22 @@ static int jsonl_check(const char *url, const struct ss_config *cfg, struct ss_e
     return rc;
 }
 
+/* One process writes a directory at a time. A second run into it truncated the first's
+ * files at open, and their rows interleaved, or a failed epoch cut the other's rows off:
+ * both runs ended with exit 0. The lock is the directory's own (flock), so nothing is
+ * left behind, and the kernel drops it when the process dies. */
+static int lock_dir(struct jsonl_sink *js, struct ss_err *err) {
+    js->lock_fd = open(js->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (js->lock_fd < 0) return ss_err_set(err, SS_EIO, "cannot open %s: %s", js->dir, strerror(errno));
+    if (flock(js->lock_fd, LOCK_EX | LOCK_NB) == 0) return SS_OK;
+    if (errno == EWOULDBLOCK)
+        return ss_err_set(err, SS_EUSAGE,
+                          "another process is writing %s (it holds the directory's lock): give each run its own "
+                          "directory",
+                          js->dir);
+    return ss_err_set(err, SS_EIO, "cannot lock %s: %s", js->dir, strerror(errno));
+}
+
 static int jsonl_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
     char *dir = NULL;
     bool append;
@@ -111,7 +130,9 @@ static int jsonl_open(struct ss_sink **out, const char *url, const struct ss_con
     js->base.type = &ss_sink_jsonl;
     js->dir = dir;
     for (int t = 0; t < SS_T_COUNT; t++) js->fd[t] = -1;
+    js->lock_fd = -1;
     rc = ss_mkdirs(js->dir, err);
+    if (!rc) rc = lock_dir(js, err);
     for (int t = 0; !rc && t < SS_T_COUNT; t++) {
         if (!ss_jsonl_writes((enum ss_table_id)t)) continue;
         char path[PATH_MAX];

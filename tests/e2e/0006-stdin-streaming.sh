@@ -226,4 +226,27 @@ signal_when 'a line longer than input.max_record_bytes' INT "$T/zero.err" \
 [ "$(wc -l <"$T/zero/dlq.jsonl")" -eq 1 ] && grep -q '"reason":"malformed".*"offset":1,' "$T/zero/dlq.jsonl" ||
     check_failed "/dev/zero: the cut line is not the one dead letter"
 note "/dev/zero: cut, skipped, stopped by SIGINT in ${SIGNALLED_S}s"
+# One process writes a jsonl: directory at a time: a second run into the directory of a
+# run still going is refused (exit 2) before it truncates anything, and once the first has
+# stopped its directory can be written again. Before, both ran: the second truncated the
+# first's files and their rows interleaved, and both exited 0.
+L=$T/locked
+mkfifo "$T/lock.fifo"
+"$SHOPSTREAM_BIN" run --input clicks="$T/lock.fifo" --sink "jsonl:$L" 2>"$T/lock1.err" &
+first=$!
+PIDS+=("$first")
+exec 7>"$T/lock.fifo"
+head -n 50 "$C" >&7
+poll_until 30 "the first run to open its sink" test -e "$L/sessions.jsonl"
+rc=0
+"$SHOPSTREAM_BIN" run --input clicks="$C" --sink "jsonl:$L" 2>"$T/lock2.err" || rc=$?
+[ $rc -eq 2 ] && grep -q "another process is writing $L (it holds the directory's lock)" "$T/lock2.err" ||
+    check_failed "a second run into a directory in use: exit $rc: $(tail -n 1 "$T/lock2.err")"
+exec 7>&-
+wait "$first" || check_failed "the first run failed: $(tail -n 1 "$T/lock1.err")"
+[ "$(wc -l <"$L/late.jsonl")" -eq 0 ] && [ -s "$L/sessions.jsonl" ] || check_failed "the first run's outputs were touched"
+"$SHOPSTREAM_BIN" run --input clicks="$C" --sink "jsonl:$L" 2>"$T/lock3.err" ||
+    check_failed "the directory could not be written after the first run ended: $(tail -n 1 "$T/lock3.err")"
+note "a second run into a directory in use: exit 2"
+
 finish
