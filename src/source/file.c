@@ -182,7 +182,7 @@ static int cut_lines(struct file_source *fs, struct ss_record *recs, int max) {
         }
         size_t rec_len = (len && p[len - 1] == '\r') ? len - 1 : len;
         if (rec_len > fs->max_rec) {
-            recs[k] = (struct ss_record){p, fs->max_rec, fs->partition, ++fs->line, true, fs->file_start};
+            recs[k] = (struct ss_record){p, fs->max_rec, fs->partition, true, fs->file_start, ++fs->line};
             fs->file_start = false;
             k++;
             fs->start += len + (nl ? 1 : 0);
@@ -197,7 +197,7 @@ static int cut_lines(struct file_source *fs, struct ss_record *recs, int max) {
         /* A UTF-8 byte order mark (Windows tools and spreadsheet exports write one)
          * opens the file, not its first record, which would be malformed with it. */
         size_t skip = fs->line == 0 && rec_len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-        recs[k] = (struct ss_record){p + skip, rec_len - skip, fs->partition, ++fs->line, false, fs->file_start};
+        recs[k] = (struct ss_record){p + skip, rec_len - skip, fs->partition, false, fs->file_start, ++fs->line};
         fs->file_start = false;
         k++;
         fs->start += len + (nl ? 1 : 0);

@@ -682,7 +682,7 @@ static int kafka_poll(struct ss_source *src, struct ss_record *recs, int max, in
     /* a revocation inside the polls may have taken messages out (rebalance_cb) */
     for (int k = 0; k < ks->nmsgs; k++) {
         const struct kmsg *km = &ks->msgs[k];
-        recs[k] = (struct ss_record){km->data, km->len, km->partition, km->offset, false, false};
+        recs[k] = (struct ss_record){km->data, km->len, km->partition, false, false, km->offset};
         part_of(ks, km->partition)->handed = km->offset + 1; /* pos: set by take_msg */
     }
     return ks->nmsgs;

@@ -18,10 +18,10 @@ struct ss_record {
     const char *data;
     size_t len;
     int32_t partition;
-    int64_t offset;      /* next position after this record is offset + 1 */
     bool cut;            /* longer than input.max_record_bytes: data holds its first bytes */
     bool file_start;     /* the first record of a file after the first of its input: a CSV
                             header comes again */
+    int64_t offset;      /* next position after this record is offset + 1 */
 };
 
 struct ss_input_spec {
