@@ -45,7 +45,7 @@ struct input {
     struct ss_decoder *dec_own;  /* JSON: the engine's own, for records it decodes itself */
     bool sequential;        /* files: read one after another, in order */
     bool finished;
-    bool first_taken;       /* a record was processed (the first one is checked: csv_hint) */
+    bool first_taken;       /* a record was processed (the first one is checked: first_record_hint) */
     uint32_t *slot_of;      /* partition -> slot + 1 (0: none yet) */
     size_t nslot_of;
 };
@@ -472,15 +472,30 @@ static void stage_prefetch_ops(struct ss_op *const *pf, int npf, const struct st
     for (int i = 0; i < npf; i++) pf[i]->type->prefetch(pf[i], &s->ev, stage);
 }
 
-/* CSV read as JSON (stdin or a name without .csv, and no --format csv) sends every
- * line to the dead letters: the input's first record, a header of bare names and
- * commas, says so at once. */
-static void csv_hint(struct input *in, const struct ss_record *rec, const struct staged *s) {
+/* Input that is not JSON lines sends every line to the dead letters: the input's first
+ * record says why at once. CSV read as JSON (stdin or a name without .csv, and no
+ * --format csv): a header of bare names and commas. JSON spread over lines (pretty
+ * printed, or an array): a first line of "[" or "{" alone, or "[{". */
+static void first_record_hint(struct input *in, const struct ss_record *rec, const struct staged *s) {
     in->first_taken = true;
     if (in->spec.format != SS_FMT_JSON || s->st != SS_DEC_INVALID || s->res.reason != SS_BAD_MALFORMED || rec->cut)
         return;
     const char *p = rec->data, *end = rec->data + rec->len;
     while (p < end && (*p == ' ' || *p == '\t')) p++;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r')) end--;
+    /* pretty-printed JSON: a first line of "[" or "{" alone, or "[{..." (an array) */
+    if (end - p == 1 && (*p == '[' || *p == '{')) {
+        ss_warn(comp, "msg=\"the first record is a lone '%c': JSON spread over several lines? every line will be a "
+                      "dead letter; give one JSON object per line (jq -c '%s' writes them)\" stream=%s input=%s",
+                *p, *p == '[' ? ".[]" : ".", ss_stream_name(in->spec.stream), in->spec.url);
+        return;
+    }
+    if (end - p > 1 && p[0] == '[' && p[1] == '{') {
+        ss_warn(comp, "msg=\"the first record is a JSON array: every line will be a dead letter; give one JSON object "
+                      "per line (jq -c '.[]' writes them)\" stream=%s input=%s",
+                ss_stream_name(in->spec.stream), in->spec.url);
+        return;
+    }
     if (p == end || *p == '{' || *p == '[' || !memchr(p, ',', (size_t)(end - p))) return;
     ss_warn(comp, "msg=\"the first record is not JSON but looks like CSV: every record will be a dead letter; "
                   "for CSV give --format csv (or a name ending in .csv)\" stream=%s input=%s",
@@ -502,7 +517,7 @@ static void process_record(struct ss_engine *e, struct input *in, const struct s
     ev->slot = slot;
     e->stats.records++;
     e->stats.records_by_stream[in->spec.stream]++;
-    if (!in->first_taken) csv_hint(in, rec, s);
+    if (!in->first_taken) first_record_hint(in, rec, s);
     if (st == SS_DEC_INVALID) {
         e->stats.invalid++;
         e->stats.invalid_by_reason[s->res.reason]++;

@@ -39,6 +39,13 @@ printf '{"event_id":"e1",\n' | "$SHOPSTREAM_BIN" run --input clicks=- --sink "js
     fail "bad JSON on stdin: exit non-zero"
 grep -q 'looks like CSV' "$T/err" && fail "a broken JSON record was taken for CSV"
 note "CSV read as JSON: 2 dead letters and the hint; a broken JSON record gives no hint"
+# ... and so does JSON spread over lines: pretty-printed, or an array on one line
+printf '[\n  {"event_id": "e1"}\n]\n' | "$SHOPSTREAM_BIN" run --input clicks=- --sink "jsonl:$T/pretty" 2>"$T/err" ||
+    fail "pretty-printed JSON: exit non-zero"
+grep -q "the first record is a lone '\['.*jq -c '.\[\]'" "$T/err" || check_failed "pretty-printed JSON: no hint: $(head -c 300 "$T/err")"
+printf '[{"event_id": "e1"},{"event_id": "e2"}]\n' | "$SHOPSTREAM_BIN" run --input clicks=- --sink "jsonl:$T/array" 2>"$T/err" ||
+    fail "a JSON array: exit non-zero"
+grep -q "the first record is a JSON array" "$T/err" || check_failed "a JSON array: no hint: $(head -c 300 "$T/err")"
 # every command has --help, version too (it printed the version); an argument it does not take is named
 "$SHOPSTREAM_BIN" version --help >"$T/help" 2>&1 || fail "version --help exited non-zero"
 grep -q "^usage: shopstream version" "$T/help" || fail "version --help prints no usage: $(head -c 200 "$T/help")"
