@@ -45,6 +45,7 @@ static const struct {
 
 struct kafka_sink {
     struct ss_sink base;
+    struct ss_kafka_errs errs; /* error_cb's, for ss_kafka_wait_topics at start */
     rd_kafka_t *rk;
     rd_kafka_topic_t *rkt[OUT_COUNT];
     char *brokers;
@@ -72,6 +73,11 @@ static int64_t mono_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    (void)rk;
+    ss_kafka_errs_log(&((struct kafka_sink *)opaque)->errs, err, reason);
 }
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
@@ -181,6 +187,7 @@ static int kafka_sink_open(struct ss_sink **out, const char *url, const struct s
     if (rd_kafka_conf_get(conf, "message.max.bytes", maxb, &maxb_len) == RD_KAFKA_CONF_OK)
         max_bytes = (size_t)strtoull(maxb, NULL, 10);
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
     rd_kafka_conf_set_opaque(conf, ks);
     char why[512];
     ks->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
@@ -191,7 +198,8 @@ static int kafka_sink_open(struct ss_sink **out, const char *url, const struct s
     }
     const char *names[OUT_COUNT];
     for (int o = 0; o < OUT_COUNT; o++) names[o] = ks->topic[o];
-    rc = ss_kafka_wait_topics(ks->rk, ks->brokers, names, OUT_COUNT, NULL, SS_KAFKA_CONNECT_TIMEOUT_MS, err);
+    rc = ss_kafka_wait_topics(ks->rk, ks->brokers, names, OUT_COUNT, NULL, SS_KAFKA_CONNECT_TIMEOUT_MS, &ks->errs,
+                              err);
     if (rc) goto fail;
     for (int o = 0; o < OUT_COUNT; o++) ks->rkt[o] = rd_kafka_topic_new(ks->rk, ks->topic[o], NULL);
     for (int o = 0; o < OUT_COUNT; o++) ks->limit[o] = max_bytes > 2 * MSG_OVERHEAD ? max_bytes - MSG_OVERHEAD : max_bytes / 2;

@@ -89,6 +89,7 @@ struct kafka_source {
     rd_kafka_message_t **raw;   /* kafka_prefetch's */
     struct kpart *parts;        /* by partition number */
     size_t nparts;
+    struct ss_kafka_errs errs;  /* error_cb's, for ss_kafka_wait_topics at start */
     int fatal_rc;               /* an error seen in a callback, returned by the next poll */
     char fatal_msg[400];
     /* error_cb's warnings by error code: the same error again within ERROR_REPEAT_MS is
@@ -310,6 +311,7 @@ static bool note_fatal(struct kafka_source *ks) {
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
     (void)rk;
     struct kafka_source *ks = opaque;
+    ss_kafka_errs_note(&ks->errs, err, reason);
     if (err == RD_KAFKA_RESP_ERR__FATAL && note_fatal(ks)) return;
     /* transient (brokers down, ...): librdkafka reconnects by itself */
     int64_t now = ss_now_ms();
@@ -443,7 +445,8 @@ int ss_source_kafka_open_ex(struct ss_source **out, const struct ss_input_spec *
     const char *topics[1] = {ks->topic};
     int nparts = 0;
     rc = ss_kafka_wait_topics(ks->rk, ks->brokers, topics, 1, &nparts,
-                              connect_timeout_ms > 0 ? connect_timeout_ms : SS_KAFKA_CONNECT_TIMEOUT_MS, err);
+                              connect_timeout_ms > 0 ? connect_timeout_ms : SS_KAFKA_CONNECT_TIMEOUT_MS, &ks->errs,
+                              err);
     if (rc) goto fail;
     if (nparts > 0) part_of(ks, nparts - 1);
     if (ks->exit_at_end) /* "the end" is where the partitions stood at start */

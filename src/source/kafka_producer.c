@@ -74,8 +74,42 @@ int ss_kafka_topic_check(const char *name, const char *what, struct ss_err *err)
 
 void ss_kafka_conf_log(rd_kafka_conf_t *conf) { rd_kafka_conf_set_log_cb(conf, log_cb); }
 
+static void copy_reason(char *dst, size_t size, const char *reason) {
+    size_t k = 0;
+    for (const char *p = reason ? reason : ""; *p && k + 1 < size; p++) dst[k++] = *p == '"' ? '\'' : *p;
+    dst[k] = '\0';
+}
+
+void ss_kafka_errs_note(struct ss_kafka_errs *e, int err, const char *reason) {
+    /* "1/1 brokers are down" follows the error that took the last one down: keep that */
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && e->last) return;
+    e->last = err;
+    copy_reason(e->last_reason, sizeof e->last_reason, reason);
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+        e->auth_failed = true;
+        copy_reason(e->auth_reason, sizeof e->auth_reason, reason);
+    }
+}
+
+void ss_kafka_errs_log(struct ss_kafka_errs *e, int err, const char *reason) {
+    ss_kafka_errs_note(e, err, reason);
+    ss_error(comp, "msg=\"Kafka error\" err=\"%s\" reason=\"%s\"", rd_kafka_err2str((rd_kafka_resp_err_t)err),
+             e->last_reason);
+}
+
+/* Serves rk's callbacks (error_cb) without taking a record: a consumer has neither
+ * subscribed nor been assigned partitions yet, a producer has produced nothing. */
+static void serve_callbacks(rd_kafka_t *rk) {
+    if (rd_kafka_type(rk) == RD_KAFKA_CONSUMER) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 0);
+        if (m) rd_kafka_message_destroy(m);
+    } else {
+        rd_kafka_poll(rk, 0);
+    }
+}
+
 int ss_kafka_wait_topics(rd_kafka_t *rk, const char *brokers, const char *const *topics, int ntopics,
-                         int *partitions, int timeout_ms, struct ss_err *err) {
+                         int *partitions, int timeout_ms, struct ss_kafka_errs *errs, struct ss_err *err) {
     int64_t deadline = mono_ms() + timeout_ms;
     int64_t next_warn = 0;
     for (;;) {
@@ -104,13 +138,26 @@ int ss_kafka_wait_topics(rd_kafka_t *rk, const char *brokers, const char *const 
             if (!retry) return SS_OK;
             e = RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
         }
+        serve_callbacks(rk);
+        /* A refused login does not heal by retrying (librdkafka would, for ever): the
+         * user is told at once, with the broker's reason. */
+        if (errs && errs->auth_failed)
+            return ss_err_set(err, SS_EUSAGE,
+                              "Kafka brokers %s refused authentication (check sasl.mechanisms, sasl.username and "
+                              "sasl.password): %s",
+                              brokers, errs->auth_reason);
         int64_t now = mono_ms();
         if (ss_shutdown_requested())
             return ss_err_set(err, SS_ESTOPPED, "stopped while waiting for Kafka brokers %s (%s)", brokers,
                               rd_kafka_err2str(e));
-        if (now >= deadline)
+        if (now >= deadline) {
+            if (errs && errs->last)
+                return ss_err_set(err, SS_EIO, "Kafka brokers %s did not answer within %d s (%s; last error: %s: %s)",
+                                  brokers, timeout_ms / 1000, rd_kafka_err2str(e),
+                                  rd_kafka_err2str((rd_kafka_resp_err_t)errs->last), errs->last_reason);
             return ss_err_set(err, SS_EIO, "Kafka brokers %s did not answer within %d s (%s)", brokers,
                               timeout_ms / 1000, rd_kafka_err2str(e));
+        }
         if (now >= next_warn) {
             ss_warn(comp, "msg=\"Kafka brokers not answering, retrying\" brokers=%s err=\"%s\" gives_up_in_s=%lld",
                     brokers, rd_kafka_err2str(e), (long long)((deadline - now + 999) / 1000));
@@ -128,7 +175,13 @@ int ss_kafka_wait_topics(rd_kafka_t *rk, const char *brokers, const char *const 
 struct producer {
     int64_t delivered, failed;
     char first_error[256];
+    struct ss_kafka_errs errs;
 };
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    (void)rk;
+    ss_kafka_errs_log(&((struct producer *)opaque)->errs, err, reason);
+}
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     (void)rk;
@@ -278,6 +331,7 @@ int ss_kafka_produce(const struct ss_kafka_produce_opts *o, ss_kafka_next_fn nex
     if ((rc = ss_kafka_conf_apply(conf, o->props, o->nprops, err))) goto fail_conf;
     ss_kafka_conf_log(conf);
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
     rd_kafka_conf_set_opaque(conf, &p);
     char why[512];
     rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
@@ -287,7 +341,8 @@ int ss_kafka_produce(const struct ss_kafka_produce_opts *o, ss_kafka_next_fn nex
     }
     conf = NULL;
     rc = ss_kafka_wait_topics(rk, o->brokers, names, SS_STREAM_COUNT, NULL,
-                              o->connect_timeout_ms > 0 ? o->connect_timeout_ms : SS_KAFKA_CONNECT_TIMEOUT_MS, err);
+                              o->connect_timeout_ms > 0 ? o->connect_timeout_ms : SS_KAFKA_CONNECT_TIMEOUT_MS, &p.errs,
+                              err);
     if (rc) goto out;
     for (int s = 0; s < SS_STREAM_COUNT; s++) rkt[s] = rd_kafka_topic_new(rk, names[s], NULL);
     batches = ss_calloc(SS_STREAM_COUNT, sizeof *batches);

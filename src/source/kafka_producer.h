@@ -69,11 +69,29 @@ void ss_kafka_conf_log(rd_kafka_conf_t *conf);
  * ".."), else SS_EUSAGE saying so, with `what` (e.g. the URL) in front: the broker's
  * own answer to a bad name is only "unknown topic", after a metadata timeout. */
 int ss_kafka_topic_check(const char *name, const char *what, struct ss_err *err);
+/* The errors librdkafka reported through a client's error_cb, for ss_kafka_wait_topics:
+ * the last one (but "all brokers are down", which follows the cause), and the last
+ * authentication failure (a wrong password, user or SASL mechanism: the brokers
+ * answer, and refuse). */
+struct ss_kafka_errs {
+    int last; /* rd_kafka_resp_err_t; 0: none */
+    char last_reason[400];
+    bool auth_failed;
+    char auth_reason[400];
+};
+/* Called from the client's error_cb. */
+void ss_kafka_errs_note(struct ss_kafka_errs *e, int err, const char *reason);
+/* For a producer's error_cb: notes the error and logs it, as librdkafka does when a
+ * client has no error_cb. */
+void ss_kafka_errs_log(struct ss_kafka_errs *e, int err, const char *reason);
 /* Waits until the brokers answer (retrying with a warning until timeout_ms) and
  * checks that every topic exists; fills the partition count of each (may be NULL).
- * SS_EIO naming the brokers after the timeout, SS_EUSAGE naming a missing topic. */
+ * Serves rk's callbacks meanwhile, so that its error_cb fills errs (may be NULL).
+ * SS_EIO naming the brokers after the timeout (and the last error librdkafka gave,
+ * such as a failed TLS handshake), SS_EUSAGE naming a missing topic, or at once when
+ * the brokers refused authentication (with librdkafka's reason). */
 int ss_kafka_wait_topics(rd_kafka_t *rk, const char *brokers, const char *const *topics, int ntopics,
-                         int *partitions, int timeout_ms, struct ss_err *err);
+                         int *partitions, int timeout_ms, struct ss_kafka_errs *errs, struct ss_err *err);
 
 /* ss_source_kafka's open with another start-up timeout (tests use a short one). */
 int ss_source_kafka_open_ex(struct ss_source **out, const struct ss_input_spec *spec, const struct ss_config *cfg,

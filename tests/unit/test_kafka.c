@@ -361,6 +361,39 @@ TEST(open_errors) {
     CHECK(now_ms() - t0 >= 1400);
 }
 
+/* Brokers that refuse the login (a wrong password): an error at once, not a wait for the
+ * connect timeout, naming authentication and librdkafka's reason; SS_EUSAGE (exit 2), as
+ * for any bad setting. librdkafka 2.0.2's mock cluster has no SASL (no SaslHandshake), so
+ * a SASL client's login fails there with the same error code as a refused password
+ * (RD_KAFKA_RESP_ERR__AUTHENTICATION); tests/e2e/0411 refuses a real one. */
+TEST(open_auth_refused) {
+    struct ss_source *src = NULL;
+    struct ss_err err = {0};
+    struct ss_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    char *props[] = {"security.protocol=SASL_PLAINTEXT", "sasl.mechanisms=PLAIN", "sasl.username=alice",
+                     "sasl.password=wrong"};
+    cfg.kafka_props = props;
+    cfg.nkafka_props = 4;
+    char url[256];
+    snprintf(url, sizeof url, "kafka://%s/clicks", boot);
+    struct ss_input_spec spec = {.stream = SS_STREAM_CLICKS, .url = url};
+    int64_t t0 = now_ms();
+    CHECK_EQ_INT(ss_source_kafka_open_ex(&src, &spec, &cfg, 20000, &err), SS_EUSAGE);
+    CHECK(strstr(err.msg, "refused authentication (check sasl.mechanisms, sasl.username and sasl.password)") != NULL);
+    CHECK(strstr(err.msg, "SASL") != NULL);
+    CHECK(now_ms() - t0 < 10000);
+
+    /* the Kafka sink (a producer) the same way */
+    struct ss_sink *sk = NULL;
+    char surl[256];
+    snprintf(surl, sizeof surl, "kafka://%s?alerts=produced&promo_matches=produced&dlq=produced&late=produced", boot);
+    t0 = now_ms();
+    CHECK_EQ_INT(ss_sink_kafka.open(&sk, surl, &cfg, &err), SS_EUSAGE);
+    CHECK(strstr(err.msg, "refused authentication") != NULL);
+    CHECK(now_ms() - t0 < 10000);
+}
+
 /* A message read back, copied: librdkafka messages must not outlive their handle. */
 struct got_msg {
     bool present;
@@ -650,6 +683,7 @@ int main(void) {
     if (!only || !strcmp(only, "pause_resume")) RUN(pause_resume);
     if (!only || !strcmp(only, "promotions_whole_topic")) RUN(promotions_whole_topic);
     if (!only || !strcmp(only, "open_errors")) RUN(open_errors);
+    if (!only || !strcmp(only, "open_auth_refused")) RUN(open_auth_refused);
     if (!only || !strcmp(only, "sink_writes_rows")) RUN(sink_writes_rows);
     if (!only || !strcmp(only, "producer_delivers_keyed")) RUN(producer_delivers_keyed);
     if (!only || !strcmp(only, "sink_check")) RUN(sink_check);
