@@ -198,8 +198,10 @@ static int kafka_sink_open(struct ss_sink **out, const char *url, const struct s
     }
     const char *names[OUT_COUNT];
     for (int o = 0; o < OUT_COUNT; o++) names[o] = ks->topic[o];
-    rc = ss_kafka_wait_topics(ks->rk, ks->brokers, names, OUT_COUNT, NULL, SS_KAFKA_CONNECT_TIMEOUT_MS, &ks->errs,
-                              err);
+    /* sink.connect_timeout, as for the other sinks whose server may be down at start */
+    int64_t wait = cfg->sink_connect_timeout_ms;
+    rc = ss_kafka_wait_topics(ks->rk, ks->brokers, names, OUT_COUNT, NULL,
+                              wait > 0 && wait < INT32_MAX ? (int)wait : SS_KAFKA_CONNECT_TIMEOUT_MS, &ks->errs, err);
     if (rc) goto fail;
     for (int o = 0; o < OUT_COUNT; o++) ks->rkt[o] = rd_kafka_topic_new(ks->rk, ks->topic[o], NULL);
     for (int o = 0; o < OUT_COUNT; o++) ks->limit[o] = max_bytes > 2 * MSG_OVERHEAD ? max_bytes - MSG_OVERHEAD : max_bytes / 2;

@@ -184,6 +184,10 @@ expect_exit 1 "did not answer within 10 s" "Kafka brokers down for kafka.connect
     run --input clicks="kafka://127.0.0.1:9/clicks" --sink "jsonl:$T/st" --set kafka.connect_timeout=10s
 n=$(grep 'msg="Kafka error"' "$T/err" | grep -o 'err="[^"]*"' | sort | uniq -d | wc -l)
 [ "$n" -eq 0 ] || check_failed "a Kafka error logged more than once in 10 s: $(grep 'msg="Kafka error"' "$T/err" | head -5)"
+# a Kafka sink whose brokers are down waits sink.connect_timeout, as the other sinks do (it
+# waited 30 s whatever the setting)
+expect_exit 1 "did not answer within 3 s" "Kafka sink brokers down for sink.connect_timeout" -- \
+    run --input clicks="$D/clicks.jsonl" --sink "kafka://127.0.0.1:9" --set sink.connect_timeout=3s
 
 # A graceful stop commits the current epoch, and a sink that cannot commit is retried for
 # minutes (here the jsonl sink's dead-letter file is a FIFO, in which it cannot seek: a
