@@ -96,14 +96,29 @@ static int open_path(struct file_source *fs, const char *path, struct ss_err *er
     return SS_OK;
 }
 
-static int file_open(struct ss_source **out, const struct ss_input_spec *spec, const struct ss_config *cfg,
-                     struct ss_err *err) {
-    if (cfg->max_record_bytes < 1024 || cfg->max_record_bytes > (1 << 30))
-        return ss_err_set(err, SS_EUSAGE, "input.max_record_bytes must be between 1024 and 1073741824 (got %lld)",
-                          (long long)cfg->max_record_bytes);
+static int check_limit(const struct ss_config *cfg, struct ss_err *err) {
+    if (cfg->max_record_bytes >= 1024 && cfg->max_record_bytes <= (64 << 20)) return SS_OK;
+    return ss_err_set(err, SS_EUSAGE, "input.max_record_bytes must be between 1024 and 67108864 (64 MiB; got %lld)",
+                      (long long)cfg->max_record_bytes);
+}
+
+/* What open would refuse, opening nothing (--print-config): the record limit, and a
+ * directory or pattern with nothing to read. */
+static int file_check(const struct ss_input_spec *spec, const struct ss_config *cfg, struct ss_err *err) {
     char **files;
     size_t nfiles;
-    int rc = ss_input_files(spec->url, &files, &nfiles, err);
+    int rc = check_limit(cfg, err);
+    if (!rc) rc = ss_input_files(spec->url, &files, &nfiles, err);
+    if (!rc) ss_input_files_free(files, nfiles);
+    return rc;
+}
+
+static int file_open(struct ss_source **out, const struct ss_input_spec *spec, const struct ss_config *cfg,
+                     struct ss_err *err) {
+    char **files;
+    size_t nfiles;
+    int rc = check_limit(cfg, err);
+    if (!rc) rc = ss_input_files(spec->url, &files, &nfiles, err);
     if (rc) return rc;
     struct file_source *fs = ss_calloc(1, sizeof *fs);
     fs->base.type = &ss_source_file;
@@ -306,6 +321,7 @@ static void file_close(struct ss_source *src) {
 const struct ss_source_type ss_source_file = {
     .name = "file",
     .open = file_open,
+    .check = file_check,
     .poll = file_poll,
     .prefetch = file_prefetch,
     .name_of = file_name_of,

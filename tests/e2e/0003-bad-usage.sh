@@ -84,6 +84,8 @@ grep -q 'SHOPSTREAM_SINK names no configuration key and is ignored: did you mean
 grep -q 'SHOPSTREAM_KAFKA_SASL_PASSWORD is not read: give librdkafka properties with -X' "$T/err" ||
     check_failed "no warning for SHOPSTREAM_KAFKA_SASL_PASSWORD: $(cat "$T/err")"
 ! grep -q 'WRAPPER_HOME' "$T/err" || check_failed "a SHOPSTREAM_ variable far from every key was warned about"
+expect_exit 2 'input.max_record_bytes must be between 1024 and 67108864' "a record limit out of range" -- \
+    run --print-config --set input.max_record_bytes=100 --input clicks="$D/clicks.jsonl"
 expect_exit 2 'unknown config key "sesions.gap" (did you mean sessions.gap?' "a misspelt key" -- \
     run --print-config --set sesions.gap=1h
 expect_exit 2 'format: "xml" is not one of auto, json, csv' "bad --format" -- run --print-config --format xml
