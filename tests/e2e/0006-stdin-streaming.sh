@@ -244,7 +244,11 @@ rc=0
     check_failed "a second run into a directory in use: exit $rc: $(tail -n 1 "$T/lock2.err")"
 exec 7>&-
 wait "$first" || check_failed "the first run failed: $(tail -n 1 "$T/lock1.err")"
-[ "$(wc -l <"$L/late.jsonl")" -eq 0 ] && [ -s "$L/sessions.jsonl" ] || check_failed "the first run's outputs were touched"
+head -n 50 "$C" >"$T/lock50.jsonl"
+"$SHOPSTREAM_BIN" run --input clicks="$T/lock50.jsonl" --sink "jsonl:$T/lock-ref" 2>/dev/null || fail "reference run"
+for t in sessions category_revenue trending_products; do
+    cmp -s "$L/$t.jsonl" "$T/lock-ref/$t.jsonl" || check_failed "the first run's $t differs from a run of its 50 lines alone"
+done
 "$SHOPSTREAM_BIN" run --input clicks="$C" --sink "jsonl:$L" 2>"$T/lock3.err" ||
     check_failed "the directory could not be written after the first run ended: $(tail -n 1 "$T/lock3.err")"
 note "a second run into a directory in use: exit 2"
