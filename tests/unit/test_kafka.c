@@ -592,6 +592,20 @@ static int next_rec(void *ctx, const char **key, size_t *klen, const char **val,
     return SS_OK;
 }
 
+/* a consumer of every partition of topic from its beginning (group for the handle only) */
+static rd_kafka_t *readback_consumer(const char *topic, const char *group) {
+    char why[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", boot, why, sizeof why);
+    rd_kafka_conf_set(conf, "group.id", group, why, sizeof why);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(NPART);
+    for (int p = 0; p < NPART; p++) rd_kafka_topic_partition_list_add(l, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    return rk;
+}
+
 TEST(producer_delivers_keyed) {
     struct ss_kafka_produce_opts o;
     ss_kafka_produce_opts_init(&o);
@@ -607,15 +621,7 @@ TEST(producer_delivers_keyed) {
     CHECK_EQ_INT(st.delivered, 500);
     CHECK_EQ_INT(st.failed, 0);
     /* read back: every value once, and one key always in one partition, in order */
-    char why[256];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", boot, why, sizeof why);
-    rd_kafka_conf_set(conf, "group.id", "readback", why, sizeof why);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(NPART);
-    for (int p = 0; p < NPART; p++) rd_kafka_topic_partition_list_add(l, "produced", p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_assign(rk, l);
-    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_t *rk = readback_consumer("produced", "readback");
     int seen[500] = {0}, part_of_key[7], last_of_key[7], got = 0, order_ok = 1, part_ok = 1;
     for (int k = 0; k < 7; k++) part_of_key[k] = last_of_key[k] = -1;
     int64_t deadline = now_ms() + 10000;
@@ -654,6 +660,60 @@ TEST(producer_delivers_keyed) {
     CHECK_EQ_INT(ss_kafka_produce(&o, next_rec, &g, &st, &err), SS_EUSAGE);
 }
 
+/* A partition leader dies mid-produce (its broker down, leadership moved to another
+ * replica, the broker back later): produce waits it out and delivers every record exactly
+ * once (idempotent producer), and ends SS_OK. tests/e2e/0412 does it on a real cluster. */
+struct failover_ctx {
+    struct gen_ctx g;
+    int at;
+};
+static int next_rec_failover(void *ctx, const char **key, size_t *klen, const char **val, size_t *vlen,
+                             int *stream) {
+    struct failover_ctx *f = ctx;
+    if (f->g.i == f->at) {
+        rd_kafka_mock_broker_set_down(mc, 1);
+        for (int p = 0; p < NPART; p++) rd_kafka_mock_partition_set_leader(mc, "failover", p, 2);
+    }
+    return next_rec(&f->g, key, klen, val, vlen, stream);
+}
+
+TEST(producer_leader_failover) {
+    for (int p = 0; p < NPART; p++) rd_kafka_mock_partition_set_leader(mc, "failover", p, 1);
+    struct ss_kafka_produce_opts o;
+    ss_kafka_produce_opts_init(&o);
+    o.brokers = boot;
+    o.topic = "failover";
+    o.progress = NULL;
+    struct failover_ctx f = {.g = {.n = 3000}, .at = 1500};
+    struct ss_kafka_produce_stats st;
+    struct ss_err err = {0};
+    CHECK_EQ_INT(ss_kafka_produce(&o, next_rec_failover, &f, &st, &err), SS_OK);
+    rd_kafka_mock_broker_set_up(mc, 1);
+    CHECK_EQ_INT(st.delivered, 3000);
+    CHECK_EQ_INT(st.failed, 0);
+    rd_kafka_t *rk = readback_consumer("failover", "readback-failover");
+    static int seen[3000];
+    int got = 0;
+    int64_t deadline = now_ms() + 15000;
+    while (now_ms() < deadline) { /* all of them, then half a second more for any copy */
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (got >= 3000 && deadline > now_ms() + 500) deadline = now_ms() + 500;
+        if (!m) continue;
+        if (!m->err) {
+            int i = atoi((const char *)m->payload + 2);
+            if (i >= 0 && i < 3000) seen[i]++;
+            got++;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    CHECK_EQ_INT(got, 3000);
+    int once = 0;
+    for (int i = 0; i < 3000; i++) once += seen[i] == 1;
+    CHECK_EQ_INT(once, 3000);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+}
+
 int main(void) {
     ss_log_set_level(getenv("TEST_KAFKA_VERBOSE") ? SS_LOG_DEBUG : SS_LOG_ERROR);
     const char *only = getenv("TEST_KAFKA_ONLY");
@@ -667,6 +727,7 @@ int main(void) {
     rd_kafka_mock_topic_create(mc, "produced", NPART, 1);
     rd_kafka_mock_topic_create(mc, "promos", NPART, 1);
     rd_kafka_mock_topic_create(mc, "ahead", NPART, 1);
+    rd_kafka_mock_topic_create(mc, "failover", NPART, 3);
     const char *single[] = {"alerts", "promo_matches", "dead", "shopstream_dlq", "shopstream_late"};
     for (size_t i = 0; i < sizeof single / sizeof single[0]; i++) rd_kafka_mock_topic_create(mc, single[i], NPART, 1);
     /* the owner produces through the mock cluster too */
@@ -687,6 +748,7 @@ int main(void) {
     if (!only || !strcmp(only, "sink_writes_rows")) RUN(sink_writes_rows);
     if (!only || !strcmp(only, "producer_delivers_keyed")) RUN(producer_delivers_keyed);
     if (!only || !strcmp(only, "sink_check")) RUN(sink_check);
+    if (!only || !strcmp(only, "producer_leader_failover")) RUN(producer_leader_failover);
 
     rd_kafka_destroy(prod);
     rd_kafka_mock_cluster_destroy(mc);
