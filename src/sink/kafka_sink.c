@@ -76,8 +76,7 @@ static int64_t mono_ms(void) {
 }
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
-    (void)rk;
-    ss_kafka_errs_log(&((struct kafka_sink *)opaque)->errs, err, reason);
+    ss_kafka_errs_log(&((struct kafka_sink *)opaque)->errs, rk, err, reason);
 }
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {

@@ -295,7 +295,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     ss_free(ids);
 }
 
-#define ERROR_REPEAT_MS 30000
+#define ERROR_REPEAT_MS SS_KAFKA_ERROR_REPEAT_MS
 
 /* The consumer is dead for good (e.g. fenced: another process joined the group with
  * the same group.instance.id): notes why in fatal_rc/fatal_msg, which end the run at the

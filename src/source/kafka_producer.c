@@ -6,12 +6,14 @@
  * Also the librdkafka plumbing shared with the Kafka source and sink. */
 #include "kafka_producer.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
 #include "../core/alloc.h"
 #include "../core/log.h"
 #include "../core/shutdown.h"
+#include "../core/timefmt.h"
 
 static const char *comp = "kafka";
 
@@ -91,12 +93,6 @@ void ss_kafka_errs_note(struct ss_kafka_errs *e, int err, const char *reason) {
     }
 }
 
-void ss_kafka_errs_log(struct ss_kafka_errs *e, int err, const char *reason) {
-    ss_kafka_errs_note(e, err, reason);
-    ss_error(comp, "msg=\"Kafka error\" err=\"%s\" reason=\"%s\"", rd_kafka_err2str((rd_kafka_resp_err_t)err),
-             e->last_reason);
-}
-
 /* Serves rk's callbacks (error_cb) without taking a record: a consumer has neither
  * subscribed nor been assigned partitions yet, a producer has produced nothing. */
 static void serve_callbacks(rd_kafka_t *rk) {
@@ -106,6 +102,50 @@ static void serve_callbacks(rd_kafka_t *rk) {
     } else {
         rd_kafka_poll(rk, 0);
     }
+}
+
+/* The producers' errors by code: the same error again within SS_KAFKA_ERROR_REPEAT_MS is
+ * counted, not logged. Without an error_cb librdkafka logged every error a second time
+ * itself (fac=ERROR, after its own fac=FAIL line), unlimited: a broker down for a minute
+ * gave a pair of lines per reconnect attempt. One table for the process (a run has one
+ * producer, produce one), called from rd_kafka_poll on the caller's thread. */
+static pthread_mutex_t errlog_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    int err;
+    int64_t logged_ms;
+    int64_t repeats;
+} errlog[8];
+
+void ss_kafka_errs_log(struct ss_kafka_errs *e, rd_kafka_t *rk, int err, const char *reason) {
+    ss_kafka_errs_note(e, err, reason);
+    char why[256];
+    if (err == RD_KAFKA_RESP_ERR__FATAL && rd_kafka_fatal_error(rk, why, sizeof why) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        /* every undelivered record also fails with it in its delivery report */
+        ss_error(comp, "msg=\"Kafka producer failed\" err=\"%s\"", why);
+        return;
+    }
+    int64_t now = ss_now_ms();
+    pthread_mutex_lock(&errlog_mu);
+    size_t n = sizeof errlog / sizeof errlog[0], k = 0, oldest = 0;
+    for (; k < n && errlog[k].err != err; k++)
+        if (errlog[k].logged_ms < errlog[oldest].logged_ms) oldest = k;
+    if (k == n) { /* not seen lately: takes the slot logged longest ago */
+        k = oldest;
+        errlog[k].err = err;
+        errlog[k].logged_ms = INT64_MIN;
+        errlog[k].repeats = 0;
+    } else if (now - errlog[k].logged_ms < SS_KAFKA_ERROR_REPEAT_MS) {
+        errlog[k].repeats++;
+        pthread_mutex_unlock(&errlog_mu);
+        return;
+    }
+    int64_t repeats = errlog[k].repeats;
+    errlog[k].logged_ms = now;
+    errlog[k].repeats = 0;
+    pthread_mutex_unlock(&errlog_mu);
+    /* transient (a broker down, a leader moving): librdkafka reconnects and retries */
+    ss_warn(comp, "msg=\"Kafka producer error, retrying\" err=\"%s\" reason=\"%s\" repeats_not_logged=%lld",
+            rd_kafka_err2str((rd_kafka_resp_err_t)err), reason, (long long)repeats);
 }
 
 int ss_kafka_wait_topics(rd_kafka_t *rk, const char *brokers, const char *const *topics, int ntopics,
@@ -179,8 +219,7 @@ struct producer {
 };
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
-    (void)rk;
-    ss_kafka_errs_log(&((struct producer *)opaque)->errs, err, reason);
+    ss_kafka_errs_log(&((struct producer *)opaque)->errs, rk, err, reason);
 }
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {

@@ -65,6 +65,9 @@ int ss_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
 int ss_kafka_conf_apply(rd_kafka_conf_t *conf, char *const *props, int n, struct ss_err *err);
 /* Routes librdkafka's log lines to ss_log (comp=kafka) instead of its own stderr format. */
 void ss_kafka_conf_log(rd_kafka_conf_t *conf);
+/* A librdkafka error (error_cb) of the same code is logged once per this long; the
+ * repeats in between are counted (repeats_not_logged=N on the next line). */
+#define SS_KAFKA_ERROR_REPEAT_MS 30000
 /* SS_OK when name is a legal Kafka topic name (1..249 of [A-Za-z0-9._-], not "." or
  * ".."), else SS_EUSAGE saying so, with `what` (e.g. the URL) in front: the broker's
  * own answer to a bad name is only "unknown topic", after a metadata timeout. */
@@ -81,9 +84,10 @@ struct ss_kafka_errs {
 };
 /* Called from the client's error_cb. */
 void ss_kafka_errs_note(struct ss_kafka_errs *e, int err, const char *reason);
-/* For a producer's error_cb: notes the error and logs it, as librdkafka does when a
- * client has no error_cb. */
-void ss_kafka_errs_log(struct ss_kafka_errs *e, int err, const char *reason);
+/* For a producer's error_cb (produce, the Kafka sink): notes the error, and logs a
+ * transient one as one warning per code per SS_KAFKA_ERROR_REPEAT_MS (repeats counted),
+ * a fatal one (idempotence) as an error. */
+void ss_kafka_errs_log(struct ss_kafka_errs *e, rd_kafka_t *rk, int err, const char *reason);
 /* Waits until the brokers answer (retrying with a warning until timeout_ms) and
  * checks that every topic exists; fills the partition count of each (may be NULL).
  * Serves rk's callbacks meanwhile, so that its error_cb fills errs (may be NULL).
