@@ -676,7 +676,12 @@ static void commit_positions(struct ss_engine *e, uint64_t durable) {
             }
         struct ss_err serr = {0};
         if (in->src->type->commit(in->src, offs, parts, n, &serr) != SS_OK)
-            ss_warn(comp, "msg=\"could not commit input positions; they will be replayed\" input=%s err=\"%s\"",
+            /* not "will be replayed": positions are absolute, so the next epoch's commit covers
+             * these; only a stop or crash before one succeeds replays them (a Kafka group
+             * rejoining after its coordinator died refused three commits in a row here) */
+            ss_warn(comp,
+                    "msg=\"could not commit input positions; the next commit covers them (a restart before it would"
+                    " replay them)\" input=%s err=\"%s\"",
                     in->spec.url, serr.msg);
     }
     if (e->commit_only >= 0) return; /* kept: the next call commits the other inputs from them */
