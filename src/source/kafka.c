@@ -92,13 +92,6 @@ struct kafka_source {
     struct ss_kafka_errs errs;  /* error_cb's, for ss_kafka_wait_topics at start */
     int fatal_rc;               /* an error seen in a callback, returned by the next poll */
     char fatal_msg[400];
-    /* error_cb's warnings by error code: the same error again within ERROR_REPEAT_MS is
-     * counted, not logged (a deleted topic gave one a second per partition) */
-    struct {
-        int err;
-        int64_t logged_ms;
-        int64_t repeats;
-    } errlog[8];
 };
 
 static struct kpart *part_of(struct kafka_source *ks, int32_t p) {
@@ -295,8 +288,6 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     ss_free(ids);
 }
 
-#define ERROR_REPEAT_MS SS_KAFKA_ERROR_REPEAT_MS
-
 /* The consumer is dead for good (e.g. fenced: another process joined the group with
  * the same group.instance.id): notes why in fatal_rc/fatal_msg, which end the run at the
  * next poll. False when librdkafka holds no fatal error. */
@@ -314,23 +305,10 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
     ss_kafka_errs_note(&ks->errs, err, reason);
     if (err == RD_KAFKA_RESP_ERR__FATAL && note_fatal(ks)) return;
     /* transient (brokers down, ...): librdkafka reconnects by itself */
-    int64_t now = ss_now_ms();
-    size_t n = sizeof ks->errlog / sizeof ks->errlog[0], k = 0, oldest = 0;
-    for (; k < n && ks->errlog[k].err != err; k++)
-        if (ks->errlog[k].logged_ms < ks->errlog[oldest].logged_ms) oldest = k;
-    if (k == n) { /* not seen lately: takes the slot logged longest ago */
-        k = oldest;
-        ks->errlog[k].err = err;
-        ks->errlog[k].logged_ms = INT64_MIN;
-        ks->errlog[k].repeats = 0;
-    } else if (now - ks->errlog[k].logged_ms < ERROR_REPEAT_MS) {
-        ks->errlog[k].repeats++;
-        return;
-    }
-    ss_warn(comp, "msg=\"Kafka error\" topic=%s err=\"%s\" reason=\"%s\" repeats_not_logged=%lld", ks->topic,
-            rd_kafka_err2str((rd_kafka_resp_err_t)err), reason, (long long)ks->errlog[k].repeats);
-    ks->errlog[k].logged_ms = now;
-    ks->errlog[k].repeats = 0;
+    int64_t repeats;
+    if (ss_kafka_errs_due(&ks->errs, err, &repeats))
+        ss_warn(comp, "msg=\"Kafka error\" topic=%s err=\"%s\" reason=\"%s\" repeats_not_logged=%lld", ks->topic,
+                rd_kafka_err2str((rd_kafka_resp_err_t)err), reason, (long long)repeats);
 }
 
 static void kafka_close(struct ss_source *src);

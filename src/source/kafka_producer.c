@@ -6,7 +6,6 @@
  * Also the librdkafka plumbing shared with the Kafka source and sink. */
 #include "kafka_producer.h"
 
-#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -104,17 +103,25 @@ static void serve_callbacks(rd_kafka_t *rk) {
     }
 }
 
-/* The producers' errors by code: the same error again within SS_KAFKA_ERROR_REPEAT_MS is
- * counted, not logged. Without an error_cb librdkafka logged every error a second time
- * itself (fac=ERROR, after its own fac=FAIL line), unlimited: a broker down for a minute
- * gave a pair of lines per reconnect attempt. One table for the process (a run has one
- * producer, produce one), called from rd_kafka_poll on the caller's thread. */
-static pthread_mutex_t errlog_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-    int err;
-    int64_t logged_ms;
-    int64_t repeats;
-} errlog[8];
+bool ss_kafka_errs_due(struct ss_kafka_errs *e, int err, int64_t *repeats) {
+    int64_t now = ss_now_ms();
+    size_t n = sizeof e->logged / sizeof e->logged[0], k = 0, oldest = 0;
+    for (; k < n && e->logged[k].err != err; k++)
+        if (e->logged[k].logged_ms < e->logged[oldest].logged_ms) oldest = k;
+    if (k == n) { /* not seen lately: takes the slot logged longest ago */
+        k = oldest;
+        e->logged[k].err = err;
+        e->logged[k].logged_ms = INT64_MIN;
+        e->logged[k].repeats = 0;
+    } else if (now - e->logged[k].logged_ms < SS_KAFKA_ERROR_REPEAT_MS) {
+        e->logged[k].repeats++;
+        return false;
+    }
+    *repeats = e->logged[k].repeats;
+    e->logged[k].logged_ms = now;
+    e->logged[k].repeats = 0;
+    return true;
+}
 
 void ss_kafka_errs_log(struct ss_kafka_errs *e, rd_kafka_t *rk, int err, const char *reason) {
     ss_kafka_errs_note(e, err, reason);
@@ -124,28 +131,11 @@ void ss_kafka_errs_log(struct ss_kafka_errs *e, rd_kafka_t *rk, int err, const c
         ss_error(comp, "msg=\"Kafka producer failed\" err=\"%s\"", why);
         return;
     }
-    int64_t now = ss_now_ms();
-    pthread_mutex_lock(&errlog_mu);
-    size_t n = sizeof errlog / sizeof errlog[0], k = 0, oldest = 0;
-    for (; k < n && errlog[k].err != err; k++)
-        if (errlog[k].logged_ms < errlog[oldest].logged_ms) oldest = k;
-    if (k == n) { /* not seen lately: takes the slot logged longest ago */
-        k = oldest;
-        errlog[k].err = err;
-        errlog[k].logged_ms = INT64_MIN;
-        errlog[k].repeats = 0;
-    } else if (now - errlog[k].logged_ms < SS_KAFKA_ERROR_REPEAT_MS) {
-        errlog[k].repeats++;
-        pthread_mutex_unlock(&errlog_mu);
-        return;
-    }
-    int64_t repeats = errlog[k].repeats;
-    errlog[k].logged_ms = now;
-    errlog[k].repeats = 0;
-    pthread_mutex_unlock(&errlog_mu);
     /* transient (a broker down, a leader moving): librdkafka reconnects and retries */
-    ss_warn(comp, "msg=\"Kafka producer error, retrying\" err=\"%s\" reason=\"%s\" repeats_not_logged=%lld",
-            rd_kafka_err2str((rd_kafka_resp_err_t)err), reason, (long long)repeats);
+    int64_t repeats;
+    if (ss_kafka_errs_due(e, err, &repeats))
+        ss_warn(comp, "msg=\"Kafka producer error, retrying\" err=\"%s\" reason=\"%s\" repeats_not_logged=%lld",
+                rd_kafka_err2str((rd_kafka_resp_err_t)err), reason, (long long)repeats);
 }
 
 int ss_kafka_wait_topics(rd_kafka_t *rk, const char *brokers, const char *const *topics, int ntopics,

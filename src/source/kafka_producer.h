@@ -81,9 +81,19 @@ struct ss_kafka_errs {
     char last_reason[400];
     bool auth_failed;
     char auth_reason[400];
+    /* errors by code, for ss_kafka_errs_due */
+    struct {
+        int err;
+        int64_t logged_ms;
+        int64_t repeats;
+    } logged[8];
 };
 /* Called from the client's error_cb. */
 void ss_kafka_errs_note(struct ss_kafka_errs *e, int err, const char *reason);
+/* Whether error err is to be logged now: once per SS_KAFKA_ERROR_REPEAT_MS per code (a
+ * deleted topic gave one a second per partition, a broker down one per reconnect). The
+ * repeats in between are counted, and *repeats gets those since it was last logged. */
+bool ss_kafka_errs_due(struct ss_kafka_errs *e, int err, int64_t *repeats);
 /* For a producer's error_cb (produce, the Kafka sink): notes the error, and logs a
  * transient one as one warning per code per SS_KAFKA_ERROR_REPEAT_MS (repeats counted),
  * a fatal one (idempotence) as an error. */
