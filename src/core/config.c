@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "alloc.h"
+#include "envsubst.h"
 #include "log.h"
 #include "money.h"
 #include "timefmt.h"
@@ -379,14 +380,22 @@ static int yaml_walk(struct yaml_load *y, yaml_node_t *node, char *prefix, size_
             yaml_node_t *v = yaml_document_get_node(y->doc, *it);
             if (!v || v->type != YAML_SCALAR_NODE)
                 return ss_err_set(err, SS_EUSAGE, "%s:%d: items of \"%s\" must be plain values", path, line, prefix);
-            int rc = set_key(y->cfg, k, (const char *)v->data.scalar.value, err);
+            struct ss_buf value = {0};
+            int rc = ss_envsubst((const char *)v->data.scalar.value, &value, err);
+            if (rc) return ss_err_wrap(err, "%s:%d: %s", path, node_line(v), prefix);
+            rc = set_key(y->cfg, k, value.p, err);
+            ss_buf_free(&value);
             if (rc) return ss_err_wrap(err, "%s:%d", path, node_line(v));
         }
         return SS_OK;
     }
     case YAML_SCALAR_NODE: {
         if (note_set(y, prefix, kline)) return SS_EUSAGE;
-        int rc = ss_config_set(y->cfg, prefix, (const char *)node->data.scalar.value, err);
+        struct ss_buf value = {0};
+        int rc = ss_envsubst((const char *)node->data.scalar.value, &value, err);
+        if (rc) return ss_err_wrap(err, "%s:%d: %s", path, line, prefix);
+        rc = ss_config_set(y->cfg, prefix, value.p, err);
+        ss_buf_free(&value);
         if (rc) return ss_err_wrap(err, "%s:%d", path, line);
         return SS_OK;
     }
@@ -602,11 +611,14 @@ void ss_config_print_reference(FILE *f, bool markdown) {
 
 /* ---- the effective configuration ----------------------------------------------- */
 
+/* A YAML double-quoted string that a config file reads back as s: its $ doubled, since
+ * the file's values expand ${NAME} (envsubst.h). */
 static void print_quoted(FILE *f, const char *s) {
     fputc('"', f);
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c == '$') fputs("$$", f);
         else if (c == '\n') fputs("\\n", f);
         else if (c == '\t') fputs("\\t", f);
         else if (c < 0x20 || c == 0x7f) fprintf(f, "\\x%02x", c);

@@ -122,6 +122,22 @@ printf '\xef\xbb\xbf---\nwindows: { trending: { size: 12m } }\nwindows.trending.
 "$SHOPSTREAM_BIN" run --print-config -c "$T/ok.yml" >"$T/ok.out" 2>"$T/ok.err" || fail "ok.yml refused: $(cat "$T/ok.err")"
 grep -qx 'windows.trending.size: 12m' "$T/ok.out" && grep -qx 'windows.trending.top: 7' "$T/ok.out" ||
     check_failed "ok.yml: its keys did not arrive: $(grep '^windows.trending' "$T/ok.out")"
+# a value names environment variables (a secret kept off the command line and out of the
+# file): ${NAME}, ${NAME:-default}, $$ for one $; an unset one is refused naming file,
+# line and key; --print-config writes $ as $$, so that its output reads back (below)
+printf 'lateness: ${E2E_LATE}\nkafka.sasl.password: "${E2E_PW}"\nsessions.gap: ${E2E_NO_GAP:-45m}\nfields.clicks.user_id: "u$$id$x"\nsinks:\n  - "jsonl:${E2E_OUT}"\n' >"$T/env.yml"
+E2E_LATE=7m E2E_PW=hunter3 E2E_OUT=/srv/o "$SHOPSTREAM_BIN" run --print-config -c "$T/env.yml" >"$T/env.out" 2>"$T/env.err" ||
+    fail "env.yml refused: $(cat "$T/env.err")"
+for want in 'lateness: 7m' 'sessions.gap: 45m' 'fields.clicks.user_id: "u$$id$$x"' '  - "jsonl:/srv/o"' \
+    '# kafka.sasl.password: (set, hidden)'; do
+    grep -qxF -- "$want" "$T/env.out" || check_failed "env.yml: no line '$want' in --print-config: $(cat "$T/env.out")"
+done
+! grep -q hunter3 "$T/env.out" || check_failed "env.yml: --print-config printed the password from the environment"
+E2E_LATE=7m E2E_PW=hunter3 expect_exit 2 'env.yml:6: sinks: ${E2E_OUT} is not set in the environment' \
+    "an unset variable in a config file" -- run --print-config -c "$T/env.yml"
+printf 'lateness: "${E2E_LATE"\n' >"$T/env.yml"
+expect_exit 2 'env.yml:1: lateness: "${E2E_LATE" has no closing }' "an unclosed \${ in a config file" -- \
+    run --print-config -c "$T/env.yml"
 # a mistyped sink option: every sink names it, none silently ignores it or makes it a file name
 expect_exit 2 "mode=overwrite" "bad jsonl option" -- run --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x?mode=overwrite"
 expect_exit 2 "file_rows" "bad parquet option" -- run --input clicks="$D/clicks.jsonl" --sink "parquet:$T/lake?file_rows=many"
@@ -274,12 +290,13 @@ compare_with_model "$T/five" --set windows.category_revenue=5m promotions=promot
 # --print-config: defaults < YAML < SHOPSTREAM_* < flags, each layer visible in the result
 mkdir -p "$T/pc" && cd "$T/pc" || fail "no $T/pc"
 SHOPSTREAM_LATENESS=90s SHOPSTREAM_RECENT_SIZE=7 "$SHOPSTREAM_BIN" run --print-config -c "$T/five.yml" \
-    --set recent.size=9 --input clicks="$D/clicks.jsonl" --sink "postgresql://shop:s3cret@db:5432/a" \
+    --set recent.size=9 --set 'fields.promotions.promo_id=p$id' --input clicks="$D/clicks.jsonl" --sink "postgresql://shop:s3cret@db:5432/a" \
     -X sasl.password=hunter2 -X security.protocol=SASL_SSL >"$T/pc.yml" 2>"$T/pc.err" ||
     fail "run --print-config exited non-zero: $(cat "$T/pc.err")"
 for want in 'windows.category_revenue: 5m' 'lateness: 90s' 'recent.size: 9' 'sessions.gap: 30m' \
     'alerts.high_value.threshold: "1000.00"' 'kafka.security.protocol: "SASL_SSL"' \
-    '  - "postgresql://shop:\*\*\*@db:5432/a"' '# kafka.sasl.password: (set, hidden)'; do
+    '  - "postgresql://shop:\*\*\*@db:5432/a"' '# kafka.sasl.password: (set, hidden)' \
+    'fields.promotions.promo_id: "p\$\$id"'; do
     grep -qx -- "$want" "$T/pc.yml" || check_failed "--print-config: no line '$want' in: $(cat "$T/pc.yml")"
 done
 ! grep -q 's3cret\|hunter2' "$T/pc.yml" || check_failed "--print-config printed a secret"

@@ -10,7 +10,8 @@
 #     -X sasl.username -X sasl.password -X ssl.ca.location` writes N generated clicks (2 %
 #     duplicates, 3 % invalid) to a 3-partition topic: read back with kcat over SASL_SSL, the
 #     topic holds exactly the lines `produce --out` writes with the same options;
-#   - `shopstream run -c FILE.yml` with the same settings as kafka.* keys of the YAML file,
+#   - `shopstream run -c FILE.yml` with the same settings as kafka.* keys of the YAML file
+#     (the password as "${E2E_KAFKA_PASSWORD}", from the environment, as a deployment keeps it),
 #     --exit-at-end, `--sink jsonl:DIR` and `--sink kafka://B?...` (the sink has no settings
 #     of its own: it gets the file's): exit 0; its dlq/late rows name the Kafka message that
 #     holds their record; mapped to file lines, every JSONL table equals the model over the
@@ -70,9 +71,11 @@ kafka.connect_timeout: 10s
 kafka.security.protocol: SASL_SSL
 kafka.sasl.mechanisms: SCRAM-SHA-512
 kafka.sasl.username: "$KUSER"
-kafka.sasl.password: "$KPASS"
+kafka.sasl.password: "\${E2E_KAFKA_PASSWORD}"
 kafka.ssl.ca.location: "$CA"
 EOF
+! grep -qF -- "$KPASS" "$T/secure.yml" || fail "secure.yml holds the password"
+export E2E_KAFKA_PASSWORD=$KPASS
 "$SHOPSTREAM_BIN" run -c "$T/secure.yml" --input clicks="kafka://$B/clicks" --print-config >"$T/print-config.out" 2>&1 ||
     { cat "$T/print-config.out" >&2; check_failed "--print-config with the secure settings"; }
 grep -q 'kafka.security.protocol: "SASL_SSL"' "$T/print-config.out" && grep -q 'kafka.sasl.password: (set, hidden)' "$T/print-config.out" ||
