@@ -58,7 +58,7 @@ static const struct cfg_key keys[] = {
     {"alerts.quality.minutes", T_INT, O(quality_alert_minutes), 0, "3", 1, "bad minutes in a row that raise a quality alert"},
     {"recent.size", T_INT, O(recent_size), 0, "20", 1, "products kept per user in recently viewed"},
     {"recent.ttl", T_DURATION, O(recent_ttl_ms), 0, "24h", 1, "event time a user's recently-viewed list is kept after the last view"},
-    {"input.max_record_bytes", T_INT, O(max_record_bytes), 0, "16777216", 1, "a file or stdin line longer than this (bytes, 1024 to 67108864: every sink takes a record of 64 MiB) is a malformed dead letter holding its first input.max_record_bytes bytes; the rest of the line is skipped, so a file without line breaks cannot exhaust memory"},
+    {"input.max_record_bytes", T_INT, O(max_record_bytes), 0, "16777216", 1, "a file or stdin line, or a Kafka message, longer than this (bytes, 1024 to 67108864: every sink takes a record of 64 MiB) is a malformed dead letter holding its first input.max_record_bytes bytes (logged as a warning); the rest of the line is skipped, so a file without line breaks cannot exhaust memory"},
     {"format", T_STRING, O(format), 0, "auto", 0, "input format: auto (by extension: .csv is CSV), json, csv"},
     {"inputs", T_LIST, O(inputs), O(ninputs), NULL, 0, "inputs, each STREAM=PATH|-|kafka://HOST:PORT/TOPIC (same as --input)"},
     {"sinks", T_LIST, O(sinks), O(nsinks), NULL, 0, "sink URLs: jsonl:DIR, console:, sqlite:PATH, postgresql://..., redis://..., parquet:DIR, kafka://HOST:PORT, metrics:HOST:PORT (same as --sink)"},

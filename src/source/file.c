@@ -96,18 +96,12 @@ static int open_path(struct file_source *fs, const char *path, struct ss_err *er
     return SS_OK;
 }
 
-static int check_limit(const struct ss_config *cfg, struct ss_err *err) {
-    if (cfg->max_record_bytes >= 1024 && cfg->max_record_bytes <= (64 << 20)) return SS_OK;
-    return ss_err_set(err, SS_EUSAGE, "input.max_record_bytes must be between 1024 and 67108864 (64 MiB; got %lld)",
-                      (long long)cfg->max_record_bytes);
-}
-
 /* What open would refuse, opening nothing (--print-config): the record limit, and a
  * directory or pattern with nothing to read. */
 static int file_check(const struct ss_input_spec *spec, const struct ss_config *cfg, struct ss_err *err) {
     char **files;
     size_t nfiles;
-    int rc = check_limit(cfg, err);
+    int rc = ss_record_limit_check(cfg, err);
     if (!rc) rc = ss_input_files(spec->url, &files, &nfiles, err);
     if (!rc) ss_input_files_free(files, nfiles);
     return rc;
@@ -117,7 +111,7 @@ static int file_open(struct ss_source **out, const struct ss_input_spec *spec, c
                      struct ss_err *err) {
     char **files;
     size_t nfiles;
-    int rc = check_limit(cfg, err);
+    int rc = ss_record_limit_check(cfg, err);
     if (!rc) rc = ss_input_files(spec->url, &files, &nfiles, err);
     if (rc) return rc;
     struct file_source *fs = ss_calloc(1, sizeof *fs);

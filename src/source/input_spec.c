@@ -49,3 +49,9 @@ void ss_input_spec_free(struct ss_input_spec *spec) {
 const struct ss_source_type *ss_source_type_of(const struct ss_input_spec *spec) {
     return strncmp(spec->url, "kafka://", 8) == 0 ? &ss_source_kafka : &ss_source_file;
 }
+
+int ss_record_limit_check(const struct ss_config *cfg, struct ss_err *err) {
+    if (cfg->max_record_bytes >= 1024 && cfg->max_record_bytes <= (64 << 20)) return SS_OK;
+    return ss_err_set(err, SS_EUSAGE, "input.max_record_bytes must be between 1024 and 67108864 (64 MiB; got %lld)",
+                      (long long)cfg->max_record_bytes);
+}

@@ -89,6 +89,7 @@ struct kafka_source {
     rd_kafka_message_t **raw;   /* kafka_prefetch's */
     struct kpart *parts;        /* by partition number */
     size_t nparts;
+    size_t max_rec;             /* input.max_record_bytes: a longer message is cut */
     struct ss_kafka_errs errs;  /* error_cb's, for ss_kafka_wait_topics at start */
     int fatal_rc;               /* an error seen in a callback, returned by the next poll */
     char fatal_msg[400];
@@ -386,7 +387,8 @@ static int make_conf(const struct ss_input_spec *spec, const struct ss_config *c
 static int kafka_check(const struct ss_input_spec *spec, const struct ss_config *cfg, struct ss_err *err) {
     char *brokers = NULL, *topic = NULL;
     rd_kafka_conf_t *conf = NULL;
-    int rc = parse_url(spec->url, &brokers, &topic, err);
+    int rc = ss_record_limit_check(cfg, err);
+    if (!rc) rc = parse_url(spec->url, &brokers, &topic, err);
     if (!rc) rc = make_conf(spec, cfg, brokers, &conf, err);
     if (conf) rd_kafka_conf_destroy(conf);
     ss_free(brokers);
@@ -400,8 +402,10 @@ int ss_source_kafka_open_ex(struct ss_source **out, const struct ss_input_spec *
     ks->base.type = &ss_source_kafka;
     ks->exit_at_end = cfg->exit_at_end;
     ks->whole = spec->stream == SS_STREAM_PROMOTIONS;
+    ks->max_rec = (size_t)cfg->max_record_bytes;
     rd_kafka_conf_t *conf = NULL;
-    int rc = parse_url(spec->url, &ks->brokers, &ks->topic, err);
+    int rc = ss_record_limit_check(cfg, err);
+    if (!rc) rc = parse_url(spec->url, &ks->brokers, &ks->topic, err);
     if (!rc) rc = make_conf(spec, cfg, ks->brokers, &conf, err);
     if (rc) goto fail;
     ss_kafka_conf_log(conf);
@@ -606,6 +610,18 @@ static void kafka_prefetch(struct ss_source *src) {
     ks->npre = n > 0 ? (int)n : 0;
 }
 
+/* A message longer than input.max_record_bytes (a topic whose max.message.bytes was
+ * raised): its first bytes are a malformed dead letter, as a file's long line is, so
+ * that no sink is handed more than it takes. The whole message stays at its offset. */
+static void cut_record(const struct kafka_source *ks, struct ss_record *rec) {
+    ss_warn(comp,
+            "msg=\"a message longer than input.max_record_bytes: its first bytes go to the dead letters as "
+            "malformed\" topic=%s partition=%d offset=%lld bytes=%zu max_record_bytes=%zu",
+            ks->topic, (int)rec->partition, (long long)rec->offset, rec->len, ks->max_rec);
+    rec->len = ks->max_rec;
+    rec->cut = true;
+}
+
 static int kafka_poll(struct ss_source *src, struct ss_record *recs, int max, int timeout_ms, struct ss_err *err) {
     struct kafka_source *ks = (struct kafka_source *)src;
     retire_later(ks);
@@ -664,6 +680,7 @@ static int kafka_poll(struct ss_source *src, struct ss_record *recs, int max, in
     for (int k = 0; k < ks->nmsgs; k++) {
         const struct kmsg *km = &ks->msgs[k];
         recs[k] = (struct ss_record){km->data, km->len, km->partition, false, false, km->offset};
+        if (km->len > ks->max_rec) cut_record(ks, &recs[k]);
         part_of(ks, km->partition)->handed = km->offset + 1; /* pos: set by take_msg */
     }
     return ks->nmsgs;

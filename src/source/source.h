@@ -91,5 +91,8 @@ int ss_input_spec_parse(struct ss_input_spec *spec, const char *arg, const char 
 void ss_input_spec_free(struct ss_input_spec *spec);
 /* The source type that reads spec: Kafka for kafka:// URLs, else files. */
 const struct ss_source_type *ss_source_type_of(const struct ss_input_spec *spec);
+/* input.max_record_bytes within its range: a record longer than it is cut (ss_record.cut)
+ * by every source, so that no sink is handed more than it takes (64 MiB). */
+int ss_record_limit_check(const struct ss_config *cfg, struct ss_err *err);
 
 #endif

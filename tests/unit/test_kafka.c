@@ -58,10 +58,16 @@ static void on_revoked(void *ctx, struct ss_source *src, const int32_t *p, int n
     ((struct hook_log *)ctx)->revoked += n;
 }
 
+/* A configuration with nothing set but input.max_record_bytes (its default) */
+static void source_cfg(struct ss_config *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->max_record_bytes = 16 << 20;
+}
+
 static int open_stream_src(struct ss_source **src, enum ss_stream stream, const char *topic, const char *group,
                            bool exit_at_end, struct hook_log *hl, struct ss_err *err) {
     struct ss_config cfg;
-    memset(&cfg, 0, sizeof cfg);
+    source_cfg(&cfg);
     cfg.exit_at_end = exit_at_end;
     cfg.kafka_group = (char *)group;
     /* the mock coordinator waits out a departed member's rebalance timeout */
@@ -219,7 +225,7 @@ TEST(committed_ahead_of_end) {
  * instead of going on consuming nothing. */
 TEST(fenced_static_member_fails) {
     struct ss_config cfg;
-    memset(&cfg, 0, sizeof cfg);
+    source_cfg(&cfg);
     cfg.kafka_group = "g8";
     static char *props[] = {"session.timeout.ms=6000", "heartbeat.interval.ms=100", "group.instance.id=i8"};
     cfg.kafka_props = props;
@@ -339,7 +345,7 @@ TEST(open_errors) {
     CHECK(strstr(err.msg, "\"nosuch\"") != NULL);
 
     struct ss_config cfg;
-    memset(&cfg, 0, sizeof cfg);
+    source_cfg(&cfg);
     char *props[] = {"fetch.wait.max.ms=50", "no.such.property=1"};
     cfg.kafka_props = props;
     cfg.nkafka_props = 2;
@@ -370,7 +376,7 @@ TEST(open_auth_refused) {
     struct ss_source *src = NULL;
     struct ss_err err = {0};
     struct ss_config cfg;
-    memset(&cfg, 0, sizeof cfg);
+    source_cfg(&cfg);
     char *props[] = {"security.protocol=SASL_PLAINTEXT", "sasl.mechanisms=PLAIN", "sasl.username=alice",
                      "sasl.password=wrong"};
     cfg.kafka_props = props;
@@ -471,7 +477,7 @@ static bool msg_is(const struct got_msg *m, const char *key, const char *val) {
 
 TEST(sink_writes_rows) {
     struct ss_config cfg;
-    memset(&cfg, 0, sizeof cfg);
+    source_cfg(&cfg);
     struct ss_sink *sk = NULL;
     struct ss_err err = {0};
     char url[256];
@@ -561,7 +567,7 @@ TEST(sink_writes_rows) {
  * producer: port 9 has no broker, and check answers at once anyway. */
 TEST(sink_check) {
     struct ss_config cfg;
-    memset(&cfg, 0, sizeof cfg);
+    source_cfg(&cfg);
     expect_refused_alike(&ss_sink_kafka, "kafka://", &cfg, "expected kafka://HOST:PORT");
     expect_refused_alike(&ss_sink_kafka, "kafka://127.0.0.1:9?alerts=a/b", &cfg, "\"a/b\" is not a Kafka topic name");
     expect_refused_alike(&ss_sink_kafka, "kafka://127.0.0.1:9?bogus=x", &cfg, "unknown or empty parameter \"bogus=x\"");
@@ -714,6 +720,57 @@ TEST(producer_leader_failover) {
     rd_kafka_destroy(rk);
 }
 
+
+/* A message longer than input.max_record_bytes is handed out cut (its first bytes,
+ * marked cut: a malformed dead letter), at its own offset; the next is whole. A limit
+ * out of range is refused at open, as for files. */
+TEST(long_message_cut) {
+    char big[3000];
+    memset(big, 'x', sizeof big);
+    const char *vals[] = {big, "rec-after"};
+    size_t lens[] = {sizeof big, 9};
+    for (int i = 0; i < 2; i++)
+        CHECK_EQ_INT(rd_kafka_producev(owner, RD_KAFKA_V_TOPIC("big"), RD_KAFKA_V_PARTITION(0),
+                                       RD_KAFKA_V_VALUE((void *)vals[i], lens[i]),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+                     0);
+    CHECK_EQ_INT(rd_kafka_flush(owner, 10000), 0);
+    struct ss_config cfg;
+    source_cfg(&cfg);
+    cfg.exit_at_end = true;
+    cfg.kafka_group = "g-big";
+    char url[256];
+    snprintf(url, sizeof url, "kafka://%s/big", boot);
+    struct ss_input_spec spec = {.stream = SS_STREAM_CLICKS, .url = url};
+    struct ss_source *src = NULL;
+    struct ss_err err = {0};
+    cfg.max_record_bytes = 1023;
+    CHECK_EQ_INT(ss_source_kafka.open(&src, &spec, &cfg, &err), SS_EUSAGE);
+    CHECK(strstr(err.msg, "input.max_record_bytes must be between 1024") != NULL);
+    CHECK_EQ_INT(ss_source_kafka.check(&spec, &cfg, &err), SS_EUSAGE);
+    cfg.max_record_bytes = 1024;
+    CHECK_EQ_INT(ss_source_kafka.open(&src, &spec, &cfg, &err), SS_OK);
+    if (!src) return;
+    struct ss_record got[4];
+    int ngot = 0, rc;
+    int64_t deadline = now_ms() + 20000;
+    while ((rc = src->type->poll(src, got + ngot, 4 - ngot, 100, &err)) != SS_EOF && now_ms() < deadline) {
+        CHECK(rc >= 0);
+        if (rc < 0) break;
+        for (int k = ngot; k < ngot + rc; k++) /* the bytes live until the next poll */
+            if (got[k].len == 1024) CHECK(got[k].data[0] == 'x' && got[k].data[1023] == 'x');
+            else CHECK(got[k].len == 9 && !memcmp(got[k].data, "rec-after", 9));
+        ngot += rc;
+    }
+    CHECK_EQ_INT(rc, SS_EOF);
+    CHECK_EQ_INT(ngot, 2);
+    if (ngot == 2) {
+        CHECK(got[0].cut && got[0].len == 1024 && got[0].offset == 0);
+        CHECK(!got[1].cut && got[1].len == 9 && got[1].offset == 1);
+    }
+    src->type->close(src);
+}
+
 int main(void) {
     ss_log_set_level(getenv("TEST_KAFKA_VERBOSE") ? SS_LOG_DEBUG : SS_LOG_ERROR);
     const char *only = getenv("TEST_KAFKA_ONLY");
@@ -727,6 +784,7 @@ int main(void) {
     rd_kafka_mock_topic_create(mc, "produced", NPART, 1);
     rd_kafka_mock_topic_create(mc, "promos", NPART, 1);
     rd_kafka_mock_topic_create(mc, "ahead", NPART, 1);
+    rd_kafka_mock_topic_create(mc, "big", 1, 1);
     rd_kafka_mock_topic_create(mc, "failover", NPART, 3);
     const char *single[] = {"alerts", "promo_matches", "dead", "shopstream_dlq", "shopstream_late"};
     for (size_t i = 0; i < sizeof single / sizeof single[0]; i++) rd_kafka_mock_topic_create(mc, single[i], NPART, 1);
@@ -744,6 +802,7 @@ int main(void) {
     if (!only || !strcmp(only, "pause_resume")) RUN(pause_resume);
     if (!only || !strcmp(only, "promotions_whole_topic")) RUN(promotions_whole_topic);
     if (!only || !strcmp(only, "open_errors")) RUN(open_errors);
+    if (!only || !strcmp(only, "long_message_cut")) RUN(long_message_cut);
     if (!only || !strcmp(only, "open_auth_refused")) RUN(open_auth_refused);
     if (!only || !strcmp(only, "sink_writes_rows")) RUN(sink_writes_rows);
     if (!only || !strcmp(only, "producer_delivers_keyed")) RUN(producer_delivers_keyed);
