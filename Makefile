@@ -61,6 +61,14 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# The dashboard is written as HTML and served from the binary: each line becomes a C
+# string literal (\ " and ? escaped: -std=c11 reads ??( as a trigraph).
+$(BUILD)/gen/dashboard_html.h: src/server/dashboard.html
+	@mkdir -p $(dir $@)
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' -e 's/^/"/' -e 's/$$/\\n"/' $< >$@
+$(BUILD)/src/server/dashboard.o: $(BUILD)/gen/dashboard_html.h
+$(BUILD)/src/server/dashboard.o: CFLAGS += -I$(BUILD)/gen
+
 $(BUILD)/libshopstream.a: $(LIB_OBJ)
 	@rm -f $@
 	$(LIBAR) rcs $@ $^

@@ -31,8 +31,13 @@
 #include "../core/timefmt.h"
 #include "../core/utf8.h"
 #include "../sink/rowjson.h"
+#include "dashboard.h"
+#include "live_windows.h"
+#include "user_lists.h"
 
 #define comp "server.metrics"
+#define USERS_PREFIX "/api/users/"
+#define USERS_SUFFIX "/recently-viewed"
 #define ALERTS_KEPT 100
 #define READY_FLOOR_MS 30000
 
@@ -65,6 +70,8 @@ struct snapshot {
     struct ss_buf alerts[ALERTS_KEPT]; /* ring of alert rows as JSON */
     int alert_head, nalerts;       /* next slot to write, slots in use */
     int final_scraped;             /* /metrics delivered the final snapshot (ends linger) */
+    struct ss_live_windows windows; /* /api/windows */
+    struct ss_user_lists *lists;   /* /api/users/{id}/recently-viewed; NULL: recently_viewed=off */
 };
 
 struct metrics_sink {
@@ -440,7 +447,36 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         ctype = "text/plain; charset=utf-8";
         return reply(c, status, ctype, &b);
     }
+    if (!strcmp(url, "/") || !strcmp(url, "/dashboard")) {
+        ss_buf_adds(&b, ss_dashboard_html);
+        return reply(c, status, "text/html; charset=utf-8", &b);
+    }
+    const char *user = NULL;
+    size_t user_len = 0;
+    if (!strncmp(url, USERS_PREFIX, strlen(USERS_PREFIX))) {
+        /* everything between the prefix and the suffix, so that an id may hold a '/'
+         * (MHD has decoded the %XX escapes by now) */
+        size_t ul = strlen(url), pl = strlen(USERS_PREFIX), sl = strlen(USERS_SUFFIX);
+        if (ul <= pl + sl || strcmp(url + ul - sl, USERS_SUFFIX) != 0)
+            return reply_json_error(c, MHD_HTTP_NOT_FOUND, "not found: expected /api/users/{user_id}/recently-viewed",
+                                    url);
+        user = url + pl;
+        user_len = ul - pl - sl;
+    }
     pthread_mutex_lock(&ms->mu);
+    if (user) {
+        bool found = ms->snap.lists && ss_user_lists_get(ms->snap.lists, (struct ss_str){user, user_len}, &b);
+        pthread_mutex_unlock(&ms->mu);
+        if (!found)
+            return reply_json_error(c, MHD_HTTP_NOT_FOUND,
+                                    ms->snap.lists ? "no recently viewed list for this user (no view, or none within "
+                                                     "recent.ttl of the watermark)"
+                                                   : "recently viewed lists are not kept (metrics URL has "
+                                                     "recently_viewed=off)",
+                                    url);
+        ss_buf_addc(&b, '\n');
+        return reply(c, status, ctype, &b);
+    }
     if (!strcmp(url, "/metrics")) {
         render_metrics(ms, now, &b);
         ctype = "text/plain; version=0.0.4; charset=utf-8";
@@ -465,10 +501,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     } else if (!strcmp(url, "/api/alerts")) {
         render_alerts(ms, &b);
         ss_buf_addc(&b, '\n');
+    } else if (!strcmp(url, "/api/windows")) {
+        ss_live_windows_render(&ms->snap.windows, &b);
+        ss_buf_addc(&b, '\n');
     } else {
         pthread_mutex_unlock(&ms->mu);
         return reply_json_error(c, MHD_HTTP_NOT_FOUND,
-                                "not found (endpoints: /metrics /healthz /readyz /api/stats /api/quality /api/alerts)",
+                                "not found (endpoints: / (the dashboard) /metrics /healthz /readyz /api/stats /api/quality "
+                                "/api/alerts /api/windows /api/users/{user_id}/recently-viewed)",
                                 url);
     }
     pthread_mutex_unlock(&ms->mu);
@@ -501,9 +541,16 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
 
 /* ---- the sink --------------------------------------------------------------------- */
 
-/* "HOST:PORT[?linger=DUR]" (HOST may be [v6]). Fills host/port; returns SS_OK or SS_EUSAGE. */
-static int parse_url(const char *url, char *host, size_t hostlen, char *port, size_t portlen, int64_t *linger,
-                     struct ss_err *err) {
+/* The URL's options */
+struct metrics_opts {
+    int64_t linger;
+    bool lists;  /* keep users' recently viewed lists for /api/users/{id}/recently-viewed */
+};
+
+/* "HOST:PORT[?linger=DUR&recently_viewed=on|off]" (HOST may be [v6]). Fills host/port;
+ * returns SS_OK or SS_EUSAGE. */
+static int parse_url(const char *url, char *host, size_t hostlen, char *port, size_t portlen,
+                     struct metrics_opts *opts, struct ss_err *err) {
     const char *spec = url + strlen("metrics:");
     const char *q = strchr(spec, '?');
     size_t len = q ? (size_t)(q - spec) : strlen(spec);
@@ -538,7 +585,7 @@ static int parse_url(const char *url, char *host, size_t hostlen, char *port, si
     long pn = strtol(port, &end, 10);
     if (*end || pn < 0 || pn > 65535)
         return ss_err_set(err, SS_EUSAGE, "bad metrics port \"%s\" in \"%s\": a number 0..65535", port, url);
-    *linger = 0;
+    *opts = (struct metrics_opts){.linger = 0, .lists = true};
     while (q && *q) {
         const char *opt = q + 1;
         const char *amp = strchr(opt, '&');
@@ -547,11 +594,19 @@ static int parse_url(const char *url, char *host, size_t hostlen, char *port, si
         if (ol > 7 && !strncmp(opt, "linger=", 7) && ol - 7 < sizeof val) {
             memcpy(val, opt + 7, ol - 7);
             val[ol - 7] = '\0';
-            if (ss_duration_parse(val, linger) != 0 || *linger < 0)
+            if (ss_duration_parse(val, &opts->linger) != 0 || opts->linger < 0)
                 return ss_err_set(err, SS_EUSAGE, "bad linger \"%s\" in \"%s\": a duration such as 30s", val, url);
+        } else if (ol > 16 && !strncmp(opt, "recently_viewed=", 16)) {
+            size_t vl = ol - 16;
+            if (vl == 2 && !strncmp(opt + 16, "on", 2)) opts->lists = true;
+            else if (vl == 3 && !strncmp(opt + 16, "off", 3)) opts->lists = false;
+            else
+                return ss_err_set(err, SS_EUSAGE, "bad recently_viewed \"%.*s\" in \"%s\": on or off", (int)vl,
+                                  opt + 16, url);
         } else {
-            return ss_err_set(err, SS_EUSAGE, "unknown option \"%.*s\" in \"%s\" (known: linger=DURATION)", (int)ol,
-                              opt, url);
+            return ss_err_set(err, SS_EUSAGE,
+                              "unknown option \"%.*s\" in \"%s\" (known: linger=DURATION, recently_viewed=on|off)",
+                              (int)ol, opt, url);
         }
         q = amp;
     }
@@ -608,6 +663,8 @@ static void free_snapshot(struct snapshot *sn) {
     ss_free(sn->pos);
     ss_buf_free(&sn->quality);
     for (int i = 0; i < ALERTS_KEPT; i++) ss_buf_free(&sn->alerts[i]);
+    ss_live_windows_free(&sn->windows);
+    ss_user_lists_free(sn->lists);
 }
 
 static void metrics_close(struct ss_sink *sk) {
@@ -634,14 +691,14 @@ static void metrics_close(struct ss_sink *sk) {
 static int metrics_check(const char *url, const struct ss_config *cfg, struct ss_err *err) {
     (void)cfg;
     char host[256], port[16];
-    int64_t linger;
-    return parse_url(url, host, sizeof host, port, sizeof port, &linger, err);
+    struct metrics_opts opts;
+    return parse_url(url, host, sizeof host, port, sizeof port, &opts, err);
 }
 
 static int metrics_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {
     char host[256], port[16];
-    int64_t linger = 0; /* set by parse_url when it succeeds */
-    int rc = parse_url(url, host, sizeof host, port, sizeof port, &linger, err);
+    struct metrics_opts opts = {0}; /* set by parse_url when it succeeds */
+    int rc = parse_url(url, host, sizeof host, port, sizeof port, &opts, err);
     if (rc) return rc;
     int fd = -1, bound = 0;
     bool v6 = false;
@@ -652,7 +709,9 @@ static int metrics_open(struct ss_sink **out, const char *url, const struct ss_c
     ms->base.type = &ss_sink_metrics;
     ms->port = bound;
     ms->epoch_interval_ms = cfg->epoch_interval_ms > 0 ? cfg->epoch_interval_ms : 2000;
-    ms->linger_ms = linger;
+    ms->linger_ms = opts.linger;
+    ss_live_windows_init(&ms->snap.windows);
+    if (opts.lists) ms->snap.lists = ss_user_lists_new(cfg->recent_ttl_ms);
     ms->opened_ms = ss_now_ms();
     ms->snap.watermark = INT64_MIN;
     pthread_mutex_init(&ms->mu, NULL);
@@ -676,8 +735,9 @@ static int metrics_open(struct ss_sink **out, const char *url, const struct ss_c
         return ss_err_set(err, SS_EIO, "cannot start the HTTP server on %s:%s (libmicrohttpd refused; see the log)",
                           host, port);
     }
-    ss_info(comp, "msg=\"listening\" addr=%s%s%s:%d url=http://%s%s%s:%d/metrics", v6 ? "[" : "", host, v6 ? "]" : "",
-            bound, v6 ? "[" : "", host, v6 ? "]" : "", bound);
+    const char *lb = v6 ? "[" : "", *rb = v6 ? "]" : "";
+    ss_info(comp, "msg=\"listening\" addr=%s%s%s:%d url=http://%s%s%s:%d/metrics dashboard=http://%s%s%s:%d/", lb, host,
+            rb, bound, lb, host, rb, bound, lb, host, rb, bound);
     *out = &ms->base;
     return SS_OK;
 }
@@ -745,7 +805,9 @@ static int metrics_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct 
             sn->alert_head = (sn->alert_head + 1) % ALERTS_KEPT;
             if (sn->nalerts < ALERTS_KEPT) sn->nalerts++;
         }
+        ss_live_windows_apply(&sn->windows, o, ep->epoch);
     }
+    if (fresh && sn->lists) ss_user_lists_apply(sn->lists, o, ep->watermark);
     if (ep->stats) {
         /* stats->last_commit_ms is the previous epoch's commit: observe it once there was one */
         if (fresh && sn->committed) {
@@ -789,7 +851,7 @@ void ss_metrics_sink_render(struct ss_sink *sk, int64_t now_ms, struct ss_buf *b
 const struct ss_sink_type ss_sink_metrics = {
     .name = "metrics",
     .scheme = "metrics:",
-    .flags = 0,
+    .flags = SS_SINK_PROVISIONAL, /* /api/windows shows windows still open */
     .open = metrics_open,
     .check = metrics_check,
     .commit = metrics_commit,

@@ -10,12 +10,16 @@
  *   /api/stats    run totals, watermark, epoch, positions and lag (JSON)
  *   /api/quality  the latest data_quality row (JSON, as in data_quality.jsonl)
  *   /api/alerts   the last 100 alerts rows, oldest first (JSON array)
+ *   /api/windows  the newest windows of each windowed table (live_windows.h)
+ *   /api/users/{id}/recently-viewed   a user's list (user_lists.h)
+ *   /             the dashboard page (dashboard.html), polling the JSON API
  *
- * URL: `metrics:HOST:PORT[?linger=DURATION]`. HOST is an address or name to bind to
+ * URL: `metrics:HOST:PORT[?linger=DURATION&recently_viewed=on|off]`. HOST is an address or name to bind to
  * (127.0.0.1 keeps it local; [::1] for IPv6); PORT 0 picks a free port, which is
  * logged (msg="listening"). linger (default 0): after the final epoch of a bounded run,
  * close keeps serving until /metrics has been scraped once or DURATION has passed, so
- * that a scraper sees the final totals of a short run.
+ * that a scraper sees the final totals of a short run. recently_viewed=off keeps no
+ * user's list (their memory), and the users endpoint answers 404.
  *
  * commit never waits for an HTTP client: the server thread holds the mutex only while
  * it formats a response in memory. */

@@ -3,7 +3,10 @@
 # on stdin from a pacer over ~10 s, so /metrics, /readyz and the JSON API are scraped
 # while the run is going; at the end (the sink lingers until the final /metrics scrape)
 # every counter must equal what the run wrote: JSONL line counts per table, dlq reasons,
-# late lines, data_quality sums, the produce summary, the stdin offsets.
+# late lines, data_quality sums, the produce summary, the stdin offsets; /api/windows
+# the newest windows of each windowed table (provisional mid-run, the files' final rows
+# at the end), /api/users/{id}/recently-viewed every user's last recently_viewed row,
+# and / the dashboard page.
 source "$(dirname "$0")/lib.sh"
 need_bin
 N=20000
@@ -127,12 +130,49 @@ note "mid-run: clicks=$(val "$T/mid.parsed" 'shopstream_records_total{stream="cl
 grep -q '^# TYPE shopstream_consumer_lag gauge$' "$T/mid.txt" || check_failed "no consumer_lag family"
 grep -q '^shopstream_consumer_lag{' "$T/mid.txt" && check_failed "consumer_lag sample for inputs whose lag is unknown"
 status_is /readyz 200 || check_failed "/readyz not 200 mid-run"
+# mid-run the windows are open (lateness 15 min > the data's span): /api/windows shows
+# them provisional, with rows; the dashboard page is served as written
+get /api/windows >"$T/mid-windows.json"
+"$PY" - "$T/mid-windows.json" <<'PYEOF' || check_failed "mid-run /api/windows: $(head -c 300 "$T/mid-windows.json")"
+import json, sys
+status, text = open(sys.argv[1]).read().split("\n", 1)
+w = json.loads(text)
+assert status == "200", status
+assert sorted(w) == ["category_revenue", "funnel", "hourly_sales", "trending_products"], sorted(w)
+cr = w["category_revenue"]
+assert cr and not cr[0]["final"] and cr[0]["rows"], cr[:1]
+assert all(r["final"] is False and r["window_start"] == cr[0]["window_start"] for r in cr[0]["rows"])
+PYEOF
+get / >"$T/dashboard.out"
+[ "$(head -n 1 "$T/dashboard.out")" = 200 ] && cmp -s <(tail -n +2 "$T/dashboard.out") "$E2E_DIR/../../src/server/dashboard.html" ||
+    check_failed "/ does not serve src/server/dashboard.html"
 
 # the end: the JSON API first (it does not end the linger), then the final /metrics
 complete() { get /api/stats >"$T/stats.json" && grep -q '"complete":true' "$T/stats.json"; }
 poll_until 60 "the run to complete (/api/stats complete=true)" complete
 get /api/alerts >"$T/alerts.json"
 get /api/quality >"$T/quality.json"
+get /api/windows >"$T/windows.json"
+# every user's list, as the last recently_viewed row of the user (the final epoch
+# expires nothing; the data spans less than recent.ttl); an unknown user is a 404
+"$PY" - "$OUT" "$PORT" <<'PYEOF' || check_failed "/api/users/{id}/recently-viewed differs from recently_viewed.jsonl"
+import json, sys, urllib.parse, urllib.request, urllib.error
+out, port = sys.argv[1:]
+last = {}
+for l in open(out + "/recently_viewed.jsonl", encoding="utf-8"):
+    r = json.loads(l); last[r["user_id"]] = r
+def get(user):
+    url = "http://127.0.0.1:%s/api/users/%s/recently-viewed" % (port, urllib.parse.quote(user, safe=""))
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp: return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as e: return e.code, json.loads(e.read())
+bad = [u for u, row in last.items() if get(u) != (200, row)]
+for u in bad[:5]: print("    user %s: got %r, want %r" % (u, get(u), last[u]))
+status, body = get("no-such-user")
+if status != 404 or "error" not in body: bad.append("no-such-user"); print("    unknown user: %d %r" % (status, body))
+print("    api: %d users' lists compared" % len(last))
+sys.exit(1 if bad or len(last) < 100 else 0)
+PYEOF
 get /metrics >"$T/final.txt"
 rc=0
 wait $RUN_PID || rc=$?
@@ -187,9 +227,9 @@ while read -r k v; do
 done < <(awk '{ v = $NF; $NF = ""; sub(/ $/, ""); print $0, v }' "$T/mid.parsed")
 
 # the JSON API against the files
-"$PY" - "$T/stats.json" "$T/alerts.json" "$T/quality.json" "$OUT" "$F" <<'PYEOF' || check_failed "JSON API differs from the outputs"
+"$PY" - "$T/stats.json" "$T/alerts.json" "$T/quality.json" "$OUT" "$F" "$T/windows.json" <<'PYEOF' || check_failed "JSON API differs from the outputs"
 import json, sys
-stats_f, alerts_f, quality_f, out, parsed = sys.argv[1:]
+stats_f, alerts_f, quality_f, out, parsed, windows_f = sys.argv[1:]
 def body(f):
     status, text = open(f).read().split("\n", 1)
     return int(status), json.loads(text)
@@ -217,6 +257,15 @@ q_status, q = body(quality_f)
 dq = [json.loads(l) for l in open(out + "/data_quality.jsonl")]
 expect("/api/quality status", q_status, 200)
 expect("/api/quality (last data_quality row)", q, dq[-1])
+# /api/windows: the three newest windows of each windowed table, final at the end, each
+# with the rows the table's file has for that window, in its order
+w_status, windows = body(windows_f)
+expect("/api/windows status", w_status, 200)
+for table, shown in windows.items():
+    rows = [json.loads(l) for l in open("%s/%s.jsonl" % (out, table))]
+    starts = sorted({r["window_start"] for r in rows}, reverse=True)[:3]
+    want = [{"window_start": s, "final": True, "rows": [r for r in rows if r["window_start"] == s]} for s in starts]
+    expect("/api/windows %s" % table, shown, want)
 print("    api: %d alerts, quality %s, epoch %d" % (len(alerts), q["quality_score"], st["epoch"]))
 sys.exit(0 if ok else 1)
 PYEOF

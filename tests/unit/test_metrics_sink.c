@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/timefmt.h"
 #include "harness.h"
+#include "server/dashboard.h"
 #include "server/metrics_sink.h"
 #include "sink/sink.h"
 #include "sink_check.h"
@@ -212,7 +213,8 @@ TEST(test_bad_urls) {
     struct ss_config cfg = test_cfg(2000);
     const char *bad[] = {"metrics:", "metrics:127.0.0.1", "metrics::9464", "metrics:127.0.0.1:",
                          "metrics:127.0.0.1:99999", "metrics:127.0.0.1:x1", "metrics:127.0.0.1:0?foo=1",
-                         "metrics:127.0.0.1:0?linger=soon", "metrics:[::1]9464"};
+                         "metrics:127.0.0.1:0?linger=soon", "metrics:[::1]9464",
+                         "metrics:127.0.0.1:0?recently_viewed=maybe", "metrics:127.0.0.1:0?recently_viewed="};
     /* open refuses each, and so does the check --print-config makes, in the same words */
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         expect_refused_alike(&ss_sink_metrics, bad[i], &cfg, bad[i]);
@@ -223,6 +225,7 @@ TEST(test_bad_urls) {
     /* the check neither resolves a name (a name server may be slow or away) nor binds */
     expect_checked_ok(&ss_sink_metrics, "metrics:no-such-host.invalid:0", &cfg, NULL);
     expect_checked_ok(&ss_sink_metrics, "metrics:[::1]:9464?linger=30s", &cfg, NULL);
+    expect_checked_ok(&ss_sink_metrics, "metrics:127.0.0.1:0?recently_viewed=off&linger=1s", &cfg, NULL);
 }
 
 TEST(test_endpoints) {
@@ -460,6 +463,75 @@ TEST(test_endpoints) {
     CHECK(http(port, "GET", "/healthz", &r) != 0);
 }
 
+
+static void rv_row(struct ss_out *o, const char *user, const char *products, int64_t ts) {
+    struct ss_val *v = ss_out_row(o, SS_T_RECENTLY_VIEWED);
+    ss_out_str(o, &v[SS_RV_USER_ID], ss_str_c(user));
+    ss_out_str(o, &v[SS_RV_PRODUCTS], ss_str_c(products));
+    v[SS_RV_LAST_VIEW_TS].i = ts;
+}
+
+/* The state endpoints: a user's list by its URL-encoded id (a '/' in it too), 404 for
+ * an unknown user, for a list past recent.ttl and for every user with
+ * recently_viewed=off; /api/windows; the dashboard page at / and /dashboard. */
+TEST(test_state_endpoints) {
+    struct ss_config cfg = test_cfg(2000);
+    cfg.recent_ttl_ms = 3600000;
+    struct ss_sink *on = NULL, *off = NULL;
+    struct ss_err err = {0};
+    CHECK_EQ_INT(ss_sink_metrics.open(&on, "metrics:127.0.0.1:0", &cfg, &err), SS_OK);
+    CHECK_EQ_INT(ss_sink_metrics.open(&off, "metrics:127.0.0.1:0?recently_viewed=off", &cfg, &err), SS_OK);
+    if (!on || !off) return;
+    struct ss_out o;
+    ss_out_init(&o);
+    rv_row(&o, "u/1", "[\"p1\",\"p2\"]", TS_20261127);
+    rv_row(&o, "u2", "[\"p3\"]", TS_20261127 - 3600000 - 1);
+    cr_row(&o, TS_20261127, "books", 1);
+    cr_row(&o, TS_20261127 + 60000, "books", 0);
+    struct ss_epoch ep = {.epoch = 1, .rows = &o, .watermark = TS_20261127};
+    CHECK_EQ_INT(ss_sink_metrics.commit(on, &ep, &err), SS_OK);
+    CHECK_EQ_INT(ss_sink_metrics.commit(off, &ep, &err), SS_OK);
+    int port = ss_metrics_sink_port(on), port_off = ss_metrics_sink_port(off);
+    struct resp r;
+    CHECK_EQ_INT(http(port, "GET", "/api/users/u%2F1/recently-viewed", &r), 0);
+    CHECK_EQ_INT(r.status, 200);
+    CHECK_EQ_STR(r.body, "{\"user_id\":\"u/1\",\"products\":\"[\\\"p1\\\",\\\"p2\\\"]\","
+                         "\"last_view_ts\":\"2026-11-27T00:00:00.000Z\"}\n");
+    free(r.body);
+    /* u2's last view + ttl < W: gone, as the operator drops it */
+    CHECK_EQ_INT(http(port, "GET", "/api/users/u2/recently-viewed", &r), 0);
+    CHECK_EQ_INT(r.status, 404);
+    CHECK(strstr(r.body, "no recently viewed list for this user") != NULL);
+    free(r.body);
+    CHECK_EQ_INT(http(port, "GET", "/api/users/u%2F1", &r), 0);
+    CHECK_EQ_INT(r.status, 404);
+    CHECK(strstr(r.body, "expected /api/users/{user_id}/recently-viewed") != NULL);
+    free(r.body);
+    CHECK_EQ_INT(http(port_off, "GET", "/api/users/u%2F1/recently-viewed", &r), 0);
+    CHECK_EQ_INT(r.status, 404);
+    CHECK(strstr(r.body, "recently_viewed=off") != NULL);
+    free(r.body);
+
+    CHECK_EQ_INT(http(port, "GET", "/api/windows", &r), 0);
+    CHECK_EQ_INT(r.status, 200);
+    CHECK(strstr(r.body, "{\"category_revenue\":[{\"window_start\":\"2026-11-27T00:01:00.000Z\",\"final\":false,"
+                         "\"rows\":[{\"window_start\":\"2026-11-27T00:01:00.000Z\",\"category\":\"books\",") == r.body);
+    CHECK(strstr(r.body, "},{\"window_start\":\"2026-11-27T00:00:00.000Z\",\"final\":true,\"rows\":[{") != NULL);
+    CHECK(strstr(r.body, "],\"hourly_sales\":[],\"trending_products\":[],\"funnel\":[]}\n") != NULL);
+    free(r.body);
+
+    for (int k = 0; k < 2; k++) {
+        CHECK_EQ_INT(http(port, "GET", k ? "/dashboard" : "/", &r), 0);
+        CHECK_EQ_INT(r.status, 200);
+        CHECK(strstr(r.head, "text/html; charset=utf-8") != NULL);
+        CHECK_EQ_STR(r.body, ss_dashboard_html);
+        free(r.body);
+    }
+    ss_sink_metrics.close(on);
+    ss_sink_metrics.close(off);
+    ss_out_free(&o);
+}
+
 TEST(test_ready_limit) {
     struct ss_config cfg = test_cfg(20000); /* 3 x 20 s = 60 s > the 30 s floor */
     struct ss_sink *sk = NULL;
@@ -552,6 +624,7 @@ int main(void) {
     int64_t live0 = ss_alloc_live_bytes();
     RUN(test_bad_urls);
     RUN(test_endpoints);
+    RUN(test_state_endpoints);
     RUN(test_ready_limit);
     RUN(test_linger);
     CHECK_EQ_INT(ss_alloc_live_bytes(), live0); /* every snapshot byte is freed */
