@@ -574,8 +574,9 @@ void ss_config_warn_env(char **envp) {
         if (known) continue;
         if (strncmp(name, "SHOPSTREAM_KAFKA_", 17) == 0) {
             ss_warn("config", "msg=\"%s is not read: give librdkafka properties with -X key=value or as "
-                              "kafka.<property> in the config file\"",
-                    name);
+                              "kafka.<property> in the config file, whose value may name this variable as "
+                              "\\\"${%s}\\\"\"",
+                    name, name);
             continue;
         }
         const struct cfg_key *near = closest_key(name, true);
