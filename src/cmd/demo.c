@@ -307,7 +307,8 @@ int ss_cmd_demo(int argc, char **argv) {
     if (ss_engine_add_sink(d.engine, sink, &err) || ss_engine_add_sink(d.engine, "console:", &err)) goto fail;
     /* the operations endpoint: http.listen, 127.0.0.1:9464 unless set; a busy port
      * costs the demo its metrics, not its run */
-    snprintf(sink, sizeof sink, "metrics:%s", cfg.http_listen && *cfg.http_listen ? cfg.http_listen : "127.0.0.1:9464");
+    const char *listen = cfg.http_listen && *cfg.http_listen ? cfg.http_listen : "127.0.0.1:9464";
+    snprintf(sink, sizeof sink, "metrics:%s%crecently_viewed=on", listen, strchr(listen, '?') ? '&' : '?');
     if (ss_engine_add_sink(d.engine, sink, &err)) {
         ss_warn("demo", "msg=\"no metrics endpoint\" err=\"%s\"", err.msg);
         ss_err_clear(&err);

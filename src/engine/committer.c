@@ -28,6 +28,7 @@ struct ss_committer {
     int rc;
     struct ss_err err;
     double secs;
+    int64_t sink_ms[MAX_SINKS]; /* each sink's share of secs */
     uint64_t durable;     /* see ss_committer_durable */
     /* read without mu */
     atomic_bool retrying, stopping;
@@ -46,10 +47,11 @@ static long long mono_ms(void) { return (long long)(now_s() * 1000); }
 /* Every sink commits the epoch; a sink that answers SS_RETRY is retried with backoff
  * until it succeeds (or, once the run is stopping, for a while): outputs are never
  * dropped. */
-static int commit_all(struct ss_committer *c, const struct ss_epoch *ep, struct ss_err *err) {
+static int commit_all(struct ss_committer *c, const struct ss_epoch *ep, int64_t *sink_ms, struct ss_err *err) {
     int rc = SS_OK;
     for (int i = 0; i < c->nsinks && rc == SS_OK; i++) {
         struct ss_sink *sk = c->sinks[i];
+        long long t0 = mono_ms();
         int64_t backoff = 100;
         bool retried = false;
         for (int attempt = 1;; attempt++) {
@@ -72,6 +74,7 @@ static int commit_all(struct ss_committer *c, const struct ss_epoch *ep, struct 
             ss_sleep_ms(backoff);
             backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
         }
+        sink_ms[i] = mono_ms() - t0;
         if (retried) {
             atomic_store(&c->retrying, false);
             if (rc == SS_OK) ss_info(comp, "msg=\"sink recovered, input resumed\" sink=%s", sk->type->name);
@@ -90,7 +93,8 @@ static void *run(void *arg) {
         pthread_mutex_unlock(&c->mu);
         double t0 = now_s();
         struct ss_err err = {0};
-        int rc = commit_all(c, &ep, &err);
+        int64_t sink_ms[MAX_SINKS] = {0};
+        int rc = commit_all(c, &ep, sink_ms, &err);
         double secs = now_s() - t0;
         uint64_t durable = ep.epoch;
         for (int i = 0; rc == SS_OK && i < c->nsinks; i++)
@@ -101,6 +105,7 @@ static void *run(void *arg) {
         c->rc = rc;
         c->err = err;
         c->secs = secs;
+        memcpy(c->sink_ms, sink_ms, sizeof sink_ms);
         c->done = true;
         pthread_cond_broadcast(&c->cv);
     }
@@ -198,6 +203,14 @@ int ss_committer_collect(struct ss_committer *c, struct ss_epoch *ep, bool *had,
     }
     pthread_mutex_unlock(&c->mu);
     return rc;
+}
+
+int ss_committer_sink_ms(struct ss_committer *c, int64_t *ms, int max) {
+    pthread_mutex_lock(&c->mu);
+    int n = c->nsinks < max ? c->nsinks : max;
+    memcpy(ms, c->sink_ms, (size_t)n * sizeof *ms);
+    pthread_mutex_unlock(&c->mu);
+    return n;
 }
 
 void ss_committer_stopping(struct ss_committer *c) { atomic_store(&c->stopping, true); }

@@ -48,6 +48,9 @@ bool ss_committer_wait(struct ss_committer *c, int timeout_ms);
  * *ep (false when nothing was in flight), the result is returned (err filled on
  * failure) and *secs is how long the sinks took. */
 int ss_committer_collect(struct ss_committer *c, struct ss_epoch *ep, bool *had, double *secs, struct ss_err *err);
+/* After a collect that had an epoch: how long each sink's commit of it took (ms, retries
+ * included), in the order the sinks were added; returns how many were filled. */
+int ss_committer_sink_ms(struct ss_committer *c, int64_t *ms, int max);
 
 /* After a collect: the newest epoch every sink has made durable. That is the epoch
  * collected, unless a sink with SS_SINK_HOLDS still holds some of its rows (see

@@ -33,6 +33,7 @@
 
 #define MAX_INPUTS 64
 #define MAX_SINKS 16
+_Static_assert(MAX_SINKS <= SS_STATS_SINKS, "every sink has its commit time in ss_run_stats");
 #define POLL_BATCH 4096
 /* How long a poll may wait for records when no input had any in the last round:
  * short, so that epochs commit on time and a stop is noticed while inputs are quiet. */
@@ -302,6 +303,13 @@ int ss_engine_add_sink(struct ss_engine *e, const char *url, struct ss_err *err)
         return rc;
     }
     e->sinks[e->nsinks++] = sk;
+    /* its label in the metrics: the type, numbered from the second of a type on */
+    int same = 0;
+    for (int i = 0; i < e->nsinks - 1; i++) same += e->sinks[i]->type == sk->type;
+    struct ss_sink_time *st = &e->stats.sinks[e->stats.nsinks++];
+    if (same) snprintf(st->sink, sizeof st->sink, "%s#%d", sk->type->name, same + 1);
+    else snprintf(st->sink, sizeof st->sink, "%s", sk->type->name);
+    st->commit_ms = -1;
     if (sk->committed_epoch > e->epoch) e->epoch = sk->committed_epoch;
     if (sk->type->flags & SS_SINK_PROVISIONAL) e->out.provisional = true;
     if (sk->type->flags & SS_SINK_EVENTS) e->out.events = true;
@@ -735,8 +743,25 @@ static int finish_inflight(struct ss_engine *e, struct ss_err *err) {
     struct ss_out *rows = (struct ss_out *)ep.rows;
     ss_out_clear(rows);
     e->spare = rows;
-    if (rc == SS_OK) e->stats.last_commit_ms = (int64_t)(secs * 1000);
+    if (rc == SS_OK) {
+        e->stats.last_commit_ms = (int64_t)(secs * 1000);
+        int64_t ms[SS_STATS_SINKS];
+        int n = ss_committer_sink_ms(e->committer, ms, SS_STATS_SINKS);
+        for (int i = 0; i < n && i < e->stats.nsinks; i++) e->stats.sinks[i].commit_ms = ms[i];
+    }
     return rc;
+}
+
+/* Each operator's state as the epoch ends, for the metrics. */
+static void note_state(struct ss_engine *e) {
+    int n = 0;
+    const char *name;
+    size_t bytes, keys;
+    for (int i = -1; n < SS_STATS_STATE - 1 && ss_engine_op_state(e, i, &name, &bytes, &keys); i++)
+        e->stats.state[n++] = (struct ss_state_size){name, (int64_t)bytes, (int64_t)keys};
+    e->stats.state[n++] = (struct ss_state_size){"intern", (int64_t)ss_intern_bytes(e->intern),
+                                                 (int64_t)ss_intern_live(e->intern)};
+    e->stats.nstate = n;
 }
 
 /* Ends the epoch: its rows and positions go to the committer, the engine goes on
@@ -780,6 +805,7 @@ static int commit_epoch(struct ss_engine *e, bool final, bool wait, struct ss_er
     next.events = e->out.events;
     *rows = e->out;
     e->out = next;
+    note_state(e);
     struct ss_epoch ep = {.epoch = ++e->epoch,
                           .rows = rows,
                           .positions = pos,

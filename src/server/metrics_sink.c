@@ -46,6 +46,21 @@
 static const int64_t bucket_ms[] = {1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000};
 #define NBUCKETS ((int)(sizeof bucket_ms / sizeof bucket_ms[0]))
 
+/* A latency histogram: non-cumulative counts per bucket_ms bound; +Inf is count. */
+struct hist {
+    int64_t b[NBUCKETS];
+    int64_t count, sum_ms;
+};
+
+static void hist_observe(struct hist *h, int64_t ms) {
+    if (ms < 0) ms = 0;
+    int i = 0;
+    while (i < NBUCKETS && ms > bucket_ms[i]) i++;
+    if (i < NBUCKETS) h->b[i]++;
+    h->count++;
+    h->sum_ms += ms;
+}
+
 struct snap_pos {
     char *source;
     int32_t partition;
@@ -64,14 +79,14 @@ struct snapshot {
     int64_t rows_final[SS_T_COUNT], rows_prov[SS_T_COUNT];
     struct snap_pos *pos;
     size_t npos, cappos;
-    int64_t hist[NBUCKETS];        /* non-cumulative counts; +Inf is hist_count */
-    int64_t hist_count, hist_sum_ms;
+    struct hist commits;           /* every sink and the positions, per epoch */
+    struct hist sink_commits[SS_STATS_SINKS]; /* each sink, as stats.sinks[] */
     struct ss_buf quality;         /* JSON of the latest data_quality row; len 0: none */
     struct ss_buf alerts[ALERTS_KEPT]; /* ring of alert rows as JSON */
     int alert_head, nalerts;       /* next slot to write, slots in use */
     int final_scraped;             /* /metrics delivered the final snapshot (ends linger) */
     struct ss_live_windows windows; /* /api/windows */
-    struct ss_user_lists *lists;   /* /api/users/{id}/recently-viewed; NULL: recently_viewed=off */
+    struct ss_user_lists *lists;   /* /api/users/{id}/recently-viewed; NULL unless recently_viewed=on */
 };
 
 struct metrics_sink {
@@ -190,6 +205,40 @@ static bool windowed(int t) { return ss_tables[t].final_col >= 0; }
 
 /* ---- pages (called with mu held) --------------------------------------------------- */
 
+/* name_bucket{[sink="..",]le=".."} ..., name_sum, name_count of h */
+static void render_hist(struct ss_buf *b, const char *name, const char *sink, const struct hist *h) {
+    int64_t cum = 0;
+    for (int i = 0; i <= NBUCKETS; i++) {
+        cum = i < NBUCKETS ? cum + h->b[i] : h->count;
+        ss_buf_adds(b, name);
+        ss_buf_adds(b, "_bucket{");
+        if (sink) {
+            ss_buf_adds(b, "sink=\"");
+            add_label(b, sink);
+            ss_buf_adds(b, "\",");
+        }
+        ss_buf_adds(b, "le=\"");
+        if (i < NBUCKETS) add_le(b, bucket_ms[i]);
+        else ss_buf_adds(b, "+Inf");
+        ss_buf_adds(b, "\"} ");
+        add_i64(b, cum);
+        ss_buf_addc(b, '\n');
+    }
+    for (int k = 0; k < 2; k++) {
+        ss_buf_adds(b, name);
+        ss_buf_adds(b, k ? "_count" : "_sum");
+        if (sink) {
+            ss_buf_adds(b, "{sink=\"");
+            add_label(b, sink);
+            ss_buf_adds(b, "\"}");
+        }
+        ss_buf_addc(b, ' ');
+        if (k) add_i64(b, h->count);
+        else add_secs(b, h->sum_ms);
+        ss_buf_addc(b, '\n');
+    }
+}
+
 static void render_metrics(struct metrics_sink *ms, int64_t now, struct ss_buf *b) {
     const struct snapshot *sn = &ms->snap;
     const struct ss_run_stats *st = &sn->stats;
@@ -251,20 +300,16 @@ static void render_metrics(struct metrics_sink *ms, int64_t now, struct ss_buf *
 
     help_type(b, "shopstream_commit_duration_seconds", "histogram",
               "Time to commit one epoch to every sink and the input positions.");
-    int64_t cum = 0;
-    for (int i = 0; i < NBUCKETS; i++) {
-        cum += sn->hist[i];
-        ss_buf_adds(b, "shopstream_commit_duration_seconds_bucket{le=\"");
-        add_le(b, bucket_ms[i]);
-        ss_buf_adds(b, "\"} ");
-        add_i64(b, cum);
-        ss_buf_addc(b, '\n');
-    }
-    sample1(b, "shopstream_commit_duration_seconds_bucket", "le", "+Inf", sn->hist_count);
-    ss_buf_adds(b, "shopstream_commit_duration_seconds_sum ");
-    add_secs(b, sn->hist_sum_ms);
-    ss_buf_addc(b, '\n');
-    sample1(b, "shopstream_commit_duration_seconds_count", NULL, NULL, sn->hist_count);
+    render_hist(b, "shopstream_commit_duration_seconds", NULL, &sn->commits);
+    help_type(b, "shopstream_sink_commit_duration_seconds", "histogram",
+              "Time each sink took to commit one epoch, retries included (sink: its type, #2 for a second of a type).");
+    for (int i = 0; i < st->nsinks; i++) render_hist(b, "shopstream_sink_commit_duration_seconds", st->sinks[i].sink,
+                                                     &sn->sink_commits[i]);
+    help_type(b, "shopstream_state_bytes", "gauge", "Memory held by each operator's state as the last epoch ended.");
+    for (int i = 0; i < st->nstate; i++) sample1(b, "shopstream_state_bytes", "operator", st->state[i].op, st->state[i].bytes);
+    help_type(b, "shopstream_state_keys", "gauge",
+              "Live keys in each operator's state as the last epoch ended (sessions, event ids, windows, strings).");
+    for (int i = 0; i < st->nstate; i++) sample1(b, "shopstream_state_keys", "operator", st->state[i].op, st->state[i].keys);
 
     help_type(b, "shopstream_last_commit_timestamp_seconds", "gauge", "Processing time of the last epoch commit.");
     if (sn->committed) {
@@ -341,9 +386,30 @@ static void render_stats(struct metrics_sink *ms, int64_t now, struct ss_buf *b)
     if (sn->committed) add_ts_json(b, sn->commit_wall_ms);
     else ss_buf_adds(b, "null");
     ss_buf_adds(b, ",\"last_commit_duration_ms\":");
-    if (sn->hist_count) add_i64(b, st->last_commit_ms);
+    if (sn->commits.count) add_i64(b, st->last_commit_ms);
     else ss_buf_adds(b, "null");
-    ss_buf_adds(b, ",\"positions\":[");
+    ss_buf_adds(b, ",\"sinks\":[");
+    for (int i = 0; i < st->nsinks; i++) {
+        if (i) ss_buf_addc(b, ',');
+        ss_buf_adds(b, "{\"sink\":");
+        ss_buf_add_json_str(b, st->sinks[i].sink, strlen(st->sinks[i].sink));
+        ss_buf_adds(b, ",\"last_commit_ms\":");
+        if (st->sinks[i].commit_ms >= 0) add_i64(b, st->sinks[i].commit_ms);
+        else ss_buf_adds(b, "null");
+        ss_buf_addc(b, '}');
+    }
+    ss_buf_adds(b, "],\"state\":[");
+    for (int i = 0; i < st->nstate; i++) {
+        if (i) ss_buf_addc(b, ',');
+        ss_buf_adds(b, "{\"operator\":");
+        ss_buf_add_json_str(b, st->state[i].op, strlen(st->state[i].op));
+        ss_buf_adds(b, ",\"bytes\":");
+        add_i64(b, st->state[i].bytes);
+        ss_buf_adds(b, ",\"keys\":");
+        add_i64(b, st->state[i].keys);
+        ss_buf_addc(b, '}');
+    }
+    ss_buf_adds(b, "],\"positions\":[");
     for (size_t i = 0; i < sn->npos; i++) {
         const struct snap_pos *p = &sn->pos[i];
         if (i) ss_buf_addc(b, ',');
@@ -471,8 +537,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return reply_json_error(c, MHD_HTTP_NOT_FOUND,
                                     ms->snap.lists ? "no recently viewed list for this user (no view, or none within "
                                                      "recent.ttl of the watermark)"
-                                                   : "recently viewed lists are not kept (metrics URL has "
-                                                     "recently_viewed=off)",
+                                                   : "recently viewed lists are not kept: add ?recently_viewed=on "
+                                                     "to the metrics: URL (about 250 bytes per user with a live list)",
                                     url);
         ss_buf_addc(&b, '\n');
         return reply(c, status, ctype, &b);
@@ -585,7 +651,9 @@ static int parse_url(const char *url, char *host, size_t hostlen, char *port, si
     long pn = strtol(port, &end, 10);
     if (*end || pn < 0 || pn > 65535)
         return ss_err_set(err, SS_EUSAGE, "bad metrics port \"%s\" in \"%s\": a number 0..65535", port, url);
-    *opts = (struct metrics_opts){.linger = 0, .lists = true};
+    /* lists are opt-in: ~250 bytes per user with a live list, GBs for a big shop, is too
+     * much to add to a process that only wanted its metrics scraped */
+    *opts = (struct metrics_opts){.linger = 0, .lists = false};
     while (q && *q) {
         const char *opt = q + 1;
         const char *amp = strchr(opt, '&');
@@ -811,12 +879,9 @@ static int metrics_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct 
     if (ep->stats) {
         /* stats->last_commit_ms is the previous epoch's commit: observe it once there was one */
         if (fresh && sn->committed) {
-            int64_t d = ep->stats->last_commit_ms < 0 ? 0 : ep->stats->last_commit_ms;
-            int i = 0;
-            while (i < NBUCKETS && d > bucket_ms[i]) i++;
-            if (i < NBUCKETS) sn->hist[i]++;
-            sn->hist_count++;
-            sn->hist_sum_ms += d;
+            hist_observe(&sn->commits, ep->stats->last_commit_ms);
+            for (int i = 0; i < ep->stats->nsinks; i++)
+                if (ep->stats->sinks[i].commit_ms >= 0) hist_observe(&sn->sink_commits[i], ep->stats->sinks[i].commit_ms);
         }
         sn->stats = *ep->stats;
     }

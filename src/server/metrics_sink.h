@@ -18,8 +18,9 @@
  * (127.0.0.1 keeps it local; [::1] for IPv6); PORT 0 picks a free port, which is
  * logged (msg="listening"). linger (default 0): after the final epoch of a bounded run,
  * close keeps serving until /metrics has been scraped once or DURATION has passed, so
- * that a scraper sees the final totals of a short run. recently_viewed=off keeps no
- * user's list (their memory), and the users endpoint answers 404.
+ * that a scraper sees the final totals of a short run. recently_viewed=on keeps every
+ * live list for the users endpoint (~250 bytes per user; off by default: a process
+ * scraped only for its metrics should not hold GBs for it), which otherwise answers 404.
  *
  * commit never waits for an HTTP client: the server thread holds the mutex only while
  * it formats a response in memory. */

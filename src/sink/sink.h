@@ -33,7 +33,22 @@ struct ss_position {
     int64_t max_ts;       /* largest valid event time seen on the partition, INT64_MIN none */
 };
 
-/* Run totals, for sinks that report progress (console). */
+#define SS_STATS_SINKS 16 /* as many as a run may have */
+#define SS_STATS_STATE 20 /* dedup, the interner and every operator */
+
+/* How long one sink's commit of the previous epoch took, retries included. */
+struct ss_sink_time {
+    char sink[24];          /* its type ("postgresql"), "#2" added for a second of a type */
+    int64_t commit_ms;      /* -1: no epoch committed yet */
+};
+
+/* One operator's state as an epoch ended. */
+struct ss_state_size {
+    const char *op;         /* "sessions", "dedup", "intern" ... (static) */
+    int64_t bytes, keys;    /* memory held; live keys (sessions, ids, windows) */
+};
+
+/* Run totals, for sinks that report progress (console, metrics). */
 struct ss_run_stats {
     int64_t records, valid, invalid, late, duplicates;
     int64_t invalid_by_reason[SS_REASON_COUNT]; /* enum ss_reason */
@@ -42,6 +57,10 @@ struct ss_run_stats {
     int64_t last_commit_ms; /* how long the previous epoch's commit took (all sinks) */
     uint64_t durable_epoch; /* the newest epoch every sink had made durable by then: input
                                positions are committed up to it (ss_committer_durable) */
+    int nsinks;
+    struct ss_sink_time sinks[SS_STATS_SINKS];
+    int nstate;
+    struct ss_state_size state[SS_STATS_STATE];
 };
 
 struct ss_epoch {

@@ -100,7 +100,7 @@ PYEOF
 OUT=$T/out
 "$PY" "$T/pacer.py" "$G/clicks.jsonl" 10 | "$SHOPSTREAM_BIN" run --input "promotions=$G/promotions.jsonl" \
     --input "orders=$G/orders.csv" --input clicks=- --set epoch.interval=500ms \
-    --sink "jsonl:$OUT" --sink "metrics:127.0.0.1:0?linger=60s" 2>"$T/run.stderr" &
+    --sink "jsonl:$OUT" --sink "metrics:127.0.0.1:0?linger=60s&recently_viewed=on" 2>"$T/run.stderr" &
 RUN_PID=$!
 trap 'kill $RUN_PID 2>/dev/null; _e2e_cleanup' EXIT
 
@@ -221,6 +221,16 @@ eq "commit histogram count" "$(val "$F" 'shopstream_commit_duration_seconds_coun
 eq "commit histogram +Inf" "$(val "$F" 'shopstream_commit_duration_seconds_bucket{le="+Inf"}')" $(( epochs - 1 ))
 awk '/^shopstream_commit_duration_seconds_bucket/ { if ($NF < prev) bad = 1; prev = $NF } END { exit bad }' "$F" \
     || check_failed "commit histogram buckets are not cumulative"
+# each sink's commits (the engine's timing, per sink): one per epoch but the last, as above
+for sk in jsonl metrics; do
+    eq "sink commit count{sink=$sk}" "$(val "$F" "shopstream_sink_commit_duration_seconds_count{sink=\"$sk\"}")" $(( epochs - 1 ))
+done
+# operator state: live mid-run, all of it evicted once the bounded run has ended
+[ "$(val "$T/mid.parsed" 'shopstream_state_keys{operator="sessions"}')" -gt 0 ] 2>/dev/null ||
+    check_failed "mid-run: no live sessions in shopstream_state_keys"
+for op in dedup category_revenue hourly_sales trending funnel sessions promo_join alerts recently_viewed; do
+    eq "final state_keys{operator=$op}" "$(val "$F" "shopstream_state_keys{operator=\"$op\"}")" 0
+done
 # counters never go down between the mid-run and the final scrape
 while read -r k v; do
     case "$k" in *_total*) fv=$(val "$F" "$k"); [ -n "$fv" ] && [ "$fv" -ge "$v" ] || check_failed "$k went from $v to '$fv'" ;; esac

@@ -310,6 +310,12 @@ TEST(test_endpoints) {
     st.duplicates = 2;
     st.started_ms = TS_20261127;
     st.last_commit_ms = 0;
+    st.nsinks = 2;
+    st.sinks[0] = (struct ss_sink_time){"jsonl", -1};
+    st.sinks[1] = (struct ss_sink_time){"jsonl#2", -1};
+    st.nstate = 2;
+    st.state[0] = (struct ss_state_size){"sessions", 123456, 789};
+    st.state[1] = (struct ss_state_size){"intern", 1000, 12};
     struct ss_position pos[2] = {
         {.source = "orders", .partition = 3, .next_offset = 42, .lag = 7, .max_ts = TS_20261127 + 5},
         {.source = "we\"ird\\path\n\xff", .partition = 0, .next_offset = 11, .lag = -1, .max_ts = INT64_MIN},
@@ -335,6 +341,8 @@ TEST(test_endpoints) {
     cr_row(&o, TS_20261127 + 60000, "books", 1);
     for (int k = 3; k < 123; k++) alert_row(&o, k);
     st.last_commit_ms = 7;
+    st.sinks[0].commit_ms = 3;
+    st.sinks[1].commit_ms = 4;
     st.records += 10;
     st.records_by_stream[SS_STREAM_CLICKS] += 10;
     st.valid += 10;
@@ -350,6 +358,9 @@ TEST(test_endpoints) {
     alert_row(&o, 124);
     ss_out_row(&o, SS_T_SESSIONS);
     st.last_commit_ms = 1200;
+    st.sinks[0].commit_ms = 1;
+    st.sinks[1].commit_ms = 1199;
+    st.state[0].keys = 790;
     st.durable_epoch = 1; /* a sink held epoch 2's rows when epoch 3 was submitted */
     ep.epoch = 3;
     CHECK_EQ_INT(ss_sink_metrics.commit(sk, &ep, &err), SS_OK);
@@ -398,6 +409,20 @@ TEST(test_endpoints) {
     CHECK_LINE(m, "shopstream_commit_duration_seconds_bucket{le=\"+Inf\"} 2");
     CHECK_LINE(m, "shopstream_commit_duration_seconds_sum 1.207");
     CHECK_LINE(m, "shopstream_commit_duration_seconds_count 2");
+    /* per sink: the replay of epoch 3 observed nothing more */
+    CHECK_LINE(m, "# TYPE shopstream_sink_commit_duration_seconds histogram");
+    CHECK_LINE(m, "shopstream_sink_commit_duration_seconds_bucket{sink=\"jsonl\",le=\"0.001\"} 1");
+    CHECK_LINE(m, "shopstream_sink_commit_duration_seconds_bucket{sink=\"jsonl\",le=\"0.005\"} 2");
+    CHECK_LINE(m, "shopstream_sink_commit_duration_seconds_sum{sink=\"jsonl\"} 0.004");
+    CHECK_LINE(m, "shopstream_sink_commit_duration_seconds_count{sink=\"jsonl\"} 2");
+    CHECK_LINE(m, "shopstream_sink_commit_duration_seconds_bucket{sink=\"jsonl#2\",le=\"0.005\"} 1");
+    CHECK_LINE(m, "shopstream_sink_commit_duration_seconds_bucket{sink=\"jsonl#2\",le=\"1\"} 1");
+    CHECK_LINE(m, "shopstream_sink_commit_duration_seconds_bucket{sink=\"jsonl#2\",le=\"2.5\"} 2");
+    CHECK_LINE(m, "shopstream_sink_commit_duration_seconds_bucket{sink=\"jsonl#2\",le=\"+Inf\"} 2");
+    CHECK_LINE(m, "shopstream_sink_commit_duration_seconds_sum{sink=\"jsonl#2\"} 1.203");
+    CHECK_LINE(m, "shopstream_state_bytes{operator=\"sessions\"} 123456");
+    CHECK_LINE(m, "shopstream_state_keys{operator=\"sessions\"} 790");
+    CHECK_LINE(m, "shopstream_state_keys{operator=\"intern\"} 12");
     CHECK(strstr(m, "\nshopstream_uptime_seconds ") != NULL);
     CHECK(strstr(m, "\nshopstream_alloc_bytes ") != NULL);
     free(r.body);
@@ -436,6 +461,9 @@ TEST(test_endpoints) {
                          "\"bad_ts\":0,\"bad_amount\":0},\"late\":1,\"duplicates\":2,") == r.body);
     CHECK(strstr(r.body, "\"started\":\"2026-11-27T00:00:00.000Z\"") != NULL);
     CHECK(strstr(r.body, "\"last_commit_duration_ms\":1200") != NULL);
+    CHECK(strstr(r.body, "\"sinks\":[{\"sink\":\"jsonl\",\"last_commit_ms\":1},{\"sink\":\"jsonl#2\","
+                         "\"last_commit_ms\":1199}],\"state\":[{\"operator\":\"sessions\",\"bytes\":123456,"
+                         "\"keys\":790},{\"operator\":\"intern\",\"bytes\":1000,\"keys\":12}],") != NULL);
     CHECK(strstr(r.body, "\"positions\":[{\"source\":\"orders\",\"partition\":3,\"next_offset\":52,\"lag\":0,"
                          "\"max_ts\":\"2026-11-27T00:00:00.005Z\"},{\"source\":\"we\\\"ird\\\\path\\n\xEF\xBF\xBD\",\"partition\":0,"
                          "\"next_offset\":11,\"lag\":null,\"max_ts\":\"2026-11-27T00:00:01.234Z\"}]}\n") != NULL);
@@ -472,16 +500,17 @@ static void rv_row(struct ss_out *o, const char *user, const char *products, int
 }
 
 /* The state endpoints: a user's list by its URL-encoded id (a '/' in it too), 404 for
- * an unknown user, for a list past recent.ttl and for every user with
- * recently_viewed=off; /api/windows; the dashboard page at / and /dashboard. */
+ * an unknown user, for a list past recent.ttl and for every user without
+ * recently_viewed=on; /api/windows; the dashboard page at / and /dashboard. */
 TEST(test_state_endpoints) {
     struct ss_config cfg = test_cfg(2000);
     cfg.recent_ttl_ms = 3600000;
-    struct ss_sink *on = NULL, *off = NULL;
+    struct ss_sink *on = NULL, *off = NULL, *dflt = NULL;
     struct ss_err err = {0};
-    CHECK_EQ_INT(ss_sink_metrics.open(&on, "metrics:127.0.0.1:0", &cfg, &err), SS_OK);
+    CHECK_EQ_INT(ss_sink_metrics.open(&on, "metrics:127.0.0.1:0?recently_viewed=on", &cfg, &err), SS_OK);
     CHECK_EQ_INT(ss_sink_metrics.open(&off, "metrics:127.0.0.1:0?recently_viewed=off", &cfg, &err), SS_OK);
-    if (!on || !off) return;
+    CHECK_EQ_INT(ss_sink_metrics.open(&dflt, "metrics:127.0.0.1:0", &cfg, &err), SS_OK);
+    if (!on || !off || !dflt) return;
     struct ss_out o;
     ss_out_init(&o);
     rv_row(&o, "u/1", "[\"p1\",\"p2\"]", TS_20261127);
@@ -491,7 +520,8 @@ TEST(test_state_endpoints) {
     struct ss_epoch ep = {.epoch = 1, .rows = &o, .watermark = TS_20261127};
     CHECK_EQ_INT(ss_sink_metrics.commit(on, &ep, &err), SS_OK);
     CHECK_EQ_INT(ss_sink_metrics.commit(off, &ep, &err), SS_OK);
-    int port = ss_metrics_sink_port(on), port_off = ss_metrics_sink_port(off);
+    CHECK_EQ_INT(ss_sink_metrics.commit(dflt, &ep, &err), SS_OK);
+    int port = ss_metrics_sink_port(on), port_off = ss_metrics_sink_port(off), port_dflt = ss_metrics_sink_port(dflt);
     struct resp r;
     CHECK_EQ_INT(http(port, "GET", "/api/users/u%2F1/recently-viewed", &r), 0);
     CHECK_EQ_INT(r.status, 200);
@@ -507,10 +537,12 @@ TEST(test_state_endpoints) {
     CHECK_EQ_INT(r.status, 404);
     CHECK(strstr(r.body, "expected /api/users/{user_id}/recently-viewed") != NULL);
     free(r.body);
-    CHECK_EQ_INT(http(port_off, "GET", "/api/users/u%2F1/recently-viewed", &r), 0);
-    CHECK_EQ_INT(r.status, 404);
-    CHECK(strstr(r.body, "recently_viewed=off") != NULL);
-    free(r.body);
+    for (int k = 0; k < 2; k++) { /* off, by default too */
+        CHECK_EQ_INT(http(k ? port_dflt : port_off, "GET", "/api/users/u%2F1/recently-viewed", &r), 0);
+        CHECK_EQ_INT(r.status, 404);
+        CHECK(strstr(r.body, "add ?recently_viewed=on to the metrics: URL") != NULL);
+        free(r.body);
+    }
 
     CHECK_EQ_INT(http(port, "GET", "/api/windows", &r), 0);
     CHECK_EQ_INT(r.status, 200);
@@ -529,6 +561,7 @@ TEST(test_state_endpoints) {
     }
     ss_sink_metrics.close(on);
     ss_sink_metrics.close(off);
+    ss_sink_metrics.close(dflt);
     ss_out_free(&o);
 }
 
