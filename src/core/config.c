@@ -587,6 +587,12 @@ void ss_config_warn_env(char **envp) {
     }
 }
 
+bool ss_config_writes_kafka(const struct ss_config *cfg) {
+    for (int i = 0; cfg && i < cfg->nsinks; i++)
+        if (strncmp(cfg->sinks[i], "kafka://", 8) == 0) return true;
+    return false;
+}
+
 bool ss_config_reads_kafka(const struct ss_config *cfg) {
     for (int i = 0; cfg && i < cfg->ninputs; i++) {
         const char *eq = strchr(cfg->inputs[i], '=');

@@ -107,6 +107,8 @@ void ss_config_warn_env(char **envp);
 /* Whether some input is a Kafka topic: a run that resumes at committed offsets rather
  * than one complete in itself. NULL: false. */
 bool ss_config_reads_kafka(const struct ss_config *cfg);
+/* Whether any of cfg->sinks is a Kafka sink. */
+bool ss_config_writes_kafka(const struct ss_config *cfg);
 /* Prints the reference of every key: name, default, meaning. */
 void ss_config_print_reference(FILE *f, bool markdown);
 /* Prints the effective configuration as YAML that -c reads back: every key, flat

@@ -154,7 +154,9 @@ static int make_conf(const struct kafka_sink *ks, const struct ss_config *cfg, r
         (rc = ss_kafka_conf_set(conf, "message.timeout.ms", tmo, err)) ||
         (rc = ss_kafka_conf_set(conf, "linger.ms", "5", err)) ||
         (rc = ss_kafka_conf_set(conf, "partitioner", SS_KAFKA_PARTITIONER, err)) ||
-        (rc = ss_kafka_conf_apply(conf, cfg->kafka_props, cfg->nkafka_props, err))) {
+        /* consumer-only settings are the inputs' when the run reads Kafka */
+        (rc = ss_kafka_conf_apply(conf, cfg->kafka_props, cfg->nkafka_props, ss_config_reads_kafka(cfg) ? 'C' : 0,
+                                  err))) {
         rd_kafka_conf_destroy(conf);
         return rc;
     }

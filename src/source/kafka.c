@@ -376,7 +376,9 @@ static int make_conf(const struct ss_input_spec *spec, const struct ss_config *c
          * (bench/kafka_bench.sh). Only a backlog fills it; -X lowers either limit. */
         (rc = ss_kafka_conf_set(conf, "queued.min.messages", "1000000", err)) ||
         (rc = ss_kafka_conf_set(conf, "queued.max.messages.kbytes", "131072", err)) ||
-        (rc = ss_kafka_conf_apply(conf, cfg->kafka_props, cfg->nkafka_props, err))) {
+        /* producer-only settings are the Kafka sink's when the run has one */
+        (rc = ss_kafka_conf_apply(conf, cfg->kafka_props, cfg->nkafka_props, ss_config_writes_kafka(cfg) ? 'P' : 0,
+                                  err))) {
         rd_kafka_conf_destroy(conf);
         return rc;
     }

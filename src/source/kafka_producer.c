@@ -13,6 +13,7 @@
 #include "../core/log.h"
 #include "../core/shutdown.h"
 #include "../core/timefmt.h"
+#include "kafka_scope.h"
 
 static const char *comp = "kafka";
 
@@ -37,12 +38,18 @@ int ss_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
     return SS_OK;
 }
 
-int ss_kafka_conf_apply(rd_kafka_conf_t *conf, char *const *props, int n, struct ss_err *err) {
+int ss_kafka_conf_apply(rd_kafka_conf_t *conf, char *const *props, int n, char skip, struct ss_err *err) {
     for (int i = 0; i < n; i++) {
         const char *eq = strchr(props[i], '=');
         if (!eq || eq == props[i])
             return ss_err_set(err, SS_EUSAGE, "Kafka property \"%s\" is not key=value", props[i]);
         char *key = ss_strndup(props[i], (size_t)(eq - props[i]));
+        if (skip && ss_kafka_prop_scope(key) == skip) {
+            ss_debug(comp, "msg=\"a %s property, not given to this %s\" property=%s", skip == 'C' ? "consumer" : "producer",
+                     skip == 'C' ? "producer" : "consumer", key);
+            ss_free(key);
+            continue;
+        }
         int rc = ss_kafka_conf_set(conf, key, eq + 1, err);
         ss_free(key);
         if (rc) return rc;
@@ -362,7 +369,7 @@ int ss_kafka_produce(const struct ss_kafka_produce_opts *o, ss_kafka_next_fn nex
         }
         if ((rc = ss_kafka_conf_set(conf, "compression.type", o->compression, err))) goto fail_conf;
     }
-    if ((rc = ss_kafka_conf_apply(conf, o->props, o->nprops, err))) goto fail_conf;
+    if ((rc = ss_kafka_conf_apply(conf, o->props, o->nprops, 0, err))) goto fail_conf;
     ss_kafka_conf_log(conf);
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);

@@ -61,8 +61,10 @@ int ss_kafka_produce(const struct ss_kafka_produce_opts *o, ss_kafka_next_fn nex
 
 /* rd_kafka_conf_set, with SS_EUSAGE naming the property on failure. */
 int ss_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, struct ss_err *err);
-/* Applies "key=value" entries verbatim (the -X / kafka.<property> pass-through). */
-int ss_kafka_conf_apply(rd_kafka_conf_t *conf, char *const *props, int n, struct ss_err *err);
+/* Applies "key=value" entries verbatim (the -X / kafka.<property> pass-through). With
+ * skip 'C' or 'P', the properties librdkafka has for that kind of client only are left
+ * out (logged at debug): they are there for the run's other kind of client (kafka_scope.h). */
+int ss_kafka_conf_apply(rd_kafka_conf_t *conf, char *const *props, int n, char skip, struct ss_err *err);
 /* Routes librdkafka's log lines to ss_log (comp=kafka) instead of its own stderr format. */
 void ss_kafka_conf_log(rd_kafka_conf_t *conf);
 /* A librdkafka error (error_cb) of the same code is logged once per this long; the

@@ -16,6 +16,7 @@
 #include "harness.h"
 #include "sink/kafka_sink.h"
 #include "source/kafka_producer.h"
+#include "source/kafka_scope.h"
 #include "source/source.h"
 #include "sink_check.h"
 
@@ -771,6 +772,41 @@ TEST(long_message_cut) {
     src->type->close(src);
 }
 
+/* A property for one kind of client is left out of the other's configuration when the
+ * run has both (librdkafka would warn that it ignores it); the kinds come from
+ * librdkafka's own table, topic-level properties included. */
+TEST(props_by_client_kind) {
+    CHECK_EQ_INT(ss_kafka_prop_scope("linger.ms"), 'P');
+    CHECK_EQ_INT(ss_kafka_prop_scope("acks"), 'P');
+    CHECK_EQ_INT(ss_kafka_prop_scope("fetch.max.bytes"), 'C');
+    CHECK_EQ_INT(ss_kafka_prop_scope("auto.offset.reset"), 'C');
+    CHECK_EQ_INT(ss_kafka_prop_scope("bootstrap.servers"), '*');
+    CHECK_EQ_INT(ss_kafka_prop_scope("sasl.password"), '*');
+    CHECK_EQ_INT(ss_kafka_prop_scope("no.such.property"), 0);
+    char *props[] = {"fetch.max.bytes=1234567", "linger.ms=77", "client.id=kinds"};
+    struct ss_err err = {0};
+    for (int k = 0; k < 3; k++) {
+        char skip = k == 0 ? 'C' : k == 1 ? 'P' : 0;
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        CHECK_EQ_INT(ss_kafka_conf_apply(conf, props, 3, skip, &err), SS_OK);
+        char v[64];
+        size_t n = sizeof v;
+        CHECK_EQ_INT(rd_kafka_conf_get(conf, "fetch.max.bytes", v, &n), RD_KAFKA_CONF_OK);
+        CHECK_EQ_INT(strcmp(v, "1234567") == 0, skip != 'C');
+        n = sizeof v;
+        CHECK_EQ_INT(rd_kafka_conf_get(conf, "linger.ms", v, &n), RD_KAFKA_CONF_OK);
+        CHECK_EQ_INT(strcmp(v, "77") == 0, skip != 'P');
+        n = sizeof v;
+        CHECK_EQ_INT(rd_kafka_conf_get(conf, "client.id", v, &n), RD_KAFKA_CONF_OK);
+        CHECK_EQ_STR(v, "kinds");
+        rd_kafka_conf_destroy(conf);
+    }
+    char *bad[] = {"no.such.property=1"};
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    CHECK_EQ_INT(ss_kafka_conf_apply(conf, bad, 1, 'C', &err), SS_EUSAGE); /* unknown: still refused */
+    rd_kafka_conf_destroy(conf);
+}
+
 int main(void) {
     ss_log_set_level(getenv("TEST_KAFKA_VERBOSE") ? SS_LOG_DEBUG : SS_LOG_ERROR);
     const char *only = getenv("TEST_KAFKA_ONLY");
@@ -803,6 +839,7 @@ int main(void) {
     if (!only || !strcmp(only, "promotions_whole_topic")) RUN(promotions_whole_topic);
     if (!only || !strcmp(only, "open_errors")) RUN(open_errors);
     if (!only || !strcmp(only, "long_message_cut")) RUN(long_message_cut);
+    if (!only || !strcmp(only, "props_by_client_kind")) RUN(props_by_client_kind);
     if (!only || !strcmp(only, "open_auth_refused")) RUN(open_auth_refused);
     if (!only || !strcmp(only, "sink_writes_rows")) RUN(sink_writes_rows);
     if (!only || !strcmp(only, "producer_delivers_keyed")) RUN(producer_delivers_keyed);
