@@ -69,28 +69,6 @@ SET=(--input promotions="kafka://$B/promotions" --input orders="kafka://$B/order
      -X session.timeout.ms=6000 -X heartbeat.interval.ms=500)
 committed() { kafka_committed "$KDIR" "$B" "e2e-0407.$1" "$1"; }
 
-# write_lines FILE TOPIC KEY FROM TO: lines FROM..TO of FILE to TOPIC, keyed by their field KEY
-# (so a user's records keep one partition and their order, as `produce` keys them).
-write_lines() {
-    "$PY" - "$1" "$4" "$5" "$3" >"$T/part.kv" <<'PYEOF' || fail "cannot key lines $4-$5 of $1"
-import json, sys
-path, lo, hi, field = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-out = sys.stdout.buffer
-with open(path, "rb") as f:
-    for n, line in enumerate(f, 1):
-        if n < lo or n > hi:
-            continue
-        try:
-            r = json.loads(line)
-            key = r.get(field) if isinstance(r, dict) else None
-        except ValueError:
-            key = None
-        key = key if isinstance(key, str) and "\t" not in key and "\n" not in key else ""
-        out.write(key.encode() + b"\t" + line.rstrip(b"\n") + b"\n")
-PYEOF
-    timeout 120 kcat -P -b "$B" -t "$2" -K $'\t' -X queue.buffering.max.ms=5 <"$T/part.kv" 2>"$T/kcat.err" ||
-        { cat "$T/kcat.err" >&2; fail "kcat could not write lines $4-$5 of $1 to $2"; }
-}
 # write_part K: part K (1..NP) of the clicks and of the orders, keyed by user; `written`
 # counts the records of each written so far.
 NP=4
@@ -100,8 +78,8 @@ write_part() {
     local k=$1 c0 c1 o0 o1
     c0=$(( (k - 1) * clines / NP + 1 )); c1=$(( k * clines / NP ))
     o0=$(( (k - 1) * olines / NP + 1 )); o1=$(( k * olines / NP ))
-    write_lines "$G" clicks user_id "$c0" "$c1"
-    write_lines "$O" orders customer_id "$o0" "$o1"
+    kafka_write_lines "$G" clicks user_id "$c0" "$c1"
+    kafka_write_lines "$O" orders customer_id "$o0" "$o1"
     written[clicks]=$c1; written[orders]=$o1
 }
 # all_committed: both groups have committed exactly the records written so far.
@@ -153,7 +131,7 @@ mkdir -p "$RA" "$RB" "$RC"
 
 # ---- 1. A alone ------------------------------------------------------------------------
 npromos=$(wc -l <"$P")
-write_lines "$P" promotions product_id 1 "$npromos"
+kafka_write_lines "$P" promotions product_id 1 "$npromos"
 write_part 1
 "$SHOPSTREAM_BIN" run "${SET[@]}" --sink "jsonl:$RA" \
     --sink "parquet:$T/lake?roll_interval=1h" 2>"$RA.stderr" &

@@ -95,6 +95,31 @@ kafka_committed() {
         awk -v t="$4" '$2 == t && $4 ~ /^[0-9]+$/ { print $3, $4 }' | sort -n
 }
 
+# kafka_write_lines FILE TOPIC KEY [FROM [TO]]: lines FROM..TO (default: all) of FILE to TOPIC,
+# keyed by their JSON field KEY, so that a user's records keep one partition and their order, as
+# `produce` keys them (kcat's partitioner; a fresh client, which sees the topic's partitions as they
+# are now). A line without that key goes with an empty one.
+kafka_write_lines() {
+    "$PY" - "$1" "${4:-1}" "${5:-0}" "$3" >"$T/part.kv" <<'PYEOF' || fail "cannot key lines ${4:-1}-${5:-} of $1"
+import json, sys
+path, lo, hi, field = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+out = sys.stdout.buffer
+with open(path, "rb") as f:
+    for n, line in enumerate(f, 1):
+        if n < lo or (hi and n > hi):
+            continue
+        try:
+            r = json.loads(line)
+            key = r.get(field) if isinstance(r, dict) else None
+        except ValueError:
+            key = None
+        key = key if isinstance(key, str) and "\t" not in key and "\n" not in key else ""
+        out.write(key.encode() + b"\t" + line.rstrip(b"\n") + b"\n")
+PYEOF
+    timeout 120 kcat -P -b "$B" -t "$2" -K $'\t' -X queue.buffering.max.ms=5 <"$T/part.kv" 2>"$T/kcat.err" ||
+        { cat "$T/kcat.err" >&2; fail "kcat could not write lines ${4:-1}-${5:-} of $1 to $2"; }
+}
+
 # pg_start: a private PostgreSQL for this test under $T/pg (scripts/pg-test-server), stopped
 # when the test exits; sets PGT, PGDIR, URL and psql's PG* variables. The server runs as an
 # unprivileged user when we are root, so $T is opened to it.
