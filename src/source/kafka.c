@@ -10,7 +10,11 @@
  * objects live until the next poll. An undecodable payload is still a record (the
  * engine sends it to the dead-letter output). With cfg->exit_at_end the source is
  * bounded: SS_EOF once every assigned partition reached the end offset it had at
- * start.
+ * start. Records written after the start are not handed out, also those that a fetch
+ * brings along with the last ones before the end, and a partition added to the topic
+ * after the start had no records then: none of it is read. So a backfill reads what
+ * the topic held at start, whatever the producers do meanwhile, and commits no
+ * further: the next run reads the rest.
  *
  * Promotions are the exception (DESIGN §7: they are small, and every process needs
  * all of them for the promotion join): that input is assigned every partition of its
@@ -43,6 +47,7 @@ struct kpart {
     int64_t start;      /* where reading was to start at its assignment (the group's committed offset, or
                          * our own position); -1: unknown (none committed, or read from the beginning) */
     bool assigned;
+    bool stopped;       /* bounded: a record past `end` came, the partition is paused (stop_at_end) */
 };
 
 /* A message and what the engine reads of it, copied out by the thread that took it off
@@ -67,6 +72,7 @@ struct kafka_source {
     char *brokers, *topic;
     struct ss_source_hooks hooks;
     bool exit_at_end;
+    int bound_parts;            /* --exit-at-end: partitions the topic had at start; -1: not bounded at start */
     bool whole;                 /* every partition from the beginning, no group (promotions) */
     int whole_parts;            /* whole: partitions to take at the first poll; 0 once taken */
     _Atomic bool drain;         /* ss_source_kafka_drain was called (any thread) */
@@ -124,7 +130,31 @@ static void query_end(struct kafka_source *ks, int32_t p) {
 
 static bool partition_done(const struct kpart *kp) {
     if (kp->end < 0) return false;
-    return kp->pos >= kp->end || kp->eof_at >= kp->end;
+    return kp->pos >= kp->end || kp->eof_at >= kp->end || kp->stopped;
+}
+
+/* Bounded, a record at or past the end of its partition came (written after the end was
+ * taken, fetched along with the last records before it): it is not handed out, and it
+ * ends the partition. Handed out, it was processed and committed too, so a backfill read
+ * as much as the producers had written by the time it got there, a different amount at
+ * each run (one over a topic with a live producer read 5,112 records past the ends it
+ * had noted). The partition is paused so that no more of it is fetched; and when
+ * offsets that are no records (transaction markers) lie between the last record and the
+ * end, the position moves to the end, as at a partition-EOF event (take_msg). */
+static void stop_at_end(struct kafka_source *ks, struct kpart *kp, int32_t p) {
+    if (kp->end > 0 && kp->pos < kp->end) {
+        ks->msgs[ks->nmsgs++] = (struct kmsg){NULL, "", 0, kp->end - 1, p, RD_KAFKA_RESP_ERR_NO_ERROR};
+        kp->pos = kp->end;
+    }
+    if (kp->stopped) return;
+    kp->stopped = true;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, ks->topic, p);
+    rd_kafka_pause_partitions(ks->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    ss_info(comp, "msg=\"end offset seen at start reached; the records written since are left to the next run\" "
+                  "topic=%s partition=%d end=%lld",
+            ks->topic, (int)p, (long long)kp->end);
 }
 
 /* Where reading each assigned partition of ours starts: the group's committed offset,
@@ -229,7 +259,20 @@ static void took_partitions(struct kafka_source *ks, rd_kafka_topic_partition_li
         kp->pos = -1;
         kp->eof_at = -1;
         kp->committed = -1; /* another member may have committed it meanwhile */
+        kp->stopped = false;
         if (ks->whole) kp->start = -1; /* from the beginning */
+        if (ks->exit_at_end && ks->bound_parts >= 0 && ids[i] >= ks->bound_parts && kp->end < 0) {
+            /* Added to the topic after the start (kafka-topics --alter --partitions, found
+             * at a metadata refresh): it held nothing at start. Its end was queried here
+             * before, so a backfill read it up to wherever it stood at that moment, or not
+             * at all when the other partitions ended first: a different table at each run.
+             * Nothing is committed for it, so the next run (or an unbounded one) reads it
+             * from its beginning. */
+            kp->end = 0;
+            ss_warn(comp, "msg=\"partition added to the topic after the start: --exit-at-end reads what the topic held at "
+                          "start, so none of it; the next run reads it\" topic=%s partition=%d",
+                    ks->topic, (int)ids[i]);
+        }
         if (ks->exit_at_end) query_end(ks, ids[i]);
     }
     if (ks->paused) rd_kafka_pause_partitions(ks->rk, list);
@@ -403,6 +446,7 @@ int ss_source_kafka_open_ex(struct ss_source **out, const struct ss_input_spec *
     struct kafka_source *ks = ss_calloc(1, sizeof *ks);
     ks->base.type = &ss_source_kafka;
     ks->exit_at_end = cfg->exit_at_end;
+    ks->bound_parts = -1;
     ks->whole = spec->stream == SS_STREAM_PROMOTIONS;
     ks->max_rec = (size_t)cfg->max_record_bytes;
     rd_kafka_conf_t *conf = NULL;
@@ -433,6 +477,7 @@ int ss_source_kafka_open_ex(struct ss_source **out, const struct ss_input_spec *
                               err);
     if (rc) goto fail;
     if (nparts > 0) part_of(ks, nparts - 1);
+    if (ks->exit_at_end) ks->bound_parts = nparts;
     if (ks->exit_at_end) /* "the end" is where the partitions stood at start */
         for (int p = 0; p < nparts && !ks->fatal_rc; p++) query_end(ks, p);
     if (ks->fatal_rc) {
@@ -598,6 +643,11 @@ static int take_msg(struct kafka_source *ks, struct kmsg km, struct ss_err *err)
     }
     struct kpart *kp = part_of(ks, km.partition);
     check_position(ks, kp, km.partition, km.offset);
+    if (ks->exit_at_end && kp->end >= 0 && km.offset >= kp->end) {
+        rd_kafka_message_destroy(km.m);
+        stop_at_end(ks, kp, km.partition);
+        return all_done(ks) ? TAKE_STOP : TAKE_GO;
+    }
     ks->msgs[ks->nmsgs++] = km;
     kp->pos = km.offset + 1; /* handed out at the end of this poll (handed) */
     return TAKE_GO;
@@ -748,6 +798,16 @@ static void pause_resume(struct kafka_source *ks, bool pause) {
     ks->paused = pause;
     rd_kafka_topic_partition_list_t *list = NULL;
     if (rd_kafka_assignment(ks->rk, &list) != RD_KAFKA_RESP_ERR_NO_ERROR || !list) return;
+    if (!pause) { /* a partition stopped at its end (stop_at_end) stays paused */
+        rd_kafka_topic_partition_list_t *go = rd_kafka_topic_partition_list_new(list->cnt > 0 ? list->cnt : 1);
+        for (int i = 0; i < list->cnt; i++) {
+            int32_t p = list->elems[i].partition;
+            if (strcmp(list->elems[i].topic, ks->topic) || p < 0 || (size_t)p >= ks->nparts || !ks->parts[p].stopped)
+                rd_kafka_topic_partition_list_add(go, list->elems[i].topic, p);
+        }
+        rd_kafka_topic_partition_list_destroy(list);
+        list = go;
+    }
     rd_kafka_resp_err_t e = pause ? rd_kafka_pause_partitions(ks->rk, list) : rd_kafka_resume_partitions(ks->rk, list);
     if (e) ss_warn(comp, "msg=\"cannot %s partitions\" topic=%s err=\"%s\"", pause ? "pause" : "resume", ks->topic,
                    rd_kafka_err2str(e));
