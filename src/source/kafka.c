@@ -140,9 +140,12 @@ static bool partition_done(const struct kpart *kp) {
  * each run (one over a topic with a live producer read 5,112 records past the ends it
  * had noted). The partition is paused so that no more of it is fetched; and when
  * offsets that are no records (transaction markers) lie between the last record and the
- * end, the position moves to the end, as at a partition-EOF event (take_msg). */
-static void stop_at_end(struct kafka_source *ks, struct kpart *kp, int32_t p) {
-    if (kp->end > 0 && kp->pos < kp->end) {
+ * end, the position moves to the end, as at a partition-EOF event (take_msg). Not when
+ * this record (at offset `at`) is the first of the assignment and lies past the end: the
+ * group's committed offset may be past the end too (another run read on), and moving
+ * the position back to the end would commit the group back there. */
+static void stop_at_end(struct kafka_source *ks, struct kpart *kp, int32_t p, int64_t at) {
+    if (kp->end > 0 && kp->pos < kp->end && (kp->pos >= 0 || at == kp->end)) {
         ks->msgs[ks->nmsgs++] = (struct kmsg){NULL, "", 0, kp->end - 1, p, RD_KAFKA_RESP_ERR_NO_ERROR};
         kp->pos = kp->end;
     }
@@ -645,7 +648,7 @@ static int take_msg(struct kafka_source *ks, struct kmsg km, struct ss_err *err)
     check_position(ks, kp, km.partition, km.offset);
     if (ks->exit_at_end && kp->end >= 0 && km.offset >= kp->end) {
         rd_kafka_message_destroy(km.m);
-        stop_at_end(ks, kp, km.partition);
+        stop_at_end(ks, kp, km.partition, km.offset);
         return all_done(ks) ? TAKE_STOP : TAKE_GO;
     }
     ks->msgs[ks->nmsgs++] = km;

@@ -197,6 +197,30 @@ TEST(exit_at_end_stops_at_start_end) {
     src->type->close(src);
 }
 
+/* --exit-at-end where the group has committed past the end seen at start (another run read
+ * on meanwhile): nothing is read, and the position is not moved back to the end, which the
+ * engine would commit, sending the group back to records it had read. */
+static rd_kafka_t *readback_consumer(const char *topic, const char *group);
+TEST(exit_at_end_group_ahead_of_end) {
+    produce_range("beyond2", 0, 6); /* offsets 0, 1 */
+    /* the group is at offset 3 everywhere (the broker takes an offset past the end) */
+    rd_kafka_t *rk = readback_consumer("beyond2", "g9.clicks"); /* the source's group: <group>.<stream> */
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(NPART);
+    for (int p = 0; p < NPART; p++) rd_kafka_topic_partition_list_add(l, "beyond2", p)->offset = 3;
+    CHECK_EQ_INT(rd_kafka_commit(rk, l, 0), 0);
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    struct ss_source *src = NULL;
+    struct ss_err err = {0};
+    CHECK_EQ_INT(open_src(&src, "beyond2", "g9", true, NULL, &err), SS_OK); /* the ends: 2 */
+    if (!src) return;
+    produce_range("beyond2", 6, 15); /* offsets 2..4: reading starts at 3 */
+    int seen[15] = {0};
+    CHECK_EQ_INT(drain(src, seen, 15), 0);
+    src->type->close(src);
+}
+
 /* Runs what drain does with stderr (the log) captured into buf. */
 static int drain_logged(struct ss_source *src, int *seen, int nseen, char *buf, size_t size) {
     fflush(stderr);
@@ -850,6 +874,7 @@ int main(void) {
     rd_kafka_mock_topic_create(mc, "ahead", NPART, 1);
     rd_kafka_mock_topic_create(mc, "big", 1, 1);
     rd_kafka_mock_topic_create(mc, "beyond", NPART, 1);
+    rd_kafka_mock_topic_create(mc, "beyond2", NPART, 1);
     rd_kafka_mock_topic_create(mc, "failover", NPART, 3);
     const char *single[] = {"alerts", "promo_matches", "dead", "shopstream_dlq", "shopstream_late"};
     for (size_t i = 0; i < sizeof single / sizeof single[0]; i++) rd_kafka_mock_topic_create(mc, single[i], NPART, 1);
@@ -864,6 +889,7 @@ int main(void) {
     if (!only || !strcmp(only, "exit_at_end_commit_and_resume")) RUN(exit_at_end_commit_and_resume);
     if (!only || !strcmp(only, "committed_ahead_of_end")) RUN(committed_ahead_of_end);
     if (!only || !strcmp(only, "exit_at_end_stops_at_start_end")) RUN(exit_at_end_stops_at_start_end);
+    if (!only || !strcmp(only, "exit_at_end_group_ahead_of_end")) RUN(exit_at_end_group_ahead_of_end);
     if (!only || !strcmp(only, "fenced_static_member_fails")) RUN(fenced_static_member_fails);
     if (!only || !strcmp(only, "pause_resume")) RUN(pause_resume);
     if (!only || !strcmp(only, "promotions_whole_topic")) RUN(promotions_whole_topic);
