@@ -93,8 +93,27 @@ void ss_out_init(struct ss_out *o) {
     ss_arena_init(&o->arena, 256 * 1024);
 }
 
+/* Rows a table's buffer keeps whatever its epochs hold (a few hundred KiB for all). */
+#define OUT_KEEP_ROWS 1024
+
 void ss_out_clear(struct ss_out *o) {
-    for (int t = 0; t < SS_T_COUNT; t++) o->t[t].n = 0;
+    for (int t = 0; t < SS_T_COUNT; t++) {
+        struct ss_rows *r = &o->t[t];
+        size_t nc = (size_t)ss_tables[t].ncols, rows = r->cap / nc;
+        /* A buffer that an epoch used less than a quarter of goes back to twice that
+         * epoch's rows. One epoch that closes a burst's sessions at once (2.4M session
+         * rows) grew the engine's two rows buffers, which take turns, and one of them
+         * then kept 1 GB for the rest of the run while the epochs after it held a few
+         * thousand rows. Doubling leaves a steady epoch size using over a quarter,
+         * so only a drop to under a quarter reallocates. */
+        if (rows > OUT_KEEP_ROWS && r->n * 4 < rows) {
+            size_t keep = r->n * 2 > OUT_KEEP_ROWS ? r->n * 2 : OUT_KEEP_ROWS;
+            r->v = ss_realloc(r->v, keep * nc * sizeof *r->v);
+            if (ss_tables[t].flags & SS_TBL_SIDE) r->user = ss_realloc(r->user, keep * sizeof *r->user);
+            r->cap = keep * nc;
+        }
+        r->n = 0;
+    }
     ss_arena_reset(&o->arena);
 }
 

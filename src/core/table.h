@@ -117,7 +117,7 @@ struct ss_out {
 };
 
 void ss_out_init(struct ss_out *o);
-void ss_out_clear(struct ss_out *o);  /* drops all rows, keeps capacity */
+void ss_out_clear(struct ss_out *o);  /* drops all rows; keeps capacity unless they used under a quarter of it */
 void ss_out_free(struct ss_out *o);
 /* Appends a row of ncols values, all zero / not null, and returns it. */
 struct ss_val *ss_out_row(struct ss_out *o, enum ss_table_id t);
