@@ -382,7 +382,10 @@ static int yaml_walk(struct yaml_load *y, yaml_node_t *node, char *prefix, size_
                 return ss_err_set(err, SS_EUSAGE, "%s:%d: items of \"%s\" must be plain values", path, line, prefix);
             struct ss_buf value = {0};
             int rc = ss_envsubst((const char *)v->data.scalar.value, &value, err);
-            if (rc) return ss_err_wrap(err, "%s:%d: %s", path, node_line(v), prefix);
+            if (rc) {
+                ss_buf_free(&value);
+                return ss_err_wrap(err, "%s:%d: %s", path, node_line(v), prefix);
+            }
             rc = set_key(y->cfg, k, value.p, err);
             ss_buf_free(&value);
             if (rc) return ss_err_wrap(err, "%s:%d", path, node_line(v));
@@ -393,7 +396,10 @@ static int yaml_walk(struct yaml_load *y, yaml_node_t *node, char *prefix, size_
         if (note_set(y, prefix, kline)) return SS_EUSAGE;
         struct ss_buf value = {0};
         int rc = ss_envsubst((const char *)node->data.scalar.value, &value, err);
-        if (rc) return ss_err_wrap(err, "%s:%d: %s", path, line, prefix);
+        if (rc) {
+            ss_buf_free(&value);
+            return ss_err_wrap(err, "%s:%d: %s", path, line, prefix);
+        }
         rc = ss_config_set(y->cfg, prefix, value.p, err);
         ss_buf_free(&value);
         if (rc) return ss_err_wrap(err, "%s:%d", path, line);
