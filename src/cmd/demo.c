@@ -103,7 +103,8 @@ static void usage(FILE *f) {
             "  --data DIR        where outputs go (default ./data)\n"
             "  --seed N          generator seed (default 1)\n"
             "  --duplicates P, --late P, --invalid P   injected defects (defaults 0.01, 0.005, 0.005)\n"
-            "  -c FILE, --set KEY=VALUE                engine configuration, also SHOPSTREAM_KEY=VALUE (shopstream run --help-config)\n"
+            "  -c FILE, --set KEY=VALUE                engine configuration, also SHOPSTREAM_KEY=VALUE (shopstream run --help-config);\n"
+            "                                          idle_timeout is 2s here (30s in run): event time runs fast\n"
             "  -h, --help        this help\n"
             "\n"
             "Ctrl-C once: stop producing, finish (every window closes). Twice: stop now.\n");
@@ -179,6 +180,11 @@ int ss_cmd_demo(int argc, char **argv) {
     struct ss_config cfg;
     struct ss_err err = {0};
     ss_config_init(&cfg);
+    /* The demo's own default, under every layer (file, environment, --set): promotions
+     * come every few minutes of event time, so at --speedup 60 a promotions partition is
+     * quiet for long stretches, and the default 30 s held the watermark for a 30 s demo's
+     * whole run: no window closed before the end. */
+    cfg.idle_timeout_ms = 2000;
     double rate = 20000, seconds = 0;
     const char *data = "data";
     struct ss_gen_opts go;
