@@ -6,10 +6,12 @@
  * Also the librdkafka plumbing shared with the Kafka source and sink. */
 #include "kafka_producer.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
 #include "../core/alloc.h"
+#include "../core/hash.h"
 #include "../core/log.h"
 #include "../core/shutdown.h"
 #include "../core/timefmt.h"
@@ -57,6 +59,15 @@ int ss_kafka_conf_apply(rd_kafka_conf_t *conf, char *const *props, int n, char s
     return SS_OK;
 }
 
+/* librdkafka's own warning and error lines, each once per SS_KAFKA_ERROR_REPEAT_MS (as
+ * error_cb's are), known by their text up to the first '(' ("... Connect to ipv4#H:P
+ * failed: Connection refused (after 0ms in state CONNECT)"): with a cluster's group
+ * coordinator dead, its reconnects logged one every ~300 ms past librdkafka's own
+ * "identical error(s) suppressed", 37 lines in a 10 s outage. Every client's threads
+ * log here, hence the lock. */
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct ss_kafka_errs log_seen;
+
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
     (void)rk;
     char line[512];
@@ -64,7 +75,16 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
     for (const char *p = buf; *p && k + 1 < sizeof line; p++) line[k++] = *p == '"' ? '\'' : *p;
     line[k] = '\0';
     enum ss_log_level lvl = level <= 3 ? SS_LOG_ERROR : level == 4 ? SS_LOG_WARN : level <= 6 ? SS_LOG_INFO : SS_LOG_DEBUG;
-    ss_log(lvl, comp, "msg=\"%s\" fac=%s", line, fac);
+    int64_t repeats = 0;
+    if (lvl >= SS_LOG_WARN) {
+        int key = (int)(ss_hash(line, strcspn(line, "(")) | 1); /* 0 is an empty slot */
+        pthread_mutex_lock(&log_mu);
+        bool due = ss_kafka_errs_due(&log_seen, key, &repeats);
+        pthread_mutex_unlock(&log_mu);
+        if (!due) return;
+    }
+    if (repeats) ss_log(lvl, comp, "msg=\"%s\" fac=%s repeats_not_logged=%lld", line, fac, (long long)repeats);
+    else ss_log(lvl, comp, "msg=\"%s\" fac=%s", line, fac);
 }
 
 int ss_kafka_topic_check(const char *name, const char *what, struct ss_err *err) {
