@@ -3,6 +3,7 @@
 #   make test       install deps, unit + end-to-end tests, then all again under ASan+UBSan
 #   make demo       the main job on embedded defaults
 #   make bench      benchmarks (figures, not pass/fail)
+#   make install    the binary, a systemd unit and an example configuration (PREFIX, DESTDIR)
 #   SANITIZE=1      build into build/san with AddressSanitizer + UndefinedBehaviorSanitizer
 #   SANITIZE=thread build into build/tsan with ThreadSanitizer (not part of `make test`;
 #                   run the threaded unit tests and the program by hand under it)
@@ -51,7 +52,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test unit e2e demo bench fuzz readme clean
+.PHONY: all deps test unit e2e demo bench fuzz readme clean install uninstall
 all: $(BUILD)/shopstream
 
 deps:
@@ -122,6 +123,35 @@ fuzz:
 	@mkdir -p build/fuzz-corpus
 	@for f in tests/e2e/data/0001/*; do split -C 4000 "$$f" "build/fuzz-corpus/seed-$$(basename "$$f")-"; done
 	build/fuzz/fuzz_decode -max_len=4096 -timeout=5 -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz-corpus
+
+# Installs the binary, a systemd unit and an example configuration (README, Running as a
+# service). GNU's variables: PREFIX (default /usr/local), DESTDIR for staging a package.
+# SYSCONFDIR is /etc for PREFIX=/usr, as distributions have it, else PREFIX/etc. An existing
+# shopstream.yaml or env there is the operator's and is never overwritten: the example
+# configuration is also installed under DOCDIR, where an upgrade may replace it.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+DOCDIR     ?= $(PREFIX)/share/doc/shopstream
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+install: $(BUILD)/shopstream
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSCONFDIR)/shopstream
+	install -m 0755 $(BUILD)/shopstream $(DESTDIR)$(BINDIR)/shopstream
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+	    packaging/shopstream.service.in >$(DESTDIR)$(UNITDIR)/shopstream.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/shopstream.service
+	install -m 0644 README.md docs/SEMANTICS.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 packaging/shopstream.yaml $(DESTDIR)$(DOCDIR)/examples/shopstream.yaml
+	install -m 0644 packaging/env.example $(DESTDIR)$(DOCDIR)/examples/env
+	@[ -e $(DESTDIR)$(SYSCONFDIR)/shopstream/shopstream.yaml ] || \
+	    install -m 0644 packaging/shopstream.yaml $(DESTDIR)$(SYSCONFDIR)/shopstream/shopstream.yaml
+	@[ -e $(DESTDIR)$(SYSCONFDIR)/shopstream/env ] || \
+	    install -m 0600 packaging/env.example $(DESTDIR)$(SYSCONFDIR)/shopstream/env
+
+# The configuration in SYSCONFDIR stays, as a package's removal keeps edited conffiles.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/shopstream $(DESTDIR)$(UNITDIR)/shopstream.service
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 readme: $(BUILD)/shopstream
 	scripts/update-readme
