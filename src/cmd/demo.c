@@ -348,6 +348,8 @@ int ss_cmd_demo(int argc, char **argv) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    struct sigaction hup; /* a closed terminal ends the tour as Ctrl-C does, unless nohup'd (shutdown.c) */
+    if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler != SIG_IGN) sigaction(SIGHUP, &sa, NULL);
     int rc = ss_engine_run(d.engine, &err);
     atomic_store(&d.stop_producing, true);
     pthread_join(producer, NULL);

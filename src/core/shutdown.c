@@ -13,10 +13,17 @@ static void (*_Atomic on_request)(void); /* read in the handler: lock-free atomi
 
 bool ss_shutdown_requested(void) { return atomic_load_explicit(&requested, memory_order_relaxed); }
 
+/* SIGHUP stops gracefully too, as the JVM's shutdown hooks do for Flink and Kafka
+ * Streams: its default action ended the process as a crash does (nothing committed) when
+ * the terminal of an interactive run closed. There is no configuration to reload. A
+ * SIGHUP the process was started with ignored (`nohup`) stays ignored: that was asked for. */
+static bool hup_ignored;
+
 static void stop_signals(sigset_t *set) {
     sigemptyset(set);
     sigaddset(set, SIGINT);
     sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
 }
 
 static void set_action(void (*handler)(int)) {
@@ -24,6 +31,7 @@ static void set_action(void (*handler)(int)) {
     stop_signals(&sa.sa_mask); /* one at a time */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    if (!hup_ignored) sigaction(SIGHUP, &sa, NULL);
 }
 
 static void on_signal(int sig) {
@@ -35,6 +43,8 @@ static void on_signal(int sig) {
 }
 
 void ss_shutdown_catch_signals(void (*hook)(void)) {
+    struct sigaction hup;
+    hup_ignored = sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler == SIG_IGN;
     on_request = hook;
     set_action(on_signal);
 }

@@ -226,6 +226,28 @@ signal_when 'a line longer than input.max_record_bytes' INT "$T/zero.err" \
 [ "$(wc -l <"$T/zero/dlq.jsonl")" -eq 1 ] && grep -q '"reason":"malformed".*"offset":1,' "$T/zero/dlq.jsonl" ||
     check_failed "/dev/zero: the cut line is not the one dead letter"
 note "/dev/zero: cut, skipped, stopped by SIGINT in ${SIGNALLED_S}s"
+# SIGHUP (the terminal of an interactive run closed) stops as gracefully; started with it
+# ignored, as `nohup` starts a command, it is left ignored and SIGTERM stops the run.
+signal_when 'a line longer than input.max_record_bytes' HUP "$T/hup.err" \
+    "$SHOPSTREAM_BIN" run --input clicks=/dev/zero --sink "jsonl:$T/hup"
+[ "$SIGNALLED_RC" -eq 0 ] && grep -q 'msg="stopped"' "$T/hup.err" ||
+    { tail -n 5 "$T/hup.err" >&2; check_failed "/dev/zero stopped by SIGHUP: exit $SIGNALLED_RC, expected 0 and a graceful stop"; }
+[ "$(wc -l <"$T/hup/dlq.jsonl")" -eq 1 ] || check_failed "/dev/zero stopped by SIGHUP: its dead letter was not committed"
+(trap '' HUP; exec "$SHOPSTREAM_BIN" run --input clicks=/dev/zero --sink "jsonl:$T/nohup") 2>"$T/nohup.err" &
+np=$!; PIDS+=("$np")
+poll_until 60 "the nohup'd run to cut its line" grep -qs 'a line longer than input.max_record_bytes' "$T/nohup.err"
+# /proc says how the process treats SIGHUP (bit 0 of each mask), with no race against a
+# signal's delivery: ignored, not caught
+hup_bit() { local m; m=$(awk -v k="$1:" '$1 == k { print $2 }' "/proc/$np/status"); echo $(( 0x${m:-0} & 1 )); }
+[ "$(hup_bit SigIgn)" = 1 ] && [ "$(hup_bit SigCgt)" = 0 ] ||
+    check_failed "a run started with SIGHUP ignored does not leave it ignored: $(grep '^Sig\(Ign\|Cgt\)' "/proc/$np/status" | tr '\n' ' ')"
+kill -HUP "$np"
+kill -TERM "$np"
+timeout 60 tail --pid="$np" -f /dev/null || fail "the nohup'd run did not exit within 60 s of SIGTERM"
+rc=0; wait "$np" || rc=$?
+[ $rc -eq 0 ] || check_failed "the nohup'd run exited $rc on SIGTERM"
+grep -c 'msg="stopping' "$T/nohup.err" | grep -qx 1 || check_failed "the nohup'd run did not stop once, on SIGTERM"
+note "SIGHUP: graceful stop in ${SIGNALLED_S}s; ignored under nohup"
 # One process writes a jsonl: directory at a time: a second run into the directory of a
 # run still going is refused (exit 2) before it truncates anything, and once the first has
 # stopped its directory can be written again. Before, both ran: the second truncated the

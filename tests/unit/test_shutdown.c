@@ -1,5 +1,5 @@
 /* test_shutdown.c — the stop request (core/shutdown.c): the first SIGINT or SIGTERM
- * requests it and calls the hook once, the next takes the default action; threads made
+ * (or SIGHUP, unless it was ignored at start, as under nohup) requests it and calls the hook once, the next takes the default action; threads made
  * by ss_shutdown_thread_create block both while their creator's mask is unchanged; and
  * ss_engine_stop from another thread ends a run (under SANITIZE=thread: without a race). */
 #include <pthread.h>
@@ -44,6 +44,7 @@ TEST(first_signal_requests_then_default_action) {
     ss_shutdown_catch_signals(hook);
     CHECK(!is_default(SIGINT));
     CHECK(!is_default(SIGTERM));
+    CHECK(!is_default(SIGHUP)); /* a closed terminal stops as gracefully */
     CHECK(!ss_shutdown_requested()); /* installing requests nothing */
     pthread_t watcher;
     CHECK_EQ_INT(ss_shutdown_thread_create(&watcher, await_request, NULL), 0);
@@ -52,9 +53,28 @@ TEST(first_signal_requests_then_default_action) {
     CHECK(ss_shutdown_requested());
     pthread_join(watcher, NULL);
     CHECK_EQ_INT(atomic_load(&hook_calls), 1);
-    /* both signals now end the process: a second stop does not wait */
+    /* the signals now end the process: a second stop does not wait */
     CHECK(is_default(SIGINT));
     CHECK(is_default(SIGTERM));
+    CHECK(is_default(SIGHUP));
+}
+
+/* Started under nohup (SIGHUP ignored), SIGHUP stays ignored, also after a stop. */
+TEST(hup_ignored_stays_ignored) {
+    struct sigaction ign = {.sa_handler = SIG_IGN}, cur;
+    sigaction(SIGHUP, &ign, NULL);
+    ss_shutdown_catch_signals(NULL);
+    sigaction(SIGHUP, NULL, &cur);
+    CHECK(cur.sa_handler == SIG_IGN);
+    CHECK(!is_default(SIGTERM));
+    raise(SIGHUP); /* ignored: the process goes on, and the handler did not reset it */
+    sigaction(SIGHUP, NULL, &cur);
+    CHECK(cur.sa_handler == SIG_IGN);
+    /* back to how the other tests expect the process */
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    sigaction(SIGHUP, &dfl, NULL);
+    sigaction(SIGINT, &dfl, NULL);
+    sigaction(SIGTERM, &dfl, NULL);
 }
 
 struct seen {
@@ -133,5 +153,6 @@ int main(void) {
     RUN(engine_stop_from_another_thread);
     RUN(threads_do_not_take_the_signals);
     RUN(first_signal_requests_then_default_action);
+    RUN(hup_ignored_stays_ignored);
     return ss_t_report("shutdown");
 }
