@@ -1,7 +1,8 @@
 /* test_live_windows.c — the newest windows per windowed table for /api/windows
  * (server/live_windows.c): a window's rows are replaced by each later epoch that has
  * any (a product that left the top N goes with them), final rows mark it final, the
- * three newest window starts are kept and an older window's rows are ignored. */
+ * three newest window starts are kept and an older window's rows are ignored, but the
+ * newest final window stays listed (last) when it is older than those three. */
 #include <stdio.h>
 #include <string.h>
 
@@ -67,12 +68,25 @@ TEST(newest_windows_replaced_by_epoch) {
     tp_row(&o, 180000, "pa", 2, 0);
     ss_live_windows_apply(&lw, &o, 2);
     CHECK_EQ_STR(trending(&lw), "03:00,pc,pa 02:00,pa,pb 01:00F,pa");
-    /* epoch 3: window 0, older than all kept, is ignored; window 4 pushes out window 1 */
+    /* epoch 3: window 0, older than all kept and than the last final one, is ignored;
+     * window 4 pushes out window 1, which stays listed last as the newest final one */
     ss_out_clear(&o);
     tp_row(&o, 0, "pz", 1, 1);
     tp_row(&o, 240000, "pd", 1, 0);
     ss_live_windows_apply(&lw, &o, 3);
-    CHECK_EQ_STR(trending(&lw), "04:00,pd 03:00,pc,pa 02:00,pa,pb");
+    CHECK_EQ_STR(trending(&lw), "04:00,pd 03:00,pc,pa 02:00,pa,pb 01:00F,pa");
+    /* epoch 4: window 2 closes (pb left): the newest final one is kept, listed once */
+    ss_out_clear(&o);
+    tp_row(&o, 120000, "pa", 1, 1);
+    ss_live_windows_apply(&lw, &o, 4);
+    CHECK_EQ_STR(trending(&lw), "04:00,pd 03:00,pc,pa 02:00F,pa");
+    /* epoch 5: window 5 pushes out window 2, still the newest final one; window 1's
+     * rows again (a replay) do not bring it back */
+    ss_out_clear(&o);
+    tp_row(&o, 300000, "pe", 1, 0);
+    tp_row(&o, 60000, "pb", 1, 1);
+    ss_live_windows_apply(&lw, &o, 5);
+    CHECK_EQ_STR(trending(&lw), "05:00,pe 04:00,pd 03:00,pc,pa 02:00F,pa");
     CHECK(strstr(render(&lw), "\"category_revenue\":[],") != NULL);
     ss_out_free(&o);
     ss_live_windows_free(&lw);
