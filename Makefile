@@ -94,7 +94,7 @@ unit: $(UNIT_BIN) $(BUILD)/shopstream
 # (scripts/*-test-server); install-deps installs what they need. Every test must run:
 # a skipped one fails `make e2e`. E2E_HAVE is not taken from the environment (an empty
 # one there skipped every service test); `make e2e E2E_HAVE=...` still overrides it.
-E2E_HAVE = postgres redis kafka
+E2E_HAVE = postgres redis kafka chromium
 e2e: $(BUILD)/shopstream $(BUILD)/libshopstream.a
 	@SHOPSTREAM_BIN=$(BUILD)/shopstream SHOPSTREAM_BUILD=$(BUILD) E2E_HAVE="$(E2E_HAVE)" E2E_REQUIRE_ALL=1 tests/e2e/run
 

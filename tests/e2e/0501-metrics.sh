@@ -104,8 +104,7 @@ OUT=$T/out
 RUN_PID=$!
 trap 'kill $RUN_PID 2>/dev/null; _e2e_cleanup' EXIT
 
-listening() { PORT=$(sed -n 's/.*comp=server.metrics msg="listening" addr=127.0.0.1:\([0-9]*\).*/\1/p' "$T/run.stderr"); [ -n "$PORT" ]; }
-poll_until 30 "the metrics sink to log its port" listening
+poll_until 30 "the metrics sink to log its port" metrics_listening "$T/run.stderr"
 note "metrics on 127.0.0.1:$PORT"
 
 status_is /healthz 200 || check_failed "/healthz is not 200"

@@ -50,6 +50,13 @@ need_bin() {
     [ -x "$SHOPSTREAM_BIN" ] || fail "no engine binary at $SHOPSTREAM_BIN (run make first)"
 }
 
+# metrics_listening ERRFILE: true once the metrics: sink of a run logging to ERRFILE has
+# logged the port it listens on (on 127.0.0.1, port 0 asked for), which it sets in PORT.
+metrics_listening() {
+    PORT=$(sed -n 's/.*comp=server.metrics msg="listening" addr=127.0.0.1:\([0-9]*\).*/\1/p' "$1")
+    [ -n "$PORT" ]
+}
+
 # poll_until TIMEOUT_SECONDS DESCRIPTION COMMAND...: runs COMMAND until it succeeds or
 # the deadline passes (then fails the test naming DESCRIPTION). Between attempts it
 # waits for a short, growing interval on `read -t` of a never-written pipe instead of
