@@ -173,6 +173,12 @@ class Checker:
                    (utc(win["window_start"])[:-4] + " – " + end[11:19] + " UTC",
                     "final" if win["final"] else "provisional"))
             expect(when + ": %s note" % table, d[key + "_note"] is not None, not win["final"])
+            if not win["final"] and d[key + "_note"]:
+                # an open window's note says which window is the last final one
+                closed = next((x for x in wins if x["final"]), None)
+                tail = ("the last final window is %s (green tab)" % closed["window_start"][11:16] if closed
+                        else "no window of this table has closed yet")
+                expect(when + ": %s note ends" % table, d[key + "_note"].endswith(tail), True)
             expect(when + ": %s rows of %s" % (table, win["window_start"]), d[key + "_rows"], want_rows(key, win["rows"]))
         return shown
 
@@ -203,6 +209,9 @@ def main():
                 expect("open tab clicked: rows", d["cr_rows"], want_rows("cr", cr[0]["rows"]))
                 expect("open tab clicked: badge", d["cr_badge"], "provisional")
                 expect("open tab clicked: pressed", [t[1] for t in d["cr_tabs"]][-1], "true")
+                closed = next(x for x in cr if x["final"])
+                expect("open tab clicked: note", (d["cr_note"] or "").endswith(
+                    "the last final window is %s (green tab)" % closed["window_start"][11:16]), True)
                 if SHOTS:
                     page.screenshot(os.path.join(SHOTS, "dashboard-mid-run.png"))
                 break
