@@ -139,7 +139,9 @@ class Checker:
                else "+∞ (all input read)" if s["watermark"] == "+inf" else "none yet")
         # records/s: the records between the last two commits the page saw, over their times
         at = ms(s["last_commit"]) if s["last_commit"] else None
-        if self.last and at is not None and self.last[1] is not None and at > self.last[1]:
+        if s["complete"]:
+            expect(when + ": records/s", d["rate"], "0")
+        elif self.last and at is not None and self.last[1] is not None and at > self.last[1]:
             rate = max(0.0, (s["records"] - self.last[0]) * 1000 / (at - self.last[1]))
             expect(when + ": records/s", d["rate"], num(int(rate + 0.5)))
         if not self.last or at != self.last[1]:
