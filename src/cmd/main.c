@@ -46,7 +46,14 @@ int main(int argc, char **argv) {
         return SS_EXIT_OK;
     }
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (!strcmp(c, cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
+        if (!strcmp(c, cmds[i].name)) {
+            /* getopt names argv[0] in its messages ("unrecognized option"): the command's
+             * whole name, as every other message of the command gives it, not a bare "run:" */
+            char name[64];
+            snprintf(name, sizeof name, "shopstream %s", cmds[i].name);
+            argv[1] = name;
+            return cmds[i].fn(argc - 1, argv + 1);
+        }
     fprintf(stderr, "shopstream: unknown command \"%s\"\n", c);
     usage(stderr);
     return SS_EXIT_USAGE;

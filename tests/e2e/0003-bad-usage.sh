@@ -50,7 +50,11 @@ grep -q "the first record is a JSON array" "$T/err" || check_failed "a JSON arra
 "$SHOPSTREAM_BIN" version --help >"$T/help" 2>&1 || fail "version --help exited non-zero"
 grep -q "^usage: shopstream version" "$T/help" || fail "version --help prints no usage: $(head -c 200 "$T/help")"
 expect_exit 2 'unexpected argument "now"' "an argument to version" -- version now
-expect_exit 2 "no-such-flag" "unknown flag" -- run --no-such-flag --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
+# getopt's own messages carry the command's whole name, as every other message does (they began "run:")
+expect_exit 2 "^shopstream run: unrecognized option '--no-such-flag'" "unknown flag" -- run --no-such-flag --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
+expect_exit 2 "^shopstream run: option '--input' requires an argument" "flag without its value" -- run --input
+expect_exit 2 "^shopstream demo: unrecognized option '--no-such-flag'" "unknown demo flag" -- demo --no-such-flag
+expect_exit 2 "^shopstream report: unrecognized option '--no-such-flag'" "unknown report flag" -- report --no-such-flag
 expect_exit 2 "no.such.key" "unknown config key" -- run --set no.such.key=1 --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
 expect_exit 2 "lateness" "bad config value" -- run --set lateness=abc --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
 # durations stop at 100 years: lateness=INT64_MAX ms wrapped the watermark around
