@@ -2,10 +2,12 @@
 #include "dirs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,4 +82,16 @@ int ss_path_resolve(const char *path, char *out, struct ss_err *err) {
         strcpy(out, realpath(next, real) ? real : next);
     }
     return SS_OK;
+}
+
+int ss_lock_exclusive(const char *path, bool dir, const char *what, const char *hint, int *fd, struct ss_err *err) {
+    *fd = open(path, O_RDONLY | O_CLOEXEC | (dir ? O_DIRECTORY : 0));
+    if (*fd < 0) return ss_err_set(err, SS_EIO, "cannot open %s: %s", path, strerror(errno));
+    if (flock(*fd, LOCK_EX | LOCK_NB) == 0) return SS_OK;
+    int e = errno;
+    close(*fd);
+    *fd = -1;
+    if (e == EWOULDBLOCK)
+        return ss_err_set(err, SS_EUSAGE, "another process is writing %s (it holds the %s's lock): %s", path, what, hint);
+    return ss_err_set(err, SS_EIO, "cannot lock %s: %s", path, strerror(e));
 }

@@ -5,6 +5,8 @@
 #ifndef SS_DIRS_H
 #define SS_DIRS_H
 
+#include <stdbool.h>
+
 #include "err.h"
 
 /* Creates path and every missing parent (mode 0755). SS_OK, or SS_EIO naming the
@@ -20,5 +22,13 @@ int ss_mkdirs_for_file(const char *file, struct ss_err *err);
  * symbolic link to o, resolve alike. out holds PATH_MAX bytes. SS_EUSAGE for an empty
  * or too long path, SS_EIO when the current directory cannot be named. */
 int ss_path_resolve(const char *path, char *out, struct ss_err *err);
+
+/* One process writes a sink's place at a time: takes PATH's flock (exclusive, without
+ * waiting) on a descriptor of its own, *fd (O_CLOEXEC; the kernel drops the lock when the
+ * process dies, and nothing is left behind). PATH is a directory when dir is set. Held
+ * elsewhere (another process, or another descriptor of this one): SS_EUSAGE, "another
+ * process is writing PATH (it holds the WHAT's lock): HINT"; SS_EIO when PATH cannot be
+ * opened or locked. *fd is -1 unless SS_OK; the caller closes it. */
+int ss_lock_exclusive(const char *path, bool dir, const char *what, const char *hint, int *fd, struct ss_err *err);
 
 #endif

@@ -25,7 +25,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -110,15 +109,7 @@ static int jsonl_check(const char *url, const struct ss_config *cfg, struct ss_e
  * both runs ended with exit 0. The lock is the directory's own (flock), so nothing is
  * left behind, and the kernel drops it when the process dies. */
 static int lock_dir(struct jsonl_sink *js, struct ss_err *err) {
-    js->lock_fd = open(js->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (js->lock_fd < 0) return ss_err_set(err, SS_EIO, "cannot open %s: %s", js->dir, strerror(errno));
-    if (flock(js->lock_fd, LOCK_EX | LOCK_NB) == 0) return SS_OK;
-    if (errno == EWOULDBLOCK)
-        return ss_err_set(err, SS_EUSAGE,
-                          "another process is writing %s (it holds the directory's lock): give each run its own "
-                          "directory",
-                          js->dir);
-    return ss_err_set(err, SS_EIO, "cannot lock %s: %s", js->dir, strerror(errno));
+    return ss_lock_exclusive(js->dir, true, "directory", "give each run its own directory", &js->lock_fd, err);
 }
 
 static int jsonl_open(struct ss_sink **out, const char *url, const struct ss_config *cfg, struct ss_err *err) {

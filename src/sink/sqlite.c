@@ -9,9 +9,12 @@
  * another process writing to the same file stops this one), then one
  * prepared upsert per row, then the input positions. Rows of one epoch that share a
  * key (a provisional then the final row of a window) simply upsert in order. A
- * database file deleted or replaced under the run fails the commit (check_in_place). */
+ * database file deleted or replaced under the run fails the commit (check_in_place).
+ * One process writes a file at a time (its flock, as the JSONL sink's directory): a second
+ * run on it is refused at open, before its first commit would fence out the first run. */
 #include <sqlite3.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../core/alloc.h"
 #include "../core/dirs.h"
@@ -31,6 +34,7 @@ struct lite_sink {
     struct ss_sink base;
     sqlite3 *db;
     char *path;
+    int lock_fd; /* the database file, flock()ed while this sink writes it (-1: none) */
     sqlite3_stmt *upsert[SS_T_COUNT];
     sqlite3_stmt *stale[SS_T_COUNT]; /* windowed tables: drop provisional rows of finished windows */
     sqlite3_stmt *offsets, *fence, *stored; /* stored: the epoch the file holds */
@@ -111,6 +115,7 @@ static void lite_close(struct ss_sink *sk) {
     sqlite3_finalize(ls->fence);
     sqlite3_finalize(ls->stored);
     if (ls->db) sqlite3_close(ls->db);
+    if (ls->lock_fd >= 0) close(ls->lock_fd);
     ss_buf_free(&ls->scratch);
     ss_free(ls->path);
     ss_free(ls);
@@ -163,6 +168,7 @@ static int lite_open(struct ss_sink **out, const char *url, const struct ss_conf
     struct lite_sink *ls = ss_calloc(1, sizeof *ls);
     ls->base.type = &ss_sink_sqlite;
     ls->path = ss_strdup(path);
+    ls->lock_fd = -1;
     /* like the other file sinks, a missing directory is created (the default, run without
      * --sink, writes data/shopstream.db); ":memory:" and bare names have none */
     if ((code = ss_mkdirs_for_file(path, err)) != SS_OK) goto fail;
@@ -176,6 +182,16 @@ static int lite_open(struct ss_sink **out, const char *url, const struct ss_conf
     }
     sqlite3_extended_result_codes(ls->db, 1);
     sqlite3_busy_timeout(ls->db, 5000);
+    /* A second writer was caught by the epoch fence only, at its first commit, and that
+     * stopped the run that had been writing the file (exit 1), not the newcomer. The lock
+     * is taken on the file SQLite opened (created when new); an in-memory database has none.
+     * SQLite's own locks are fcntl() byte ranges, which flock() does not touch. */
+    const char *file = sqlite3_db_filename(ls->db, "main");
+    if (file && *file &&
+        (code = ss_lock_exclusive(file, false, "database file",
+                                  "give each run its own database (processes on one file overwrite each other's rows)",
+                                  &ls->lock_fd, err)))
+        goto fail;
     /* journal_mode answers with the mode it chose; an in-memory database stays "memory" */
     if ((code = exec(ls, "PRAGMA journal_mode=WAL", "setting WAL mode", NULL, err)) ||
         (code = exec(ls, "PRAGMA synchronous=FULL", "setting synchronous", NULL, err)) ||

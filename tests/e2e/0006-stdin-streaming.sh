@@ -254,7 +254,7 @@ note "SIGHUP: graceful stop in ${SIGNALLED_S}s; ignored under nohup"
 # first's files and their rows interleaved, and both exited 0.
 L=$T/locked
 mkfifo "$T/lock.fifo"
-"$SHOPSTREAM_BIN" run --input clicks="$T/lock.fifo" --sink "jsonl:$L" 2>"$T/lock1.err" &
+"$SHOPSTREAM_BIN" run --input clicks="$T/lock.fifo" --sink "jsonl:$L" --sink "sqlite:$T/locked.db" 2>"$T/lock1.err" &
 first=$!
 PIDS+=("$first")
 exec 7>"$T/lock.fifo"
@@ -264,6 +264,12 @@ rc=0
 "$SHOPSTREAM_BIN" run --input clicks="$C" --sink "jsonl:$L" 2>"$T/lock2.err" || rc=$?
 [ $rc -eq 2 ] && grep -q "another process is writing $L (it holds the directory's lock)" "$T/lock2.err" ||
     check_failed "a second run into a directory in use: exit $rc: $(tail -n 1 "$T/lock2.err")"
+# ... and an SQLite file: the second run used to open it, and its first commit fenced out
+# the first run (exit 1), which had been writing it all along
+rc=0
+"$SHOPSTREAM_BIN" run --input clicks="$C" --sink "sqlite:$T/locked.db" 2>"$T/lock2.err" || rc=$?
+[ $rc -eq 2 ] && grep -q "another process is writing $T/locked.db (it holds the database file's lock)" "$T/lock2.err" ||
+    check_failed "a second run into an SQLite file in use: exit $rc: $(tail -n 1 "$T/lock2.err")"
 exec 7>&-
 wait "$first" || check_failed "the first run failed: $(tail -n 1 "$T/lock1.err")"
 head -n 50 "$C" >"$T/lock50.jsonl"
@@ -273,6 +279,8 @@ for t in sessions category_revenue trending_products; do
 done
 "$SHOPSTREAM_BIN" run --input clicks="$C" --sink "jsonl:$L" 2>"$T/lock3.err" ||
     check_failed "the directory could not be written after the first run ended: $(tail -n 1 "$T/lock3.err")"
-note "a second run into a directory in use: exit 2"
+"$SHOPSTREAM_BIN" run --input clicks="$C" --sink "sqlite:$T/locked.db" 2>"$T/lock3.err" ||
+    check_failed "the SQLite file could not be written after the first run ended: $(tail -n 1 "$T/lock3.err")"
+note "a second run into a directory or an SQLite file in use: exit 2"
 
 finish
