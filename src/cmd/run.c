@@ -75,6 +75,18 @@ static int http_listen_sink(struct ss_engine *e, const struct ss_config *cfg, st
  * the inputs' and the sinks' syntax and options (http.listen's too), and the rules
  * between keys (the operators check those when they are built, which opens no input
  * or sink). */
+/* -X and kafka.* reach librdkafka through a Kafka input or sink only: without one they did
+ * nothing and said nothing, a misspelt property (which librdkafka refuses) included. The
+ * property is named, its value not (it may be a password). */
+static void warn_unused_kafka_props(const struct ss_config *cfg) {
+    if (!cfg->nkafka_props || ss_config_reads_kafka(cfg) || ss_config_writes_kafka(cfg)) return;
+    const char *kv = cfg->kafka_props[0], *eq = strchr(kv, '=');
+    ss_warn("run",
+            "msg=\"Kafka properties given (-X, kafka.*), but no input or sink is Kafka: they are not used\" "
+            "properties=%d first=\"%.*s\"",
+            cfg->nkafka_props, eq ? (int)(eq - kv) : (int)strlen(kv), kv);
+}
+
 static int check_config(const struct ss_config *cfg, struct ss_err *err) {
     if (ss_overlap_check(cfg, err) != SS_OK) return err->code;
     for (int i = 0; i < cfg->ninputs; i++) {
@@ -178,6 +190,7 @@ int ss_cmd_run(int argc, char **argv) {
     }
     ss_log_set_level_named(cfg.log_level);
     ss_config_warn_env(environ);
+    warn_unused_kafka_props(&cfg);
     if (print_config) {
         if (check_config(&cfg, &err) != SS_OK) goto fail;
         ss_config_print(stdout, &cfg);

@@ -88,6 +88,16 @@ grep -q 'SHOPSTREAM_SINK names no configuration key and is ignored: did you mean
 grep -q 'SHOPSTREAM_KAFKA_SASL_PASSWORD is not read: give librdkafka properties with -X' "$T/err" ||
     check_failed "no warning for SHOPSTREAM_KAFKA_SASL_PASSWORD: $(cat "$T/err")"
 ! grep -q 'WRAPPER_HOME' "$T/err" || check_failed "a SHOPSTREAM_ variable far from every key was warned about"
+# ... and so did -X (kafka.*) in a run with no Kafka input or sink, a misspelt property too;
+# the warning names the property, not its value (a password, say)
+"$SHOPSTREAM_BIN" run --print-config --input clicks="$D/clicks.jsonl" -X sasl.pasword=hunter2 -X acks=all \
+    >/dev/null 2>"$T/err" || fail "-X without Kafka refused"
+grep -q 'no input or sink is Kafka: they are not used" properties=2 first="sasl.pasword"' "$T/err" ||
+    check_failed "no warning for -X without Kafka: $(cat "$T/err")"
+! grep -q hunter2 "$T/err" || check_failed "the warning for -X without Kafka shows the value"
+"$SHOPSTREAM_BIN" run --print-config --input clicks="kafka://127.0.0.1:9/clicks" -X acks=all >/dev/null 2>"$T/err" ||
+    fail "-X with a Kafka input refused"
+! grep -q 'they are not used' "$T/err" || check_failed "-X with a Kafka input warned about"
 expect_exit 2 'input.max_record_bytes must be between 1024 and 67108864' "a record limit out of range" -- \
     run --print-config --set input.max_record_bytes=100 --input clicks="$D/clicks.jsonl"
 expect_exit 2 'unknown config key "sesions.gap" (did you mean sessions.gap?' "a misspelt key" -- \
