@@ -198,6 +198,7 @@ int ss_cmd_demo(int argc, char **argv) {
     double speedup = 60;
     pthread_t producer;
     bool producer_started = false;
+    int data_lock = -1; /* --data, flock()ed for the demo's life */
 
     /* as run: defaults < the -c file < SHOPSTREAM_* < flags, whatever the flags' order */
     opterr = 0;
@@ -290,6 +291,13 @@ int ss_cmd_demo(int argc, char **argv) {
 
     /* the engine: three Kafka inputs, local sinks under --data */
     if (ss_mkdirs(data, &err) != SS_OK) goto fail;
+    /* One demo per --data: a second one removed the running one's database, lake and
+     * JSONL files as "the previous demo's outputs" and wrote its own in their place, and
+     * the first then failed (exit 1). The directory's lock is the demo's own: its sinks
+     * lock the database file and out/, not --data. */
+    if (ss_lock_exclusive(data, true, "data directory",
+                          "a demo is running there; stop it, or give this one another --data", &data_lock, &err))
+        goto fail;
     if (fresh_data_dir(data, &err)) goto fail;
     if (ss_engine_open(&d.engine, &cfg, &err)) goto fail;
     for (int s = 0; s < SS_STREAM_COUNT; s++) {
@@ -382,5 +390,6 @@ out:
     if (mc) rd_kafka_mock_cluster_destroy(mc);
     if (mock_rk) rd_kafka_destroy(mock_rk);
     ss_config_free(&cfg);
+    if (data_lock >= 0) close(data_lock);
     return code;
 }

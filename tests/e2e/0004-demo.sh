@@ -4,7 +4,8 @@
 # Each tour starts from the same fixed date, so the second must replace the first's outputs:
 # afterwards the lake (append-only) and the SQLite database (upserts) hold the same final
 # category_revenue rows. A --data directory holding outputs that no demo wrote is left
-# alone: the demo warns and adds to it.
+# alone: the demo warns and adds to it. A second demo on the --data of one that runs is
+# refused.
 source "$(dirname "$0")/lib.sh"
 need_bin
 D=$T/data
@@ -55,6 +56,27 @@ timeout 120 "$SHOPSTREAM_BIN" demo --seconds 1 --data "$F" >"$T/foreign.out" 2>"
 [ $rc -eq 0 ] || { tail -n 20 "$T/foreign.err" >&2; fail "demo on a foreign directory exited $rc"; }
 [ -f "$F/lake/keep.txt" ] || check_failed "the demo removed a file it did not write"
 grep -q "no demo wrote" "$T/foreign.err" || check_failed "no warning about a directory the demo did not fill"
+
+# one demo per --data: a second demo on the directory of one that runs is refused (exit 2)
+# before it removes anything. It used to remove the running demo's database, lake and
+# JSONL files as "the previous demo's outputs", and the first demo then failed (exit 1).
+B=$T/busy
+"$SHOPSTREAM_BIN" demo --data "$B" --set http.listen=127.0.0.1:0 >"$T/busy1.out" 2>"$T/busy1.err" &
+first=$!
+PIDS+=("$first")
+poll_until 60 "the first demo's console line" grep -q "shopstream running" "$T/busy1.err"
+rc=0
+timeout 120 "$SHOPSTREAM_BIN" demo --seconds 1 --data "$B" --set http.listen=127.0.0.1:0 \
+    >"$T/busy2.out" 2>"$T/busy2.err" || rc=$?
+[ $rc -eq 2 ] && grep -q "another process is writing $B (it holds the data directory's lock): a demo is running there" \
+    "$T/busy2.err" || check_failed "a second demo on a busy --data: exit $rc: $(tail -n 1 "$T/busy2.err")"
+[ -f "$B/shopstream.db" ] || check_failed "the second demo removed the running demo's database"
+kill -INT "$first"
+rc=0
+wait "$first" || rc=$?
+[ $rc -eq 0 ] || { tail -n 5 "$T/busy1.err" >&2; check_failed "the running demo, after a second one was refused: exit $rc"; }
+grep -q "events produced" "$T/busy1.out" || check_failed "the running demo printed no summary"
+note "a second demo on a busy --data: exit 2, the first finished"
 
 # without --seconds the demo runs until Ctrl-C (it asked the generator for more events
 # than it accepts and exited 2 at once), then prints its summary and exits 0
