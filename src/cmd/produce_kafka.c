@@ -9,6 +9,7 @@
 
 #include "../core/alloc.h"
 #include "../core/buf.h"
+#include "../core/dirs.h"
 #include "../core/log.h"
 #include "../core/shutdown.h"
 #include "cmd.h"
@@ -116,8 +117,9 @@ int ss_produce_kafka_csv(const struct ss_produce_kafka_args *a) {
     int code = SS_EXIT_FAIL;
     r.f = fopen(a->csv_path, "r");
     if (!r.f) {
-        fprintf(stderr, "shopstream produce: cannot open %s: %s\n", a->csv_path, strerror(errno));
-        return SS_EXIT_FAIL;
+        int e = errno;
+        fprintf(stderr, "shopstream produce: cannot open %s: %s\n", a->csv_path, strerror(e));
+        return ss_path_errno_is_usage(e) ? SS_EXIT_USAGE : SS_EXIT_FAIL;
     }
     ssize_t n = getline(&r.line, &r.cap, r.f);
     if (n <= 0) {

@@ -95,3 +95,7 @@ int ss_lock_exclusive(const char *path, bool dir, const char *what, const char *
         return ss_err_set(err, SS_EUSAGE, "another process is writing %s (it holds the %s's lock): %s", path, what, hint);
     return ss_err_set(err, SS_EIO, "cannot lock %s: %s", path, strerror(e));
 }
+
+bool ss_path_errno_is_usage(int e) {
+    return e == ENOENT || e == ENOTDIR || e == EACCES || e == EISDIR || e == ENAMETOOLONG || e == ELOOP;
+}

@@ -31,4 +31,9 @@ int ss_path_resolve(const char *path, char *out, struct ss_err *err);
  * opened or locked. *fd is -1 unless SS_OK; the caller closes it. */
 int ss_lock_exclusive(const char *path, bool dir, const char *what, const char *hint, int *fd, struct ss_err *err);
 
+/* Whether an open() of a path the user named failed for a reason the user must fix in the
+ * path: missing (ENOENT, ENOTDIR), not permitted (EACCES), a directory, too long, a loop.
+ * Such a failure at start is bad usage (exit 2), as a sink's path is; others are I/O. */
+bool ss_path_errno_is_usage(int e);
+
 #endif

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "../core/alloc.h"
+#include "../core/dirs.h"
 #include "../core/log.h"
 #include "decompress.h"
 #include "input_files.h"
@@ -72,10 +73,15 @@ struct file_source {
  * FIFO's open would block until a writer opens it, before any sink is open and deaf
  * to a stop. Its reads wait for the writer in poll instead (a FIFO no writer has
  * opened yet polls as quiet, not as ended). */
-static int open_path(struct file_source *fs, const char *path, struct ss_err *err) {
+static int open_path(struct file_source *fs, const char *path, bool at_start, struct ss_err *err) {
     bool is_stdin = strcmp(path, "-") == 0;
     int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return ss_err_set(err, SS_EIO, "cannot open input %s: %s", path, strerror(errno));
+    /* a path given that names no readable file is the user's to fix (exit 2), as an empty
+     * pattern or a sink's path is; a file of a directory or pattern that went away
+     * before its turn came is a runtime failure */
+    if (fd < 0)
+        return ss_err_set(err, at_start && ss_path_errno_is_usage(errno) ? SS_EUSAGE : SS_EIO,
+                          "cannot open input %s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
@@ -120,7 +126,7 @@ static int file_open(struct ss_source **out, const struct ss_input_spec *spec, c
     fs->nfiles = nfiles;
     fs->partition = spec->index;
     fs->max_rec = (size_t)cfg->max_record_bytes;
-    if ((rc = open_path(fs, files[0], err))) {
+    if ((rc = open_path(fs, files[0], true, err))) {
         ss_input_files_free(files, nfiles);
         ss_free(fs);
         return rc;
@@ -279,7 +285,7 @@ static int file_poll(struct ss_source *src, struct ss_record *recs, int max, int
         if (fs->at + 1 == fs->nfiles) return SS_EOF;
         /* the next file, in this poll: the records of the batch before are done with,
          * and name_of must not change under them */
-        int rc = open_path(fs, fs->files[++fs->at], err);
+        int rc = open_path(fs, fs->files[++fs->at], false, err);
         if (rc) return rc;
         fs->file_start = true;
     }

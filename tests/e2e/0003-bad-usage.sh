@@ -253,9 +253,12 @@ n=$(wc -l <"$T/paced.jsonl")
     check_failed "the stopped file ($n lines) is not the first lines of the whole run"
 note "produce stopped by SIGINT after $n records: exit 0, the file is the whole run's first $n lines"
 expect_exit 2 "unknown sink" "unknown sink scheme" -- run --input clicks="$D/clicks.jsonl" --sink "jsnl:$T/x"
-expect_exit nonzero "$T/does-not-exist.jsonl" "missing input file" -- \
+# a path given that names no file is the user's to fix, as an empty pattern is (it exited 1)
+expect_exit 2 "cannot open input $T/does-not-exist.jsonl: No such file or directory" "missing input file" -- \
     run --input clicks="$T/does-not-exist.jsonl" --sink "jsonl:$T/x"
 [ "$(grep -c . "$T/err")" -le 3 ] || fail "missing input file: expected one clear line, got: $(cat "$T/err")"
+expect_exit 2 "cannot open $T/does-not-exist.csv: No such file or directory" "produce --csv: missing file" -- \
+    produce --csv "$T/does-not-exist.csv" --brokers 127.0.0.1:9 --topic orders
 gzip -c "$D/clicks.jsonl" | head -c 400 > "$T/cut.jsonl.gz"
 expect_exit nonzero "cut short" "truncated gzip input" -- run --input clicks="$T/cut.jsonl.gz" --sink "jsonl:$T/x"
 : > "$T/a-file"

@@ -386,6 +386,25 @@ TEST(directory_and_glob) {
     snprintf(p, sizeof p, "%s/sub.jsonl", dir);
     CHECK_EQ_INT(ss_source_file.open(&src, &spec, &drive_cfg, &err), SS_EUSAGE);
     CHECK(strstr(err.msg, "holds no file to read") != NULL);
+    /* a named file that is not there is the user's path to fix too (exit 2; it was an I/O
+     * error, exit 1, where an empty pattern was already refused as usage) */
+    snprintf(p, sizeof p, "%s/missing.jsonl", dir);
+    CHECK_EQ_INT(ss_source_file.open(&src, &spec, &drive_cfg, &err), SS_EUSAGE);
+    CHECK(strstr(err.msg, "cannot open input") && strstr(err.msg, "No such file or directory"));
+    /* ... while a directory's file that goes away before its turn comes is a runtime failure */
+    snprintf(p, sizeof p, "%s", dir);
+    CHECK_EQ_INT(ss_source_file.open(&src, &spec, &drive_cfg, &err), SS_OK);
+    if (src) {
+        char gone[160];
+        snprintf(gone, sizeof gone, "%s/e.csv", dir);
+        CHECK_EQ_INT(unlink(gone), 0);
+        struct text got = {0};
+        int rc;
+        drain_named(src, &got, &rc);
+        CHECK_EQ_INT(rc, SS_EIO);
+        ss_source_file.close(src);
+        free(got.p);
+    }
     char cmd[160];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK_EQ_INT(system(cmd), 0);
