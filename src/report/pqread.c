@@ -239,8 +239,9 @@ struct buf {
 struct ss_pqr {
     char *path;
     const struct ss_table *tbl;
-    uint8_t *map;
+    const uint8_t *map;
     size_t size;
+    int mapped;                  /* map is our mmap of the file (not the caller's memory) */
     int64_t num_rows;
     struct rowgroup *rgs;
     size_t nrg, cur;             /* cur: index of the row group being read + 1 */
@@ -816,6 +817,26 @@ static void start_row_group(struct ss_pqr *r) {
 
 /* ---- API ---------------------------------------------------------------------- */
 
+/* The reader of r->map[0..r->size), once it is there: the columns, the footer, the buffers. */
+static int open_common(struct ss_pqr *r, struct ss_err *err) {
+    const struct ss_table *tbl = r->tbl;
+    r->cols = ss_calloc((size_t)tbl->ncols, sizeof *r->cols);
+    for (int j = 0; j < tbl->ncols; j++) {
+        struct col *c = &r->cols[j];
+        c->cd = &tbl->cols[j];
+        c->optional = c->cd->nullable != 0;
+        int pt = phys_type(c->cd);
+        c->kind = pt == PT_BYTE_ARRAY ? K_BYTES : pt == PT_BOOLEAN ? K_BOOL : K_I64;
+        c->mul = c->cd->type == SS_COL_MONEY ? 100 : 1;
+    }
+    int rc = parse_footer(r, err);
+    if (rc) return rc;
+    r->rows = ss_malloc((size_t)BATCH * (size_t)tbl->ncols * sizeof *r->rows);
+    r->defs = ss_malloc(BATCH * sizeof *r->defs);
+    r->ix = ss_malloc(BATCH * sizeof *r->ix);
+    return SS_OK;
+}
+
 int ss_pqr_open(struct ss_pqr **out, const char *path, const struct ss_table *tbl, struct ss_err *err) {
     *out = NULL;
     struct ss_pqr *r = ss_calloc(1, sizeof *r);
@@ -843,27 +864,33 @@ int ss_pqr_open(struct ss_pqr **out, const char *path, const struct ss_table *tb
         goto fail;
     }
     r->map = m;
+    r->mapped = 1;
     close(fd);
     fd = -1;
-    r->cols = ss_calloc((size_t)tbl->ncols, sizeof *r->cols);
-    for (int j = 0; j < tbl->ncols; j++) {
-        struct col *c = &r->cols[j];
-        c->cd = &tbl->cols[j];
-        c->optional = c->cd->nullable != 0;
-        int pt = phys_type(c->cd);
-        c->kind = pt == PT_BYTE_ARRAY ? K_BYTES : pt == PT_BOOLEAN ? K_BOOL : K_I64;
-        c->mul = c->cd->type == SS_COL_MONEY ? 100 : 1;
-    }
-    if ((rc = parse_footer(r, err))) goto fail;
-    r->rows = ss_malloc((size_t)BATCH * (size_t)tbl->ncols * sizeof *r->rows);
-    r->defs = ss_malloc(BATCH * sizeof *r->defs);
-    r->ix = ss_malloc(BATCH * sizeof *r->ix);
+    if ((rc = open_common(r, err))) goto fail;
     *out = r;
     return SS_OK;
 fail:
     if (fd >= 0) close(fd);
     ss_pqr_close(r);
     return rc;
+}
+
+int ss_pqr_open_mem(struct ss_pqr **out, const char *name, const uint8_t *data, size_t size,
+                    const struct ss_table *tbl, struct ss_err *err) {
+    *out = NULL;
+    struct ss_pqr *r = ss_calloc(1, sizeof *r);
+    r->path = ss_strdup(name);
+    r->tbl = tbl;
+    r->map = data;
+    r->size = size;
+    int rc = open_common(r, err);
+    if (rc) {
+        ss_pqr_close(r);
+        return rc;
+    }
+    *out = r;
+    return SS_OK;
 }
 
 int64_t ss_pqr_num_rows(const struct ss_pqr *r) { return r->num_rows; }
@@ -890,7 +917,7 @@ int ss_pqr_next(struct ss_pqr *r, const struct ss_val **rows, size_t *n, size_t 
 
 void ss_pqr_close(struct ss_pqr *r) {
     if (!r) return;
-    if (r->map) munmap(r->map, r->size);
+    if (r->mapped) munmap((void *)r->map, r->size);
     for (size_t g = 0; g < r->nrg; g++) ss_free(r->rgs[g].cols);
     ss_free(r->rgs);
     for (int j = 0; r->cols && j < r->tbl->ncols; j++) {

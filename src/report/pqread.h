@@ -35,6 +35,13 @@ struct ss_pqr;
  * cannot be opened or read, SS_ERROR when it is not a Parquet file we can read. */
 int ss_pqr_open(struct ss_pqr **out, const char *path, const struct ss_table *tbl, struct ss_err *err);
 
+/* The same over a file already in memory: `name` stands for it in messages, and
+ * data[0..size) must stay unchanged until ss_pqr_close. For tests and the fuzz target
+ * (tests/fuzz/fuzz_pqread.c): an exactly sized heap copy lets AddressSanitizer see a
+ * read past the end, which a mapping's padding to whole pages hides. */
+int ss_pqr_open_mem(struct ss_pqr **out, const char *name, const uint8_t *data, size_t size,
+                    const struct ss_table *tbl, struct ss_err *err);
+
 /* Rows in the whole file (from the footer). */
 int64_t ss_pqr_num_rows(const struct ss_pqr *r);
 

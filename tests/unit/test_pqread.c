@@ -11,6 +11,7 @@
 #include "core/alloc.h"
 #include "core/arena.h"
 #include "report/pqread.h"
+#include "sink/parquet/thrift.h"
 #include "sink/parquet/writer.h"
 #include "harness.h"
 
@@ -373,6 +374,124 @@ TEST(test_rejects) {
     ss_arena_free(&a);
 }
 
+/* ---- crafted files: what no writer of ours produces, byte by byte ------------------- */
+
+/* One REQUIRED string column: the smallest table a crafted file needs. */
+static const struct ss_column one_col[] = {{"s", SS_COL_STR, 0, 0}};
+static const struct ss_table one_tbl = {"one", 1, one_col, -1, 0};
+
+/* A page header (data page v1 when type is 0, dictionary page when 2). */
+static void craft_page(struct ss_tc *tc, int type, int32_t unc, int32_t comp, int32_t nvalues, int32_t enc) {
+    ss_tc_i32(tc, 1, type);
+    ss_tc_i32(tc, 2, unc);
+    ss_tc_i32(tc, 3, comp);
+    ss_tc_struct_begin(tc, type == 0 ? 5 : 7);
+    ss_tc_i32(tc, 1, nvalues);
+    ss_tc_i32(tc, 2, enc);
+    if (type == 0) {
+        ss_tc_i32(tc, 3, 3);
+        ss_tc_i32(tc, 4, 3);
+    }
+    ss_tc_struct_end(tc);
+    ss_tc_end(tc);
+}
+
+/* The footer's fields up to and including num_rows (field 3) for one_tbl. */
+static void craft_footer_head(struct ss_tc *tc, int64_t num_rows) {
+    ss_tc_i32(tc, 1, 1);
+    ss_tc_list_begin(tc, 2, SS_TC_STRUCT, 2);
+    ss_tc_elem_struct_begin(tc);
+    ss_tc_string(tc, 4, "schema");
+    ss_tc_i32(tc, 5, 1);
+    ss_tc_struct_end(tc);
+    ss_tc_elem_struct_begin(tc);
+    ss_tc_i32(tc, 1, 6);  /* BYTE_ARRAY */
+    ss_tc_i32(tc, 3, 0);  /* REQUIRED */
+    ss_tc_string(tc, 4, "s");
+    ss_tc_struct_end(tc);
+    ss_tc_i64(tc, 3, num_rows);
+}
+
+/* One RowGroup list element: rows rows, its chunk of `comp` bytes at data_off
+ * (dictionary page at dict_off when >= 0). */
+static void craft_row_group(struct ss_tc *tc, int64_t rows, int codec, int64_t comp, int64_t data_off,
+                            int64_t dict_off) {
+    ss_tc_elem_struct_begin(tc);
+    ss_tc_list_begin(tc, 1, SS_TC_STRUCT, 1);
+    ss_tc_elem_struct_begin(tc);
+    ss_tc_struct_begin(tc, 3);
+    ss_tc_i32(tc, 1, 6);
+    ss_tc_i32(tc, 4, codec);
+    ss_tc_i64(tc, 5, rows);
+    ss_tc_i64(tc, 7, comp);
+    ss_tc_i64(tc, 9, data_off);
+    if (dict_off >= 0) ss_tc_i64(tc, 11, dict_off);
+    ss_tc_struct_end(tc);
+    ss_tc_struct_end(tc);
+    ss_tc_i64(tc, 3, rows);
+    ss_tc_struct_end(tc);
+}
+
+/* "PAR1", body, footer, its length, "PAR1" into a new block; *n its size. */
+static uint8_t *craft_file(const uint8_t *body, size_t nbody, const struct ss_tc *footer, size_t *n) {
+    *n = 4 + nbody + footer->len + 8;
+    uint8_t *f = ss_malloc(*n), *p = f;
+    memcpy(p, "PAR1", 4);
+    memcpy(p += 4, body, nbody);
+    memcpy(p += nbody, footer->buf, footer->len);
+    p += footer->len;
+    uint32_t flen = (uint32_t)footer->len;
+    memcpy(p, &flen, 4);
+    memcpy(p + 4, "PAR1", 4);
+    return f;
+}
+
+/* The body of the crafted file that reads: one PLAIN data page of the strings "ab" and
+ * "c", at offset 4. Returns its size; body has room for 256 bytes. */
+static size_t craft_plain_body(uint8_t *body) {
+    struct ss_tc pg;
+    ss_tc_init(&pg);
+    static const uint8_t vals[] = {2, 0, 0, 0, 'a', 'b', 1, 0, 0, 0, 'c'};
+    craft_page(&pg, 0, sizeof vals, sizeof vals, 2, 0);
+    memcpy(body, pg.buf, pg.len);
+    memcpy(body + pg.len, vals, sizeof vals);
+    size_t n = pg.len + sizeof vals;
+    ss_tc_free(&pg);
+    return n;
+}
+
+/* That body with a footer of one row group: the file the tests below each change one
+ * thing in. */
+static uint8_t *craft_good(size_t *n) {
+    uint8_t body[256];
+    size_t nbody = craft_plain_body(body);
+    struct ss_tc ft;
+    ss_tc_init(&ft);
+    craft_footer_head(&ft, 2);
+    ss_tc_list_begin(&ft, 4, SS_TC_STRUCT, 1);
+    craft_row_group(&ft, 2, 0, (int64_t)nbody, 4, -1);
+    ss_tc_end(&ft);
+    uint8_t *f = craft_file(body, nbody, &ft, n);
+    ss_tc_free(&ft);
+    return f;
+}
+
+TEST(test_crafted_good) {
+    size_t n;
+    uint8_t *f = craft_good(&n);
+    struct ss_err err = {0};
+    struct ss_pqr *r;
+    CHECK_EQ_INT(ss_pqr_open_mem(&r, "crafted.parquet", f, n, &one_tbl, &err), SS_OK);
+    const struct ss_val *v;
+    size_t k;
+    CHECK_EQ_INT(ss_pqr_next(r, &v, &k, 0, &err), SS_OK);
+    CHECK_EQ_INT(k, 2);
+    CHECK(v[0].len == 2 && memcmp(v[0].s, "ab", 2) == 0 && v[1].len == 1 && v[1].s[0] == 'c');
+    CHECK_EQ_INT(ss_pqr_next(r, &v, &k, 0, &err), SS_EOF);
+    ss_pqr_close(r);
+    ss_free(f);
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/test_pqread.XXXXXX");
     if (!mkdtemp(dir)) {
@@ -383,6 +502,7 @@ int main(void) {
     RUN(test_roundtrip_defaults_and_empty);
     RUN(test_known_values);
     RUN(test_rejects);
+    RUN(test_crafted_good);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
