@@ -447,6 +447,8 @@ static int parse_footer(struct ss_pqr *r, struct ss_err *err) {
             int elem;
             uint32_t n = tr_list(&t, &elem);
             if (t.bad || elem != TC_STRUCT) return corrupt(r, err, "bad row group list");
+            /* a second list would replace the first's block under the first's count */
+            if (r->rgs) return corrupt(r, err, "row group list given more than once");
             r->rgs = ss_calloc(n ? n : 1, sizeof *r->rgs);
             for (uint32_t g = 0; g < n; g++) {
                 r->nrg = g + 1;  /* so close frees what was allocated */

@@ -446,6 +446,18 @@ static uint8_t *craft_file(const uint8_t *body, size_t nbody, const struct ss_tc
     return f;
 }
 
+/* Opens and reads f[0..n) as tbl, from an exactly sized block; the first error. */
+static int read_mem(const uint8_t *f, size_t n, const struct ss_table *tbl, struct ss_err *err) {
+    struct ss_pqr *r;
+    int rc = ss_pqr_open_mem(&r, "crafted.parquet", f, n, tbl, err);
+    if (rc) return rc;
+    const struct ss_val *v;
+    size_t k;
+    while ((rc = ss_pqr_next(r, &v, &k, 0, err)) == SS_OK) {}
+    ss_pqr_close(r);
+    return rc == SS_EOF ? SS_OK : rc;
+}
+
 /* The body of the crafted file that reads: one PLAIN data page of the strings "ab" and
  * "c", at offset 4. Returns its size; body has room for 256 bytes. */
 static size_t craft_plain_body(uint8_t *body) {
@@ -492,6 +504,28 @@ TEST(test_crafted_good) {
     ss_free(f);
 }
 
+/* A footer that lists its row groups twice (the second time empty): the first list
+ * was leaked, and the reader kept the first list's count over the second's one-element
+ * block, so closing it read past that block. Refused now. */
+TEST(test_crafted_row_groups_twice) {
+    uint8_t body[256];
+    size_t nbody = craft_plain_body(body), n;
+    struct ss_tc ft;
+    ss_tc_init(&ft);
+    craft_footer_head(&ft, 4);
+    ss_tc_list_begin(&ft, 4, SS_TC_STRUCT, 2);
+    craft_row_group(&ft, 2, 0, (int64_t)nbody, 4, -1);
+    craft_row_group(&ft, 2, 0, (int64_t)nbody, 4, -1);
+    ss_tc_list_begin(&ft, 4, SS_TC_STRUCT, 0);  /* field 4 again (its id written in full) */
+    ss_tc_end(&ft);
+    uint8_t *f = craft_file(body, nbody, &ft, &n);
+    struct ss_err err = {0};
+    CHECK_EQ_INT(read_mem(f, n, &one_tbl, &err), SS_ERROR);
+    CHECK(strstr(err.msg, "crafted.parquet") != NULL && strstr(err.msg, "more than once") != NULL);
+    ss_free(f);
+    ss_tc_free(&ft);
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/test_pqread.XXXXXX");
     if (!mkdtemp(dir)) {
@@ -503,6 +537,7 @@ int main(void) {
     RUN(test_known_values);
     RUN(test_rejects);
     RUN(test_crafted_good);
+    RUN(test_crafted_row_groups_twice);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
