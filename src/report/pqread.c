@@ -463,7 +463,10 @@ static int parse_footer(struct ss_pqr *r, struct ss_err *err) {
     if (t.bad) return corrupt(r, err, "undecodable footer");
     if (!have_schema || r->num_rows < 0) return corrupt(r, err, "footer without schema or row count");
     int64_t sum = 0;
-    for (size_t g = 0; g < r->nrg; g++) sum += r->rgs[g].rows;
+    for (size_t g = 0; g < r->nrg; g++)
+        if (__builtin_add_overflow(sum, r->rgs[g].rows, &sum))
+            return ss_err_set(err, SS_ERROR, "%s: row groups hold more than 2^63 rows together, the footer says %lld",
+                              r->path, (long long)r->num_rows);
     if (sum != r->num_rows)
         return ss_err_set(err, SS_ERROR, "%s: row groups hold %lld rows, the footer says %lld", r->path,
                           (long long)sum, (long long)r->num_rows);

@@ -526,6 +526,25 @@ TEST(test_crafted_row_groups_twice) {
     ss_tc_free(&ft);
 }
 
+/* Row groups whose row counts, each valid, add up past INT64_MAX: the sum checked
+ * against the footer's was a signed overflow (UBSan stops there). */
+TEST(test_crafted_rows_overflow) {
+    uint8_t body[256];
+    size_t nbody = craft_plain_body(body), n;
+    struct ss_tc ft;
+    ss_tc_init(&ft);
+    craft_footer_head(&ft, 2);
+    ss_tc_list_begin(&ft, 4, SS_TC_STRUCT, 3);
+    for (int g = 0; g < 3; g++) craft_row_group(&ft, INT64_MAX / 2, 0, (int64_t)nbody, 4, -1);
+    ss_tc_end(&ft);
+    uint8_t *f = craft_file(body, nbody, &ft, &n);
+    struct ss_err err = {0};
+    CHECK_EQ_INT(read_mem(f, n, &one_tbl, &err), SS_ERROR);
+    CHECK(strstr(err.msg, "crafted.parquet") != NULL && strstr(err.msg, "2^63") != NULL);
+    ss_free(f);
+    ss_tc_free(&ft);
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/test_pqread.XXXXXX");
     if (!mkdtemp(dir)) {
@@ -538,6 +557,7 @@ int main(void) {
     RUN(test_rejects);
     RUN(test_crafted_good);
     RUN(test_crafted_row_groups_twice);
+    RUN(test_crafted_rows_overflow);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
