@@ -605,12 +605,23 @@ static int decompress(struct ss_pqr *r, struct col *c, int codec, const uint8_t 
         *out = src;
         return SS_OK;
     }
-    uint8_t *dst = pool_get(r, unc ? unc : 1);
+    /* The declared size is only a claim until the page decompresses: bound it by what n
+     * bytes can expand to before allocating it (a few corrupt bytes declaring 2 GiB).
+     * Snappy's densest element copies 64 bytes for 3; a zstd block of up to 128 KiB
+     * takes at least 4 bytes (a 3-byte header and one RLE byte). */
+    const uint64_t most = codec == CODEC_SNAPPY ? (uint64_t)n * 32 : ((uint64_t)n / 4) * 128 * 1024;
+    if (unc > most)
+        return col_err(r, c, err, codec == CODEC_SNAPPY ? "snappy page of %lld bytes cannot hold its declared size"
+                                                        : "zstd page of %lld bytes cannot hold its declared size",
+                       (long long)n);
     if (codec == CODEC_SNAPPY) {
         size_t got = 0;
         if (snappy_uncompressed_length((const char *)src, n, &got) != SNAPPY_OK || got != unc)
             return col_err(r, c, err, "snappy page does not decompress to its declared %lld bytes", (long long)unc);
-        got = unc;
+    }
+    uint8_t *dst = pool_get(r, unc ? unc : 1);
+    if (codec == CODEC_SNAPPY) {
+        size_t got = unc;
         if (snappy_uncompress((const char *)src, n, (char *)dst, &got) != SNAPPY_OK || got != unc)
             return col_err(r, c, err, "snappy page does not decompress (%lld bytes)", (long long)n);
     } else {
@@ -626,6 +637,10 @@ static int decompress(struct ss_pqr *r, struct col *c, int codec, const uint8_t 
 
 static int read_dict(struct ss_pqr *r, struct col *c, const uint8_t *p, const uint8_t *end, int n,
                      struct ss_err *err) {
+    /* every entry takes at least its 4-byte length: a count the page cannot hold is
+     * refused before it sizes the arrays below */
+    if ((uint64_t)n > (uint64_t)(end - p) / 4)
+        return col_err(r, c, err, "dictionary page declares %lld entries, more than its bytes hold", n);
     if ((uint32_t)n > c->dcap) {
         ss_free(c->ds);
         ss_free(c->dl);

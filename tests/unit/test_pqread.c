@@ -545,6 +545,58 @@ TEST(test_crafted_rows_overflow) {
     ss_tc_free(&ft);
 }
 
+/* A chunk of one page (header declaring unc / nvalues, then `payload`) and its footer;
+ * reads it and returns the error, with the bytes the reader still held at the error
+ * in *held: the declared sizes must not be trusted with an allocation. */
+static int read_one_page(int type, int codec, int32_t unc, int32_t nvalues, const uint8_t *payload, size_t np,
+                         int64_t *held, struct ss_err *err) {
+    struct ss_tc pg, ft;
+    ss_tc_init(&pg);
+    ss_tc_init(&ft);
+    craft_page(&pg, type, unc, (int32_t)np, nvalues, 0);
+    uint8_t body[512];
+    memcpy(body, pg.buf, pg.len);
+    memcpy(body + pg.len, payload, np);
+    size_t nbody = pg.len + np, n;
+    craft_footer_head(&ft, 2);
+    ss_tc_list_begin(&ft, 4, SS_TC_STRUCT, 1);
+    craft_row_group(&ft, 2, codec, (int64_t)nbody, 4, type == 2 ? 4 : -1);
+    ss_tc_end(&ft);
+    uint8_t *f = craft_file(body, nbody, &ft, &n);
+    int64_t before = ss_alloc_live_bytes();
+    struct ss_pqr *r;
+    int rc = ss_pqr_open_mem(&r, "crafted.parquet", f, n, &one_tbl, err);
+    if (!rc) {
+        const struct ss_val *v;
+        size_t k;
+        rc = ss_pqr_next(r, &v, &k, 0, err);
+        *held = ss_alloc_live_bytes() - before;
+        ss_pqr_close(r);
+    }
+    ss_free(f);
+    ss_tc_free(&pg);
+    ss_tc_free(&ft);
+    return rc;
+}
+
+/* Page headers declaring sizes their few bytes cannot hold: a dictionary of 2^31-1
+ * entries, and snappy and zstd pages declaring 2 GiB. The reader allocated what they
+ * declared (16 GiB for the dictionary) before finding out. */
+TEST(test_crafted_declared_sizes) {
+    static const uint8_t junk[16] = {0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    struct ss_err err = {0};
+    int64_t held = 0;
+    CHECK_EQ_INT(read_one_page(2, 0, 16, INT32_MAX, junk, 16, &held, &err), SS_ERROR);
+    CHECK(strstr(err.msg, "crafted.parquet") != NULL && strstr(err.msg, "dictionary") != NULL);
+    CHECK(held < (1 << 20));
+    for (int codec = 1; codec <= 6; codec += 5) {
+        held = 0;
+        CHECK_EQ_INT(read_one_page(0, codec, INT32_MAX, 2, junk, 16, &held, &err), SS_ERROR);
+        CHECK(strstr(err.msg, "crafted.parquet") != NULL && strstr(err.msg, codec == 1 ? "snappy" : "zstd") != NULL);
+        CHECK(held < (1 << 20));
+    }
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/test_pqread.XXXXXX");
     if (!mkdtemp(dir)) {
@@ -558,6 +610,7 @@ int main(void) {
     RUN(test_crafted_good);
     RUN(test_crafted_row_groups_twice);
     RUN(test_crafted_rows_overflow);
+    RUN(test_crafted_declared_sizes);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
