@@ -274,6 +274,15 @@ static const struct cfg_key *closest_key(const char *name, bool env) {
 int ss_config_set(struct ss_config *cfg, const char *key, const char *value, struct ss_err *err) {
     if (is_kafka_prop(key)) {
         if (!key[6]) return ss_err_set(err, SS_EUSAGE, "config key \"kafka.\" names no librdkafka property");
+        /* librdkafka's names are letters, digits, '.' and '_'; any other byte (a control
+         * character, ':', a space) is a typo, and --print-config could not write it as a
+         * YAML key that reads back */
+        size_t ok = strspn(key + 6, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+        if (key[6 + ok])
+            return ss_err_set(err, SS_EUSAGE,
+                              "config key \"%.*s...\": byte 0x%02x is not in a librdkafka property name "
+                              "(letters, digits, '.', '_', '-')",
+                              (int)(6 + ok), key, (unsigned)(unsigned char)key[6 + ok]);
         size_t n = strlen(key + 6) + strlen(value) + 2;
         char *kv = ss_malloc(n);
         snprintf(kv, n, "%s=%s", key + 6, value);
