@@ -329,7 +329,13 @@ struct yaml_load {
         int line;
     } *set;
     size_t nset;
+    size_t nodes;   /* walked so far, aliases counted each time they are reached */
 };
+
+/* A config file has a few hundred keys and values at most. An alias repeats the node it
+ * names, so aliases of aliases repeat a mapping 2^n times in n lines (a 1 KB file under
+ * kafka:, where every key is taken, walked for ever): the walk stops at this many. */
+#define YAML_MAX_NODES 10000
 
 static int given_twice(const struct yaml_load *y, const char *key, int first, int second) {
     return ss_err_set(y->err, SS_EUSAGE, "%s:%d: key \"%s\" is given twice (lines %d and %d)", y->path, second, key,
@@ -353,6 +359,9 @@ static int yaml_walk(struct yaml_load *y, yaml_node_t *node, char *prefix, size_
     const char *path = y->path;
     struct ss_err *err = y->err;
     int line = node_line(node);
+    if (++y->nodes > YAML_MAX_NODES)
+        return ss_err_set(err, SS_EUSAGE, "%s:%d: more than %d keys and values (aliases repeating a mapping?)", path,
+                          line, YAML_MAX_NODES);
     switch (node->type) {
     case YAML_MAPPING_NODE:
         for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
