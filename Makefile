@@ -109,20 +109,33 @@ demo: deps $(BUILD)/shopstream
 bench: deps $(BUILD)/shopstream $(BENCH_BIN)
 	@bench/run $(BUILD)
 
-# libFuzzer over the decoders (tests/fuzz/README.md); not part of `make test`. It needs
-# clang, which is not a dependency (apt-get install clang). The library is rebuilt with
-# clang's coverage instrumentation so that the fuzzer is guided through the decoders.
-# The corpus (build/fuzz-corpus, seeded with e2e data cut at line ends) grows run by run.
+# libFuzzer targets (tests/fuzz/README.md); not part of `make test`. They need clang, which
+# is not a dependency (apt-get install clang). The library is rebuilt with clang's coverage
+# instrumentation so that each fuzzer is guided through the code it feeds. Each target's
+# corpus, build/fuzz-corpus/TARGET (seeded by tests/fuzz/seed), grows run by run; crash
+# reproducers land in build/fuzz/.
+#   make fuzz                        every target in turn, FUZZ_SECONDS each
+#   make fuzz FUZZ_TARGET=pqread     one of them
+# The machine is shared: one fuzzing process at a time, at the lowest priority.
+FUZZ_TARGETS := decode pqread config
+FUZZ_TARGET ?= $(FUZZ_TARGETS)
 FUZZ_SECONDS ?= 60
 FUZZ_OPT := -O1 -g -fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-fuzz:
+# per target: the largest input (decode: a few records; pqread: a whole small lake file;
+# config: a config file), and a dictionary of the YAML syntax and the config keys
+FUZZ_ARGS_decode := -max_len=4096
+FUZZ_ARGS_pqread := -max_len=65536 -len_control=0
+FUZZ_ARGS_config := -max_len=4096 -dict=tests/fuzz/config.dict
+fuzz_one = echo "== fuzz_$(1)" && \
+    clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc \
+        tests/fuzz/fuzz_$(1).c build/fuzz/libshopstream.a $(PKG_LIBS) -lsnappy -lpthread -lm -o build/fuzz/fuzz_$(1) && \
+    tests/fuzz/seed $(1) build/fuzz-corpus/$(1) $(BUILD)/shopstream && \
+    nice -n 19 build/fuzz/fuzz_$(1) $(FUZZ_ARGS_$(1)) -timeout=10 -rss_limit_mb=2048 -max_total_time=$(FUZZ_SECONDS) \
+        -artifact_prefix=build/fuzz/crash-$(1)- -print_final_stats=1 build/fuzz-corpus/$(1)
+fuzz: $(BUILD)/shopstream
 	@command -v clang >/dev/null || { echo "make fuzz: needs clang (apt-get install clang)" >&2; exit 2; }
 	@$(MAKE) --no-print-directory CC=clang SANITIZE=1 BUILD=build/fuzz OPT="$(FUZZ_OPT)" build/fuzz/libshopstream.a
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc tests/fuzz/fuzz_decode.c \
-	    build/fuzz/libshopstream.a $$(pkg-config --libs libxxhash) -lm -lpthread -o build/fuzz/fuzz_decode
-	@mkdir -p build/fuzz-corpus
-	@for f in tests/e2e/data/0001/*; do split -C 4000 "$$f" "build/fuzz-corpus/seed-$$(basename "$$f")-"; done
-	build/fuzz/fuzz_decode -max_len=4096 -timeout=5 -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz-corpus
+	@$(foreach t,$(FUZZ_TARGET),$(call fuzz_one,$(t)) && ) true
 
 # Installs the binary, a systemd unit and an example configuration (README, Running as a
 # service). GNU's variables: PREFIX (default /usr/local), DESTDIR for staging a package.

@@ -24,13 +24,8 @@
 #include "core/utf8.h"
 #include "decode/decode.h"
 
-#define FUZZ_CHECK(c)                                                                              \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            fprintf(stderr, "fuzz_decode: invariant failed: %s (%s:%d)\n", #c, __FILE__, __LINE__); \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#define FUZZ_NAME "fuzz_decode"
+#include "fuzz.h"
 
 static int nonempty(struct ss_str s) { return s.p != NULL && s.len > 0; }
 /* absent (NULL) or UTF-8 without NUL: every sink writes these bytes as text, and
@@ -144,7 +139,6 @@ static void check_primitives(const uint8_t *data, size_t size) {
     ss_free(s);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ss_log_set_level(SS_LOG_ERROR); /* a CSV header without the required columns warns, on most inputs */
     struct ss_arena arena;
@@ -169,28 +163,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ss_arena_free(&arena);
     return 0;
 }
-
-#ifdef SS_FUZZ_MAIN
-/* Replays files (a corpus, a crash reproducer) without libFuzzer. */
-int main(int argc, char **argv) {
-    for (int i = 1; i < argc; i++) {
-        FILE *f = fopen(argv[i], "rb");
-        if (!f) {
-            perror(argv[i]);
-            return 2;
-        }
-        size_t cap = 1 << 16, n = 0;
-        uint8_t *buf = ss_malloc(cap);
-        size_t r;
-        while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
-            n += r;
-            if (n == cap) buf = ss_realloc(buf, cap *= 2);
-        }
-        fclose(f);
-        LLVMFuzzerTestOneInput(buf, n);
-        ss_free(buf);
-    }
-    printf("fuzz_decode: %d inputs replayed\n", argc - 1);
-    return 0;
-}
-#endif
