@@ -127,9 +127,10 @@ struct fday {
     int64_t n[3];                /* viewers, carters, buyers */
 };
 
+/* Sums of 128 bits, as money's: a damaged file's durations of 2^62 s wrapped in 64. */
 struct sgroup {
-    int64_t n, dur, views, events;
-    money_sum revenue;
+    int64_t n;
+    money_sum dur, views, events, revenue;
 };
 
 /* Per-user funnel state: the day of the user's latest event and the event types seen
@@ -343,8 +344,17 @@ static void counted_add(struct counted *c, struct ss_str name) {
 
 static struct ss_str vstr(const struct ss_val *v) { return (struct ss_str){v->s ? v->s : "", v->len}; }
 
-static void agg_hourly(struct ss_report *rp, const struct ss_val *v) {
-    if (!v[SS_HS_FINAL].i) return;
+/* Adds column col of a row of table t to a count the report prints in 64 bits: a sum
+ * past 2^63 comes only from a damaged or foreign file, refused (read_file names it). */
+static int add_count(int64_t *sum, int64_t v, enum ss_table_id t, int col, struct ss_err *err) {
+    if (__builtin_add_overflow(*sum, v, sum))
+        return ss_err_set(err, SS_ERROR, "the sum of %s.%s passes 2^63 (a damaged file?)", ss_tables[t].name,
+                          ss_tables[t].cols[col].name);
+    return SS_OK;
+}
+
+static int agg_hourly(struct ss_report *rp, const struct ss_val *v, struct ss_err *err) {
+    if (!v[SS_HS_FINAL].i) return SS_OK;
     int64_t day = ss_ts_floor(v[SS_HS_WINDOW_START].i, DAY_MS) / DAY_MS;
     uint32_t cat = ss_intern_get(rp->cats, vstr(&v[SS_HS_CATEGORY]));
     bool ins;
@@ -356,8 +366,8 @@ static void agg_hourly(struct ss_report *rp, const struct ss_val *v) {
     }
     struct catday *c = &rp->cd[*ix];
     c->revenue += v[SS_HS_REVENUE].i;
-    c->orders += v[SS_HS_ORDERS].i;
-    c->units += v[SS_HS_UNITS].i;
+    if (add_count(&c->orders, v[SS_HS_ORDERS].i, SS_T_HOURLY_SALES, SS_HS_ORDERS, err)) return SS_ERROR;
+    return add_count(&c->units, v[SS_HS_UNITS].i, SS_T_HOURLY_SALES, SS_HS_UNITS, err);
 }
 
 static struct fday *funnel_day(struct ss_report *rp, int64_t day) {
@@ -413,7 +423,7 @@ static int agg_event(struct ss_report *rp, const struct ss_val *v, struct ss_err
                               (int)v[SS_EV_EVENT_ID].len, v[SS_EV_EVENT_ID].s);
         p->revenue += amount;
         p->orders++;
-        p->units += v[SS_EV_QUANTITY].i;
+        if (add_count(&p->units, v[SS_EV_QUANTITY].i, SS_T_EVENTS, SS_EV_QUANTITY, err)) return SS_ERROR;
     }
     uint32_t uid = intern_cached(&rp->ucache, rp->gen, rp->users, &v[SS_EV_USER_ID]);
     if (uid >= rp->us_cap) {
@@ -461,7 +471,8 @@ static int agg_rows(struct ss_report *rp, enum ss_table_id t, const struct ss_va
     size_t nc = (size_t)ss_tables[t].ncols;
     switch (t) {
     case SS_T_HOURLY_SALES:
-        for (size_t i = 0; i < n; i++) agg_hourly(rp, rows + i * nc);
+        for (size_t i = 0; i < n; i++)
+            if (agg_hourly(rp, rows + i * nc, err)) return SS_ERROR;
         break;
     case SS_T_EVENTS:
         for (size_t i = 0; i < n; i++) {
@@ -474,7 +485,8 @@ static int agg_rows(struct ss_report *rp, enum ss_table_id t, const struct ss_va
         break;
     case SS_T_DATA_QUALITY:
         for (size_t i = 0; i < n; i++)
-            for (int j = SS_DQ_TOTAL; j <= SS_DQ_DUPLICATES; j++) rp->dq[j] += rows[i * nc + (size_t)j].i;
+            for (int j = SS_DQ_TOTAL; j <= SS_DQ_DUPLICATES; j++)
+                if (add_count(&rp->dq[j], rows[i * nc + (size_t)j].i, t, j, err)) return SS_ERROR;
         break;
     case SS_T_DLQ:
         for (size_t i = 0; i < n; i++) counted_add(&rp->reasons, vstr(&rows[i * nc + SS_DL_REASON]));
@@ -496,7 +508,14 @@ static int read_file(struct ss_report *rp, enum ss_table_id t, const char *path,
     struct ss_pqr *r;
     int rc = ss_pqr_open(&r, path, &ss_tables[t], err);
     if (rc) return rc;
-    rp->trows[t] += ss_pqr_num_rows(r);
+    /* rows as the footers declare them (each >= 0; a damaged one may say 2^62) */
+    int64_t declared = ss_pqr_num_rows(r);
+    if (__builtin_add_overflow(rp->trows[t], declared, &rp->trows[t]) ||
+        (!aggregated(t) && __builtin_add_overflow(rp->st.rows, declared, &rp->st.rows))) {
+        ss_pqr_close(r);
+        return ss_err_set(err, SS_ERROR, "%s: its footer's %lld rows bring the lake's past 2^63 (a damaged file?)",
+                          path, (long long)declared);
+    }
     if (aggregated(t)) {
         const struct ss_val *rows;
         size_t n, group = SIZE_MAX;
@@ -505,15 +524,17 @@ static int read_file(struct ss_report *rp, enum ss_table_id t, const char *path,
                 group = ss_pqr_row_group(r);
                 rp->gen++;
             }
-            if ((rc = agg_rows(rp, t, rows, n, err))) break;
+            if ((rc = agg_rows(rp, t, rows, n, err))) {
+                ss_err_wrap(err, "%s", path);
+                break;
+            }
             rp->pg.rows += (int64_t)n;
             rp->st.rows += (int64_t)n;
             progress_show(&rp->pg, false);
         }
         if (rc == SS_EOF) rc = SS_OK;
     } else {
-        rp->pg.rows += ss_pqr_num_rows(r);
-        rp->st.rows += ss_pqr_num_rows(r);
+        rp->pg.rows += declared;  /* as st.rows, checked above */
     }
     ss_pqr_close(r);
     return rc;
