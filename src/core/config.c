@@ -20,6 +20,7 @@
 #include "log.h"
 #include "money.h"
 #include "timefmt.h"
+#include "utf8.h"
 
 enum cfg_type { T_DURATION, T_INT, T_MONEY, T_RATIO, T_STRING, T_BOOL, T_LIST };
 
@@ -643,17 +644,35 @@ void ss_config_print_reference(FILE *f, bool markdown) {
 /* ---- the effective configuration ----------------------------------------------- */
 
 /* A YAML double-quoted string that a config file reads back as s: its $ doubled, since
- * the file's values expand ${NAME} (envsubst.h). */
+ * the file's values expand ${NAME} (envsubst.h). YAML takes NEL, U+2028 and U+2029 for
+ * line breaks (folded into a space inside quotes) and refuses C1 controls and U+FFFE/F
+ * in a file: those are escaped, and U+FEFF too (a byte order mark). Bytes that are not
+ * UTF-8 (a --set value) are written as they are: no YAML file can hold them. */
 static void print_quoted(FILE *f, const char *s) {
     fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    size_t n = s ? strlen(s) : 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t sub, len = c < 0x80 ? 1 : ss_utf8_seq(s + i, n - i, &sub);
+        if (len == 0) {
+            fwrite(s + i, 1, sub, f);
+            i += sub;
+            continue;
+        }
+        uint32_t cp = c;
+        if (len == 2) cp = (uint32_t)(c & 0x1f) << 6 | ((unsigned char)s[i + 1] & 0x3f);
+        else if (len == 3)
+            cp = (uint32_t)(c & 0x0f) << 12 | (uint32_t)((unsigned char)s[i + 1] & 0x3f) << 6 |
+                 ((unsigned char)s[i + 2] & 0x3f);
         if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
         else if (c == '$') fputs("$$", f);
         else if (c == '\n') fputs("\\n", f);
         else if (c == '\t') fputs("\\t", f);
-        else if (c < 0x20 || c == 0x7f) fprintf(f, "\\x%02x", c);
-        else fputc(c, f);
+        else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) fprintf(f, "\\x%02x", (unsigned)cp);
+        else if (cp == 0x2028 || cp == 0x2029 || cp == 0xfeff || cp == 0xfffe || cp == 0xffff)
+            fprintf(f, "\\u%04x", (unsigned)cp);
+        else fwrite(s + i, 1, len, f);
+        i += len;
     }
     fputc('"', f);
 }
