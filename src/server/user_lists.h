@@ -27,7 +27,9 @@ struct ss_user_lists;
 struct ss_user_lists *ss_user_lists_new(int64_t ttl_ms);
 void ss_user_lists_free(struct ss_user_lists *ul);
 /* Takes in o's recently_viewed rows (in order: the last per user wins; o may be NULL: no
- * rows), then drops the lists whose ttl has passed at watermark w. */
+ * rows), then drops the lists whose ttl has passed at watermark w. A user's last_view_ts
+ * must never go back from row to row, as recent.c writes them (the newest view in the
+ * list): one deadline per list is queued, and moved only later. */
 void ss_user_lists_apply(struct ss_user_lists *ul, const struct ss_out *o, int64_t w);
 /* Appends user's list as its recently_viewed row in JSON ({"user_id":..,"products":[..],
  * "last_view_ts":..}, as recently_viewed.jsonl has it); false when user has none. */
