@@ -188,6 +188,7 @@ struct ss_report {
     struct sgroup sg[2];         /* [0] non-converters, [1] converters */
     /* data quality */
     int64_t dq[SS_DQ_NCOLS];
+    int64_t cd_orders, cd_units;  /* hourly_sales totals over every category and day */
     struct counted reasons, streams;
 };
 
@@ -366,8 +367,12 @@ static int agg_hourly(struct ss_report *rp, const struct ss_val *v, struct ss_er
     }
     struct catday *c = &rp->cd[*ix];
     c->revenue += v[SS_HS_REVENUE].i;
-    if (add_count(&c->orders, v[SS_HS_ORDERS].i, SS_T_HOURLY_SALES, SS_HS_ORDERS, err)) return SS_ERROR;
-    return add_count(&c->units, v[SS_HS_UNITS].i, SS_T_HOURLY_SALES, SS_HS_UNITS, err);
+    /* the totals too: each (category, day) fitting does not make their sum fit */
+    if (add_count(&c->orders, v[SS_HS_ORDERS].i, SS_T_HOURLY_SALES, SS_HS_ORDERS, err) ||
+        add_count(&rp->cd_orders, v[SS_HS_ORDERS].i, SS_T_HOURLY_SALES, SS_HS_ORDERS, err))
+        return SS_ERROR;
+    if (add_count(&c->units, v[SS_HS_UNITS].i, SS_T_HOURLY_SALES, SS_HS_UNITS, err)) return SS_ERROR;
+    return add_count(&rp->cd_units, v[SS_HS_UNITS].i, SS_T_HOURLY_SALES, SS_HS_UNITS, err);
 }
 
 static struct fday *funnel_day(struct ss_report *rp, int64_t day) {
@@ -601,12 +606,9 @@ static void build_category(struct ss_report *rp) {
     struct block *b = block_add(s, "rows", 0, 0, NCOLS(cd_cols), cd_cols, cd_types);
     struct sortrec *sr = ss_malloc((rp->ncd ? rp->ncd : 1) * sizeof *sr);
     money_sum rev = 0;
-    int64_t orders = 0, units = 0;
     for (size_t i = 0; i < rp->ncd; i++) {
         sr[i] = (struct sortrec){rp->cd[i].day, rp->cd[i].revenue, ss_intern_str(rp->cats, rp->cd[i].cat), (uint32_t)i};
         rev += rp->cd[i].revenue;
-        orders += rp->cd[i].orders;
-        units += rp->cd[i].units;
     }
     qsort(sr, rp->ncd, sizeof *sr, cmp_rec);
     for (size_t i = 0; i < rp->ncd; i++) {
@@ -624,8 +626,8 @@ static void build_category(struct ss_report *rp) {
     r[0] = "all";
     r[1] = "all";
     r[2] = cell_money(rp, rev);
-    r[3] = cell_i(rp, orders);
-    r[4] = cell_i(rp, units);
+    r[3] = cell_i(rp, rp->cd_orders);
+    r[4] = cell_i(rp, rp->cd_units);
 }
 
 static void build_top(struct ss_report *rp, int which) {
