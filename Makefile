@@ -117,15 +117,18 @@ bench: deps $(BUILD)/shopstream $(BENCH_BIN)
 #   make fuzz                        every target in turn, FUZZ_SECONDS each
 #   make fuzz FUZZ_TARGET=pqread     one of them
 # The machine is shared: one fuzzing process at a time, at the lowest priority.
-FUZZ_TARGETS := decode pqread config
+FUZZ_TARGETS := decode pqread report config server
 FUZZ_TARGET ?= $(FUZZ_TARGETS)
 FUZZ_SECONDS ?= 60
 FUZZ_OPT := -O1 -g -fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-# per target: the largest input (decode: a few records; pqread: a whole small lake file;
-# config: a config file), and a dictionary of the YAML syntax and the config keys
+# per target: the largest input (decode: a few records; pqread, report: a small lake file;
+# config: a config file; server: sink URLs and a script), and config's dictionary of the
+# YAML syntax and the config keys
 FUZZ_ARGS_decode := -max_len=4096
 FUZZ_ARGS_pqread := -max_len=65536 -len_control=0
+FUZZ_ARGS_report := -max_len=65536 -len_control=0
 FUZZ_ARGS_config := -max_len=4096 -dict=tests/fuzz/config.dict
+FUZZ_ARGS_server := -max_len=4096
 fuzz_one = echo "== fuzz_$(1)" && \
     clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc \
         tests/fuzz/fuzz_$(1).c build/fuzz/libshopstream.a $(PKG_LIBS) -lsnappy -lpthread -lm -o build/fuzz/fuzz_$(1) && \

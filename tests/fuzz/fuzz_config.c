@@ -36,8 +36,13 @@
 
 #define MAX_LINES 16
 
-static char yml[64];      /* the config file: one per process */
+static char yml[64];      /* the config file: one per process, removed at exit */
 static char yml2[80];    /* the printed configuration, loaded back */
+
+static void remove_files(void) {
+    unlink(yml);
+    unlink(yml2);
+}
 
 static void init_once(void) {
     if (yml[0]) return;
@@ -45,6 +50,7 @@ static void init_once(void) {
     const char *tmp = getenv("TMPDIR");
     snprintf(yml, sizeof yml, "%s/fuzz_config.%d.yml", tmp && strlen(tmp) < 30 ? tmp : "/tmp", (int)getpid());
     snprintf(yml2, sizeof yml2, "%s.printed", yml);
+    atexit(remove_files);
     setenv("FUZZ_A", "a", 1);
     setenv("FUZZ_EMPTY", "", 1);
     setenv("FUZZ_DOLLAR", "$x", 1);
