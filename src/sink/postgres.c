@@ -16,7 +16,17 @@
  * Failures: a lost connection (or a transient SQLSTATE: 08, 40, 53, 57P, 55P03, 58)
  * rolls back, drops the connection and answers SS_RETRY; the engine pauses input and
  * calls commit again with the same epoch, which reconnects and recreates the staging
- * tables. A COMMIT whose answer was lost is harmless: the retry meets the fence. */
+ * tables. A COMMIT whose answer was lost is harmless: the retry meets the fence.
+ *
+ * One writer per database: every connection takes a session advisory lock (take_lock).
+ * Without it a second run on the database (a backfill started into the production one by
+ * mistake) was only found by the epoch fence at its first commit, and whichever process
+ * committed second stopped: often the one that had been writing all along. Now the
+ * newcomer waits at open, for sink.connect_timeout, and the running process is never
+ * disturbed. A session whose client died holds the lock until the server notices, so
+ * the connection asks the server for TCP keepalives of its own (~25 s to notice a dead
+ * peer; the OS default is two hours), and a reconnect ends this process's own previous
+ * session when the server still has it. The fence stays, for a writer past the lock. */
 #include <libpq-fe.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,7 +66,14 @@ struct pg_sink {
     size_t nslots;
     uint8_t *dead;           /* dedup: 1 = a later row of this epoch has the same key */
     size_t dead_cap;
+    int lock_pid;            /* the backend that holds our writer lock; 0 before the first */
+    char lock_since[64];     /* its backend_start: a pid alone may have been reused */
 };
+
+/* The advisory lock key of shopstream's writer ("shop"); advisory locks are per
+ * database, so it says "a shopstream process writes this database". In pg_locks a
+ * bigint key shows as classid (high half), objid (low half), objsubid 1. */
+#define WRITER_LOCK "1936224112"
 
 static void quiet_notice(void *arg, const char *msg) {
     (void)arg;
@@ -135,6 +152,70 @@ static int run(struct pg_sink *ps, const char *sql, ExecStatusType want, const c
     return SS_OK;
 }
 
+/* Takes the writer lock on a new connection (see the top of the file). Held by another
+ * session: this process's own previous one, still open on the server after a connection
+ * loss, is ended and the commit retried; at open, another process's is waited for
+ * (SS_RETRY: the engine retries for sink.connect_timeout); after a reconnect, another
+ * process has taken the database while this one was away, which stops this one. */
+static int take_lock(struct pg_sink *ps, struct ss_err *err) {
+    PGresult *res = PQexecParams(ps->conn,
+                                 "SELECT pg_try_advisory_lock(" WRITER_LOCK "), pg_backend_pid(), "
+                                 "(SELECT backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid())",
+                                 0, NULL, NULL, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) return fail(ps, res, "taking shopstream's writer lock", NULL, err);
+    if (PQgetvalue(res, 0, 0)[0] == 't') {
+        ps->lock_pid = atoi(PQgetvalue(res, 0, 1));
+        snprintf(ps->lock_since, sizeof ps->lock_since, "%s", PQgetvalue(res, 0, 2));
+        PQclear(res);
+        return SS_OK;
+    }
+    PQclear(res);
+    res = PQexecParams(ps->conn,
+                       "SELECT a.pid, a.backend_start::text, coalesce(host(a.client_addr), 'a local socket or an address not shown to this role'), "
+                       "a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                       "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = " WRITER_LOCK
+                       " AND l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                       0, NULL, NULL, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) return fail(ps, res, "finding the holder of shopstream's writer lock", NULL, err);
+    int pid = 0;
+    char since[64] = "", from[80] = "", app[80] = "";
+    if (PQntuples(res) == 1) {
+        pid = atoi(PQgetvalue(res, 0, 0));
+        snprintf(since, sizeof since, "%s", PQgetvalue(res, 0, 1));
+        snprintf(from, sizeof from, "%s", PQgetvalue(res, 0, 2));
+        snprintf(app, sizeof app, "%s", PQgetvalue(res, 0, 3));
+    }
+    PQclear(res);
+    if (pid && pid == ps->lock_pid && strcmp(since, ps->lock_since) == 0) {
+        char p[16];
+        snprintf(p, sizeof p, "%d", pid);
+        const char *params[1] = {p};
+        PQclear(PQexecParams(ps->conn, "SELECT pg_terminate_backend($1::int)", 1, NULL, params, NULL, NULL, 0));
+        disconnect(ps);
+        /* logged here: the engine logs only some of its retries */
+        ss_warn(COMP, "msg=\"ended this process's previous session, which still held the writer lock after the "
+                      "connection was lost\" db=\"%s\" backend=%d",
+                ps->where, pid);
+        return ss_err_set(err, SS_RETRY,
+                          "PostgreSQL %s: this process's previous session (backend %d) still held the writer lock "
+                          "after the connection was lost; ended it, will retry",
+                          ps->where, pid);
+    }
+    disconnect(ps);
+    if (ps->lock_pid)
+        return ss_err_set(err, SS_ERROR,
+                          "PostgreSQL %s: while this process was disconnected, another shopstream process took the "
+                          "database (backend %d from %s, application_name \"%s\", since %s); stopping: give each run "
+                          "its own database",
+                          ps->where, pid, from, app, since);
+    return ss_err_set(err, SS_RETRY,
+                      "PostgreSQL %s: another shopstream process is writing this database (backend %d from %s, "
+                      "application_name \"%s\", since %s, holds shopstream's writer lock); give each run its own "
+                      "database. Waiting for it to end: a session whose process died ends when the server notices, "
+                      "within ~30 s",
+                      ps->where, pid, from, app, since);
+}
+
 static int connect_db(struct pg_sink *ps, struct ss_err *err) {
     /* defaults first: values in the URL override them (expand_dbname) */
     /* temp_buffers: the staging tables of one epoch stay in memory (the 8MB default
@@ -142,7 +223,11 @@ static int connect_db(struct pg_sink *ps, struct ss_err *err) {
     const char *const keys[] = {"connect_timeout", "application_name", "client_encoding", "keepalives",
                                 "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
                                 "options", "dbname", NULL};
-    const char *const vals[] = {"10", "shopstream", "UTF8", "1", "10", "5", "3", "30000", "-c temp_buffers=64MB",
+    /* the server's keepalives: a session whose client died releases the writer lock in
+     * ~25 s instead of the OS default of two hours (take_lock) */
+    const char *const vals[] = {"10", "shopstream", "UTF8", "1", "10", "5", "3", "30000",
+                                "-c temp_buffers=64MB -c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 "
+                                "-c tcp_keepalives_count=3",
                                 ps->url, NULL};
     disconnect(ps);
     ps->conn = PQconnectdbParams(keys, vals, 1);
@@ -154,7 +239,7 @@ static int connect_db(struct pg_sink *ps, struct ss_err *err) {
         return ss_err_set(err, SS_RETRY, "cannot connect to PostgreSQL %s: %s", ps->where, msg);
     }
     PQsetNoticeProcessor(ps->conn, quiet_notice, NULL);
-    return SS_OK;
+    return take_lock(ps, err);
 }
 
 /* Creates tb when absent, checks it against the contract when present. */

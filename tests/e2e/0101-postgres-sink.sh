@@ -6,7 +6,10 @@
 #    row of a key within one epoch winning, exact money / timestamp / JSON / null values,
 #    bytes that need COPY escaping or UTF-8 sanitising;
 #  - epoch fencing: a replayed epoch (or a whole replayed run) changes nothing; a second
-#    writer on the same database is stopped with a message (tests/e2e/drivers/fence_driver.c);
+#    writer on the same database waits for the first one's writer lock, and one past the lock
+#    is stopped by the fence with a message (tests/e2e/drivers/fence_driver.c); two runs
+#    on one database: the second waits, gives up after sink.connect_timeout naming the
+#    first, which is not disturbed;
 #  - a table with an incompatible schema: exit 2 naming the table and the column;
 #  - the server crashed mid-epoch (pg_ctl stop -m immediate): SS_RETRY, restart, retry:
 #    nothing lost, nothing duplicated;
@@ -93,10 +96,65 @@ note "schema, values, provisional -> final, replays: ok"
 # ---- two writers on one database: the second is stopped, naming the cause -----------
 FDRV=$(build_driver fence_driver) || fail "cannot build the fence driver"
 q postgres "CREATE DATABASE fence" >/dev/null
-"$FDRV" two-writers "${URL%/*}/fence" >"$T/fence.out" 2>&1 || { cat "$T/fence.out" >&2; fail "two writers: fence driver failed"; }
+"$FDRV" locked "${URL%/*}/fence" >"$T/fence.out" 2>&1 || { cat "$T/fence.out" >&2; fail "two writers: fence driver failed"; }
 expect fence "SELECT string_agg(user_id, ',' ORDER BY user_id) FROM recently_viewed" "fence-a"
 expect fence "SELECT epoch FROM shopstream_epoch" "2"
 note "two writers: $(grep "^B:" "$T/fence.out" | cut -c1-220)"
+# The same with two runs: the second waits for the database while the first writes it
+# (stdin held open), gives up after sink.connect_timeout with exit 1 naming the cause,
+# and the first goes on undisturbed and ends with exit 0.
+q postgres "CREATE DATABASE locked" >/dev/null
+LURL="${URL%/*}/locked"
+mkfifo "$T/lock.fifo"
+"$SHOPSTREAM_BIN" run --input clicks="$T/lock.fifo" --sink "$LURL" 2>"$T/lock1.err" &
+first=$!
+E2E_CLEANUPS+=("kill -KILL $first")
+exec 7>"$T/lock.fifo"
+echo '{"event_id":"e1","event_type":"view","user_id":"u1","product_id":"p1","category":"c","ts":"2026-11-27T00:00:00Z"}' >&7
+poll_until 30 "the first run to connect" grep -q 'msg="connected"' "$T/lock1.err"
+rc=0; t0=$SECONDS
+"$SHOPSTREAM_BIN" run --input clicks="$REPO_DIR/tests/e2e/data/0001/clicks.jsonl" --sink "$LURL" \
+    --set sink.connect_timeout=3s 2>"$T/lock2.err" || rc=$?
+[ $rc -eq 1 ] && grep -q 'gave up after sink.connect_timeout=3s: .*another shopstream process is writing this database (backend [0-9]* from ' "$T/lock2.err" ||
+    { cat "$T/lock2.err" >&2; fail "a second run on a database in use: exit $rc, expected 1 naming the other process"; }
+kill -0 "$first" 2>/dev/null || fail "the first run died while a second one waited for its database"
+echo '{"event_id":"e2","event_type":"view","user_id":"u1","product_id":"p2","category":"c","ts":"2026-11-27T00:00:01Z"}' >&7
+exec 7>&-
+rc=0; wait "$first" || rc=$?
+[ $rc -eq 0 ] || { tail -n 5 "$T/lock1.err" >&2; fail "the first run exited $rc"; }
+expect locked "SELECT products FROM recently_viewed WHERE user_id = 'u1'" '["p2", "p1"]'
+note "a second run waited $((SECONDS - t0))s and gave up: $(grep -o 'another shopstream process[^;]*' "$T/lock2.err" | head -1)"
+
+# A connection cut while the server keeps the session (halfopen_proxy.py: a network
+# partition, a NAT that forgot the connection): the old session still holds the writer
+# lock when the engine reconnects. The engine must see that the holder is its own previous
+# session, end it and go on: every record committed once, exit 0, no session left behind.
+# (Without that it took the holder for another process and stopped with exit 1.)
+q postgres "CREATE DATABASE halfopen" >/dev/null
+"$PY" "$E2E_DIR/halfopen_proxy.py" "$T/proxy.port" 127.0.0.1 "$(sed 's#.*:\([0-9]*\)/.*#\1#' <<<"$URL")" &
+PROXY=$!
+E2E_CLEANUPS+=("kill -KILL $PROXY")
+poll_until 10 "the proxy to listen" test -s "$T/proxy.port"
+HURL="${URL%%@*}@127.0.0.1:$(cat "$T/proxy.port")/halfopen"
+mkfifo "$T/half.fifo"
+"$SHOPSTREAM_BIN" run --input clicks="$T/half.fifo" --sink "$HURL" --set epoch.interval=200ms 2>"$T/half.err" &
+hp=$!
+E2E_CLEANUPS+=("kill -KILL $hp")
+exec 8>"$T/half.fifo"
+echo '{"event_id":"h1","event_type":"view","user_id":"u1","product_id":"p1","category":"c","ts":"2026-11-27T00:00:00Z"}' >&8
+rv_is() { [ "$(q halfopen "SELECT products FROM recently_viewed WHERE user_id = 'u1'" 2>/dev/null)" = "$1" ]; }
+poll_until 30 "the first record committed through the proxy" rv_is '["p1"]'
+kill -USR1 "$PROXY"
+echo '{"event_id":"h2","event_type":"view","user_id":"u1","product_id":"p2","category":"c","ts":"2026-11-27T00:00:01Z"}' >&8
+poll_until 60 "the second record committed after the cut" rv_is '["p2", "p1"]'
+exec 8>&-
+rc=0; wait "$hp" || rc=$?
+[ $rc -eq 0 ] || { tail -n 10 "$T/half.err" >&2; fail "the run whose connection was cut exited $rc"; }
+grep -q "msg=\"ended this process's previous session, which still held the writer lock" "$T/half.err" ||
+    check_failed "the run did not end its previous session after the cut: $(grep -c . "$T/half.err") log lines"
+left() { [ "$(q postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = 'halfopen' AND application_name = 'shopstream'")" = 0 ]; }
+poll_until 30 "no shopstream session left on the database" left
+note "a half-open connection: the previous session ended, the run went on"
 
 # the postgres:// spelling is the same sink
 "$DRV" open "${URL/postgresql:/postgres:}" >/dev/null || fail "postgres:// URL not accepted"
