@@ -20,6 +20,7 @@
 #include "../core/err.h"
 #include "../core/event.h"
 #include "../core/intern.h"
+#include "../core/snap.h"
 #include "../core/table.h"
 
 /* What the engine knows about event time, lent read-only to operators. */
@@ -57,6 +58,15 @@ struct ss_op_type {
     /* With prefetch: bit s set for each stage s at which it does anything; the engine
      * calls it at those stages only (three calls per operator and event otherwise). */
     unsigned prefetch_stages;
+    /* Savepoints (engine/savepoint.c, README "Savepoints"): `save` writes everything
+     * process, advance and flush will read, ids as their strings (snap.h); `load` fills a
+     * freshly opened operator of the same configuration from those bytes, holding the ids
+     * it keeps, and returns SS_OK or an error saying what is wrong with them (r->bad: cut
+     * short). Afterwards the operator emits the rows the saved one would have emitted for
+     * the same following events and watermarks (the same rows, not necessarily in the
+     * same order within one advance). The engine sets wake to SS_TS_MIN after a load. */
+    void (*save)(const struct ss_op *op, struct ss_buf *b);
+    int (*load)(struct ss_op *op, struct ss_snap_r *r, struct ss_err *err);
 };
 
 /* Every operator's private struct starts with this.

@@ -69,6 +69,38 @@ static void fx_flush(struct fx *f) {
     f->twin->type->flush(f->twin, &f->twin_out);
 }
 
+/* Saves the operator, closes it, sweeps the ids it alone held, and loads the bytes into
+ * a freshly opened one, which goes on in its place (its twin is left as it was, and
+ * keeps checking it). The ids of the loaded state are interned afresh, so they
+ * differ from the saved ones wherever the sweep freed them. */
+static inline void fx_save_restore(struct fx *f) {
+    struct ss_buf b = {0};
+    f->op->type->save(f->op, &b);
+    const struct ss_op_type *type = f->op->type;
+    f->op->type->close(f->op);
+    ss_intern_sweep(f->in);
+    struct ss_op_env env = {.cfg = &f->cfg, .intern = f->in};
+    struct ss_err err = {0};
+    CHECK_EQ_INT(type->open(&f->op, &env, &err), SS_OK);
+    struct ss_snap_r r = ss_snap_reader(b.p, b.len);
+    int rc = type->load(f->op, &r, &err);
+    if (rc) fprintf(stderr, "load: %s\n", err.msg);
+    CHECK_EQ_INT(rc, SS_OK);
+    CHECK(r.p == r.end); /* load read every byte save wrote */
+    f->op->wake = SS_TS_MIN;
+    fx_twin_agrees(f);
+    /* a cut savepoint is refused, never half-loaded into a crash */
+    for (size_t cut = 0; cut < b.len; cut += 1 + b.len / 64) {
+        struct ss_op *o;
+        CHECK_EQ_INT(type->open(&o, &env, &err), SS_OK);
+        struct ss_snap_r c = ss_snap_reader(b.p, cut);
+        CHECK(type->load(o, &c, &err) != SS_OK);
+        o->type->close(o);
+        ss_intern_sweep(f->in);
+    }
+    ss_free(b.p);
+}
+
 static void fx_close(struct fx *f) {
     if (f->op->type->flush) fx_flush(f);
     advance(f, SS_TS_MAX);
