@@ -26,6 +26,7 @@
  * heap costs O(1) amortised per event instead of a sift per event. A dead (folded)
  * session keeps its slot until its heap entry comes up, so heap entries never point
  * at a reused slot. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../core/alloc.h"
@@ -281,6 +282,122 @@ static void sessions_close(struct ss_op *op) {
     ss_free(o);
 }
 
+/* ---- savepoint ---------------------------------------------------------------------- */
+
+/* Layout (version 1): per user with an open session, its id and its sessions sorted by
+ * start. Dead (folded) sessions and the heap are not saved: every heap entry is at or
+ * before its session's end + gap (extensions leave it early), so a heap rebuilt from
+ * end + gap expires each session at the same watermark. Grouping by user states the
+ * invariant load checks: a user's open sessions are more than gap apart. */
+#define SNAP_VERSION 1
+#define SNAP_SESS_BYTES (3 * 8 + 4 * 4)
+
+static int by_start(const void *a, const void *b) {
+    const struct sess *x = a, *y = b;
+    return (x->start > y->start) - (x->start < y->start);
+}
+
+static void sessions_save(const struct ss_op *op, struct ss_buf *b) {
+    const struct sessions *o = (const struct sessions *)op;
+    ss_snap_tag(b, "sessions");
+    ss_snap_u32(b, SNAP_VERSION);
+    ss_snap_i64(b, (int64_t)o->users.n);
+    struct sess *tmp = NULL; /* one user's sessions, to sort: one buffer for the whole save */
+    size_t cap = 0;
+    for (size_t i = 0; o->users.slots && i <= o->users.mask; i++) {
+        uint32_t user = o->users.slots[i].key;
+        if (!user) continue;
+        size_t k = 0;
+        for (uint32_t j = o->users.slots[i].val; j; j = o->s[j - 1].next) {
+            SS_GROW(tmp, cap, k + 1);
+            tmp[k++] = o->s[j - 1];
+        }
+        if (k > 1) qsort(tmp, k, sizeof *tmp, by_start);
+        ss_snap_str(b, ss_intern_str(o->intern, user));
+        ss_snap_i64(b, (int64_t)k);
+        for (size_t j = 0; j < k; j++) {
+            ss_snap_i64(b, tmp[j].start);
+            ss_snap_i64(b, tmp[j].end);
+            ss_snap_i64(b, tmp[j].revenue);
+            ss_snap_u32(b, tmp[j].events);
+            ss_snap_u32(b, tmp[j].views);
+            ss_snap_u32(b, tmp[j].cart_adds);
+            ss_snap_u32(b, tmp[j].purchases);
+        }
+    }
+    ss_free(tmp);
+}
+
+static int snap_cut(struct ss_err *err) {
+    return ss_err_set(err, SS_ERROR, "sessions savepoint: cut short or damaged (a length or count runs past its end)");
+}
+
+/* What is kept as it is read: a failure leaves the sessions loaded so far, each held
+ * and indexed as process would have left it, for close to release. */
+static int sessions_load(struct ss_op *op, struct ss_snap_r *r, struct ss_err *err) {
+    struct sessions *o = (struct sessions *)op;
+    struct ss_snap_r peek = *r;
+    ss_snap_get_str(&peek);
+    if (!ss_snap_expect(r, "sessions")) {
+        if (peek.bad) return snap_cut(err);
+        return ss_err_set(err, SS_ERROR, "sessions savepoint: the section does not start with its name 'sessions'");
+    }
+    uint32_t version = ss_snap_get_u32(r);
+    if (!r->bad && version != SNAP_VERSION)
+        return ss_err_set(err, SS_ERROR, "sessions savepoint: format version %u, this build reads version %d only",
+                          version, SNAP_VERSION);
+    size_t nusers = ss_snap_get_count(r, 4 + 8 + SNAP_SESS_BYTES);
+    for (size_t u = 0; u < nusers && !r->bad; u++) {
+        struct ss_str id = ss_snap_get_str(r);
+        size_t k = ss_snap_get_count(r, SNAP_SESS_BYTES);
+        if (r->bad) break;
+        if (k == 0)
+            return ss_err_set(err, SS_ERROR, "sessions savepoint: user '%.*s' is listed with no session",
+                              (int)id.len, id.p);
+        uint32_t user = ss_intern_get(o->intern, id);
+        if (ss_u32map_get(&o->users, user))
+            return ss_err_set(err, SS_ERROR, "sessions savepoint: user '%.*s' is listed twice", (int)id.len, id.p);
+        int64_t prev_end = 0;
+        for (size_t j = 0; j < k; j++) {
+            struct sess s = {0};
+            s.start = ss_snap_get_i64(r);
+            s.end = ss_snap_get_i64(r);
+            s.revenue = ss_snap_get_i64(r);
+            s.events = ss_snap_get_u32(r);
+            s.views = ss_snap_get_u32(r);
+            s.cart_adds = ss_snap_get_u32(r);
+            s.purchases = ss_snap_get_u32(r);
+            if (r->bad) break;
+            if (s.start < SS_TS_EVENT_MIN || s.end > SS_TS_EVENT_MAX || s.start > s.end || s.events == 0 ||
+                (uint64_t)s.views + s.cart_adds + s.purchases > s.events)
+                return ss_err_set(err, SS_ERROR,
+                                  "sessions savepoint: user '%.*s' has an impossible session (start %lld, end %lld, "
+                                  "%u events of which %u views, %u cart adds, %u purchases)",
+                                  (int)id.len, id.p, (long long)s.start, (long long)s.end, s.events, s.views,
+                                  s.cart_adds, s.purchases);
+            /* an event within gap of two sessions would have joined them */
+            if (j > 0 && s.start <= ss_sat_add(prev_end, o->gap))
+                return ss_err_set(err, SS_ERROR,
+                                  "sessions savepoint: user '%.*s' has sessions %lld ms apart, not sorted or not more "
+                                  "than sessions.gap (%lld ms) apart (a savepoint of another gap?)",
+                                  (int)id.len, id.p, (long long)(s.start - prev_end), (long long)o->gap);
+            prev_end = s.end;
+            uint32_t idx = sess_alloc(o);
+            uint32_t head = ss_u32map_get(&o->users, user);
+            s.user = user;
+            s.next = head;
+            o->s[idx] = s;
+            ss_intern_hold(o->intern, user);
+            ss_u32map_set(&o->users, user, idx + 1);
+            ss_dueheap_push(&o->due, ss_sat_add(s.end, o->gap), idx, user);
+            o->live++;
+        }
+    }
+    if (r->bad) return snap_cut(err);
+    o->base.wake = ss_dueheap_wake(&o->due);
+    return SS_OK;
+}
+
 const struct ss_op_type ss_op_sessions = {
     .name = "sessions",
     .open = sessions_open,
@@ -293,4 +410,6 @@ const struct ss_op_type ss_op_sessions = {
     .close = sessions_close,
     .prefetch = sessions_prefetch,
     .prefetch_stages = 1u << 0 | 1u << 1,
+    .save = sessions_save,
+    .load = sessions_load,
 };
