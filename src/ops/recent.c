@@ -12,6 +12,7 @@
  * the last row per user is always the user's last list, whatever the epoch timing. */
 #include "recent.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../core/alloc.h"
@@ -316,6 +317,140 @@ static void recent_close(struct ss_op *op) {
     ss_free(r);
 }
 
+/* ---- savepoint ---------------------------------------------------------------------- */
+
+/* Layout (version 1): per live user, its id, whether its list changed since its last
+ * row (so that a change made before the save and not yet flushed still gets its row
+ * after the load), and the list in order (product id, latest view ts). The heap is
+ * rebuilt from it[0].ts + ttl: an entry is never later than that (it[0].ts only grows
+ * and a stale entry is re-pushed when it comes up), so each list is dropped at the
+ * same watermark. */
+#define SNAP_VERSION 1
+#define SNAP_ITEM_BYTES (4 + 8)
+
+static void recent_save(const struct ss_op *op, struct ss_buf *b) {
+    const struct recent *r = (const struct recent *)op;
+    ss_snap_tag(b, "recently_viewed");
+    ss_snap_u32(b, SNAP_VERSION);
+    ss_snap_i64(b, (int64_t)r->live);
+    for (size_t i = 0; i < r->nu; i++) {
+        const struct ruser *u = &r->u[i];
+        if (!u->user) continue;
+        ss_snap_str(b, ss_intern_str(r->intern, u->user));
+        ss_snap_u8(b, u->dirty);
+        ss_snap_i64(b, u->n);
+        for (uint32_t k = 0; k < u->n; k++) {
+            ss_snap_str(b, ss_intern_str(r->intern, u->it[k].product));
+            ss_snap_i64(b, u->it[k].ts);
+        }
+    }
+}
+
+struct snap_item {
+    struct ss_str product;
+    int64_t ts;
+};
+
+static int by_product(const void *a, const void *b) {
+    return ss_str_cmp(*(const struct ss_str *)a, *(const struct ss_str *)b);
+}
+
+/* Why a list of n items as read cannot be loaded, or NULL; sorted is scratch for n. */
+static const char *list_wrong(const struct snap_item *it, size_t n, struct ss_str *sorted) {
+    for (size_t k = 0; k < n; k++) {
+        if (it[k].ts < SS_TS_EVENT_MIN || it[k].ts > SS_TS_EVENT_MAX) return "a view time outside the event range";
+        if (k && (it[k].ts > it[k - 1].ts ||
+                  (it[k].ts == it[k - 1].ts && ss_str_cmp(it[k - 1].product, it[k].product) >= 0)))
+            return "products not in order (latest view first, then product id)";
+        sorted[k] = it[k].product;
+    }
+    qsort(sorted, n, sizeof *sorted, by_product);
+    for (size_t k = 1; k < n; k++)
+        if (ss_str_eq(sorted[k - 1], sorted[k])) return "a product listed twice";
+    return NULL;
+}
+
+static int snap_cut(struct ss_err *err) {
+    return ss_err_set(err, SS_ERROR,
+                      "recently_viewed savepoint: cut short or damaged (a length or count runs past its end)");
+}
+
+/* Each list is checked whole before it is kept: a failure leaves the lists loaded so
+ * far, held and indexed as process would have left them, for close to release. */
+static int recent_load(struct ss_op *op, struct ss_snap_r *r, struct ss_err *err) {
+    struct recent *rv = (struct recent *)op;
+    struct ss_snap_r peek = *r;
+    ss_snap_get_str(&peek);
+    if (!ss_snap_expect(r, "recently_viewed")) {
+        if (peek.bad) return snap_cut(err);
+        return ss_err_set(err, SS_ERROR,
+                          "recently_viewed savepoint: the section does not start with its name 'recently_viewed'");
+    }
+    uint32_t version = ss_snap_get_u32(r);
+    if (!r->bad && version != SNAP_VERSION)
+        return ss_err_set(err, SS_ERROR,
+                          "recently_viewed savepoint: format version %u, this build reads version %d only", version,
+                          SNAP_VERSION);
+    struct snap_item *it = NULL;
+    struct ss_str *sorted = NULL;
+    size_t cap_it = 0, cap_sorted = 0;
+    int rc = SS_OK;
+    size_t nusers = ss_snap_get_count(r, 4 + 1 + 8 + SNAP_ITEM_BYTES);
+    for (size_t i = 0; i < nusers && !r->bad; i++) {
+        struct ss_str id = ss_snap_get_str(r);
+        uint8_t dirty = ss_snap_get_u8(r);
+        size_t n = ss_snap_get_count(r, SNAP_ITEM_BYTES);
+        if (r->bad) break;
+        if (n < 1 || n > (size_t)rv->size || dirty > 1) {
+            rc = ss_err_set(err, SS_ERROR,
+                            "recently_viewed savepoint: user '%.*s' has a list of %zu products (flag %u), not 1 to "
+                            "recent.size = %lld (a savepoint of another recent.size?)",
+                            (int)id.len, id.p, n, dirty, (long long)rv->size);
+            goto out;
+        }
+        SS_GROW(it, cap_it, n);
+        SS_GROW(sorted, cap_sorted, n);
+        for (size_t k = 0; k < n; k++) {
+            it[k].product = ss_snap_get_str(r);
+            it[k].ts = ss_snap_get_i64(r);
+        }
+        if (r->bad) break;
+        const char *wrong = list_wrong(it, n, sorted);
+        uint32_t user = ss_intern_get(rv->intern, id);
+        if (!wrong && ss_keymap_get(&rv->users, user)) wrong = "the user listed twice";
+        if (wrong) {
+            rc = ss_err_set(err, SS_ERROR, "recently_viewed savepoint: user '%.*s': %s", (int)id.len, id.p, wrong);
+            goto out;
+        }
+        uint32_t idx = user_slot(rv, user);
+        struct ruser *u = &rv->u[idx];
+        int64_t want = 4; /* the capacities process grows through: 4, 8, 16, ... up to size */
+        while (want < (int64_t)n) want *= 2;
+        uint16_t cap = (uint16_t)(want < rv->size ? want : rv->size);
+        u->it = ss_blockpool_get(list_pool(rv, cap), cap * sizeof *u->it);
+        u->cap = cap;
+        for (size_t k = 0; k < n; k++) {
+            uint32_t p = ss_intern_get(rv->intern, it[k].product);
+            ss_intern_hold(rv->intern, p);
+            u->it[k] = (struct ritem){it[k].ts, p};
+        }
+        u->n = (uint16_t)n;
+        if (dirty) {
+            u->dirty = 1;
+            SS_GROW(rv->dirty, rv->cap_dirty, rv->ndirty + 1);
+            rv->dirty[rv->ndirty++] = idx;
+        }
+        ss_dueheap_push(&rv->due, ss_sat_add(u->it[0].ts, rv->ttl), idx, user);
+        u->queued = 1;
+    }
+    if (r->bad) rc = snap_cut(err);
+    else rv->base.wake = ss_dueheap_wake(&rv->due);
+out:
+    ss_free(it);
+    ss_free(sorted);
+    return rc;
+}
+
 const struct ss_op_type ss_op_recent = {
     .name = "recently_viewed",
     .open = recent_open,
@@ -328,4 +463,6 @@ const struct ss_op_type ss_op_recent = {
     .close = recent_close,
     .prefetch = recent_prefetch,
     .prefetch_stages = 1u << 0 | 1u << 1 | 1u << 2,
+    .save = recent_save,
+    .load = recent_load,
 };

@@ -1,7 +1,11 @@
 /* test_recent.c — recently viewed (src/ops/recent.c) against SEMANTICS §9: distinct
  * products, ts desc then product_id asc, the size cap, the TTL, rows at flush only for
  * changed users, and the query function. */
+#include <stdlib.h>
+
 #include "core/alloc.h"
+#include "core/buf.h"
+#include "core/snap.h"
 #include "core/timefmt.h"
 #include "harness.h"
 #include "op_fixture.h"
@@ -174,7 +178,11 @@ static int m_list(const struct m_user *u, int64_t size, int *idx) {
     return n < size ? n : (int)size;
 }
 
-TEST(against_model) {
+/* With restore, the operator is also saved and restored at random points, and flushed
+ * at random: it must still agree with the model, and at the end its rows with those of
+ * its uninterrupted twin. */
+static void rows_match_twin(struct fx *f, int t);
+static void model_rounds(bool restore) {
     static const int64_t sizes[] = {1, 3, 4, 5, 7, 8, 9, 20};
     const int64_t ttl = 500;
     for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
@@ -206,6 +214,8 @@ TEST(against_model) {
             snprintf(product, sizeof product, "p%02d", p);
             view(&f, user, product, ts, SS_EV_VIEW);
             if (ts > mu[u].ts[p]) mu[u].ts[p] = ts;
+            if (restore && m_rand(50) == 0) fx_flush(&f);
+            if (restore && m_rand(80) == 0) fx_save_restore(&f);
 
             int idx[M_PRODUCTS];
             int n = m_list(&mu[u], size, idx);
@@ -224,8 +234,245 @@ TEST(against_model) {
         }
         CHECK(!bad);
         if (size > 4) CHECK(grown > 0);
+        if (restore) {
+            fx_flush(&f);
+            advance(&f, SS_TS_MAX);
+            rows_match_twin(&f, SS_T_RECENTLY_VIEWED);
+        }
         fx_close(&f);
     }
+}
+
+TEST(against_model) { model_rounds(false); }
+
+
+/* ---- savepoints ------------------------------------------------------------------------- */
+
+/* Every row of table t in out, each formatted with all its columns, sorted: rows as a
+ * multiset, to compare two runs whose row order within an advance may differ. */
+static int cmp_strp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static char **rows_sorted(struct ss_out *out, int t, size_t *n) {
+    *n = out->t[t].n;
+    char **v = ss_calloc(*n + 1, sizeof *v);
+    for (size_t r = 0; r < *n; r++) {
+        struct ss_val *c = ss_out_get(out, t, r);
+        struct ss_buf b = {0};
+        for (int k = 0; k < ss_tables[t].ncols; k++) {
+            char num[64];
+            snprintf(num, sizeof num, "|%d:%lld:", c[k].null, (long long)c[k].i);
+            ss_buf_add(&b, num, strlen(num));
+            if (c[k].s) ss_buf_add(&b, c[k].s, c[k].len);
+        }
+        ss_buf_addc(&b, '\0');
+        v[r] = b.p;
+    }
+    qsort(v, *n, sizeof *v, cmp_strp);
+    return v;
+}
+/* The restored operator emitted exactly the rows of its uninterrupted twin. */
+static void rows_match_twin(struct fx *f, int t) {
+    size_t na, nb;
+    char **a = rows_sorted(&f->out, t, &na), **b = rows_sorted(&f->twin_out, t, &nb);
+    CHECK_EQ_INT(na, nb);
+    size_t diff = 0;
+    for (size_t i = 0; i < na && i < nb; i++)
+        if (strcmp(a[i], b[i])) {
+            if (!diff) fprintf(stderr, "restored: %s\ntwin:     %s\n", a[i], b[i]);
+            diff++;
+        }
+    CHECK_EQ_INT(diff, 0);
+    for (size_t i = 0; i < na; i++) ss_free(a[i]);
+    for (size_t i = 0; i < nb; i++) ss_free(b[i]);
+    ss_free(a);
+    ss_free(b);
+}
+
+TEST(savepoint_against_model) { model_rounds(true); }
+
+static struct ss_val *find_row(struct fx *f, size_t from, const char *user) {
+    for (size_t i = from; i < nrows(f); i++)
+        if (!strcmp(row(f, i)[SS_RV_USER_ID].s, user)) return row(f, i);
+    return NULL;
+}
+
+/* Empty state; changes made before the save and not flushed get their rows after the
+ * load (at the flush, or when the list is dropped); a list due exactly at the save's
+ * watermark is kept; order and the size cap hold for the loaded lists. */
+TEST(savepoint_edges) {
+    struct fx f;
+    fx_open(&f, 3, 1000);
+    fx_save_restore(&f);
+    view(&f, "u", "p1", 100, SS_EV_VIEW);
+    view(&f, "u", "p2", 200, SS_EV_VIEW);
+    view(&f, "v", "q", 100, SS_EV_VIEW);
+    fx_flush(&f);
+    CHECK_EQ_INT(nrows(&f), 2);
+    view(&f, "u", "p3", 300, SS_EV_VIEW); /* u changed, not flushed */
+    view(&f, "w", "b", 500, SS_EV_VIEW);
+    view(&f, "w", "a", 500, SS_EV_VIEW);
+    view(&f, "w", "c", 400, SS_EV_VIEW);
+    view(&f, "w", "d", 600, SS_EV_VIEW); /* c falls off */
+    advance(&f, 1100);                   /* v: 100 + 1000 < 1100 is false, kept */
+    fx_save_restore(&f);
+    CHECK_EQ_INT(f.op->type->state_keys(f.op), 3);
+    view(&f, "w", "c", 450, SS_EV_VIEW); /* after b at 500: falls off at once */
+    view(&f, "u", "p1", 50, SS_EV_VIEW); /* an older view of a listed product */
+    fx_flush(&f);
+    CHECK_EQ_INT(nrows(&f), 4); /* u and w, not v */
+    struct ss_val *v = find_row(&f, 2, "u");
+    CHECK(v != NULL);
+    if (v) {
+        CHECK_EQ_STR(v[SS_RV_PRODUCTS].s, "[\"p3\",\"p2\",\"p1\"]");
+        CHECK_EQ_INT(v[SS_RV_LAST_VIEW_TS].i, 300);
+    }
+    v = find_row(&f, 2, "w");
+    CHECK(v != NULL);
+    if (v) {
+        CHECK_EQ_STR(v[SS_RV_PRODUCTS].s, "[\"d\",\"a\",\"b\"]");
+        CHECK_EQ_INT(v[SS_RV_LAST_VIEW_TS].i, 600);
+    }
+    advance(&f, 1101); /* v dropped, with no pending change: no row */
+    CHECK_EQ_INT(f.op->type->state_keys(f.op), 2);
+    CHECK_EQ_INT(nrows(&f), 4);
+    view(&f, "u", "p4", 700, SS_EV_VIEW); /* changed, saved unflushed, dropped after the load */
+    fx_save_restore(&f);
+    advance(&f, 1701);
+    CHECK_EQ_INT(nrows(&f), 5);
+    CHECK_EQ_STR(row(&f, 4)[SS_RV_USER_ID].s, "u");
+    CHECK_EQ_STR(row(&f, 4)[SS_RV_PRODUCTS].s, "[\"p4\",\"p3\",\"p2\"]");
+    fx_flush(&f);
+    CHECK_EQ_INT(nrows(&f), 5);
+    advance(&f, SS_TS_MAX);
+    rows_match_twin(&f, SS_T_RECENTLY_VIEWED);
+    fx_close(&f);
+}
+
+/* ---- damaged savepoints: refused, and the operator closes clean ---- */
+
+struct snap_item { const char *product; int64_t ts; };
+
+static void put_user(struct ss_buf *b, const char *user, uint8_t dirty, int64_t n, const struct snap_item *it, int nit) {
+    ss_snap_str(b, ss_str_c(user));
+    ss_snap_u8(b, dirty);
+    ss_snap_i64(b, n);
+    for (int i = 0; i < nit; i++) {
+        ss_snap_str(b, ss_str_c(it[i].product));
+        ss_snap_i64(b, it[i].ts);
+    }
+}
+
+static void head(struct ss_buf *b, const char *tag, uint32_t version, int64_t nusers) {
+    b->len = 0;
+    ss_snap_tag(b, tag);
+    ss_snap_u32(b, version);
+    ss_snap_i64(b, nusers);
+}
+
+/* Loads b into a fresh operator (size 3): the code it returned; the operator is closed
+ * and the intern table must hold nothing afterwards. */
+static int try_load(const struct ss_buf *b, bool whole) {
+    struct ss_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.recent_size = 3;
+    cfg.recent_ttl_ms = 1000;
+    struct ss_intern *in = ss_intern_new();
+    struct ss_op_env env = {.cfg = &cfg, .intern = in};
+    struct ss_err err = {0};
+    struct ss_op *o;
+    CHECK_EQ_INT(ss_op_recent.open(&o, &env, &err), SS_OK);
+    struct ss_snap_r r = ss_snap_reader(b->p, b->len);
+    int rc = ss_op_recent.load(o, &r, &err);
+    if (rc == SS_OK) {
+        if (whole) CHECK(r.p == r.end);
+        struct ss_out out;
+        ss_out_init(&out);
+        ss_op_recent.flush(o, &out);
+        struct ss_clock clk = {.watermark = SS_TS_MAX};
+        ss_op_recent.advance(o, &clk, &out);
+        CHECK_EQ_INT(ss_op_recent.state_keys(o), 0);
+        ss_out_free(&out);
+    } else {
+        CHECK(err.msg[0] != '\0');
+    }
+    ss_op_recent.close(o);
+    ss_intern_sweep(in);
+    CHECK_EQ_INT(ss_intern_live(in), 0);
+    ss_intern_free(in);
+    return rc;
+}
+
+TEST(savepoint_damaged) {
+    struct ss_buf b = {0};
+    struct snap_item ok[3] = {{"b", 300}, {"a", 200}, {"c", 200}};
+    head(&b, "recently_viewed", 1, 2);
+    put_user(&b, "u", 1, 3, ok, 3);
+    put_user(&b, "v", 0, 1, ok, 1);
+    CHECK_EQ_INT(try_load(&b, true), SS_OK); /* the builder writes what save writes */
+
+    head(&b, "sessions", 1, 0);
+    CHECK(try_load(&b, true) != SS_OK);
+    head(&b, "recently_viewed", 7, 0);
+    CHECK(try_load(&b, true) != SS_OK);
+    head(&b, "recently_viewed", 1, (int64_t)1 << 40);
+    CHECK(try_load(&b, true) != SS_OK);
+
+    /* each after a good user, so that the failure leaves state for close to release */
+    struct snap_item four[4] = {{"a", 4}, {"b", 3}, {"c", 2}, {"d", 1}};
+    struct snap_item bad[][2] = {
+        {{"a", 100}, {"b", 200}},                  /* not latest first */
+        {{"b", 100}, {"a", 100}},                  /* same ts, ids not ascending */
+        {{"a", 100}, {"a", 100}},                  /* twice, same ts */
+        {{"a", 200}, {"a", 100}},                  /* twice */
+        {{"a", SS_TS_EVENT_MAX + 1}, {"b", 100}},  /* not an event's time */
+        {{"a", 100}, {"b", SS_TS_EVENT_MIN - 1}},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        head(&b, "recently_viewed", 1, 2);
+        put_user(&b, "good", 1, 3, ok, 3);
+        put_user(&b, "x", 0, 2, bad[i], 2);
+        CHECK(try_load(&b, true) != SS_OK);
+    }
+    head(&b, "recently_viewed", 1, 2); /* longer than recent.size */
+    put_user(&b, "good", 1, 3, ok, 3);
+    put_user(&b, "x", 0, 4, four, 4);
+    CHECK(try_load(&b, true) != SS_OK);
+    head(&b, "recently_viewed", 1, 2); /* a dirty flag other than 0 or 1 */
+    put_user(&b, "good", 1, 3, ok, 3);
+    put_user(&b, "x", 2, 1, ok, 1);
+    CHECK(try_load(&b, true) != SS_OK);
+    head(&b, "recently_viewed", 1, 2); /* an empty list */
+    put_user(&b, "good", 1, 3, ok, 3);
+    put_user(&b, "x", 0, 0, NULL, 0);
+    put_user(&b, "padding", 0, 0, ok, 3);
+    CHECK(try_load(&b, false) != SS_OK);
+    head(&b, "recently_viewed", 1, 2); /* a user twice */
+    put_user(&b, "u", 1, 1, ok, 1);
+    put_user(&b, "u", 0, 1, ok + 1, 1);
+    CHECK(try_load(&b, true) != SS_OK);
+
+    /* garbled bytes of a real savepoint: refused or loaded, never a crash or a leak */
+    struct fx f;
+    fx_open(&f, 3, 1000);
+    char u[16], p[16];
+    for (int i = 0; i < 60; i++) {
+        snprintf(u, sizeof u, "u%d", (int)m_rand(6));
+        snprintf(p, sizeof p, "p%d", (int)m_rand(6));
+        view(&f, u, p, (int64_t)m_rand(3000), SS_EV_VIEW);
+    }
+    struct ss_buf s = {0};
+    f.op->type->save(f.op, &s);
+    int refused = 0;
+    for (int k = 0; k < 2000; k++) {
+        b.len = 0;
+        ss_buf_add(&b, s.p, s.len);
+        for (int j = 0, nflip = 1 + (int)m_rand(3); j < nflip; j++)
+            ((unsigned char *)b.p)[m_rand((uint32_t)b.len)] ^= (unsigned char)(1u << m_rand(8));
+        refused += try_load(&b, false) != SS_OK;
+    }
+    CHECK(refused > 0);
+    ss_free(s.p);
+    fx_close(&f);
+    ss_free(b.p);
 }
 
 int main(void) {
@@ -233,5 +480,8 @@ int main(void) {
     RUN(size_cap);
     RUN(ttl);
     RUN(against_model);
+    RUN(savepoint_edges);
+    RUN(savepoint_against_model);
+    RUN(savepoint_damaged);
     return ss_t_report("recent");
 }
