@@ -262,6 +262,111 @@ static void alerts_close(struct ss_op *op) {
     ss_free(a);
 }
 
+/* ---- savepoint ---------------------------------------------------------------------- */
+
+/* Layout (version 1): per live user, its id, armed, and its purchase history (ts,
+ * amount) sorted by ts. The heap is rebuilt from each user's oldest ts + range. The
+ * saved operator's entry may be later than that (pushed before an out-of-order
+ * purchase older than the user's then oldest), but that only delays dropping
+ * purchases no future purchase can count (ts <= W - range); the rows are the same,
+ * and so is when the user is forgotten: at the first advance with W >= its newest
+ * ts + range, since every entry is at or before that. */
+#define SNAP_VERSION 1
+#define SNAP_BUY_BYTES 16
+
+static void alerts_save(const struct ss_op *op, struct ss_buf *b) {
+    const struct alerts *a = (const struct alerts *)op;
+    ss_snap_tag(b, "alerts");
+    ss_snap_u32(b, SNAP_VERSION);
+    ss_snap_i64(b, (int64_t)a->live);
+    for (size_t i = 0; i < a->nu; i++) {
+        const struct vuser *u = &a->u[i];
+        if (!u->user) continue;
+        ss_snap_str(b, ss_intern_str(a->intern, u->user));
+        ss_snap_u8(b, u->armed);
+        ss_snap_i64(b, u->n);
+        for (uint32_t k = 0; k < u->n; k++) {
+            ss_snap_i64(b, u->b[k].ts);
+            ss_snap_i64(b, u->b[k].amount);
+        }
+    }
+}
+
+static int snap_cut(struct ss_err *err) {
+    return ss_err_set(err, SS_ERROR, "alerts savepoint: cut short or damaged (a length or count runs past its end)");
+}
+
+/* Each user is checked whole before it is kept: a failure leaves the users loaded so
+ * far, held and indexed as process would have left them, for close to release. */
+static int alerts_load(struct ss_op *op, struct ss_snap_r *r, struct ss_err *err) {
+    struct alerts *a = (struct alerts *)op;
+    struct ss_snap_r peek = *r;
+    ss_snap_get_str(&peek);
+    if (!ss_snap_expect(r, "alerts")) {
+        if (peek.bad) return snap_cut(err);
+        return ss_err_set(err, SS_ERROR, "alerts savepoint: the section does not start with its name 'alerts'");
+    }
+    uint32_t version = ss_snap_get_u32(r);
+    if (!r->bad && version != SNAP_VERSION)
+        return ss_err_set(err, SS_ERROR, "alerts savepoint: format version %u, this build reads version %d only",
+                          version, SNAP_VERSION);
+    struct buy *tmp = NULL;
+    uint32_t cap_tmp = 0;
+    int rc = SS_OK;
+    size_t nusers = ss_snap_get_count(r, 4 + 1 + 8 + SNAP_BUY_BYTES);
+    for (size_t i = 0; i < nusers && !r->bad; i++) {
+        struct ss_str id = ss_snap_get_str(r);
+        uint8_t armed = ss_snap_get_u8(r);
+        size_t n = ss_snap_get_count(r, SNAP_BUY_BYTES);
+        if (r->bad) break;
+        if (n < 1 || n > UINT32_MAX / 2 || armed > 1) {
+            rc = ss_err_set(err, SS_ERROR,
+                            "alerts savepoint: user '%.*s' has %zu purchases (at least 1 expected) and armed flag %u "
+                            "(0 or 1 expected)",
+                            (int)id.len, id.p, n, armed);
+            goto out;
+        }
+        uint32_t cap = 4; /* the capacities velocity grows through */
+        while (cap < n) cap *= 2;
+        if (cap > cap_tmp) {
+            tmp = ss_realloc(tmp, cap * sizeof *tmp);
+            cap_tmp = cap;
+        }
+        for (size_t k = 0; k < n; k++) {
+            tmp[k].ts = ss_snap_get_i64(r);
+            tmp[k].amount = ss_snap_get_i64(r);
+        }
+        if (r->bad) break;
+        const char *wrong = NULL;
+        for (size_t k = 0; k < n && !wrong; k++)
+            if (tmp[k].ts < SS_TS_EVENT_MIN || tmp[k].ts > SS_TS_EVENT_MAX)
+                wrong = "a purchase time outside the event range";
+            else if (k && tmp[k].ts < tmp[k - 1].ts)
+                wrong = "purchases not sorted by time";
+        uint32_t user = ss_intern_get(a->intern, id);
+        if (!wrong && ss_keymap_get(&a->users, user)) wrong = "the user listed twice";
+        if (wrong) {
+            rc = ss_err_set(err, SS_ERROR, "alerts savepoint: user '%.*s': %s", (int)id.len, id.p, wrong);
+            goto out;
+        }
+        uint32_t idx = user_slot(a, user);
+        struct vuser *u = &a->u[idx];
+        u->armed = armed;
+        u->b = ss_malloc(cap * sizeof *u->b);
+        memcpy(u->b, tmp, n * sizeof *u->b);
+        u->n = (uint32_t)n;
+        u->cap = cap;
+        a->hist_bytes += cap * sizeof *u->b;
+        heap_push(a, ss_sat_add(tmp[0].ts, a->range), idx);
+        u->queued = 1;
+    }
+    if (r->bad) rc = snap_cut(err);
+    else a->base.wake = a->nheap ? a->heap[0].at : SS_TS_MAX;
+out:
+    ss_free(tmp);
+    return rc;
+}
+
 const struct ss_op_type ss_op_alerts = {
     .name = "alerts",
     .open = alerts_open,
@@ -272,4 +377,6 @@ const struct ss_op_type ss_op_alerts = {
     .state_bytes = alerts_state_bytes,
     .state_keys = alerts_state_keys,
     .close = alerts_close,
+    .save = alerts_save,
+    .load = alerts_load,
 };
