@@ -284,6 +284,150 @@ void ss_tumble_provisional(struct ss_op *op, struct ss_out *out) {
     }
 }
 
+/* ---- savepoints ------------------------------------------------------------------- */
+
+/* Bumped when the bytes below change meaning: an older savepoint is then refused by
+ * name instead of being read as something else. */
+#define SNAP_VERSION 1
+
+/* Per open window: start, its aggregates (key as its string, behind a flag since a key
+ * of 0, "no category", differs from the interned empty string), then its distinct users:
+ * keyed, (aggregate, kind, user) triples; unkeyed, (user, kind bits). Distinct counts
+ * are not written: they are the sizes of those sets, recounted on load. */
+void ss_tumble_save(const struct ss_op *op, struct ss_buf *b) {
+    const struct tumble *t = (const struct tumble *)op;
+    ss_snap_tag(b, op->type->name);
+    ss_snap_u32(b, SNAP_VERSION);
+    ss_snap_i64(b, t->size);
+    ss_snap_i64(b, (int64_t)t->due.n);
+    for (size_t i = 0; i < t->due.n; i++) {
+        const struct win *w = &t->wins[*ss_u64map_get(&t->index, (uint64_t)t->due.v[i])];
+        ss_snap_i64(b, w->start);
+        ss_snap_i64(b, (int64_t)w->naggs);
+        for (size_t j = 0; j < w->naggs; j++) {
+            const struct ss_tumble_agg *a = &w->aggs[j];
+            ss_snap_u8(b, a->key != 0);
+            if (a->key) ss_snap_str(b, ss_intern_str(t->intern, a->key));
+            ss_snap_i64(b, a->revenue);
+            ss_snap_i64(b, a->orders);
+            ss_snap_i64(b, a->units);
+            ss_snap_i64(b, a->views);
+            ss_snap_i64(b, a->cart_adds);
+        }
+        if (t->spec->keyed) {
+            ss_snap_i64(b, (int64_t)w->users.n);
+            for (size_t j = 0; j < ss_u64map_cap(&w->users); j++) {
+                if (!w->users.slots[j].used) continue;
+                uint64_t k = w->users.slots[j].key;
+                ss_snap_u32(b, (uint32_t)(k >> 34));
+                ss_snap_u8(b, (uint8_t)(k >> 32 & 3));
+                ss_snap_str(b, ss_intern_str(t->intern, (uint32_t)k));
+            }
+        } else {
+            ss_snap_i64(b, (int64_t)w->nheld);
+            for (size_t j = 0; j < w->nheld; j++) {
+                ss_snap_str(b, ss_intern_str(t->intern, w->held[j]));
+                ss_snap_u8(b, w->uflags[w->held[j]]);
+            }
+        }
+    }
+}
+
+static int load_fail(const struct tumble *t, struct ss_err *err, const char *what) {
+    return ss_err_set(err, SS_ERROR, "savepoint of %s: %s", t->base.type->name, what);
+}
+
+/* One window's aggregates and distinct users into w (just opened, empty). Everything
+ * is put where ss_tumble_close finds it as soon as it is held, so a failure part way
+ * leaves nothing held twice or leaked. */
+static int load_win(struct tumble *t, struct win *w, struct ss_snap_r *r, struct ss_err *err) {
+    size_t naggs = ss_snap_get_count(r, 1 + 5 * 8);
+    if (r->bad) return load_fail(t, err, "cut short or damaged (aggregates)");
+    if (naggs == 0 || naggs > MAX_AGGS || (!t->spec->keyed && naggs != 1))
+        return load_fail(t, err, "a window with a wrong number of aggregates");
+    for (size_t j = 0; j < naggs; j++) {
+        uint8_t has_key = ss_snap_get_u8(r);
+        struct ss_str ks = has_key ? ss_snap_get_str(r) : SS_STR_NULL;
+        struct ss_tumble_agg a = {0};
+        a.revenue = ss_snap_get_i64(r);
+        a.orders = ss_snap_get_i64(r);
+        a.units = ss_snap_get_i64(r);
+        a.views = ss_snap_get_i64(r);
+        a.cart_adds = ss_snap_get_i64(r);
+        if (r->bad) return load_fail(t, err, "cut short or damaged (aggregate)");
+        if (has_key > 1 || (has_key && !t->spec->keyed)) return load_fail(t, err, "a damaged aggregate key");
+        if (a.orders < 0 || a.views < 0 || a.cart_adds < 0) return load_fail(t, err, "a negative count");
+        uint32_t key = has_key ? ss_intern_get(t->intern, ks) : 0;
+        bool inserted;
+        uint32_t *aggp = ss_u64map_put(&w->keys, key, &inserted);
+        if (!inserted) return load_fail(t, err, "the same key twice in one window");
+        SS_GROW(w->aggs, w->cap_aggs, w->naggs + 1);
+        *aggp = (uint32_t)w->naggs;
+        a.key = key;
+        w->aggs[w->naggs++] = a;
+        if (key) ss_intern_hold(t->intern, key);
+        t->live_aggs++;
+    }
+    if (t->spec->keyed) {
+        size_t n = ss_snap_get_count(r, 4 + 1 + 4);
+        for (size_t j = 0; j < n; j++) {
+            uint32_t agg = ss_snap_get_u32(r);
+            uint8_t kind = ss_snap_get_u8(r);
+            struct ss_str us = ss_snap_get_str(r);
+            if (r->bad) break;
+            if (agg >= w->naggs || kind >= SS_TUMBLE_NKINDS || !(t->spec->distinct_mask & (1u << kind)))
+                return load_fail(t, err, "a distinct user of an unknown aggregate or kind");
+            uint32_t user = ss_intern_get(t->intern, us);
+            bool inserted;
+            ss_u64map_put(&w->users, (uint64_t)agg << 34 | (uint64_t)kind << 32 | user, &inserted);
+            if (!inserted) return load_fail(t, err, "the same distinct user twice");
+            w->aggs[agg].distinct[kind]++;
+            ss_intern_hold(t->intern, user);
+        }
+    } else {
+        size_t n = ss_snap_get_count(r, 4 + 1);
+        for (size_t j = 0; j < n; j++) {
+            struct ss_str us = ss_snap_get_str(r);
+            uint8_t flags = ss_snap_get_u8(r);
+            if (r->bad) break;
+            if (!flags || (flags & ~t->spec->distinct_mask)) return load_fail(t, err, "damaged distinct-user kinds");
+            uint32_t user = ss_intern_get(t->intern, us);
+            if (user < w->cap_uflags && w->uflags[user]) return load_fail(t, err, "the same distinct user twice");
+            for (unsigned kind = 0; kind < SS_TUMBLE_NKINDS; kind++)
+                if (flags & (1u << kind)) add_distinct(t, w, 0, kind, user);
+        }
+    }
+    if (r->bad) return load_fail(t, err, "cut short or damaged (distinct users)");
+    return SS_OK;
+}
+
+int ss_tumble_load(struct ss_op *op, struct ss_snap_r *r, struct ss_err *err) {
+    struct tumble *t = (struct tumble *)op;
+    if (!ss_snap_expect(r, op->type->name)) return load_fail(t, err, "not this operator's state, or cut short");
+    uint32_t version = ss_snap_get_u32(r);
+    int64_t size = ss_snap_get_i64(r);
+    size_t nwins = ss_snap_get_count(r, 3 * 8);
+    if (r->bad) return load_fail(t, err, "cut short or damaged (header)");
+    if (version != SNAP_VERSION)
+        return ss_err_set(err, SS_ERROR, "savepoint of %s: format version %u, this build reads %u", op->type->name,
+                          version, SNAP_VERSION);
+    if (size != t->size)
+        return ss_err_set(err, SS_ERROR,
+                          "savepoint of %s: its windows are %lld ms but %s is now %lld ms; restore with the "
+                          "setting it was saved with, or start without the savepoint",
+                          op->type->name, (long long)size, t->spec->cfg_key, (long long)t->size);
+    for (size_t i = 0; i < nwins; i++) {
+        int64_t start = ss_snap_get_i64(r);
+        if (r->bad) return load_fail(t, err, "cut short or damaged (window)");
+        if (ss_ts_floor(start, t->size) != start) return load_fail(t, err, "a window start off the window grid");
+        if (ss_u64map_get(&t->index, (uint64_t)start)) return load_fail(t, err, "the same window twice");
+        int rc = load_win(t, win_get(t, start), r, err);
+        if (rc) return rc;
+    }
+    t->cached = false;
+    return SS_OK;
+}
+
 size_t ss_tumble_state_bytes(const struct ss_op *op) {
     const struct tumble *t = (const struct tumble *)op;
     size_t b = sizeof *t + t->cap_wins * sizeof *t->wins + t->cap_idle * sizeof *t->idle +

@@ -53,6 +53,12 @@ void ss_tumble_provisional(struct ss_op *op, struct ss_out *out);
 size_t ss_tumble_state_bytes(const struct ss_op *op);
 size_t ss_tumble_state_keys(const struct ss_op *op);
 void ss_tumble_close(struct ss_op *op);
+/* Savepoints (op.h): every open window with its aggregates and distinct-user sets, ids
+ * as strings, tagged with the operator's name. Closed windows are gone from the state:
+ * that they are not emitted again rests on the engine's watermark, restored with it. A
+ * savepoint of another window size is refused naming the setting. */
+void ss_tumble_save(const struct ss_op *op, struct ss_buf *b);
+int ss_tumble_load(struct ss_op *op, struct ss_snap_r *r, struct ss_err *err);
 
 /* The hooks every tumbling operator shares, for its ss_op_type initializer after
  * .name and .open (unkeyed specs add .prefetch = ss_tumble_prefetch,
@@ -60,6 +66,7 @@ void ss_tumble_close(struct ss_op *op);
 #define SS_TUMBLE_HOOKS                                                                      \
     .process = ss_tumble_process, .advance = ss_tumble_advance,                              \
     .provisional = ss_tumble_provisional, .state_bytes = ss_tumble_state_bytes,              \
-    .state_keys = ss_tumble_state_keys, .close = ss_tumble_close
+    .state_keys = ss_tumble_state_keys, .close = ss_tumble_close, .save = ss_tumble_save,     \
+    .load = ss_tumble_load
 
 #endif
