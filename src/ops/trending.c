@@ -400,6 +400,155 @@ static void provisional(struct ss_op *op, struct ss_out *out) {
     slider_reset(&t->prov);
 }
 
+/* ---- savepoints ------------------------------------------------------------------- */
+
+/* Bumped when the bytes below change meaning: an older savepoint is then refused. */
+#define SNAP_VERSION 1
+/* A pane entry's counts are far below this (2^40 events of one product in one slide),
+ * and a running sum of n <= MAX_WINDOWS_PER_EVENT of them cannot overflow: a damaged
+ * count is refused instead of overflowing the sum rebuilt on load. */
+#define MAX_PANE_COUNT ((int64_t)1 << 40)
+
+/* The live panes (products as strings), then the running sum `fin`. Its counts are
+ * the sums of the live panes in [lo, hi) and are rebuilt from them on load; only its
+ * revenues are written, because a saturated revenue sum is not undone exactly by
+ * subtraction, so the rebuilt one could differ from what the saved operator holds. */
+static void save_op(const struct ss_op *op, struct ss_buf *b) {
+    const struct trending *t = (const struct trending *)op;
+    ss_snap_tag(b, "trending");
+    ss_snap_u32(b, SNAP_VERSION);
+    ss_snap_i64(b, t->size);
+    ss_snap_i64(b, t->slide);
+    ss_snap_i64(b, t->next_k);
+    ss_snap_i64(b, (int64_t)t->due.n);
+    for (size_t i = 0; i < t->due.n; i++) {
+        int64_t p = t->due.v[i];
+        const struct pane *pn = &t->panes[*ss_u64map_get(&t->index, (uint64_t)p)];
+        ss_snap_i64(b, p);
+        ss_snap_i64(b, (int64_t)pn->nst);
+        for (size_t j = 0; j < pn->nst; j++) {
+            const struct tstat *s = &pn->st[j];
+            ss_snap_str(b, ss_intern_str(t->intern, s->product));
+            ss_snap_i64(b, s->events);
+            ss_snap_i64(b, s->views);
+            ss_snap_i64(b, s->cart_adds);
+            ss_snap_i64(b, s->purchases);
+            ss_snap_i64(b, s->revenue);
+        }
+    }
+    ss_snap_u8(b, t->fin.on);
+    ss_snap_i64(b, t->fin.lo);
+    ss_snap_i64(b, t->fin.hi);
+    ss_snap_i64(b, (int64_t)t->fin.nst);
+    for (size_t j = 0; j < t->fin.nst; j++) {
+        ss_snap_str(b, ss_intern_str(t->intern, t->fin.st[j].product));
+        ss_snap_i64(b, t->fin.st[j].revenue);
+    }
+}
+
+static int load_fail(struct ss_err *err, const char *what) {
+    return ss_err_set(err, SS_ERROR, "savepoint of trending: %s", what);
+}
+
+/* One pane's entries into pn (just opened, empty); each product is held as soon as it
+ * is in the pane, where close_op drops it, so a failure part way leaks nothing. */
+static int load_pane(struct trending *t, struct pane *pn, struct ss_snap_r *r, struct ss_err *err) {
+    size_t n = ss_snap_get_count(r, 4 + 5 * 8);
+    if (r->bad) return load_fail(err, "cut short or damaged (pane)");
+    if (n == 0) return load_fail(err, "an empty pane");
+    for (size_t j = 0; j < n; j++) {
+        struct ss_str ps = ss_snap_get_str(r);
+        struct tstat s = {0};
+        s.events = ss_snap_get_i64(r);
+        s.views = ss_snap_get_i64(r);
+        s.cart_adds = ss_snap_get_i64(r);
+        s.purchases = ss_snap_get_i64(r);
+        s.revenue = ss_snap_get_i64(r);
+        if (r->bad) return load_fail(err, "cut short or damaged (pane entry)");
+        /* revenue too: prices and quantities are never negative (SEMANTICS §2), and the
+         * running sum negates it */
+        if (s.events < 1 || s.events > MAX_PANE_COUNT || s.views < 0 || s.cart_adds < 0 || s.purchases < 0 ||
+            s.views + s.cart_adds + s.purchases > s.events || s.revenue < 0)
+            return load_fail(err, "a pane entry with impossible counts");
+        s.product = ss_intern_get(t->intern, ps);
+        bool inserted;
+        uint32_t *ip = ss_u64map_put(&pn->prods, s.product, &inserted);
+        if (!inserted) return load_fail(err, "the same product twice in one pane");
+        SS_GROW(pn->st, pn->cap_st, pn->nst + 1);
+        *ip = (uint32_t)pn->nst;
+        pn->st[pn->nst++] = s;
+        ss_intern_hold(t->intern, s.product);
+        t->live++;
+    }
+    return SS_OK;
+}
+
+/* Rebuilds fin from the loaded panes, then takes the saved revenues, refusing a saved
+ * sum whose products are not exactly the rebuilt ones. */
+static int load_fin(struct trending *t, struct ss_snap_r *r, struct ss_err *err) {
+    uint8_t on = ss_snap_get_u8(r);
+    int64_t lo = ss_snap_get_i64(r), hi = ss_snap_get_i64(r);
+    size_t n = ss_snap_get_count(r, 4 + 8);
+    if (r->bad) return load_fail(err, "cut short or damaged (running sum)");
+    if (on > 1 || (!on && n)) return load_fail(err, "a damaged running sum");
+    if (!on) return SS_OK;
+    /* after advance, fin covers windows from next_k on: [next_k, next_k + n - 1) */
+    int64_t span;
+    if (lo != t->next_k || hi < lo || __builtin_sub_overflow(hi, lo, &span) || span >= t->n)
+        return load_fail(err, "a running sum over a wrong range of panes");
+    t->fin.on = true;
+    t->fin.lo = t->fin.hi = lo;
+    for (int64_t p = lo; p < hi; p++) slider_apply(t, &t->fin, p, 1);
+    t->fin.hi = hi;
+    if (n != t->fin.nst) return load_fail(err, "a running sum that disagrees with its panes");
+    for (size_t j = 0; j < n; j++) {
+        struct ss_str ps = ss_snap_get_str(r);
+        int64_t revenue = ss_snap_get_i64(r);
+        if (r->bad) return load_fail(err, "cut short or damaged (running sum entry)");
+        uint32_t id = ss_intern_find(t->intern, ps);
+        uint32_t *ip = id ? ss_u64map_get(&t->fin.prods, id) : NULL;
+        bool inserted = false;
+        if (ip) ss_u64map_put(&t->prov.prods, id, &inserted); /* prov is scratch here */
+        if (!inserted) {
+            ss_u64map_clear(&t->prov.prods);
+            return load_fail(err, "a running sum that disagrees with its panes");
+        }
+        t->fin.st[*ip].revenue = revenue;
+    }
+    ss_u64map_clear(&t->prov.prods);
+    return SS_OK;
+}
+
+static int load_op(struct ss_op *op, struct ss_snap_r *r, struct ss_err *err) {
+    struct trending *t = (struct trending *)op;
+    if (!ss_snap_expect(r, "trending")) return load_fail(err, "not this operator's state, or cut short");
+    uint32_t version = ss_snap_get_u32(r);
+    int64_t size = ss_snap_get_i64(r), slide = ss_snap_get_i64(r);
+    t->next_k = ss_snap_get_i64(r);
+    size_t npanes = ss_snap_get_count(r, 2 * 8);
+    if (r->bad) return load_fail(err, "cut short or damaged (header)");
+    if (version != SNAP_VERSION)
+        return ss_err_set(err, SS_ERROR, "savepoint of trending: format version %u, this build reads %u", version,
+                          SNAP_VERSION);
+    if (size != t->size || slide != t->slide)
+        return ss_err_set(err, SS_ERROR,
+                          "savepoint of trending: its windows are %lld ms sliding by %lld ms but "
+                          "windows.trending is now %lld ms by %lld ms; restore with the settings it was saved "
+                          "with, or start without the savepoint",
+                          (long long)size, (long long)slide, (long long)t->size, (long long)t->slide);
+    for (size_t i = 0; i < npanes; i++) {
+        int64_t p = ss_snap_get_i64(r);
+        if (r->bad) return load_fail(err, "cut short or damaged (pane)");
+        /* advance frees a pane once the window starting at it is emitted */
+        if (p < t->next_k) return load_fail(err, "a pane of windows already emitted");
+        if (pane_at(t, p)) return load_fail(err, "the same pane twice");
+        int rc = load_pane(t, pane_get(t, p), r, err);
+        if (rc) return rc;
+    }
+    t->cached = false;
+    return load_fin(t, r, err);
+}
+
 static size_t slider_bytes(const struct slider *sl) {
     return ss_u64map_bytes(&sl->prods) + sl->cap_st * sizeof *sl->st;
 }
@@ -448,4 +597,6 @@ const struct ss_op_type ss_op_trending = {
     .close = close_op,
     .prefetch = trending_prefetch,
     .prefetch_stages = 1u << 0 | 1u << 1,
+    .save = save_op,
+    .load = load_op,
 };
