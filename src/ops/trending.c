@@ -447,14 +447,14 @@ static void save_op(const struct ss_op *op, struct ss_buf *b) {
 }
 
 static int load_fail(struct ss_err *err, const char *what) {
-    return ss_err_set(err, SS_ERROR, "savepoint of trending: %s", what);
+    return ss_err_set(err, SS_ERROR, "savepoint of trending is damaged: %s", what);
 }
 
 /* One pane's entries into pn (just opened, empty); each product is held as soon as it
  * is in the pane, where close_op drops it, so a failure part way leaks nothing. */
 static int load_pane(struct trending *t, struct pane *pn, struct ss_snap_r *r, struct ss_err *err) {
     size_t n = ss_snap_get_count(r, 4 + 5 * 8);
-    if (r->bad) return load_fail(err, "cut short or damaged (pane)");
+    if (r->bad) return load_fail(err, "cut short, or a count past its end (pane)");
     if (n == 0) return load_fail(err, "an empty pane");
     for (size_t j = 0; j < n; j++) {
         struct ss_str ps = ss_snap_get_str(r);
@@ -464,7 +464,7 @@ static int load_pane(struct trending *t, struct pane *pn, struct ss_snap_r *r, s
         s.cart_adds = ss_snap_get_i64(r);
         s.purchases = ss_snap_get_i64(r);
         s.revenue = ss_snap_get_i64(r);
-        if (r->bad) return load_fail(err, "cut short or damaged (pane entry)");
+        if (r->bad) return load_fail(err, "cut short, or a count past its end (pane entry)");
         /* revenue too: prices and quantities are never negative (SEMANTICS §2), and the
          * running sum negates it */
         if (s.events < 1 || s.events > MAX_PANE_COUNT || s.views < 0 || s.cart_adds < 0 || s.purchases < 0 ||
@@ -489,7 +489,7 @@ static int load_fin(struct trending *t, struct ss_snap_r *r, struct ss_err *err)
     uint8_t on = ss_snap_get_u8(r);
     int64_t lo = ss_snap_get_i64(r), hi = ss_snap_get_i64(r);
     size_t n = ss_snap_get_count(r, 4 + 8);
-    if (r->bad) return load_fail(err, "cut short or damaged (running sum)");
+    if (r->bad) return load_fail(err, "cut short, or a count past its end (running sum)");
     if (on > 1 || (!on && n)) return load_fail(err, "a damaged running sum");
     if (!on) return SS_OK;
     /* after advance, fin covers windows from next_k on: [next_k, next_k + n - 1) */
@@ -504,7 +504,7 @@ static int load_fin(struct trending *t, struct ss_snap_r *r, struct ss_err *err)
     for (size_t j = 0; j < n; j++) {
         struct ss_str ps = ss_snap_get_str(r);
         int64_t revenue = ss_snap_get_i64(r);
-        if (r->bad) return load_fail(err, "cut short or damaged (running sum entry)");
+        if (r->bad) return load_fail(err, "cut short, or a count past its end (running sum entry)");
         uint32_t id = ss_intern_find(t->intern, ps);
         uint32_t *ip = id ? ss_u64map_get(&t->fin.prods, id) : NULL;
         bool inserted = false;
@@ -526,7 +526,7 @@ static int load_op(struct ss_op *op, struct ss_snap_r *r, struct ss_err *err) {
     int64_t size = ss_snap_get_i64(r), slide = ss_snap_get_i64(r);
     t->next_k = ss_snap_get_i64(r);
     size_t npanes = ss_snap_get_count(r, 2 * 8);
-    if (r->bad) return load_fail(err, "cut short or damaged (header)");
+    if (r->bad) return load_fail(err, "cut short, or a count past its end (header)");
     if (version != SNAP_VERSION)
         return ss_err_set(err, SS_ERROR, "savepoint of trending: format version %u, this build reads %u", version,
                           SNAP_VERSION);
@@ -538,7 +538,7 @@ static int load_op(struct ss_op *op, struct ss_snap_r *r, struct ss_err *err) {
                           (long long)size, (long long)slide, (long long)t->size, (long long)t->slide);
     for (size_t i = 0; i < npanes; i++) {
         int64_t p = ss_snap_get_i64(r);
-        if (r->bad) return load_fail(err, "cut short or damaged (pane)");
+        if (r->bad) return load_fail(err, "cut short, or a count past its end (pane)");
         /* advance frees a pane once the window starting at it is emitted */
         if (p < t->next_k) return load_fail(err, "a pane of windows already emitted");
         if (pane_at(t, p)) return load_fail(err, "the same pane twice");

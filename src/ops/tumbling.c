@@ -334,7 +334,7 @@ void ss_tumble_save(const struct ss_op *op, struct ss_buf *b) {
 }
 
 static int load_fail(const struct tumble *t, struct ss_err *err, const char *what) {
-    return ss_err_set(err, SS_ERROR, "savepoint of %s: %s", t->base.type->name, what);
+    return ss_err_set(err, SS_ERROR, "savepoint of %s is damaged: %s", t->base.type->name, what);
 }
 
 /* One window's aggregates and distinct users into w (just opened, empty). Everything
@@ -342,7 +342,7 @@ static int load_fail(const struct tumble *t, struct ss_err *err, const char *wha
  * leaves nothing held twice or leaked. */
 static int load_win(struct tumble *t, struct win *w, struct ss_snap_r *r, struct ss_err *err) {
     size_t naggs = ss_snap_get_count(r, 1 + 5 * 8);
-    if (r->bad) return load_fail(t, err, "cut short or damaged (aggregates)");
+    if (r->bad) return load_fail(t, err, "cut short, or a count past its end (aggregates)");
     if (naggs == 0 || naggs > MAX_AGGS || (!t->spec->keyed && naggs != 1))
         return load_fail(t, err, "a window with a wrong number of aggregates");
     for (size_t j = 0; j < naggs; j++) {
@@ -354,7 +354,7 @@ static int load_win(struct tumble *t, struct win *w, struct ss_snap_r *r, struct
         a.units = ss_snap_get_i64(r);
         a.views = ss_snap_get_i64(r);
         a.cart_adds = ss_snap_get_i64(r);
-        if (r->bad) return load_fail(t, err, "cut short or damaged (aggregate)");
+        if (r->bad) return load_fail(t, err, "cut short, or a count past its end (aggregate)");
         if (has_key > 1 || (has_key && !t->spec->keyed)) return load_fail(t, err, "a damaged aggregate key");
         if (a.orders < 0 || a.views < 0 || a.cart_adds < 0) return load_fail(t, err, "a negative count");
         uint32_t key = has_key ? ss_intern_get(t->intern, ks) : 0;
@@ -397,7 +397,7 @@ static int load_win(struct tumble *t, struct win *w, struct ss_snap_r *r, struct
                 if (flags & (1u << kind)) add_distinct(t, w, 0, kind, user);
         }
     }
-    if (r->bad) return load_fail(t, err, "cut short or damaged (distinct users)");
+    if (r->bad) return load_fail(t, err, "cut short, or a count past its end (distinct users)");
     return SS_OK;
 }
 
@@ -407,7 +407,7 @@ int ss_tumble_load(struct ss_op *op, struct ss_snap_r *r, struct ss_err *err) {
     uint32_t version = ss_snap_get_u32(r);
     int64_t size = ss_snap_get_i64(r);
     size_t nwins = ss_snap_get_count(r, 3 * 8);
-    if (r->bad) return load_fail(t, err, "cut short or damaged (header)");
+    if (r->bad) return load_fail(t, err, "cut short, or a count past its end (header)");
     if (version != SNAP_VERSION)
         return ss_err_set(err, SS_ERROR, "savepoint of %s: format version %u, this build reads %u", op->type->name,
                           version, SNAP_VERSION);
@@ -418,7 +418,7 @@ int ss_tumble_load(struct ss_op *op, struct ss_snap_r *r, struct ss_err *err) {
                           op->type->name, (long long)size, t->spec->cfg_key, (long long)t->size);
     for (size_t i = 0; i < nwins; i++) {
         int64_t start = ss_snap_get_i64(r);
-        if (r->bad) return load_fail(t, err, "cut short or damaged (window)");
+        if (r->bad) return load_fail(t, err, "cut short, or a count past its end (window)");
         if (ss_ts_floor(start, t->size) != start) return load_fail(t, err, "a window start off the window grid");
         if (ss_u64map_get(&t->index, (uint64_t)start)) return load_fail(t, err, "the same window twice");
         int rc = load_win(t, win_get(t, start), r, err);

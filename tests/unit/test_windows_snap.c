@@ -513,7 +513,7 @@ static void check_defects(const struct ss_op_type *type, void (*tweak)(struct ss
     for (int d = 0; d < ndefects; d++) {
         struct ss_buf b = {0};
         bytes(&b, d);
-        int rc = try_load(&f, type, &b, false);
+        int rc = try_load(&f, type, &b, getenv("SHOW") != NULL);
         if (d == 0) CHECK_EQ_INT(rc, SS_OK); /* the handmade bytes are right: each defect is the refusal */
         else if (rc == SS_OK) fprintf(stderr, "%s: defect %d loaded\n", type->name, d);
         if (d) CHECK(rc != SS_OK);
