@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "../core/alloc.h"
+#include "../core/money.h"
 #include "../core/timefmt.h"
 #include "../state/keymap.h"
 #include "../state/winheap.h"
@@ -289,6 +290,132 @@ static void join_close(struct ss_op *op) {
     ss_free(j);
 }
 
+/* ---- savepoint ------------------------------------------------------------------------ */
+
+/* Version 1: the live promotions {starts, ends, discount, promo_id, product_id}, then
+ * every held click in arrival order {ts, slot, product_id, event_id, user_id}, then
+ * sweep_at. Clicks past their grace are saved too: save has no clock to tell them, and
+ * the next sweep drops them as it would have. The chains per product are not saved: the
+ * next promotion builds them from the clicks (indexed = 0). */
+#define JOIN_SNAP_VERSION 1
+#define PROMO_MIN_BYTES (3 * 8 + 4 + 4)
+#define CLICK_MIN_BYTES (8 + 4 + 4 + 4 + 4)
+
+static void join_save(const struct ss_op *op, struct ss_buf *b) {
+    const struct join *j = (const struct join *)op;
+    ss_snap_tag(b, "promo_join");
+    ss_snap_u32(b, JOIN_SNAP_VERSION);
+    ss_snap_i64(b, (int64_t)j->live_p);
+    for (size_t i = 0; i < j->np; i++) {
+        const struct promo *q = &j->p[i];
+        if (!q->promo) continue;
+        ss_snap_i64(b, q->starts);
+        ss_snap_i64(b, q->ends);
+        ss_snap_i64(b, q->discount);
+        ss_snap_str(b, ss_intern_str(j->intern, q->promo));
+        ss_snap_str(b, ss_intern_str(j->intern, q->product));
+    }
+    ss_snap_i64(b, (int64_t)j->nc);
+    for (size_t i = 0; i < j->nc; i++) {
+        const struct click *c = &j->c[i];
+        ss_snap_i64(b, c->ts);
+        ss_snap_u32(b, c->slot);
+        ss_snap_str(b, ss_intern_str(j->intern, c->product));
+        ss_snap_str(b, (struct ss_str){j->sb + c->off, c->len});
+        ss_snap_str(b, (struct ss_str){j->sb + c->off + c->len, c->ulen});
+    }
+    ss_snap_i64(b, (int64_t)j->sweep_at);
+}
+
+static int load_fail(struct ss_snap_r *r, struct ss_err *err, const char *what) {
+    if (r->bad) return ss_err_set(err, SS_ERROR, "promo_join savepoint: cut short or damaged (%s)", what);
+    return ss_err_set(err, SS_ERROR, "promo_join savepoint: %s", what);
+}
+
+/* Each promotion and click goes into the state as soon as it is read and checked, with
+ * its ids held, so that close after a refusal half-way releases exactly what was taken. */
+static int join_load(struct ss_op *op, struct ss_snap_r *r, struct ss_err *err) {
+    struct join *j = (struct join *)op;
+    if (j->np || j->nc) return ss_err_set(err, SS_ERROR, "promo_join savepoint: loaded into a used operator");
+    if (!ss_snap_expect(r, "promo_join")) return load_fail(r, err, "no promo_join section");
+    uint32_t version = ss_snap_get_u32(r);
+    if (r->bad) return load_fail(r, err, "version");
+    if (version != JOIN_SNAP_VERSION)
+        return ss_err_set(err, SS_ERROR, "promo_join savepoint: version %u, this build reads version %d",
+                          version, JOIN_SNAP_VERSION);
+
+    size_t np = ss_snap_get_count(r, PROMO_MIN_BYTES);
+    if (r->bad) return load_fail(r, err, "promotion count");
+    if (np >= UINT32_MAX - 1) return load_fail(r, err, "too many promotions");
+    if (np) {
+        j->p = ss_calloc(np, sizeof *j->p);
+        j->cap_p = np;
+    }
+    for (size_t i = 0; i < np; i++) {
+        int64_t starts = ss_snap_get_i64(r), ends = ss_snap_get_i64(r), discount = ss_snap_get_i64(r);
+        struct ss_str promo_id = ss_snap_get_str(r), product_id = ss_snap_get_str(r);
+        if (r->bad) return load_fail(r, err, "promotion");
+        if (discount < 0 || discount > 100 * SS_MONEY_SCALE)
+            return load_fail(r, err, "a promotion's discount is outside 0..100 %");
+        if (!product_id.len) return load_fail(r, err, "a promotion without product_id");
+        uint32_t idx = (uint32_t)j->np++;
+        struct promo *q = &j->p[idx];
+        q->starts = starts;
+        q->ends = ends;
+        q->discount = discount;
+        q->promo = ss_intern_get(j->intern, promo_id);
+        q->product = ss_intern_get(j->intern, product_id);
+        ss_intern_hold(j->intern, q->promo);
+        ss_intern_hold(j->intern, q->product);
+        q->next = ss_keymap_get(&j->promos_of, q->product);
+        ss_keymap_set(&j->promos_of, q->product, idx + 1);
+        heap_push(j, ends, idx);
+        j->live_p++;
+    }
+
+    size_t nc = ss_snap_get_count(r, CLICK_MIN_BYTES);
+    if (r->bad) return load_fail(r, err, "click count");
+    if (nc >= UINT32_MAX - 1) return load_fail(r, err, "too many clicks");
+    if (nc) {
+        j->c = ss_calloc(nc, sizeof *j->c);
+        j->cap_c = nc;
+    }
+    for (size_t i = 0; i < nc; i++) {
+        int64_t ts = ss_snap_get_i64(r);
+        uint32_t slot = ss_snap_get_u32(r);
+        struct ss_str product_id = ss_snap_get_str(r), event_id = ss_snap_get_str(r), user_id = ss_snap_get_str(r);
+        if (r->bad) return load_fail(r, err, "click");
+        if (!product_id.len) return load_fail(r, err, "a click without product_id");
+        size_t bytes = (size_t)event_id.len + user_id.len;
+        if (j->nsb + bytes > UINT32_MAX) return load_fail(r, err, "clicks' ids exceed 4 GiB");
+        SS_GROW(j->sb, j->cap_sb, j->nsb + bytes);
+        if (event_id.len) memcpy(j->sb + j->nsb, event_id.p, event_id.len);
+        if (user_id.len) memcpy(j->sb + j->nsb + event_id.len, user_id.p, user_id.len);
+        struct click *c = &j->c[j->nc++];
+        c->ts = ts;
+        c->product = ss_intern_get(j->intern, product_id);
+        c->slot = slot;
+        c->next = 0;
+        c->off = (uint32_t)j->nsb;
+        c->len = event_id.len;
+        c->ulen = user_id.len;
+        ss_intern_hold(j->intern, c->product);
+        j->nsb += bytes;
+    }
+
+    /* sweep_at decides when the held clicks are compacted, so state_keys follows the
+     * saved operator's; a sweep leaves it at max(2 n, MIN_SWEEP) and n only grows up
+     * to it until the next one. */
+    int64_t sweep_at = ss_snap_get_i64(r);
+    if (r->bad) return load_fail(r, err, "sweep_at");
+    size_t most = 2 * j->nc > MIN_SWEEP ? 2 * j->nc : MIN_SWEEP;
+    if (sweep_at < MIN_SWEEP || (uint64_t)sweep_at < j->nc || (uint64_t)sweep_at > most)
+        return load_fail(r, err, "sweep_at does not fit the number of clicks");
+    j->sweep_at = (size_t)sweep_at;
+    j->base.wake = SS_TS_MIN;
+    return SS_OK;
+}
+
 const struct ss_op_type ss_op_promo_join = {
     .name = "promo_join",
     .open = join_open,
@@ -299,4 +426,6 @@ const struct ss_op_type ss_op_promo_join = {
     .state_bytes = join_state_bytes,
     .state_keys = join_state_keys,
     .close = join_close,
+    .save = join_save,
+    .load = join_load,
 };

@@ -307,11 +307,309 @@ TEST(randomized_vs_brute_force) {
     CHECK(total_grace_expired > 0);
 }
 
+/* ---- savepoints ---------------------------------------------------------------------- */
+
+/* Promotions and held clicks open across a save point: each kind of pair forms after the
+ * restore, the clicks keep their user and event ids and their partition's grace, and a
+ * promotion due exactly at the save's watermark (ends_at == W) is still held. */
+TEST(save_restore_open_state) {
+    struct fx f;
+    fx_open(&f);
+    promo(&f, "q1", "p1", 1000, 50000, 125000, 0, 0);
+    promo(&f, "q2", "p2", 0, 9000, 100000, 0, 0);
+    click(&f, "c1", "u1", "p3", SS_EV_VIEW, 20000, 1);
+    click(&f, "c2", "u2", "p3", SS_EV_CART_ADD, 20000, 2);
+    click(&f, "c3", "u3", "p3", SS_EV_PURCHASE, 21000, 1); /* not held */
+    advance(&f, 9000);
+    CHECK_EQ_INT(nrows(&f), 0);
+    fx_save_restore(&f);
+    CHECK_EQ_INT(f.op->type->state_keys(f.op), 4);
+    click(&f, "c4", "u4", "p1", SS_EV_VIEW, 30000, 0);
+    click(&f, "c5", "u5", "p2", SS_EV_VIEW, 8999, 0); /* q2 ends at 9000 == W: still held */
+    CHECK(has_row(&f, "c4", "q1"));
+    CHECK(has_row(&f, "c5", "q2"));
+    /* partition 1 moves to exactly c1.ts + grace, partition 2 one past c2's */
+    click(&f, "x1", "u9", "p9", SS_EV_VIEW, 20000 + GRACE, 1);
+    click(&f, "x2", "u9", "p9", SS_EV_VIEW, 20000 + GRACE + 1, 2);
+    fx_save_restore(&f);
+    promo(&f, "q3", "p3", 0, 30000, 7, 0, 3);
+    CHECK(has_row(&f, "c1", "q3"));
+    CHECK(!has_row(&f, "c2", "q3"));
+    for (size_t i = 0; i < nrows(&f); i++) {
+        struct ss_val *v = row(&f, i);
+        if (strcmp(v[SS_PM_EVENT_ID].s, "c1") != 0) continue;
+        CHECK_EQ_STR(v[SS_PM_USER_ID].s, "u1");
+        CHECK_EQ_STR(v[SS_PM_PRODUCT_ID].s, "p3");
+        CHECK_EQ_INT(v[SS_PM_DISCOUNT_PCT].i, 7);
+        CHECK_EQ_INT(v[SS_PM_CLICK_TS].i, 20000);
+    }
+    CHECK_EQ_INT(nrows(&f), 3);
+    advance(&f, 9001); /* q2 goes */
+    fx_save_restore(&f);
+    click(&f, "c6", "u6", "p2", SS_EV_VIEW, 8999, 0);
+    CHECK(!has_row(&f, "c6", "q2"));
+    fx_close(&f);
+}
+
+TEST(save_restore_empty) {
+    struct fx f;
+    fx_open(&f);
+    fx_save_restore(&f);
+    CHECK_EQ_INT(f.op->type->state_keys(f.op), 0);
+    promo(&f, "q", "p", 0, 100, 1, 0, 0);
+    click(&f, "c", "u", "p", SS_EV_VIEW, 50, 0);
+    CHECK_EQ_INT(nrows(&f), 1);
+    advance(&f, SS_TS_MAX); /* everything evicted: the empty state again */
+    fx_save_restore(&f);
+    CHECK_EQ_INT(f.op->type->state_keys(f.op), 0);
+    fx_close(&f);
+}
+
+/* More clicks than a sweep's batch: the restored operator compacts when the saved one
+ * would have (the twin checks state_keys after every advance). */
+TEST(save_restore_across_sweeps) {
+    struct fx f;
+    fx_open(&f);
+    char id[32], prod[32];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(id, sizeof id, "e%d", i);
+        snprintf(prod, sizeof prod, "p%d", i % 50);
+        click(&f, id, "u", prod, SS_EV_VIEW, (int64_t)i * 100, 0);
+        if (i % 1237 == 0) fx_save_restore(&f);
+        if (i % 97 == 0) advance(&f, (int64_t)i * 50);
+    }
+    promo(&f, "q", "p49", 0, SS_TS_MAX, 7, 0, 1);
+    CHECK_EQ_INT(nrows(&f), 25); /* e4849 .. e4999 within grace (120 s at 100 ms) */
+    fx_close(&f);
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Every row of promo_matches, every column, formatted and sorted. */
+static char **rows_sorted(struct fx *f, size_t *n) {
+    *n = nrows(f);
+    char **v = ss_calloc(*n + 1, sizeof *v);
+    for (size_t i = 0; i < *n; i++) {
+        struct ss_val *x = row(f, i);
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s|%s|%s|%s|%lld|%lld", x[SS_PM_EVENT_ID].s, x[SS_PM_PROMO_ID].s,
+                 x[SS_PM_USER_ID].s, x[SS_PM_PRODUCT_ID].s, (long long)x[SS_PM_DISCOUNT_PCT].i,
+                 (long long)x[SS_PM_CLICK_TS].i);
+        v[i] = ss_malloc(strlen(buf) + 1);
+        memcpy(v[i], buf, strlen(buf) + 1);
+    }
+    qsort(v, *n, sizeof *v, cmp_str);
+    return v;
+}
+
+static size_t restores_done;
+
+/* The same random events through an operator that runs straight and one saved and
+ * restored at random points: the rows must be the same multiset. */
+static void save_round(uint64_t seed) {
+    rng_state = seed * 0x2545f4914f6cdd1dULL + 11;
+    struct fx a, b;
+    fx_open(&a);
+    fx_open(&b);
+    int n = 300 + (int)(rnd() % 2500);
+    int64_t w = SS_TS_MIN, base = 0;
+    int64_t mx[3] = {SS_TS_MIN, SS_TS_MIN, SS_TS_MIN};
+    for (int i = 0; i < n; i++) {
+        base += (int64_t)(rnd() % 20) * 1000;
+        bool is_promo = rnd() % 8 == 0;
+        int slot = (int)(rnd() % 3);
+        int64_t ts = base - (int64_t)(rnd() % 300) * 1000;
+        if (ts < w) continue;
+        char id[16], prod[8], user[8];
+        snprintf(id, sizeof id, "%c%d", is_promo ? 'q' : 'c', i);
+        snprintf(prod, sizeof prod, "p%d", (int)(rnd() % 6));
+        snprintf(user, sizeof user, "u%d", (int)(rnd() % 9));
+        if (is_promo) {
+            int64_t starts = base - (int64_t)(rnd() % 600) * 1000;
+            int64_t ends = starts + (int64_t)(rnd() % 600) * 1000;
+            int64_t pct = (int64_t)(rnd() % 1000001);
+            promo(&a, id, prod, starts, ends, pct, ts, (uint32_t)slot);
+            promo(&b, id, prod, starts, ends, pct, ts, (uint32_t)slot);
+        } else {
+            int type = (int)(rnd() % 4);
+            if (rnd() % 50 == 0) id[0] = '\0'; /* an empty event_id is kept as such */
+            click(&a, id, user, prod, type, ts, (uint32_t)slot);
+            click(&b, id, user, prod, type, ts, (uint32_t)slot);
+        }
+        if (ts > mx[slot]) mx[slot] = ts;
+        int64_t lo = mx[0] < mx[1] ? mx[0] : mx[1];
+        if (mx[2] < lo) lo = mx[2];
+        if (lo != SS_TS_MIN && lo - 900000 > w) {
+            w = lo - 900000;
+            advance(&a, w);
+            advance(&b, w);
+        }
+        if (rnd() % 200 == 0) {
+            fx_save_restore(&b);
+            restores_done++;
+        }
+    }
+    advance(&a, SS_TS_MAX);
+    advance(&b, SS_TS_MAX);
+    size_t na, nb;
+    char **ra = rows_sorted(&a, &na), **rb = rows_sorted(&b, &nb);
+    CHECK_EQ_INT(nb, na);
+    size_t same = 0;
+    while (same < na && same < nb && strcmp(ra[same], rb[same]) == 0) same++;
+    CHECK_EQ_INT(same, na);
+    if (same < na || same < nb)
+        fprintf(stderr, "  seed %llu: first difference at row %zu: %s vs %s\n", (unsigned long long)seed, same,
+                same < na ? ra[same] : "-", same < nb ? rb[same] : "-");
+    for (size_t i = 0; i < na; i++) ss_free(ra[i]);
+    for (size_t i = 0; i < nb; i++) ss_free(rb[i]);
+    ss_free(ra);
+    ss_free(rb);
+    fx_close(&a);
+    fx_close(&b);
+}
+
+TEST(randomized_save_restore) {
+    for (uint64_t seed = 1; seed <= 40; seed++) save_round(seed);
+    CHECK(restores_done > 100);
+}
+
+/* ---- damaged savepoints ---- */
+
+struct jsnap {
+    uint32_t version;
+    int64_t promo_count, discount, click_count, sweep_at;
+    const char *promo_product, *click_product;
+};
+
+static void jsnap_write(struct ss_buf *b, const struct jsnap *s) {
+    ss_snap_tag(b, "promo_join");
+    ss_snap_u32(b, s->version);
+    ss_snap_i64(b, s->promo_count);
+    for (int i = 0; i < 2; i++) {
+        ss_snap_i64(b, 0);
+        ss_snap_i64(b, 1000);
+        ss_snap_i64(b, s->discount);
+        ss_snap_str(b, ss_str_c(i ? "q2" : "q1"));
+        ss_snap_str(b, ss_str_c(s->promo_product));
+    }
+    ss_snap_i64(b, s->click_count);
+    for (int i = 0; i < 2; i++) {
+        ss_snap_i64(b, 500);
+        ss_snap_u32(b, 0);
+        ss_snap_str(b, ss_str_c(s->click_product));
+        ss_snap_str(b, ss_str_c("e"));
+        ss_snap_str(b, ss_str_c("u"));
+    }
+    ss_snap_i64(b, s->sweep_at);
+}
+
+/* Loads b into a fresh operator and closes it: returns the load's result; the intern
+ * table must hold nothing afterwards (no id held twice, none leaked). */
+static int jload(const void *p, size_t len) {
+    struct ss_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.join_grace_ms = GRACE;
+    struct ss_intern *in = ss_intern_new();
+    struct ss_op_env env = {.cfg = &cfg, .intern = in};
+    struct ss_err err = {0};
+    struct ss_op *op;
+    CHECK_EQ_INT(ss_op_promo_join.open(&op, &env, &err), SS_OK);
+    struct ss_snap_r r = ss_snap_reader(p, len);
+    int rc = ss_op_promo_join.load(op, &r, &err);
+    if (rc == SS_OK) CHECK(r.p == r.end);
+    else CHECK(strstr(err.msg, "promo_join") != NULL);
+    ss_op_promo_join.close(op);
+    ss_intern_sweep(in);
+    CHECK_EQ_INT(ss_intern_live(in), 0);
+    ss_intern_free(in);
+    return rc;
+}
+
+static int jload_snap(const struct jsnap *s) {
+    struct ss_buf b = {0};
+    jsnap_write(&b, s);
+    int rc = jload(b.p, b.len);
+    ss_free(b.p);
+    return rc;
+}
+
+TEST(damaged_savepoints_refused) {
+    const struct jsnap good = {1, 2, 5000, 2, 1024, "p1", "p1"};
+    CHECK_EQ_INT(jload_snap(&good), SS_OK);
+    struct jsnap s = good;
+    s.version = 2;
+    CHECK(jload_snap(&s) != SS_OK);
+    s = good;
+    s.promo_count = 3; /* more than follow */
+    CHECK(jload_snap(&s) != SS_OK);
+    s.promo_count = 1; /* fewer: the second one's bytes are read as the click count */
+    CHECK(jload_snap(&s) != SS_OK);
+    s.promo_count = -1;
+    CHECK(jload_snap(&s) != SS_OK);
+    s.promo_count = INT64_MAX;
+    CHECK(jload_snap(&s) != SS_OK);
+    s = good;
+    s.click_count = 1; /* the second click's ts is read as sweep_at */
+    CHECK(jload_snap(&s) != SS_OK);
+    s.click_count = (int64_t)1 << 40;
+    CHECK(jload_snap(&s) != SS_OK);
+    s = good;
+    s.discount = -1;
+    CHECK(jload_snap(&s) != SS_OK);
+    s.discount = 100 * 10000 + 1;
+    CHECK(jload_snap(&s) != SS_OK);
+    s = good;
+    s.promo_product = "";
+    CHECK(jload_snap(&s) != SS_OK);
+    s = good;
+    s.click_product = "";
+    CHECK(jload_snap(&s) != SS_OK);
+    s = good;
+    s.sweep_at = 1023;
+    CHECK(jload_snap(&s) != SS_OK);
+    s.sweep_at = 1025; /* 2 clicks: at most max(2 * 2, 1024) */
+    CHECK(jload_snap(&s) != SS_OK);
+    s.sweep_at = -5;
+    CHECK(jload_snap(&s) != SS_OK);
+
+    /* a real savepoint with random bytes garbled: refused or loaded, never a crash, a
+     * leak or an id held twice (ASan and the intern count) */
+    struct fx f;
+    fx_open(&f);
+    promo(&f, "q1", "p1", 0, 90000, 5, 0, 0);
+    promo(&f, "q2", "p2", 0, 90000, 5, 0, 0);
+    for (int i = 0; i < 30; i++) {
+        char id[16], prod[8];
+        snprintf(id, sizeof id, "c%d", i);
+        snprintf(prod, sizeof prod, "p%d", i % 4);
+        click(&f, id, "user", prod, SS_EV_VIEW, 1000 + i, (uint32_t)(i % 3));
+    }
+    struct ss_buf b = {0};
+    f.op->type->save(f.op, &b);
+    rng_state = 12345;
+    int refused = 0;
+    for (int t = 0; t < 2000; t++) {
+        unsigned char *copy = ss_malloc(b.len);
+        memcpy(copy, b.p, b.len);
+        for (int k = 0; k < 1 + (int)(rnd() % 3); k++) copy[rnd() % b.len] ^= (unsigned char)(1 + rnd() % 255);
+        if (jload(copy, b.len) != SS_OK) refused++;
+        ss_free(copy);
+    }
+    CHECK(refused > 0);
+    ss_free(b.p);
+    fx_close(&f);
+}
+
 int main(void) {
     RUN(promotion_first);
     RUN(click_first_and_grace);
     RUN(promotion_eviction);
     RUN(click_memory_bounded);
     RUN(randomized_vs_brute_force);
+    RUN(save_restore_open_state);
+    RUN(save_restore_empty);
+    RUN(save_restore_across_sweeps);
+    RUN(randomized_save_restore);
+    RUN(damaged_savepoints_refused);
     return ss_t_report("join");
 }
