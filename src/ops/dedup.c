@@ -35,6 +35,7 @@
 #include "../core/alloc.h"
 #include "../core/err.h"
 #include "../core/hash.h"
+#include "../core/snap.h"
 #include "../core/timefmt.h"
 
 #define MIN_CAP 64
@@ -385,4 +386,127 @@ size_t ss_dedup_count(const struct ss_dedup *d) { return d->used; }
 
 size_t ss_dedup_bytes(const struct ss_dedup *d) {
     return sizeof *d + d->n * (sizeof *d->s + (d->ts64 ? sizeof *d->ts64 : 0));
+}
+
+/* ---- savepoint ------------------------------------------------------------------------ */
+
+/* Version 1: W, then the live entries {a, b, ts} in strictly increasing (a, b) order: the
+ * table's own order (it is sorted by a), with the rare entries of an equal a put in
+ * order of b, so that a load can check the order and rebuild the table in one pass as
+ * rehash does. The ts is saved whole: narrow or wide is decided again from the span. */
+#define DEDUP_SNAP_VERSION 1
+#define ENTRY_BYTES (8 + 4 + 8)
+
+void ss_dedup_save(const struct ss_dedup *d, struct ss_buf *b) {
+    size_t live = 0;
+    for (size_t i = 0; i < d->n; i++) live += d->s[i].a && !dead_at(d, i);
+    ss_snap_tag(b, "dedup");
+    ss_snap_u32(b, DEDUP_SNAP_VERSION);
+    ss_snap_i64(b, d->w);
+    ss_snap_i64(b, (int64_t)live);
+    for (size_t i = 0; i < d->n;) {
+        if (!d->s[i].a) {
+            i++;
+            continue;
+        }
+        size_t end = i + 1; /* [i, end): the entries with this a, usually one */
+        while (end < d->n && d->s[end].a == d->s[i].a) end++;
+        /* each live one in order of b: a selection, as such groups have one or two */
+        bool have_prev = false;
+        uint32_t prev = 0;
+        for (;;) {
+            size_t best = end;
+            for (size_t k = i; k < end; k++) {
+                if (dead_at(d, k) || (have_prev && d->s[k].b <= prev)) continue;
+                if (best == end || d->s[k].b < d->s[best].b) best = k;
+            }
+            if (best == end) break;
+            ss_snap_i64(b, (int64_t)d->s[best].a);
+            ss_snap_u32(b, d->s[best].b);
+            ss_snap_i64(b, ts_at(d, best));
+            prev = d->s[best].b;
+            have_prev = true;
+        }
+        i = end;
+    }
+}
+
+static int dedup_load_fail(struct ss_snap_r *r, struct ss_err *err, const char *what) {
+    if (r->bad) return ss_err_set(err, SS_ERROR, "dedup savepoint: cut short or damaged (%s)", what);
+    return ss_err_set(err, SS_ERROR, "dedup savepoint: %s", what);
+}
+
+/* Reads and checks everything before touching the table, so a refusal leaves it fresh;
+ * then rebuilds it from a second reading of the same bytes. */
+int ss_dedup_load(struct ss_dedup *d, struct ss_snap_r *r, struct ss_err *err) {
+    if (d->used || d->w != SS_TS_MIN)
+        return ss_err_set(err, SS_ERROR, "dedup savepoint: loaded into a table in use");
+    if (!ss_snap_expect(r, "dedup")) return dedup_load_fail(r, err, "no dedup section");
+    uint32_t version = ss_snap_get_u32(r);
+    if (r->bad) return dedup_load_fail(r, err, "version");
+    if (version != DEDUP_SNAP_VERSION)
+        return ss_err_set(err, SS_ERROR, "dedup savepoint: version %u, this build reads version %d", version,
+                          DEDUP_SNAP_VERSION);
+    int64_t w = ss_snap_get_i64(r);
+    size_t live = ss_snap_get_count(r, ENTRY_BYTES);
+    if (r->bad) return dedup_load_fail(r, err, "watermark or id count");
+
+    struct ss_snap_r entries = *r;
+    int64_t lo = SS_TS_MAX, hi = SS_TS_MIN;
+    uint64_t prev_a = 0;
+    uint32_t prev_b = 0;
+    for (size_t i = 0; i < live; i++) {
+        uint64_t a = (uint64_t)ss_snap_get_i64(r);
+        uint32_t b = ss_snap_get_u32(r);
+        int64_t ts = ss_snap_get_i64(r);
+        if (r->bad) return dedup_load_fail(r, err, "an id");
+        if (!a) return dedup_load_fail(r, err, "an id's fingerprint is 0");
+        if (i && (a < prev_a || (a == prev_a && b <= prev_b)))
+            return dedup_load_fail(r, err, "ids out of order (or repeated)");
+        if (ts < w) return dedup_load_fail(r, err, "an id already forgotten at its watermark");
+        prev_a = a;
+        prev_b = b;
+        if (ts < lo) lo = ts;
+        if (ts > hi) hi = ts;
+    }
+    struct ss_snap_r after = *r;
+
+    bool wide = live && (uint64_t)hi - (uint64_t)lo >= SPAN;
+    size_t cap = live * 100 / TARGET_PCT;
+    if (cap < live + live / 8) cap = live + live / 8;
+    for (;;) {
+        ss_free(d->s);
+        ss_free(d->ts64);
+        table_alloc(d, cap, wide);
+        *r = entries;
+        size_t next = 0;
+        bool fits = true;
+        for (size_t i = 0; i < live; i++) {
+            uint64_t a = (uint64_t)ss_snap_get_i64(r);
+            uint32_t b = ss_snap_get_u32(r);
+            int64_t ts = ss_snap_get_i64(r);
+            size_t h = home_of(d, a);
+            size_t pos = h > next ? h : next;
+            if (pos >= d->n) {
+                fits = false;
+                break;
+            }
+            d->s[pos] = (struct slot){a, b, (uint32_t)ts};
+            if (wide) d->ts64[pos] = ts;
+            next = pos + 1;
+        }
+        if (fits) break;
+        cap += cap / 2; /* pathological clustering at the end: retry larger, as rehash does */
+    }
+    *r = after;
+    d->w = w;
+    d->used = live;
+    if (live) {
+        d->lo = lo;
+        d->hi = hi;
+    }
+    set_dead_below(d);
+    pass_reset(d);
+    d->swept = false;
+    return SS_OK;
 }

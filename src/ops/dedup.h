@@ -58,4 +58,15 @@ void ss_dedup_evict(struct ss_dedup *d, int64_t watermark);
 size_t ss_dedup_count(const struct ss_dedup *d);
 size_t ss_dedup_bytes(const struct ss_dedup *d);
 
+/* Savepoints (snap.h): ss_dedup_save writes W and the remembered ids (fingerprint and
+ * first occurrence's ts; the forgotten ones are left out); ss_dedup_load fills a fresh
+ * table from ss_dedup_new with them, after which every check answers as the saved
+ * table's would have. A load that fails (cut or damaged bytes) returns SS_ERROR with
+ * err saying what is wrong, and leaves the table fresh. */
+struct ss_buf;
+struct ss_snap_r;
+struct ss_err;
+void ss_dedup_save(const struct ss_dedup *d, struct ss_buf *b);
+int ss_dedup_load(struct ss_dedup *d, struct ss_snap_r *r, struct ss_err *err);
+
 #endif

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "core/alloc.h"
+#include "core/err.h"
+#include "core/snap.h"
 #include "core/timefmt.h"
 #include "harness.h"
 #include "ops/dedup.h"
@@ -301,6 +304,199 @@ TEST(randomized_vs_reference) {
     CHECK_EQ_INT(randomized(300000, 3000000, 60000000, true), 0);
 }
 
+/* ---- savepoints ---------------------------------------------------------------------- */
+
+/* Saves d, frees it and returns a fresh table loaded from the bytes (every byte read). */
+static struct ss_dedup *save_restore(struct ss_dedup *d) {
+    struct ss_buf b = {0};
+    ss_dedup_save(d, &b);
+    ss_dedup_free(d);
+    struct ss_dedup *n = ss_dedup_new();
+    struct ss_snap_r r = ss_snap_reader(b.p, b.len);
+    struct ss_err err = {0};
+    int rc = ss_dedup_load(n, &r, &err);
+    if (rc) fprintf(stderr, "load: %s\n", err.msg);
+    CHECK_EQ_INT(rc, SS_OK);
+    CHECK(r.p == r.end);
+    /* every cut is refused and leaves a table that works and frees */
+    for (size_t cut = 0; cut < b.len; cut += 1 + b.len / 64) {
+        struct ss_dedup *c = ss_dedup_new();
+        struct ss_snap_r cr = ss_snap_reader(b.p, cut);
+        CHECK(ss_dedup_load(c, &cr, &err) != SS_OK);
+        CHECK(!check(c, "x", 0));
+        ss_dedup_free(c);
+    }
+    ss_free(b.p);
+    return n;
+}
+
+/* Duplicates stay duplicates, forgotten ids stay forgotten, ts == W is still remembered,
+ * W itself is restored (a check below it is not remembered). */
+TEST(save_restore_edges) {
+    struct ss_dedup *d = ss_dedup_new();
+    d = save_restore(d); /* empty at W = -inf */
+    CHECK(!check(d, "old", 100));
+    CHECK(!check(d, "edge", 1000));
+    CHECK(!check(d, "new", 5000));
+    CHECK(!check(d, "", 2000));
+    ss_dedup_evict(d, 1000);
+    d = save_restore(d);
+    CHECK(check(d, "edge", 7));   /* first occurrence ts 1000 == W */
+    CHECK(check(d, "new", 1));
+    CHECK(check(d, "", 9000));
+    CHECK(!check(d, "below", 999)); /* below W: not remembered */
+    CHECK(!check(d, "below", 1500));
+    CHECK(check(d, "below", 999));
+    CHECK(!check(d, "old", 3000)); /* forgotten before the save: the new first occurrence */
+    CHECK(check(d, "old", 3000));
+    ss_dedup_evict(d, 1001);
+    d = save_restore(d);
+    CHECK(!check(d, "edge", 2000));
+    CHECK(check(d, "old", 1));
+    ss_dedup_evict(d, SS_TS_MAX);
+    d = save_restore(d); /* released at the end: stays so */
+    CHECK(!check(d, "new", 5000));
+    CHECK_EQ_INT(ss_dedup_count(d), 0);
+    ss_dedup_free(d);
+
+    /* a wide table (stored ts spanning more than 2^32 ms) */
+    d = ss_dedup_new();
+    CHECK(!check(d, "far-past", -(1LL << 40)));
+    CHECK(!check(d, "far-future", 1LL << 41));
+    CHECK(!check(d, "now", 0));
+    d = save_restore(d);
+    CHECK(check(d, "far-past", 0));
+    CHECK(check(d, "far-future", 0));
+    ss_dedup_evict(d, 1);
+    d = save_restore(d);
+    CHECK(!check(d, "far-past", 5));
+    CHECK(!check(d, "now", 5));
+    CHECK(check(d, "far-future", 5));
+    ss_dedup_free(d);
+}
+
+/* The same random checks and evictions through a table that runs straight and one saved
+ * and restored at random points: every answer must be the same. */
+static int save_randomized(int pool, int steps, int64_t spread, bool jumps, int restores) {
+    struct ss_dedup *a = ss_dedup_new(), *b = ss_dedup_new();
+    int64_t w = SS_TS_MIN, base = (int64_t)(rnd() % 1000000) - 500000;
+    int wrong = 0, done = 0;
+    char id[32];
+    for (int s = 0; s < steps; s++) {
+        int k = (int)(rnd() % (uint64_t)pool);
+        int64_t anchor = w == SS_TS_MIN ? base : w;
+        int64_t ts = anchor + (int64_t)(rnd() % (uint64_t)spread);
+        uint64_t x = rnd() % 1000;
+        if (jumps && x < 3) ts = anchor + (int64_t)(rnd() % (1ULL << 40));
+        if (x == 999) ts = anchor - 1 - (int64_t)(rnd() % 1000);
+        if (jumps && w == SS_TS_MIN && x < 50) ts = base - (int64_t)(rnd() % (1ULL << 36));
+        snprintf(id, sizeof id, "k%d", k);
+        bool ga = check(a, id, ts), gb = check(b, id, ts);
+        if (ga != gb) {
+            if (wrong < 5) fprintf(stderr, "save mismatch step %d id %d ts %lld W %lld: %d vs %d\n", s, k,
+                                   (long long)ts, (long long)w, ga, gb);
+            wrong++;
+        }
+        if (rnd() % 100 < 30) {
+            int64_t nw;
+            if (w == SS_TS_MIN) nw = rnd() % 2000 == 0 ? base : SS_TS_MIN;
+            else if (jumps && rnd() % 5000 == 0) nw = w + (int64_t)(rnd() % (1ULL << 34));
+            else nw = w + (int64_t)(rnd() % (uint64_t)(spread / 50 + 1));
+            if (nw > w) w = nw;
+            ss_dedup_evict(a, nw);
+            ss_dedup_evict(b, nw);
+        }
+        if (rnd() % (uint64_t)(steps / restores) == 0) {
+            b = save_restore(b);
+            done++;
+        }
+    }
+    CHECK(done > 0);
+    ss_dedup_free(a);
+    ss_dedup_free(b);
+    return wrong;
+}
+
+TEST(randomized_save_restore) {
+    CHECK_EQ_INT(save_randomized(10, 20000, 1000, false, 40), 0);
+    CHECK_EQ_INT(save_randomized(1000, 200000, 100000, false, 20), 0);
+    CHECK_EQ_INT(save_randomized(50, 100000, 1000, true, 40), 0);
+    CHECK_EQ_INT(save_randomized(5000, 300000, 1000000, true, 20), 0);
+}
+
+struct dentry { uint64_t a; uint32_t b; int64_t ts; };
+
+static int load_entries(uint32_t version, int64_t w, int64_t count, const struct dentry *e, int n) {
+    struct ss_buf b = {0};
+    ss_snap_tag(&b, "dedup");
+    ss_snap_u32(&b, version);
+    ss_snap_i64(&b, w);
+    ss_snap_i64(&b, count);
+    for (int i = 0; i < n; i++) {
+        ss_snap_i64(&b, (int64_t)e[i].a);
+        ss_snap_u32(&b, e[i].b);
+        ss_snap_i64(&b, e[i].ts);
+    }
+    struct ss_dedup *d = ss_dedup_new();
+    struct ss_snap_r r = ss_snap_reader(b.p, b.len);
+    struct ss_err err = {0};
+    int rc = ss_dedup_load(d, &r, &err);
+    if (rc) CHECK(strstr(err.msg, "dedup") != NULL);
+    CHECK(!check(d, "x", 100)); /* a refused load leaves a working table */
+    ss_dedup_free(d);
+    ss_free(b.p);
+    return rc;
+}
+
+TEST(damaged_savepoints_refused) {
+    struct dentry ok[3] = {{5, 1, 10}, {5, 2, 10}, {UINT64_MAX, 0, 1LL << 50}};
+    CHECK_EQ_INT(load_entries(1, 10, 3, ok, 3), SS_OK);
+    CHECK(load_entries(2, 10, 3, ok, 3) != SS_OK);          /* version */
+    CHECK(load_entries(1, 11, 3, ok, 3) != SS_OK);          /* an entry below W */
+    CHECK(load_entries(1, 10, 4, ok, 3) != SS_OK);          /* count beyond the bytes */
+    CHECK(load_entries(1, 10, -1, ok, 3) != SS_OK);
+    CHECK(load_entries(1, 10, INT64_MAX, ok, 3) != SS_OK);
+    struct dentry zero[1] = {{0, 1, 10}};
+    CHECK(load_entries(1, 10, 1, zero, 1) != SS_OK);        /* a == 0 marks an empty slot */
+    struct dentry twice[2] = {{5, 1, 10}, {5, 1, 20}};
+    CHECK(load_entries(1, 10, 2, twice, 2) != SS_OK);       /* one entry per id */
+    struct dentry unsorted_a[2] = {{6, 1, 10}, {5, 1, 10}};
+    CHECK(load_entries(1, 10, 2, unsorted_a, 2) != SS_OK);  /* lookups rely on the order */
+    struct dentry unsorted_b[2] = {{5, 2, 10}, {5, 1, 10}};
+    CHECK(load_entries(1, 10, 2, unsorted_b, 2) != SS_OK);
+
+    /* a real savepoint with random bytes garbled: refused or loaded, never a crash or leak */
+    struct ss_dedup *d = ss_dedup_new();
+    char id[16];
+    for (int i = 0; i < 200; i++) {
+        snprintf(id, sizeof id, "g%d", i);
+        check(d, id, i * 1000);
+    }
+    ss_dedup_evict(d, 50000);
+    struct ss_buf b = {0};
+    ss_dedup_save(d, &b);
+    ss_dedup_free(d);
+    int refused = 0;
+    for (int t = 0; t < 3000; t++) {
+        unsigned char *copy = ss_malloc(b.len);
+        memcpy(copy, b.p, b.len);
+        for (int k = 0; k < 1 + (int)(rnd() % 3); k++) copy[rnd() % b.len] ^= (unsigned char)(1 + rnd() % 255);
+        struct ss_dedup *x = ss_dedup_new();
+        struct ss_snap_r r = ss_snap_reader(copy, b.len);
+        struct ss_err err = {0};
+        if (ss_dedup_load(x, &r, &err) != SS_OK) refused++;
+        for (int i = 0; i < 50; i++) {
+            snprintf(id, sizeof id, "g%d", i * 4);
+            check(x, id, 60000 + i);
+        }
+        ss_dedup_evict(x, 70000);
+        ss_dedup_free(x);
+        ss_free(copy);
+    }
+    CHECK(refused > 0);
+    ss_free(b.p);
+}
+
 int main(void) {
     RUN(exact_duplicates);
     RUN(repeat_with_other_ts);
@@ -309,5 +505,8 @@ int main(void) {
     RUN(no_false_positives);
     RUN(steady_state_bytes);
     RUN(long_stream_flat);
+    RUN(save_restore_edges);
+    RUN(randomized_save_restore);
+    RUN(damaged_savepoints_refused);
     return ss_t_report("dedup");
 }
