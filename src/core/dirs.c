@@ -99,3 +99,26 @@ int ss_lock_exclusive(const char *path, bool dir, const char *what, const char *
 bool ss_path_errno_is_usage(int e) {
     return e == ENOENT || e == ENOTDIR || e == EACCES || e == EISDIR || e == ENAMETOOLONG || e == ELOOP;
 }
+
+static bool errno_passes(int e) {
+    return e == ENOSPC || e == EDQUOT || e == EIO || e == EAGAIN || e == EBUSY || e == ENFILE || e == EMFILE ||
+           e == ENOMEM || e == EINTR;
+}
+
+int ss_fsync_dir(const char *dir, struct ss_err *err) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const char *what = "open";
+    if (fd >= 0) {
+        /* EINVAL: a file system that cannot sync a directory has nothing to sync */
+        if (fsync(fd) == 0 || errno == EINVAL) {
+            close(fd);
+            return SS_OK;
+        }
+        what = "fsync";
+    }
+    int e = errno;
+    if (fd >= 0) close(fd);
+    ss_err_set(err, SS_EIO, "%s directory %s: %s", what, dir, strerror(e));
+    if (err) err->retriable = errno_passes(e);
+    return SS_EIO;
+}

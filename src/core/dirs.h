@@ -31,6 +31,11 @@ int ss_path_resolve(const char *path, char *out, struct ss_err *err);
  * opened or locked. *fd is -1 unless SS_OK; the caller closes it. */
 int ss_lock_exclusive(const char *path, bool dir, const char *what, const char *hint, int *fd, struct ss_err *err);
 
+/* Makes the entries of dir (a rename into it, a file created) durable: fsync of the
+ * directory. SS_EIO naming it otherwise, retriable when the cause may pass (a full
+ * disk, EIO, too many open files). */
+int ss_fsync_dir(const char *dir, struct ss_err *err);
+
 /* Whether an open() of a path the user named failed for a reason the user must fix in the
  * path: missing (ENOENT, ENOTDIR), not permitted (EACCES), a directory, too long, a loop.
  * Such a failure at start is bad usage (exit 2), as a sink's path is; others are I/O. */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../../core/alloc.h"
+#include "../../core/dirs.h"
 #include "../../core/hash.h"
 #include "../../core/utf8.h"
 #include "thrift.h"
@@ -795,20 +796,7 @@ int64_t ss_pq_rows(const struct ss_pq_writer *w) { return w->total_rows; }
 int64_t ss_pq_bytes(const struct ss_pq_writer *w) { return w->off + (int64_t)buffered_bytes(w); }
 
 int ss_pq_fsync_dir(const char *dir, struct ss_err *err) {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        ss_err_set(err, SS_EIO, "parquet: open directory %s: %s", dir, strerror(e));
-        if (err) err->retriable = errno_retriable(e);
-        return SS_EIO;
-    }
-    if (fsync(fd) != 0 && errno != EINVAL) {
-        int e = errno;
-        close(fd);
-        ss_err_set(err, SS_EIO, "parquet: fsync directory %s: %s", dir, strerror(e));
-        if (err) err->retriable = errno_retriable(e);
-        return SS_EIO;
-    }
-    close(fd);
-    return SS_OK;
+    int rc = ss_fsync_dir(dir, err);
+    if (rc) ss_err_wrap(err, "parquet");
+    return rc;
 }
