@@ -68,6 +68,8 @@ static const struct cfg_key keys[] = {
     {"exit_at_end", T_BOOL, O(exit_at_end), 0, "false", 0, "treat Kafka inputs as bounded: stop at the end offsets seen at start"},
     {"kafka.group_id", T_STRING, O(kafka_group), 0, "shopstream", 1, "consumer group prefix of the Kafka inputs: clicks and orders consume in group <kafka.group_id>.<stream>; promotions are read whole by every process"},
     {"kafka.connect_timeout", T_DURATION, O(kafka_connect_timeout_ms), 0, "30s", 1, "how long start-up retries unreachable Kafka brokers before exiting with an error"},
+    {"savepoint.path", T_STRING, O(savepoint_path), 0, "", 0, "file of the operators' state and input positions (README \"Savepoints\"): written on a graceful stop and every savepoint.interval, loaded at start, so windows and sessions open at a restart keep what came before it (empty: off)"},
+    {"savepoint.interval", T_DURATION, O(savepoint_interval_ms), 0, "1m", 1, "how often a savepoint is written while running (a crash replays at most this much input)"},
     {"http.listen", T_STRING, O(http_listen), 0, "", 0, "HOST:PORT of the metrics/health endpoint (empty: off)"},
     {"log.level", T_STRING, O(log_level), 0, "info", 0, "debug, info, warn or error"},
     FIELD("clicks", SS_STREAM_CLICKS, SS_F_EVENT_ID, "event_id", "event_id"),

@@ -75,6 +75,9 @@ struct ss_config {
     int nkafka_props;
     char *kafka_group;
     int64_t kafka_connect_timeout_ms; /* how long start-up waits for unreachable brokers */
+    /* savepoints */
+    char *savepoint_path;         /* "" disables */
+    int64_t savepoint_interval_ms;
     /* operations */
     char *http_listen;            /* "127.0.0.1:9464", "" disables */
     char *log_level;

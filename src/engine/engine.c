@@ -15,6 +15,7 @@
 #include "engine.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -30,6 +31,7 @@
 #include "../ops/quality.h"
 #include "committer.h"
 #include "predecode.h"
+#include "savepoint.h"
 
 #define MAX_INPUTS 64
 #define MAX_SINKS 16
@@ -68,6 +70,7 @@ struct slot {
     int64_t next_offset;    /* position after the last record read */
     int64_t last_seen_ms;   /* processing time of the last valid event (idleness) */
     bool finished;          /* exhausted, or revoked from this process */
+    bool revoked;           /* revoked: another process reads it on (from its committed offset) */
 };
 
 struct ss_engine {
@@ -128,6 +131,10 @@ struct ss_engine {
      * the run ends with it at once, committing nothing more */
     int revoke_rc;
     struct ss_err revoke_err;
+    /* savepoints (README "Savepoints") */
+    int64_t savepoint_at_ms;        /* processing time the last one was staged */
+    uint64_t savepoint_epoch;       /* the epoch PATH.tmp holds the state of, published once the sinks have
+                                       it; 0: none staged */
 };
 
 static const char *comp = "engine";
@@ -357,7 +364,8 @@ static bool update_watermark(struct ss_engine *e) {
         for (int i = 0; i < e->ninputs; i++) {
             if (e->inputs[i].sequential || e->inputs[i].finished) continue;
             bool owns = false;
-            for (size_t s = 0; s < e->nslots && !owns; s++) owns = e->slots[s].input == i;
+            /* a savepoint's slots are finished until their partitions come (load_state) */
+            for (size_t s = 0; s < e->nslots && !owns; s++) owns = e->slots[s].input == i && !e->slots[s].finished;
             if (!owns) return false;
         }
     int64_t w;
@@ -698,6 +706,292 @@ static void commit_positions(struct ss_engine *e, uint64_t durable) {
     e->nheld -= k;
 }
 
+/* ---- savepoints (savepoint.h, README "Savepoints") ------------------------------------ */
+
+/* The settings the state depends on: a savepoint loads only under the values it was
+ * written with (a 1 h window's state is no 2 h window's). */
+#define STATE_KEY(k, f) {k, offsetof(struct ss_config, f)}
+static const struct {
+    const char *key;
+    size_t off;
+} state_keys[] = {
+    STATE_KEY("lateness", lateness_ms),
+    STATE_KEY("windows.category_revenue", category_revenue_ms),
+    STATE_KEY("windows.hourly_sales", hourly_sales_ms),
+    STATE_KEY("windows.trending.size", trending_size_ms),
+    STATE_KEY("windows.trending.slide", trending_slide_ms),
+    STATE_KEY("windows.trending.top", trending_top),
+    STATE_KEY("windows.funnel", funnel_ms),
+    STATE_KEY("sessions.gap", session_gap_ms),
+    STATE_KEY("join.grace", join_grace_ms),
+    STATE_KEY("alerts.high_value.threshold", high_value_threshold),
+    STATE_KEY("alerts.velocity.count", velocity_count),
+    STATE_KEY("alerts.velocity.range", velocity_range_ms),
+    STATE_KEY("recent.size", recent_size),
+    STATE_KEY("recent.ttl", recent_ttl_ms),
+};
+#define NSTATE_KEYS (sizeof state_keys / sizeof state_keys[0])
+
+static int64_t state_key_value(const struct ss_config *cfg, size_t k) {
+    int64_t v;
+    memcpy(&v, (const char *)cfg + state_keys[k].off, sizeof v);
+    return v;
+}
+
+/* The engine's state as the current epoch ends: the settings it depends on, the inputs,
+ * the watermark, every partition slot (in slot order, which operators' state refers
+ * to) with its position, then dedup and each operator. Not data quality: it counts
+ * processing-time minutes of this process (README "Savepoints"). */
+static void save_state(const struct ss_engine *e, struct ss_buf *b) {
+    ss_snap_tag(b, "engine");
+    ss_snap_i64(b, (int64_t)NSTATE_KEYS);
+    for (size_t k = 0; k < NSTATE_KEYS; k++) {
+        ss_snap_str(b, ss_str_c(state_keys[k].key));
+        ss_snap_i64(b, state_key_value(e->cfg, k));
+    }
+    ss_snap_i64(b, e->ninputs);
+    for (int i = 0; i < e->ninputs; i++) {
+        const struct input *in = &e->inputs[i];
+        ss_snap_u8(b, (uint8_t)in->spec.stream);
+        ss_snap_str(b, ss_str_c(in->src->type->name_of(in->src)));
+    }
+    ss_snap_i64(b, e->watermark);
+    ss_snap_i64(b, (int64_t)e->nslots);
+    for (size_t s = 0; s < e->nslots; s++) {
+        ss_snap_u32(b, (uint32_t)e->slots[s].input);
+        ss_snap_u32(b, (uint32_t)e->slots[s].partition);
+        ss_snap_i64(b, e->slots[s].next_offset);
+        ss_snap_i64(b, e->max_ts[s]);
+        ss_snap_u8(b, e->slots[s].revoked);
+    }
+    ss_dedup_save(e->dedup_events, b);
+    ss_dedup_save(e->dedup_promos, b);
+    ss_snap_i64(b, e->nops);
+    for (int i = 0; i < e->nops; i++) {
+        ss_snap_str(b, ss_str_c(e->ops[i]->type->name));
+        e->ops[i]->type->save(e->ops[i], b);
+    }
+}
+
+static int refuse(struct ss_err *err, int code, const char *path, const char *why) {
+    return ss_err_set(err, code,
+                      "savepoint %s does not fit this run: %s; run with what it was written for, or move it away to "
+                      "start with empty state (the windows and sessions open at its stop then miss what came before)",
+                      path, why);
+}
+
+/* Checks the settings and inputs a savepoint was written for against this run's. */
+static int check_fit(const struct ss_engine *e, struct ss_snap_r *r, const char *path, struct ss_err *err) {
+    char why[400];
+    size_t nk = ss_snap_get_count(r, 12);
+    bool seen[NSTATE_KEYS] = {false};
+    for (size_t k = 0; k < nk && !r->bad; k++) {
+        struct ss_str key = ss_snap_get_str(r);
+        int64_t v = ss_snap_get_i64(r);
+        size_t j = 0;
+        while (j < NSTATE_KEYS && !ss_str_eqc(key, state_keys[j].key)) j++;
+        if (r->bad) break;
+        if (j == NSTATE_KEYS) {
+            snprintf(why, sizeof why, "it depends on a setting this release does not have (%.*s)", (int)key.len, key.p);
+            return refuse(err, SS_EUSAGE, path, why);
+        }
+        seen[j] = true;
+        if (v != state_key_value(e->cfg, j)) {
+            snprintf(why, sizeof why, "it was written with %s = %lld, and this run has %lld (milliseconds for durations, "
+                     "ten-thousandths for money and ratios)", state_keys[j].key, (long long)v,
+                     (long long)state_key_value(e->cfg, j));
+            return refuse(err, SS_EUSAGE, path, why);
+        }
+    }
+    for (size_t j = 0; j < NSTATE_KEYS && !r->bad; j++)
+        if (!seen[j]) {
+            snprintf(why, sizeof why, "it does not say which %s it was written with", state_keys[j].key);
+            return refuse(err, SS_EUSAGE, path, why);
+        }
+    size_t ni = ss_snap_get_count(r, 5);
+    if (!r->bad && ni != (size_t)e->ninputs) {
+        snprintf(why, sizeof why, "it was written for %zu inputs, and this run has %d", ni, e->ninputs);
+        return refuse(err, SS_EUSAGE, path, why);
+    }
+    for (size_t i = 0; i < ni && !r->bad; i++) {
+        const struct input *in = &e->inputs[i];
+        enum ss_stream stream = (enum ss_stream)ss_snap_get_u8(r);
+        struct ss_str name = ss_snap_get_str(r);
+        if (r->bad) break;
+        if (stream != in->spec.stream || !ss_str_eqc(name, in->src->type->name_of(in->src))) {
+            snprintf(why, sizeof why, "its input %zu was %s from %.*s, and this run's is %s from %s", i + 1,
+                     (unsigned)stream < SS_STREAM_COUNT ? ss_stream_name(stream) : "?", (int)name.len, name.p,
+                     ss_stream_name(in->spec.stream), in->src->type->name_of(in->src));
+            return refuse(err, SS_EUSAGE, path, why);
+        }
+    }
+    return SS_OK;
+}
+
+static int damaged(const char *path, const char *what, struct ss_err *err) {
+    return ss_err_set(err, SS_ERROR,
+                      "savepoint %s is damaged (%s); move it away to start with empty state (the windows and sessions "
+                      "open at its stop then miss what came before)",
+                      path, what);
+}
+
+static int load_slots(struct ss_engine *e, struct ss_snap_r *r, const char *path, bool *resume, size_t ns,
+                      struct ss_err *err) {
+    for (size_t k = 0; k < ns && !r->bad; k++) {
+        uint32_t input = ss_snap_get_u32(r), partition = ss_snap_get_u32(r);
+        int64_t next = ss_snap_get_i64(r), max_ts = ss_snap_get_i64(r);
+        bool revoked = ss_snap_get_u8(r) != 0;
+        if (r->bad) break;
+        if (input >= (uint32_t)e->ninputs || partition > INT32_MAX || next < 0 ||
+            ((size_t)partition < e->inputs[input].nslot_of && e->inputs[input].slot_of[partition]) ||
+            slot_for(e, (int)input, (int32_t)partition) != k)
+            return damaged(path, "a partition slot out of range or given twice", err);
+        e->slots[k].next_offset = next;
+        e->slots[k].finished = true;
+        e->slots[k].revoked = revoked;
+        e->max_ts[k] = max_ts;
+        /* a partition revoked before the save went on in another process: from its
+         * committed offset, not from here (an exhausted one resumes at its end) */
+        resume[k] = !revoked;
+    }
+    return r->bad ? damaged(path, "cut short in the partitions", err) : SS_OK;
+}
+
+static int load_ops(struct ss_engine *e, struct ss_snap_r *r, const char *path, struct ss_err *err) {
+    int rc;
+    if ((rc = ss_dedup_load(e->dedup_events, r, err)) || (rc = ss_dedup_load(e->dedup_promos, r, err)))
+        return ss_err_wrap(err, "savepoint %s", path);
+    size_t nops = ss_snap_get_count(r, 4);
+    if (!r->bad && nops != (size_t)e->nops) return damaged(path, "another number of operators", err);
+    for (int i = 0; i < e->nops && !r->bad; i++) {
+        struct ss_str name = ss_snap_get_str(r);
+        if (!r->bad && !ss_str_eqc(name, e->ops[i]->type->name)) return damaged(path, "operators out of order", err);
+        if ((rc = e->ops[i]->type->load(e->ops[i], r, err))) return ss_err_wrap(err, "savepoint %s", path);
+        e->ops[i]->wake = SS_TS_MIN;
+    }
+    if (r->bad) return damaged(path, "cut short", err);
+    if (r->p != r->end) return damaged(path, "bytes after its end", err);
+    return SS_OK;
+}
+
+/* Each input reads its partitions from the savepoint's positions when they come. */
+static void start_inputs_at(struct ss_engine *e, const bool *resume) {
+    int32_t *parts = ss_malloc((e->nslots ? e->nslots : 1) * sizeof *parts);
+    int64_t *offs = ss_malloc((e->nslots ? e->nslots : 1) * sizeof *offs);
+    for (int i = 0; i < e->ninputs; i++) {
+        int n = 0;
+        for (size_t s = 0; s < e->nslots; s++)
+            if (resume[s] && e->slots[s].input == i) {
+                parts[n] = e->slots[s].partition;
+                offs[n++] = e->slots[s].next_offset;
+            }
+        if (n) e->inputs[i].src->type->start_at(e->inputs[i].src, parts, offs, n);
+    }
+    ss_free(parts);
+    ss_free(offs);
+}
+
+/* Restores what save_state wrote, into an engine whose inputs are added and which has
+ * read nothing. Each partition slot comes back under its number, finished until its
+ * partition is assigned again, which then starts at the slot's position (start_at). */
+static int load_state(struct ss_engine *e, struct ss_snap_r *r, const char *path, struct ss_err *err) {
+    if (!ss_snap_expect(r, "engine")) return damaged(path, "no engine section", err);
+    int rc = check_fit(e, r, path, err);
+    if (rc) return rc;
+    if (e->nslots) return damaged(path, "this run's inputs have fixed partitions", err);
+    int64_t w = ss_snap_get_i64(r);
+    size_t ns = ss_snap_get_count(r, 25);
+    bool *resume = ss_calloc(ns ? ns : 1, sizeof *resume);
+    rc = load_slots(e, r, path, resume, ns, err);
+    if (!rc) rc = load_ops(e, r, path, err);
+    if (!rc) {
+        e->watermark = e->clk.watermark = w;
+        e->soonest = SS_TS_MIN;
+        e->min_slot = -1;
+        start_inputs_at(e, resume);
+    }
+    ss_free(resume);
+    return rc;
+}
+
+static bool savepoints(const struct ss_engine *e) { return e->cfg->savepoint_path && *e->cfg->savepoint_path; }
+
+/* Loads cfg->savepoint_path, if there is one, before anything is read. */
+static int restore_savepoint(struct ss_engine *e, struct ss_err *err) {
+    const char *path = e->cfg->savepoint_path;
+    if (!path || !*path) return SS_OK;
+    for (int i = 0; i < e->ninputs; i++)
+        if (!e->inputs[i].src->type->start_at)
+            return ss_err_set(err, SS_EUSAGE,
+                              "savepoint.path is set, but input %s cannot resume at a position: savepoints need Kafka "
+                              "inputs (a file is read whole by every run)",
+                              e->inputs[i].spec.url);
+    int64_t t0 = ss_now_ms();
+    struct ss_buf body;
+    bool found;
+    int rc = ss_savepoint_read(path, &body, &found, err);
+    if (rc || !found) {
+        if (!rc) ss_info(comp, "msg=\"no savepoint yet: starting with empty state\" path=%s", path);
+        return rc;
+    }
+    struct ss_snap_r r = ss_snap_reader(body.p, body.len);
+    rc = load_state(e, &r, path, err);
+    if (!rc)
+        ss_info(comp, "msg=\"savepoint loaded: the inputs resume at its positions\" path=%s bytes=%zu partitions=%zu "
+                      "ms=%lld",
+                path, body.len, e->nslots, (long long)(ss_now_ms() - t0));
+    ss_free(body.p);
+    return rc;
+}
+
+/* Writes the state as the epoch just submitted ends to PATH.tmp: it becomes the
+ * savepoint once the sinks have that epoch (publish_savepoint), so a savepoint's state
+ * never has effects that its outputs lack. A failure is a warning: the previous
+ * savepoint stays, and a restart replays from it. */
+static int stage_savepoint(struct ss_engine *e, struct ss_err *err) {
+    int64_t t0 = ss_now_ms();
+    struct ss_buf b = {0};
+    save_state(e, &b);
+    int rc = ss_savepoint_stage(e->cfg->savepoint_path, &b, err);
+    e->savepoint_at_ms = e->now_ms;
+    e->savepoint_epoch = rc ? 0 : e->epoch;
+    e->stats.savepoint_bytes = (int64_t)b.len;
+    e->stats.savepoint_ms = ss_now_ms() - t0;
+    ss_free(b.p);
+    return rc;
+}
+
+/* At a stop, with every output committed: the state goes on in the next run. At the end
+ * of the input (--exit-at-end) every window and session is closed and nothing is left
+ * to carry over, so the savepoint goes: the next run starts afresh from the committed
+ * offsets, with no watermark of +inf. */
+static int final_savepoint(struct ss_engine *e, bool complete, struct ss_err *err) {
+    const char *path = e->cfg->savepoint_path;
+    if (complete) {
+        e->savepoint_epoch = 0;
+        return ss_savepoint_remove(path, err);
+    }
+    int rc = stage_savepoint(e, err);
+    if (rc) return rc;
+    if ((rc = ss_savepoint_publish(path, err))) return rc;
+    e->savepoint_epoch = 0;
+    ss_info(comp, "msg=\"savepoint written: the next run resumes from it\" path=%s bytes=%lld ms=%lld", path,
+            (long long)e->stats.savepoint_bytes, (long long)e->stats.savepoint_ms);
+    return SS_OK;
+}
+
+static void publish_savepoint(struct ss_engine *e) {
+    if (!e->savepoint_epoch || e->stats.durable_epoch < e->savepoint_epoch) return;
+    struct ss_err err = {0};
+    if (ss_savepoint_publish(e->cfg->savepoint_path, &err))
+        ss_warn(comp, "msg=\"could not publish the savepoint; the previous one stays\" err=\"%s\"", err.msg);
+    else
+        ss_debug(comp, "msg=\"savepoint written\" path=%s epoch=%llu bytes=%lld ms=%lld", e->cfg->savepoint_path,
+                 (unsigned long long)e->savepoint_epoch, (long long)e->stats.savepoint_bytes,
+                 (long long)e->stats.savepoint_ms);
+    e->savepoint_epoch = 0;
+}
+
 /* Once per run, when a stop was asked for: what happens now, and the way out for a user
  * who will not wait (a sink that is down is retried for minutes). */
 static void note_stopping(struct ss_engine *e) {
@@ -739,6 +1033,7 @@ static int finish_inflight(struct ss_engine *e, struct ss_err *err) {
     if (rc == SS_OK) {
         e->stats.durable_epoch = ss_committer_durable(e->committer);
         commit_positions(e, e->stats.durable_epoch);
+        publish_savepoint(e);
     }
     struct ss_out *rows = (struct ss_out *)ep.rows;
     ss_out_clear(rows);
@@ -851,7 +1146,7 @@ static void on_assigned(void *ctx, struct ss_source *src, const int32_t *parts, 
     if (i < 0) return;
     for (int k = 0; k < n; k++) {
         uint32_t s = slot_for(e, i, parts[k]);
-        e->slots[s].finished = false;
+        e->slots[s].finished = e->slots[s].revoked = false;
         e->slots[s].last_seen_ms = e->now_ms;
     }
     e->min_slot = -1;
@@ -887,7 +1182,7 @@ static void on_revoked(void *ctx, struct ss_source *src, const int32_t *parts, i
     }
     for (int k = 0; k < n; k++) {
         uint32_t s = slot_for(e, i, parts[k]);
-        e->slots[s].finished = true;
+        e->slots[s].finished = e->slots[s].revoked = true;
     }
     e->min_slot = -1;
     if (update_watermark(e)) advance_ops(e);
@@ -895,8 +1190,10 @@ static void on_revoked(void *ctx, struct ss_source *src, const int32_t *parts, i
 
 int ss_engine_run(struct ss_engine *e, struct ss_err *err) {
     e->now_ms = ss_now_ms();
-    e->epoch_started_ms = e->now_ms;
-    int rc = run_inputs(e, err);
+    e->epoch_started_ms = e->savepoint_at_ms = e->now_ms;
+    int rc = restore_savepoint(e, err);
+    if (rc) return rc;
+    rc = run_inputs(e, err);
     /* after an error the epoch in flight is still waited for: its rows must outlive it */
     struct ss_err ignore = {0};
     int last = finish_inflight(e, rc ? &ignore : err);
@@ -958,6 +1255,11 @@ static int run_inputs(struct ss_engine *e, struct ss_err *err) {
             ss_quality_tick(&e->quality, e->now_ms, 0, &e->out);
             rc = commit_epoch(e, false, false, err);
             if (rc) return rc;
+            if (savepoints(e) && !e->savepoint_epoch && e->now_ms - e->savepoint_at_ms >= e->cfg->savepoint_interval_ms) {
+                struct ss_err serr = {0};
+                if (stage_savepoint(e, &serr))
+                    ss_warn(comp, "msg=\"could not write a savepoint; the previous one stays\" err=\"%s\"", serr.msg);
+            }
         } else if (e->spare == NULL && !ss_committer_busy(e->committer)) {
             /* the sinks have the last epoch: its positions can be committed now */
             rc = finish_inflight(e, err);
@@ -980,6 +1282,7 @@ static int run_inputs(struct ss_engine *e, struct ss_err *err) {
     ss_quality_tick(&e->quality, ss_now_ms(), 1, &e->out);
     struct ss_err cerr = {0};
     rc = commit_epoch(e, complete, true, failed ? &cerr : err);
+    if (!rc && !failed && savepoints(e)) rc = final_savepoint(e, complete, err);
     ss_intern_sweep(e->intern);
     if (!failed) return rc;
     if (rc) ss_error(comp, "msg=\"could not commit the epoch before exiting\" err=\"%s\"", cerr.msg);

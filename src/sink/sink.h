@@ -61,6 +61,8 @@ struct ss_run_stats {
     struct ss_sink_time sinks[SS_STATS_SINKS];
     int nstate;
     struct ss_state_size state[SS_STATS_STATE];
+    int64_t savepoint_bytes; /* the last savepoint written (engine.c), 0: none */
+    int64_t savepoint_ms;    /* how long writing it took */
 };
 
 struct ss_epoch {

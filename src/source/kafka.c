@@ -46,6 +46,7 @@ struct kpart {
     int64_t committed;  /* the offset this process last committed for it since its assignment; -1: none */
     int64_t start;      /* where reading was to start at its assignment (the group's committed offset, or
                          * our own position); -1: unknown (none committed, or read from the beginning) */
+    int64_t resume_at;  /* a savepoint's position, taken at the next assignment (kafka_start_at); -1: none */
     bool assigned;
     bool stopped;       /* bounded: a record past `end` came, the partition is paused (stop_at_end) */
 };
@@ -108,7 +109,7 @@ static struct kpart *part_of(struct kafka_source *ks, int32_t p) {
         ks->parts = ss_realloc(ks->parts, n * sizeof *ks->parts);
         for (size_t i = ks->nparts; i < n; i++)
             ks->parts[i] =
-                (struct kpart){.end = -1, .pos = -1, .eof_at = -1, .handed = -1, .committed = -1, .start = -1};
+                (struct kpart){.end = -1, .pos = -1, .eof_at = -1, .handed = -1, .committed = -1, .start = -1, .resume_at = -1};
         ks->nparts = n;
     }
     return &ks->parts[p];
@@ -197,6 +198,32 @@ static void resume_positions(struct kafka_source *ks, rd_kafka_t *rk, rd_kafka_t
     rd_kafka_topic_partition_list_destroy(c);
 }
 
+/* The partitions of list that a savepoint has a position for start there: the state
+ * loaded covers the records before it and none after. Usually it is the committed
+ * offset (a graceful stop commits both); after a crash the group has committed past the
+ * last savepoint, and the records in between are read again (their outputs are
+ * written again, as after any crash). */
+static void savepoint_positions(struct kafka_source *ks, rd_kafka_topic_partition_list_t *list) {
+    for (int i = 0; i < list->cnt; i++) {
+        rd_kafka_topic_partition_t *el = &list->elems[i];
+        if (strcmp(el->topic, ks->topic)) continue;
+        struct kpart *kp = part_of(ks, el->partition);
+        if (kp->resume_at < 0) continue;
+        if (kp->start >= 0 && kp->start != kp->resume_at)
+            ss_info(comp, "msg=\"resuming at the savepoint's position, not the committed one\" topic=%s partition=%d "
+                          "offset=%lld committed=%lld",
+                    ks->topic, (int)el->partition, (long long)kp->resume_at, (long long)kp->start);
+        el->offset = kp->resume_at;
+        kp->start = kp->resume_at;
+        kp->resume_at = -1;
+    }
+}
+
+static void kafka_start_at(struct ss_source *src, const int32_t *partitions, const int64_t *next_offsets, int n) {
+    struct kafka_source *ks = (struct kafka_source *)src;
+    for (int i = 0; i < n; i++) part_of(ks, partitions[i])->resume_at = next_offsets[i];
+}
+
 /* Before the record (or partition end) at offset `at` of partition p is taken: is it
  * where reading was to go on? Kafka skips ahead by itself when the offset to read is
  * out of range (auto.offset.reset): records deleted by retention (or by
@@ -263,7 +290,7 @@ static void took_partitions(struct kafka_source *ks, rd_kafka_topic_partition_li
         kp->eof_at = -1;
         kp->committed = -1; /* another member may have committed it meanwhile */
         kp->stopped = false;
-        if (ks->whole) kp->start = -1; /* from the beginning */
+        if (ks->whole) kp->start = -1; /* from the beginning, or a savepoint's position (take_whole) */
         if (ks->exit_at_end && ks->bound_parts >= 0 && ids[i] >= ks->bound_parts && kp->end < 0) {
             /* Added to the topic after the start (kafka-topics --alter --partitions, found
              * at a metadata refresh): it held nothing at start. Its end was queried here
@@ -294,6 +321,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         resume_positions(ks, rk, list);
+        savepoint_positions(ks, list);
         forward_partitions(ks, ids, n);
         rd_kafka_error_t *e = NULL;
         rd_kafka_resp_err_t re = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -586,11 +614,17 @@ static int take_whole(struct kafka_source *ks, struct ss_err *err) {
         ids[p] = p;
     }
     forward_partitions(ks, ids, n);
+    savepoint_positions(ks, list);
+    int64_t *from = ss_malloc((size_t)n * sizeof *from);
+    for (int p = 0; p < n; p++) from[p] = list->elems[p].offset;
     rd_kafka_resp_err_t e = rd_kafka_assign(ks->rk, list);
     if (!e) {
         ks->whole_parts = 0;
         took_partitions(ks, list, ids, n, "NONE");
+        for (int p = 0; p < n; p++)
+            if (from[p] >= 0) part_of(ks, p)->start = from[p];
     }
+    ss_free(from);
     rd_kafka_topic_partition_list_destroy(list);
     ss_free(ids);
     if (e)
@@ -910,6 +944,7 @@ const struct ss_source_type ss_source_kafka = {
     .lag = kafka_lag,
     .pause = kafka_pause,
     .resume = kafka_resume,
+    .start_at = kafka_start_at,
     .retire = kafka_retire,
     .check = kafka_check,
     .prefetch = kafka_prefetch,

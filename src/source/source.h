@@ -72,6 +72,11 @@ struct ss_source_type {
      * itself; possibly while the engine's thread runs retire, so the two must not share
      * state. */
     void (*prefetch)(struct ss_source *src);
+    /* Optional: a savepoint's positions (engine.c): each of these partitions, when it is
+     * next assigned (by the group, or at the first poll of a whole-topic input), is read
+     * from this offset instead of the committed one or the beginning. Once only: a later
+     * assignment resumes as usual. Called before the first poll. */
+    void (*start_at)(struct ss_source *src, const int32_t *partitions, const int64_t *next_offsets, int n);
     /* Optional: stop / restart delivering (backpressure). */
     void (*pause)(struct ss_source *src);
     void (*resume)(struct ss_source *src);
