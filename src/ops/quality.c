@@ -120,3 +120,49 @@ void ss_quality_record(struct ss_quality *q, enum ss_reason reason, int64_t now_
     q->n[c]++;
     q->run[c]++;
 }
+
+/* ---- savepoint ------------------------------------------------------------------------ */
+
+/* Version 1: minute_start, the SS_Q_NCOUNTERS counters of that minute, low_streak. */
+#define QUALITY_SNAP_VERSION 1
+/* Far beyond any minute's records (1e12 per second), and small enough that the score's
+ * valid * 20000 + total cannot overflow. */
+#define QUALITY_MAX_COUNT ((int64_t)1 << 46)
+
+void ss_quality_save(const struct ss_quality *q, struct ss_buf *b) {
+    ss_snap_tag(b, "quality");
+    ss_snap_u32(b, QUALITY_SNAP_VERSION);
+    ss_snap_i64(b, q->minute_start);
+    for (int c = 0; c < SS_Q_NCOUNTERS; c++) ss_snap_i64(b, q->n[c]);
+    ss_snap_i64(b, q->low_streak);
+}
+
+static int quality_load_fail(struct ss_err *err, const char *what) {
+    return ss_err_set(err, SS_ERROR, "quality savepoint: %s", what);
+}
+
+int ss_quality_load(struct ss_quality *q, struct ss_snap_r *r, struct ss_err *err) {
+    if (!ss_snap_expect(r, "quality")) return quality_load_fail(err, "cut short or damaged (no quality section)");
+    uint32_t version = ss_snap_get_u32(r);
+    if (r->bad) return quality_load_fail(err, "cut short (version)");
+    if (version != QUALITY_SNAP_VERSION)
+        return ss_err_set(err, SS_ERROR, "quality savepoint: version %u, this build reads version %d", version,
+                          QUALITY_SNAP_VERSION);
+    int64_t minute_start = ss_snap_get_i64(r), n[SS_Q_NCOUNTERS];
+    for (int c = 0; c < SS_Q_NCOUNTERS; c++) n[c] = ss_snap_get_i64(r);
+    int64_t low_streak = ss_snap_get_i64(r);
+    if (r->bad) return quality_load_fail(err, "cut short (counters)");
+    if (minute_start < -1 || (minute_start >= 0 && minute_start % MINUTE_MS != 0))
+        return ss_err_set(err, SS_ERROR, "quality savepoint: minute_start %lld is not the start of a minute",
+                          (long long)minute_start);
+    for (int c = 0; c < SS_Q_NCOUNTERS; c++) {
+        if (n[c] < 0 || n[c] > QUALITY_MAX_COUNT) return quality_load_fail(err, "a counter out of range");
+        if (minute_start < 0 && n[c]) return quality_load_fail(err, "counts before the first minute");
+    }
+    if (n[SS_Q_VALID] > n[SS_Q_TOTAL]) return quality_load_fail(err, "more valid records than records");
+    if (low_streak < 0 || low_streak > QUALITY_MAX_COUNT) return quality_load_fail(err, "low-quality streak out of range");
+    q->minute_start = minute_start;
+    memcpy(q->n, n, sizeof q->n);
+    q->low_streak = low_streak;
+    return SS_OK;
+}

@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #include "../core/config.h"
+#include "../core/err.h"
+#include "../core/snap.h"
 #include "../core/event.h"
 #include "../core/table.h"
 
@@ -31,5 +33,16 @@ void ss_quality_record(struct ss_quality *q, enum ss_reason reason, int64_t now_
 void ss_quality_count(struct ss_quality *q, enum ss_quality_counter c, int64_t now_ms, struct ss_out *out);
 /* Emits the current minute's row if the minute changed or `force` (end of run). */
 void ss_quality_tick(struct ss_quality *q, int64_t now_ms, int force, struct ss_out *out);
+
+/* Savepoints (snap.h): the minute being counted (minute_start and its counters) and the
+ * low-quality streak, so that a run restarted within the same minute goes on counting
+ * it: the minute's row is an upsert keyed by minute_start, and one that started again
+ * from zero would overwrite the counts before the restart. Save before the end-of-run
+ * tick (force), which emits the minute and starts afresh. `run` is not saved: it is
+ * this process's own totals. ss_quality_load reads into q as ss_quality_init left it
+ * (threshold and alert minutes come from the configuration) and leaves q unchanged
+ * when it refuses the bytes (SS_ERROR, err says what is wrong). */
+void ss_quality_save(const struct ss_quality *q, struct ss_buf *b);
+int ss_quality_load(struct ss_quality *q, struct ss_snap_r *r, struct ss_err *err);
 
 #endif
