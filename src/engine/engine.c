@@ -740,9 +740,9 @@ static int64_t state_key_value(const struct ss_config *cfg, size_t k) {
 
 /* The engine's state as the current epoch ends: the settings it depends on, the inputs,
  * the watermark, every partition slot (in slot order, which operators' state refers
- * to) with its position, then dedup and each operator. Not data quality: it counts
- * processing-time minutes of this process (README "Savepoints"). */
-static void save_state(const struct ss_engine *e, struct ss_buf *b) {
+ * to) with its position, then dedup, data quality (`quality`: its bytes when they were
+ * saved before the stop's last row of the minute; NULL: now) and each operator. */
+static void save_state(const struct ss_engine *e, const struct ss_buf *quality, struct ss_buf *b) {
     ss_snap_tag(b, "engine");
     ss_snap_i64(b, (int64_t)NSTATE_KEYS);
     for (size_t k = 0; k < NSTATE_KEYS; k++) {
@@ -766,6 +766,8 @@ static void save_state(const struct ss_engine *e, struct ss_buf *b) {
     }
     ss_dedup_save(e->dedup_events, b);
     ss_dedup_save(e->dedup_promos, b);
+    if (quality) ss_buf_add(b, quality->p, quality->len);
+    else ss_quality_save(&e->quality, b);
     ss_snap_i64(b, e->nops);
     for (int i = 0; i < e->nops; i++) {
         ss_snap_str(b, ss_str_c(e->ops[i]->type->name));
@@ -859,7 +861,8 @@ static int load_slots(struct ss_engine *e, struct ss_snap_r *r, const char *path
 
 static int load_ops(struct ss_engine *e, struct ss_snap_r *r, const char *path, struct ss_err *err) {
     int rc;
-    if ((rc = ss_dedup_load(e->dedup_events, r, err)) || (rc = ss_dedup_load(e->dedup_promos, r, err)))
+    if ((rc = ss_dedup_load(e->dedup_events, r, err)) || (rc = ss_dedup_load(e->dedup_promos, r, err)) ||
+        (rc = ss_quality_load(&e->quality, r, err)))
         return ss_err_wrap(err, "savepoint %s", path);
     size_t nops = ss_snap_get_count(r, 4);
     if (!r->bad && nops != (size_t)e->nops) return damaged(path, "another number of operators", err);
@@ -948,10 +951,10 @@ static int restore_savepoint(struct ss_engine *e, struct ss_err *err) {
  * savepoint once the sinks have that epoch (publish_savepoint), so a savepoint's state
  * never has effects that its outputs lack. A failure is a warning: the previous
  * savepoint stays, and a restart replays from it. */
-static int stage_savepoint(struct ss_engine *e, struct ss_err *err) {
+static int stage_savepoint(struct ss_engine *e, const struct ss_buf *quality, struct ss_err *err) {
     int64_t t0 = ss_now_ms();
     struct ss_buf b = {0};
-    save_state(e, &b);
+    save_state(e, quality, &b);
     int rc = ss_savepoint_stage(e->cfg->savepoint_path, &b, err);
     e->savepoint_at_ms = e->now_ms;
     e->savepoint_epoch = rc ? 0 : e->epoch;
@@ -965,13 +968,13 @@ static int stage_savepoint(struct ss_engine *e, struct ss_err *err) {
  * of the input (--exit-at-end) every window and session is closed and nothing is left
  * to carry over, so the savepoint goes: the next run starts afresh from the committed
  * offsets, with no watermark of +inf. */
-static int final_savepoint(struct ss_engine *e, bool complete, struct ss_err *err) {
+static int final_savepoint(struct ss_engine *e, bool complete, const struct ss_buf *quality, struct ss_err *err) {
     const char *path = e->cfg->savepoint_path;
     if (complete) {
         e->savepoint_epoch = 0;
         return ss_savepoint_remove(path, err);
     }
-    int rc = stage_savepoint(e, err);
+    int rc = stage_savepoint(e, quality, err);
     if (rc) return rc;
     if ((rc = ss_savepoint_publish(path, err))) return rc;
     e->savepoint_epoch = 0;
@@ -1257,7 +1260,7 @@ static int run_inputs(struct ss_engine *e, struct ss_err *err) {
             if (rc) return rc;
             if (savepoints(e) && !e->savepoint_epoch && e->now_ms - e->savepoint_at_ms >= e->cfg->savepoint_interval_ms) {
                 struct ss_err serr = {0};
-                if (stage_savepoint(e, &serr))
+                if (stage_savepoint(e, NULL, &serr))
                     ss_warn(comp, "msg=\"could not write a savepoint; the previous one stays\" err=\"%s\"", serr.msg);
             }
         } else if (e->spare == NULL && !ss_committer_busy(e->committer)) {
@@ -1279,10 +1282,15 @@ static int run_inputs(struct ss_engine *e, struct ss_err *err) {
             advance_ops(e);
         }
     }
+    /* the minute being counted goes on in the next run (its row is keyed by the minute):
+     * saved before the row this stop writes of it */
+    struct ss_buf quality = {0};
+    if (savepoints(e) && !complete && !failed) ss_quality_save(&e->quality, &quality);
     ss_quality_tick(&e->quality, ss_now_ms(), 1, &e->out);
     struct ss_err cerr = {0};
     rc = commit_epoch(e, complete, true, failed ? &cerr : err);
-    if (!rc && !failed && savepoints(e)) rc = final_savepoint(e, complete, err);
+    if (!rc && !failed && savepoints(e)) rc = final_savepoint(e, complete, &quality, err);
+    ss_free(quality.p);
     ss_intern_sweep(e->intern);
     if (!failed) return rc;
     if (rc) ss_error(comp, "msg=\"could not commit the epoch before exiting\" err=\"%s\"", cerr.msg);

@@ -24,7 +24,8 @@
  *                    avg_events (2 decimals half up), revenue = Σ revenue. duration_ratio =
  *                    avg duration of converters / of non-converters, computed from the
  *                    exact sums (2 decimals half up).
- *  data_quality      totals: Σ of each data_quality column; invalid = total - valid;
+ *  data_quality      totals: Σ of each data_quality column over one row per minute (a
+ *                    resumed run writes a minute again: its largest total); invalid = total - valid;
  *                    quality_score = valid / total (4 decimals half up). dlq_rows, late_rows:
  *                    rows of dlq and late. invalid_by_reason: dlq rows per reason (the
  *                    precise reason, e.g. missing_user_id), late_by_stream: late rows per
@@ -72,7 +73,8 @@ const char SS_REPORT_SOURCES[] =
     "  sessions         sessions: converters (converted = true) versus non-converters:\n"
     "                   count, share, average duration_s, views, events, revenue; duration_ratio\n"
     "                   = average duration of converters / of non-converters\n"
-    "  data_quality     data_quality: sums of every counter, invalid = total - valid,\n"
+    "  data_quality     data_quality: sums of every counter (a minute written again counts\n"
+    "                   once, with its largest total), invalid = total - valid,\n"
     "                   quality_score = valid/total; dlq: rows per reason; late: rows per stream\n"
     "Rounding: averages 2 decimals, rates 4 decimals, half up, from exact integer sums;\n"
     "money exact, 2 decimals.\n";
@@ -186,8 +188,13 @@ struct ss_report {
     size_t nfd, fd_cap;
     /* sessions */
     struct sgroup sg[2];         /* [0] non-converters, [1] converters */
-    /* data quality */
+    /* data quality: the sums over each minute's last row (dq_min, by dq_ix), as a run
+     * resumed from a savepoint within a minute writes that minute's row again with its
+     * whole count so far (README "Savepoints") */
     int64_t dq[SS_DQ_NCOLS];
+    struct ss_u64map dq_ix;      /* minute_start -> index in dq_min */
+    int64_t (*dq_min)[SS_DQ_NCOLS];
+    size_t ndq, dq_cap;
     int64_t cd_orders, cd_units;  /* hourly_sales totals over every category and day */
     struct counted reasons, streams;
 };
@@ -471,6 +478,26 @@ static void agg_session(struct ss_report *rp, const struct ss_val *v) {
     g->revenue += v[SS_SE_REVENUE].i;
 }
 
+/* A minute's row counts once: a later version of it (more records) replaces the
+ * earlier one in the sums. */
+static int agg_quality(struct ss_report *rp, const struct ss_val *v, struct ss_err *err) {
+    bool ins;
+    uint32_t *ix = ss_u64map_put(&rp->dq_ix, (uint64_t)v[SS_DQ_MINUTE_START].i, &ins);
+    if (ins) {
+        SS_GROW(rp->dq_min, rp->dq_cap, rp->ndq + 1);
+        memset(rp->dq_min[rp->ndq], 0, sizeof rp->dq_min[rp->ndq]);
+        *ix = (uint32_t)rp->ndq++;
+    }
+    int64_t *m = rp->dq_min[*ix];
+    if (!ins && v[SS_DQ_TOTAL].i <= m[SS_DQ_TOTAL]) return SS_OK;
+    for (int j = SS_DQ_TOTAL; j <= SS_DQ_DUPLICATES; j++) {
+        rp->dq[j] -= m[j]; /* added before: cannot overflow */
+        if (add_count(&rp->dq[j], v[j].i, SS_T_DATA_QUALITY, j, err)) return SS_ERROR;
+        m[j] = v[j].i;
+    }
+    return SS_OK;
+}
+
 static int agg_rows(struct ss_report *rp, enum ss_table_id t, const struct ss_val *rows, size_t n,
                     struct ss_err *err) {
     size_t nc = (size_t)ss_tables[t].ncols;
@@ -490,8 +517,7 @@ static int agg_rows(struct ss_report *rp, enum ss_table_id t, const struct ss_va
         break;
     case SS_T_DATA_QUALITY:
         for (size_t i = 0; i < n; i++)
-            for (int j = SS_DQ_TOTAL; j <= SS_DQ_DUPLICATES; j++)
-                if (add_count(&rp->dq[j], rows[i * nc + (size_t)j].i, t, j, err)) return SS_ERROR;
+            if (agg_quality(rp, rows + i * nc, err)) return SS_ERROR;
         break;
     case SS_T_DLQ:
         for (size_t i = 0; i < n; i++) counted_add(&rp->reasons, vstr(&rows[i * nc + SS_DL_REASON]));
@@ -776,6 +802,7 @@ int ss_report_build(struct ss_report **out, const struct ss_report_opts *o, stru
     rp->streams.names = ss_intern_new();
     ss_u64map_init(&rp->catday_ix);
     ss_u64map_init(&rp->day_ix);
+    ss_u64map_init(&rp->dq_ix);
     ss_u64map_init(&rp->dayuser);
     rp->pg = (struct progress){.on = o->progress, .f = o->progress_to ? o->progress_to : stderr};
 
@@ -846,6 +873,8 @@ void ss_report_free(struct ss_report *rp) {
     ss_free(rp->streams.n);
     ss_u64map_free(&rp->catday_ix);
     ss_u64map_free(&rp->day_ix);
+    ss_u64map_free(&rp->dq_ix);
+    ss_free(rp->dq_min);
     ss_u64map_free(&rp->dayuser);
     ss_free(rp->cd);
     ss_free(rp->pr);
