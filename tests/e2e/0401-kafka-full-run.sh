@@ -38,6 +38,11 @@
 # dlq rows carry Kafka coordinates (topic, partition, offset); each is checked against
 # the broker (the message there is the row's record) and then mapped to the file's
 # (path, input index, line) for the model comparison.
+#
+# B. The same topics read again by a run stopped with SIGTERM mid-stream and a second run
+#    resumed from its savepoint: the two together must write the model's tables exactly.
+# C. The same with a run killed (SIGKILL) and a second one resumed from its last periodic
+#    savepoint, into SQLite (details at parts B and C below).
 # requires: kafka
 source "$(dirname "$0")/lib.sh"
 need_bin
@@ -49,7 +54,11 @@ SET=(--set lateness=4h --set join.grace=24h)
 
 KT="$REPO_DIR/scripts/kafka-test-server"
 KDIR="$T/kafka"
-_kafka_cleanup() { "$KT" stop "$KDIR" >/dev/null 2>&1 || true; _e2e_cleanup; }
+_kafka_cleanup() {
+    [ -n "${P1:-}" ] && kill -KILL "$P1" 2>/dev/null
+    "$KT" stop "$KDIR" >/dev/null 2>&1 || true
+    _e2e_cleanup
+}
 trap _kafka_cleanup EXIT
 B=$("$KT" start "$KDIR" 2>"$T/kafka-start.err") || { cat "$T/kafka-start.err" >&2; fail "cannot start the Kafka test broker"; }
 note "broker $B"
@@ -318,4 +327,82 @@ tot = {k: sum(r[k] for r in dq) for k in ("total", "valid", "duplicates", "late"
 print("    totals:", tot, "dlq", n("dlq"), "promo_matches", n("promo_matches"), "alerts", n("alerts"), "sessions", n("sessions"))
 sys.exit(0 if tot["duplicates"] > 0 and tot["valid"] < tot["total"] and n("dlq") > 0 and n("promo_matches") > 0 and n("alerts") > 0 else 1)
 PYEOF
+
+# ---- B. stopped mid-stream and resumed from its savepoint (README "Savepoints") -------------
+# Run B1 (unbounded, group e2e-0401s, savepoint.path) reads slowly (-X queued.min.messages=1000)
+# and gets SIGTERM once the group has committed clicks offsets: it exits 0 and writes its
+# savepoint. Nothing is final before the end (lateness 4h > the data's span), so every window,
+# session and list is open at the stop and lives on only in the savepoint. Run B2
+# (--exit-at-end, same group, same savepoint, same output directory, which a Kafka run appends
+# to) loads it and reads the rest. B1 and B2 together must write exactly the model's tables,
+# as run A did; before savepoints, B2's windows and sessions held only what came after the stop.
+SP=$T/state/savepoint
+OUTB=$T/outb
+mkdir -p "$OUTB"
+RUNB=(run --input promotions="kafka://$B/promotions" --input orders="kafka://$B/orders"
+      --input clicks="kafka://$B/clicks" "${SET[@]}" --set kafka.group_id=e2e-0401s --set savepoint.path="$SP"
+      --sink "jsonl:$OUTB")
+"$SHOPSTREAM_BIN" "${RUNB[@]}" --set epoch.events=20000 -X queued.min.messages=1000 2>"$OUTB.b1.stderr" &
+P1=$!
+committed_clicks() { kafka_committed "$KDIR" "$B" e2e-0401s.clicks clicks | awk '{ s += $2 } END { print s + 0 }'; }
+b1_committed() {
+    kill -0 "$P1" 2>/dev/null || { tail -n 5 "$OUTB.b1.stderr" >&2; fail "run B1 ended by itself"; }
+    [ "$(committed_clicks)" -gt 0 ]
+}
+poll_until 180 "run B1 to commit clicks offsets" b1_committed
+kill -TERM "$P1"
+rc=0
+wait "$P1" || rc=$?
+[ $rc -eq 0 ] || { tail -n 20 "$OUTB.b1.stderr" >&2; fail "run B1 exited $rc after SIGTERM"; }
+[ -s "$SP" ] || fail "run B1 wrote no savepoint at $SP"
+at_stop=$(committed_clicks)
+clicks_total=$(grep -c . "$G/clicks.jsonl")
+note "B1 stopped with $at_stop of $clicks_total clicks committed; savepoint $(stat -c %s "$SP") bytes"
+[ "$at_stop" -lt "$clicks_total" ] || check_failed "B1 read every click before its stop: the test stops nothing mid-stream"
+rc=0
+timeout 900 "$SHOPSTREAM_BIN" "${RUNB[@]}" --exit-at-end 2>"$OUTB.b2.stderr" || rc=$?
+[ $rc -eq 0 ] || { tail -n 20 "$OUTB.b2.stderr" >&2; fail "run B2 exited $rc"; }
+grep -q 'msg="savepoint loaded' "$OUTB.b2.stderr" || check_failed "run B2 did not say it loaded the savepoint"
+[ ! -e "$SP" ] || check_failed "the savepoint is still there after B2 read everything (nothing is left to carry over)"
+rm -rf "$T/mappedb"
+"$PY" "$T/kcheck.py" "$G" "$D" "$OUTB" "$T/mappedb" >/dev/null || check_failed "B: dlq origins are wrong"
+"$PY" "$T/precond.py" "$G" $((4 * 3600 * 1000)) "$T/mappedb/velocity.json" || check_failed "B: velocity alerts (above)"
+rm -f "$T/mappedb/velocity.json"
+compare_with_model "$T/mappedb" "${SET[@]}" --set alerts.velocity.count=1000000000 \
+    promotions="$G/promotions.jsonl" orders="$G/orders.jsonl" clicks="$G/clicks.jsonl"
+
+# ---- C. killed and resumed from its last periodic savepoint ---------------------------------
+# Run C1 (group e2e-0401k, a savepoint every second, the SQLite sink, whose tables are keyed)
+# reads slowly and is killed with SIGKILL once a savepoint exists and the group has committed
+# clicks offsets. Run C2 (--exit-at-end, same group, savepoint and database) loads the last
+# savepoint and reads each partition from its position there, which may be behind the committed
+# offset: what C1 read after the savepoint is read again, and its rows land on their own keys.
+# The tables read back from SQLite must be the model's. data_quality is left out: it counts the
+# records read twice twice, as after any crash.
+SPC=$T/state/savepoint-c
+DBC=$T/outc.db
+RUNC=(run --input promotions="kafka://$B/promotions" --input orders="kafka://$B/orders"
+      --input clicks="kafka://$B/clicks" "${SET[@]}" --set kafka.group_id=e2e-0401k --set savepoint.path="$SPC"
+      --set savepoint.interval=1s --sink "sqlite:$DBC")
+"$SHOPSTREAM_BIN" "${RUNC[@]}" --set epoch.events=20000 -X queued.min.messages=1000 2>"$T/c1.stderr" &
+P1=$!
+c1_ready() {
+    kill -0 "$P1" 2>/dev/null || { tail -n 5 "$T/c1.stderr" >&2; fail "run C1 ended by itself"; }
+    [ -s "$SPC" ] && [ "$(kafka_committed "$KDIR" "$B" e2e-0401k.clicks clicks | awk '{ s += $2 } END { print s + 0 }')" -gt 0 ]
+}
+poll_until 180 "run C1 to write a savepoint and commit clicks offsets" c1_ready
+kill -KILL "$P1"
+wait "$P1" 2>/dev/null
+rc=0
+timeout 900 "$SHOPSTREAM_BIN" "${RUNC[@]}" --exit-at-end 2>"$T/c2.stderr" || rc=$?
+[ $rc -eq 0 ] || { tail -n 20 "$T/c2.stderr" >&2; fail "run C2 exited $rc"; }
+grep -q 'msg="savepoint loaded' "$T/c2.stderr" || check_failed "run C2 did not load the savepoint"
+note "C2: $(grep -c "resuming at the savepoint's position" "$T/c2.stderr") partition(s) read again from behind the committed offset"
+"$PY" "$E2E_DIR/export_tables.py" sqlite "$DBC" "$T/exportc" >"$T/exportc.out" 2>"$T/exportc.err" ||
+    { cat "$T/exportc.err" >&2; check_failed "C: export from SQLite reported problems (above)"; }
+"$PY" "$T/kcheck.py" "$G" "$D" "$T/exportc" "$T/mappedc" >/dev/null || check_failed "C: dlq origins are wrong"
+"$PY" "$T/precond.py" "$G" $((4 * 3600 * 1000)) "$T/mappedc/velocity.json" || check_failed "C: velocity alerts (above)"
+rm -f "$T/mappedc/velocity.json"
+compare_with_model "$T/mappedc" --skip data_quality "${SET[@]}" --set alerts.velocity.count=1000000000 \
+    promotions="$G/promotions.jsonl" orders="$G/orders.jsonl" clicks="$G/clicks.jsonl"
 finish
