@@ -921,8 +921,8 @@ static bool savepoints(const struct ss_engine *e) { return e->cfg->savepoint_pat
 
 /* Loads cfg->savepoint_path, if there is one, before anything is read. */
 static int restore_savepoint(struct ss_engine *e, struct ss_err *err) {
+    if (!savepoints(e)) return SS_OK;
     const char *path = e->cfg->savepoint_path;
-    if (!path || !*path) return SS_OK;
     for (int i = 0; i < e->ninputs; i++)
         if (!e->inputs[i].src->type->start_at)
             return ss_err_set(err, SS_EUSAGE,
