@@ -17,7 +17,8 @@
 #    the unit's KillSignal stops it, as `systemctl stop` does. Asserted: exit 0 within the
 #    unit's TimeoutStopSec; the lake in the state directory holds exactly the model's
 #    accepted events; the SQLite database there holds every dead letter of the model
-#    once, and the dead-letter topic as many; the group committed every record. lateness=4h (from the environment file) as
+#    once, and the dead-letter topic as many; the group committed every record; the stop
+#    left a savepoint in the state directory (savepoint.path of the example). lateness=4h (from the environment file) as
 #    in 0405: no record can be late under any interleaving of the partitions.
 # 4. The example configuration without KAFKA_BROKERS in the environment exits 2 naming
 #    the variable, an exit the unit does not restart (RestartPreventExitStatus).
@@ -114,6 +115,8 @@ timeout "$STOP_S" tail --pid="$SP" -f /dev/null || fail "the service did not exi
 rc=0; wait "$SP" || rc=$?
 [ $rc -eq 0 ] || { tail -n 20 "$T/service.stderr" >&2; fail "the service exited $rc on SIG$SIG, expected 0"; }
 grep -q 'msg="stopped"' "$T/service.stderr" || check_failed "the service did not log that it stopped"
+[ -s "$STATE/savepoint" ] && grep -q 'msg="savepoint written' "$T/service.stderr" ||
+    check_failed "the stopped service left no savepoint in its state directory (savepoint.path of the example)"
 [ -f "$STATE/shopstream.db" ] && [ -d "$STATE/lake" ] || check_failed "the state directory lacks shopstream.db or lake/: $(ls "$STATE")"
 lake_events_match "$STATE/lake" "the service's lake" --set lateness=4h clicks="$G"
 "$PY" - "$STATE/shopstream.db" "$T/model/dlq.jsonl" <<'PYEOF' || check_failed "the service's dead letters in SQLite"
