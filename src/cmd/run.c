@@ -94,7 +94,8 @@ static int check_config(const struct ss_config *cfg, struct ss_err *err) {
         struct ss_input_spec spec;
         if (ss_input_spec_parse(&spec, cfg->inputs[i], cfg->format, err) != SS_OK) return err->code;
         const struct ss_source_type *type = ss_source_type_of(&spec);
-        int rc = type->check ? type->check(&spec, cfg, err) : SS_OK;
+        int rc = ss_engine_check_input(cfg, type, spec.url, err);
+        if (!rc && type->check) rc = type->check(&spec, cfg, err);
         ss_input_spec_free(&spec);
         if (rc) return rc;
     }
@@ -226,14 +227,16 @@ int ss_cmd_run(int argc, char **argv) {
     if (rc != SS_OK) goto fail;
     const struct ss_run_stats *st = ss_engine_stats(e);
     /* a stop keeps what is open: the next run over the same Kafka group resumes after
-     * the committed positions, and those windows and sessions start again from there */
+     * the committed positions, and those windows and sessions go on from the savepoint,
+     * or without one start again from there */
     bool stopped = ss_engine_stopped(e);
-    ss_info("run", "msg=\"%s\" records=%lld valid=%lld invalid=%lld late=%lld duplicates=%lld%s",
+    bool kept = cfg.savepoint_path && *cfg.savepoint_path;
+    ss_info("run", "msg=\"%s\" records=%lld valid=%lld invalid=%lld late=%lld duplicates=%lld%s%s",
             stopped ? "stopped" : "done", (long long)st->records, (long long)st->valid, (long long)st->invalid,
             (long long)st->late, (long long)st->duplicates,
-            stopped ? " committed=\"every output so far and the input positions they cover\""
-                      " not_emitted=\"windows and sessions still open\""
-                    : "");
+            stopped ? " committed=\"every output so far and the input positions they cover\"" : "",
+            !stopped ? "" : kept ? " savepoint=\"windows and sessions still open, for the next run\""
+                                 : " not_emitted=\"windows and sessions still open\"");
     exit_code = SS_EXIT_OK;
     goto out;
 fail:

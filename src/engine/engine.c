@@ -224,9 +224,21 @@ static inline uint32_t slot_for(struct ss_engine *e, int input, int32_t partitio
 static void on_assigned(void *ctx, struct ss_source *src, const int32_t *parts, int n);
 static void on_revoked(void *ctx, struct ss_source *src, const int32_t *parts, int n);
 
+int ss_engine_check_input(const struct ss_config *cfg, const struct ss_source_type *type, const char *url,
+                          struct ss_err *err) {
+    if (cfg->savepoint_path && *cfg->savepoint_path && !type->start_at)
+        return ss_err_set(err, SS_EUSAGE,
+                          "savepoint.path is set, but input %s cannot resume at a position: savepoints need Kafka "
+                          "inputs (a file is read whole by every run)",
+                          url);
+    return SS_OK;
+}
+
 static int add_input(struct ss_engine *e, struct ss_source *src, const struct ss_input_spec *spec, bool sequential,
                      struct ss_err *err) {
     if (e->ninputs == MAX_INPUTS) return ss_err_set(err, SS_EUSAGE, "too many inputs (at most %d)", MAX_INPUTS);
+    int crc = ss_engine_check_input(e->cfg, src->type, spec->url, err);
+    if (crc) return crc;
     struct input *in = &e->inputs[e->ninputs];
     memset(in, 0, sizeof *in);
     int rc = ss_decoder_open(&in->dec, spec->stream, (enum ss_format)spec->format,
@@ -923,12 +935,6 @@ static bool savepoints(const struct ss_engine *e) { return e->cfg->savepoint_pat
 static int restore_savepoint(struct ss_engine *e, struct ss_err *err) {
     if (!savepoints(e)) return SS_OK;
     const char *path = e->cfg->savepoint_path;
-    for (int i = 0; i < e->ninputs; i++)
-        if (!e->inputs[i].src->type->start_at)
-            return ss_err_set(err, SS_EUSAGE,
-                              "savepoint.path is set, but input %s cannot resume at a position: savepoints need Kafka "
-                              "inputs (a file is read whole by every run)",
-                              e->inputs[i].spec.url);
     int64_t t0 = ss_now_ms();
     struct ss_buf body;
     bool found;

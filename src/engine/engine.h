@@ -25,6 +25,10 @@ int ss_engine_add_input(struct ss_engine *e, const char *arg, struct ss_err *err
 /* Adds an already-open source (the demo's generator, tests). The engine closes it. */
 int ss_engine_add_source(struct ss_engine *e, struct ss_source *src, const struct ss_input_spec *spec,
                          struct ss_err *err);
+/* What the configuration refuses of an input of this type, before it is opened
+ * (savepoint.path with an input that cannot resume at a position): SS_EUSAGE naming it. */
+int ss_engine_check_input(const struct ss_config *cfg, const struct ss_source_type *type, const char *url,
+                          struct ss_err *err);
 int ss_engine_add_sink(struct ss_engine *e, const char *url, struct ss_err *err);
 /* Runs until every input is finished (then W = +inf, everything is emitted and
  * committed) or ss_engine_stop is called (then the current epoch is committed). */

@@ -55,6 +55,12 @@ expect_exit 2 "^shopstream run: unrecognized option '--no-such-flag'" "unknown f
 expect_exit 2 "^shopstream run: option '--input' requires an argument" "flag without its value" -- run --input
 expect_exit 2 "^shopstream demo: unrecognized option '--no-such-flag'" "unknown demo flag" -- demo --no-such-flag
 expect_exit 2 "^shopstream report: unrecognized option '--no-such-flag'" "unknown report flag" -- report --no-such-flag
+# a savepoint resumes inputs at positions: a file has none to resume at (refused before any sink opens)
+expect_exit 2 "savepoints need Kafka inputs" "savepoint.path with a file input" -- run --input clicks="$D/clicks.jsonl" \
+    --set savepoint.path="$T/sp" --sink "jsonl:$T/sp-out"
+[ ! -e "$T/sp-out" ] || fail "savepoint.path with a file input: the sink was opened before the refusal"
+expect_exit 2 "savepoints need Kafka inputs" "savepoint.path with a file input, --print-config" -- run --print-config \
+    --input clicks="$D/clicks.jsonl" --set savepoint.path="$T/sp"
 expect_exit 2 "no.such.key" "unknown config key" -- run --set no.such.key=1 --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
 expect_exit 2 "lateness" "bad config value" -- run --set lateness=abc --input clicks="$D/clicks.jsonl" --sink "jsonl:$T/x"
 # durations stop at 100 years: lateness=INT64_MAX ms wrapped the watermark around
