@@ -11,6 +11,10 @@
 #ifndef SS_OP_FIXTURE_H
 #define SS_OP_FIXTURE_H
 
+#include <stdlib.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
 #include "core/timefmt.h"
 #include "harness.h"
 #include "op_wake.h"
@@ -99,6 +103,47 @@ static inline void fx_save_restore(struct fx *f) {
         ss_intern_sweep(f->in);
     }
     ss_free(b.p);
+}
+
+/* Every row of table t in out, each formatted with all its columns, sorted: rows as a
+ * multiset, to compare two runs whose row order within an advance may differ. */
+static int fx_cmp_strp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static inline char **fx_rows_sorted(struct ss_out *out, int t, size_t *n) {
+    *n = out->t[t].n;
+    char **v = ss_calloc(*n + 1, sizeof *v);
+    for (size_t r = 0; r < *n; r++) {
+        struct ss_val *c = ss_out_get(out, t, r);
+        struct ss_buf b = {0};
+        for (int k = 0; k < ss_tables[t].ncols; k++) {
+            char num[64];
+            snprintf(num, sizeof num, "|%d:%lld:", c[k].null, (long long)c[k].i);
+            ss_buf_add(&b, num, strlen(num));
+            if (c[k].s) ss_buf_add(&b, c[k].s, c[k].len);
+        }
+        ss_buf_addc(&b, '\0');
+        v[r] = b.p;
+    }
+    qsort(v, *n, sizeof *v, fx_cmp_strp);
+    return v;
+}
+
+/* a and b hold the same rows of table t, every column compared, row order aside (a
+ * restored operator against its uninterrupted twin). */
+static inline void fx_rows_match(struct ss_out *a, struct ss_out *b, int t) {
+    size_t na, nb;
+    char **ra = fx_rows_sorted(a, t, &na), **rb = fx_rows_sorted(b, t, &nb);
+    CHECK_EQ_INT(na, nb);
+    size_t diff = 0;
+    for (size_t i = 0; i < na && i < nb; i++)
+        if (strcmp(ra[i], rb[i])) {
+            if (!diff) fprintf(stderr, "%s: one %s\n     the other %s\n", ss_tables[t].name, ra[i], rb[i]);
+            diff++;
+        }
+    CHECK_EQ_INT(diff, 0);
+    for (size_t i = 0; i < na; i++) ss_free(ra[i]);
+    for (size_t i = 0; i < nb; i++) ss_free(rb[i]);
+    ss_free(ra);
+    ss_free(rb);
 }
 
 static void fx_close(struct fx *f) {

@@ -369,7 +369,6 @@ static size_t buy_and_check(struct fx *f, int i, struct p x, bool alert, int64_t
 /* With restore, the operator is also saved and restored at random points (and high
  * value alerts are on): it must still agree with the model, and at the end its rows
  * with those of its uninterrupted twin. */
-static void rows_match_twin(struct fx *f, int t);
 static void random_round(uint64_t seed, bool restore) {
     rng_state = seed * 0x9e3779b97f4a7c15ULL + 3;
     const int64_t N = seed % 3 == 0 ? 1 : seed % 3 == 1 ? 5 : 2;
@@ -419,7 +418,7 @@ static void random_round(uint64_t seed, bool restore) {
     if (restore) {
         fx_save_restore(&f);
         advance(&f, SS_TS_MAX);
-        rows_match_twin(&f, SS_T_ALERTS);
+        fx_rows_match(&f.out, &f.twin_out, SS_T_ALERTS);
     }
     ss_free(acc);
     fx_close(&f);
@@ -486,44 +485,6 @@ TEST(in_order_velocity_is_design) {
 
 /* ---- savepoints ------------------------------------------------------------------------- */
 
-/* Every row of table t in out, each formatted with all its columns, sorted: rows as a
- * multiset, to compare two runs whose row order within an advance may differ. */
-static int cmp_strp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-static char **rows_sorted(struct ss_out *out, int t, size_t *n) {
-    *n = out->t[t].n;
-    char **v = ss_calloc(*n + 1, sizeof *v);
-    for (size_t r = 0; r < *n; r++) {
-        struct ss_val *c = ss_out_get(out, t, r);
-        struct ss_buf b = {0};
-        for (int k = 0; k < ss_tables[t].ncols; k++) {
-            char num[64];
-            snprintf(num, sizeof num, "|%d:%lld:", c[k].null, (long long)c[k].i);
-            ss_buf_add(&b, num, strlen(num));
-            if (c[k].s) ss_buf_add(&b, c[k].s, c[k].len);
-        }
-        ss_buf_addc(&b, '\0');
-        v[r] = b.p;
-    }
-    qsort(v, *n, sizeof *v, cmp_strp);
-    return v;
-}
-/* The restored operator emitted exactly the rows of its uninterrupted twin. */
-static void rows_match_twin(struct fx *f, int t) {
-    size_t na, nb;
-    char **a = rows_sorted(&f->out, t, &na), **b = rows_sorted(&f->twin_out, t, &nb);
-    CHECK_EQ_INT(na, nb);
-    size_t diff = 0;
-    for (size_t i = 0; i < na && i < nb; i++)
-        if (strcmp(a[i], b[i])) {
-            if (!diff) fprintf(stderr, "restored: %s\ntwin:     %s\n", a[i], b[i]);
-            diff++;
-        }
-    CHECK_EQ_INT(diff, 0);
-    for (size_t i = 0; i < na; i++) ss_free(a[i]);
-    for (size_t i = 0; i < nb; i++) ss_free(b[i]);
-    ss_free(a);
-    ss_free(b);
-}
 
 TEST(savepoint_randomized) {
     for (uint64_t seed = 1; seed <= 40; seed++) random_round(seed, true);
@@ -564,7 +525,7 @@ TEST(savepoint_edges) {
     advance(&f, 5000 + RANGE); /* c's entry comes up */
     fx_save_restore(&f);
     advance(&f, SS_TS_MAX);
-    rows_match_twin(&f, SS_T_ALERTS);
+    fx_rows_match(&f.out, &f.twin_out, SS_T_ALERTS);
     fx_close(&f);
 }
 

@@ -383,24 +383,6 @@ TEST(save_restore_across_sweeps) {
     fx_close(&f);
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* Every row of promo_matches, every column, formatted and sorted. */
-static char **rows_sorted(struct fx *f, size_t *n) {
-    *n = nrows(f);
-    char **v = ss_calloc(*n + 1, sizeof *v);
-    for (size_t i = 0; i < *n; i++) {
-        struct ss_val *x = row(f, i);
-        char buf[256];
-        snprintf(buf, sizeof buf, "%s|%s|%s|%s|%lld|%lld", x[SS_PM_EVENT_ID].s, x[SS_PM_PROMO_ID].s,
-                 x[SS_PM_USER_ID].s, x[SS_PM_PRODUCT_ID].s, (long long)x[SS_PM_DISCOUNT_PCT].i,
-                 (long long)x[SS_PM_CLICK_TS].i);
-        v[i] = ss_malloc(strlen(buf) + 1);
-        memcpy(v[i], buf, strlen(buf) + 1);
-    }
-    qsort(v, *n, sizeof *v, cmp_str);
-    return v;
-}
 
 static size_t restores_done;
 
@@ -451,19 +433,7 @@ static void save_round(uint64_t seed) {
     }
     advance(&a, SS_TS_MAX);
     advance(&b, SS_TS_MAX);
-    size_t na, nb;
-    char **ra = rows_sorted(&a, &na), **rb = rows_sorted(&b, &nb);
-    CHECK_EQ_INT(nb, na);
-    size_t same = 0;
-    while (same < na && same < nb && strcmp(ra[same], rb[same]) == 0) same++;
-    CHECK_EQ_INT(same, na);
-    if (same < na || same < nb)
-        fprintf(stderr, "  seed %llu: first difference at row %zu: %s vs %s\n", (unsigned long long)seed, same,
-                same < na ? ra[same] : "-", same < nb ? rb[same] : "-");
-    for (size_t i = 0; i < na; i++) ss_free(ra[i]);
-    for (size_t i = 0; i < nb; i++) ss_free(rb[i]);
-    ss_free(ra);
-    ss_free(rb);
+    fx_rows_match(&a.out, &b.out, SS_T_PROMO_MATCHES);
     fx_close(&a);
     fx_close(&b);
 }

@@ -260,44 +260,6 @@ TEST(randomized_vs_brute_force) {
 
 /* ---- savepoints ------------------------------------------------------------------------- */
 
-/* Every row of table t in out, each formatted with all its columns, sorted: rows as a
- * multiset, to compare two runs whose row order within an advance may differ. */
-static int cmp_strp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-static char **rows_sorted(struct ss_out *out, int t, size_t *n) {
-    *n = out->t[t].n;
-    char **v = ss_calloc(*n + 1, sizeof *v);
-    for (size_t r = 0; r < *n; r++) {
-        struct ss_val *c = ss_out_get(out, t, r);
-        struct ss_buf b = {0};
-        for (int k = 0; k < ss_tables[t].ncols; k++) {
-            char num[64];
-            snprintf(num, sizeof num, "|%d:%lld:", c[k].null, (long long)c[k].i);
-            ss_buf_add(&b, num, strlen(num));
-            if (c[k].s) ss_buf_add(&b, c[k].s, c[k].len);
-        }
-        ss_buf_addc(&b, '\0');
-        v[r] = b.p;
-    }
-    qsort(v, *n, sizeof *v, cmp_strp);
-    return v;
-}
-/* The restored operator emitted exactly the rows of its uninterrupted twin. */
-static void rows_match_twin(struct fx *f, int t) {
-    size_t na, nb;
-    char **a = rows_sorted(&f->out, t, &na), **b = rows_sorted(&f->twin_out, t, &nb);
-    CHECK_EQ_INT(na, nb);
-    size_t diff = 0;
-    for (size_t i = 0; i < na && i < nb; i++)
-        if (strcmp(a[i], b[i])) {
-            if (!diff) fprintf(stderr, "restored: %s\ntwin:     %s\n", a[i], b[i]);
-            diff++;
-        }
-    CHECK_EQ_INT(diff, 0);
-    for (size_t i = 0; i < na; i++) ss_free(a[i]);
-    for (size_t i = 0; i < nb; i++) ss_free(b[i]);
-    ss_free(a);
-    ss_free(b);
-}
 
 static struct ss_val *find_row(struct fx *f, const char *user, int64_t start) {
     for (size_t i = 0; i < nrows(f); i++) {
@@ -352,7 +314,7 @@ TEST(savepoint_edges) {
         CHECK_EQ_INT(v[SS_SE_CART_ADDS].i, 1);
     }
     CHECK_EQ_INT(nrows(&f), 3);
-    rows_match_twin(&f, SS_T_SESSIONS);
+    fx_rows_match(&f.out, &f.twin_out, SS_T_SESSIONS);
     fx_save_restore(&f); /* empty again */
     fx_close(&f);
 }
@@ -383,7 +345,7 @@ static void restore_round(uint64_t seed) {
     }
     fx_save_restore(&f);
     advance(&f, SS_TS_MAX);
-    rows_match_twin(&f, SS_T_SESSIONS);
+    fx_rows_match(&f.out, &f.twin_out, SS_T_SESSIONS);
     fx_close(&f);
 }
 
