@@ -48,9 +48,7 @@ int ss_savepoint_stage(const char *path, const struct ss_buf *body, struct ss_er
     if (fd >= 0) close(fd);
     if (ok) return SS_OK;
     unlink(tmp);
-    ss_err_set(err, SS_EIO, "cannot write the savepoint %s: %s", tmp, strerror(e));
-    err->retriable = false;
-    return SS_EIO;
+    return ss_err_set(err, SS_EIO, "cannot write the savepoint %s: %s", tmp, strerror(e));
 }
 
 int ss_savepoint_publish(const char *path, struct ss_err *err) {
