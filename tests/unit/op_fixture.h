@@ -146,6 +146,47 @@ static inline void fx_rows_match(struct ss_out *a, struct ss_out *b, int t) {
     ss_free(rb);
 }
 
+/* A hand-built savepoint's start (tests of damaged bytes): into b, emptied first, the
+ * section's tag, its format version and its count of items. */
+static inline void fx_snap_head(struct ss_buf *b, const char *tag, uint32_t version, int64_t nitems) {
+    b->len = 0;
+    ss_snap_tag(b, tag);
+    ss_snap_u32(b, version);
+    ss_snap_i64(b, nitems);
+}
+
+/* Loads b into a fresh operator of type under cfg, with an intern table of its own: the
+ * code load returned. Loaded (and, with whole, every byte read), the operator must
+ * release every key once flushed and advanced to +inf; refused, it must say why. Either
+ * way it is closed, and the intern table must hold nothing afterwards. */
+static inline int fx_try_load(const struct ss_op_type *type, const struct ss_config *cfg, const struct ss_buf *b,
+                              bool whole) {
+    struct ss_intern *in = ss_intern_new();
+    struct ss_op_env env = {.cfg = cfg, .intern = in};
+    struct ss_err err = {0};
+    struct ss_op *o;
+    CHECK_EQ_INT(type->open(&o, &env, &err), SS_OK);
+    struct ss_snap_r r = ss_snap_reader(b->p, b->len);
+    int rc = type->load(o, &r, &err);
+    if (rc == SS_OK) {
+        if (whole) CHECK(r.p == r.end);
+        struct ss_out out;
+        ss_out_init(&out);
+        if (type->flush) type->flush(o, &out);
+        struct ss_clock clk = {.watermark = SS_TS_MAX};
+        type->advance(o, &clk, &out);
+        CHECK_EQ_INT(type->state_keys(o), 0);
+        ss_out_free(&out);
+    } else {
+        CHECK(err.msg[0] != '\0');
+    }
+    type->close(o);
+    ss_intern_sweep(in);
+    CHECK_EQ_INT(ss_intern_live(in), 0);
+    ss_intern_free(in);
+    return rc;
+}
+
 static void fx_close(struct fx *f) {
     if (f->op->type->flush) fx_flush(f);
     advance(f, SS_TS_MAX);

@@ -322,13 +322,6 @@ static void put_user(struct ss_buf *b, const char *user, uint8_t dirty, int64_t 
     }
 }
 
-static void head(struct ss_buf *b, const char *tag, uint32_t version, int64_t nusers) {
-    b->len = 0;
-    ss_snap_tag(b, tag);
-    ss_snap_u32(b, version);
-    ss_snap_i64(b, nusers);
-}
-
 /* Loads b into a fresh operator (size 3): the code it returned; the operator is closed
  * and the intern table must hold nothing afterwards. */
 static int try_load(const struct ss_buf *b, bool whole) {
@@ -336,45 +329,22 @@ static int try_load(const struct ss_buf *b, bool whole) {
     memset(&cfg, 0, sizeof cfg);
     cfg.recent_size = 3;
     cfg.recent_ttl_ms = 1000;
-    struct ss_intern *in = ss_intern_new();
-    struct ss_op_env env = {.cfg = &cfg, .intern = in};
-    struct ss_err err = {0};
-    struct ss_op *o;
-    CHECK_EQ_INT(ss_op_recent.open(&o, &env, &err), SS_OK);
-    struct ss_snap_r r = ss_snap_reader(b->p, b->len);
-    int rc = ss_op_recent.load(o, &r, &err);
-    if (rc == SS_OK) {
-        if (whole) CHECK(r.p == r.end);
-        struct ss_out out;
-        ss_out_init(&out);
-        ss_op_recent.flush(o, &out);
-        struct ss_clock clk = {.watermark = SS_TS_MAX};
-        ss_op_recent.advance(o, &clk, &out);
-        CHECK_EQ_INT(ss_op_recent.state_keys(o), 0);
-        ss_out_free(&out);
-    } else {
-        CHECK(err.msg[0] != '\0');
-    }
-    ss_op_recent.close(o);
-    ss_intern_sweep(in);
-    CHECK_EQ_INT(ss_intern_live(in), 0);
-    ss_intern_free(in);
-    return rc;
+    return fx_try_load(&ss_op_recent, &cfg, b, whole);
 }
 
 TEST(savepoint_damaged) {
     struct ss_buf b = {0};
     struct snap_item ok[3] = {{"b", 300}, {"a", 200}, {"c", 200}};
-    head(&b, "recently_viewed", 1, 2);
+    fx_snap_head(&b, "recently_viewed", 1, 2);
     put_user(&b, "u", 1, 3, ok, 3);
     put_user(&b, "v", 0, 1, ok, 1);
     CHECK_EQ_INT(try_load(&b, true), SS_OK); /* the builder writes what save writes */
 
-    head(&b, "sessions", 1, 0);
+    fx_snap_head(&b, "sessions", 1, 0);
     CHECK(try_load(&b, true) != SS_OK);
-    head(&b, "recently_viewed", 7, 0);
+    fx_snap_head(&b, "recently_viewed", 7, 0);
     CHECK(try_load(&b, true) != SS_OK);
-    head(&b, "recently_viewed", 1, (int64_t)1 << 40);
+    fx_snap_head(&b, "recently_viewed", 1, (int64_t)1 << 40);
     CHECK(try_load(&b, true) != SS_OK);
 
     /* each after a good user, so that the failure leaves state for close to release */
@@ -388,25 +358,25 @@ TEST(savepoint_damaged) {
         {{"a", 100}, {"b", SS_TS_EVENT_MIN - 1}},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        head(&b, "recently_viewed", 1, 2);
+        fx_snap_head(&b, "recently_viewed", 1, 2);
         put_user(&b, "good", 1, 3, ok, 3);
         put_user(&b, "x", 0, 2, bad[i], 2);
         CHECK(try_load(&b, true) != SS_OK);
     }
-    head(&b, "recently_viewed", 1, 2); /* longer than recent.size */
+    fx_snap_head(&b, "recently_viewed", 1, 2); /* longer than recent.size */
     put_user(&b, "good", 1, 3, ok, 3);
     put_user(&b, "x", 0, 4, four, 4);
     CHECK(try_load(&b, true) != SS_OK);
-    head(&b, "recently_viewed", 1, 2); /* a dirty flag other than 0 or 1 */
+    fx_snap_head(&b, "recently_viewed", 1, 2); /* a dirty flag other than 0 or 1 */
     put_user(&b, "good", 1, 3, ok, 3);
     put_user(&b, "x", 2, 1, ok, 1);
     CHECK(try_load(&b, true) != SS_OK);
-    head(&b, "recently_viewed", 1, 2); /* an empty list */
+    fx_snap_head(&b, "recently_viewed", 1, 2); /* an empty list */
     put_user(&b, "good", 1, 3, ok, 3);
     put_user(&b, "x", 0, 0, NULL, 0);
     put_user(&b, "padding", 0, 0, ok, 3);
     CHECK(try_load(&b, false) != SS_OK);
-    head(&b, "recently_viewed", 1, 2); /* a user twice */
+    fx_snap_head(&b, "recently_viewed", 1, 2); /* a user twice */
     put_user(&b, "u", 1, 1, ok, 1);
     put_user(&b, "u", 0, 1, ok + 1, 1);
     CHECK(try_load(&b, true) != SS_OK);

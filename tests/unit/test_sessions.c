@@ -377,53 +377,24 @@ static int try_load(const struct ss_buf *b, bool whole) {
     struct ss_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.session_gap_ms = GAP;
-    struct ss_intern *in = ss_intern_new();
-    struct ss_op_env env = {.cfg = &cfg, .intern = in};
-    struct ss_err err = {0};
-    struct ss_op *o;
-    CHECK_EQ_INT(ss_op_sessions.open(&o, &env, &err), SS_OK);
-    struct ss_snap_r r = ss_snap_reader(b->p, b->len);
-    int rc = ss_op_sessions.load(o, &r, &err);
-    if (rc == SS_OK) {
-        if (whole) CHECK(r.p == r.end);
-        struct ss_out out;
-        ss_out_init(&out);
-        struct ss_clock clk = {.watermark = SS_TS_MAX};
-        ss_op_sessions.advance(o, &clk, &out);
-        CHECK_EQ_INT(ss_op_sessions.state_keys(o), 0);
-        ss_out_free(&out);
-    } else {
-        CHECK(err.msg[0] != '\0');
-    }
-    ss_op_sessions.close(o);
-    ss_intern_sweep(in);
-    CHECK_EQ_INT(ss_intern_live(in), 0);
-    ss_intern_free(in);
-    return rc;
-}
-
-static void head(struct ss_buf *b, const char *tag, uint32_t version, int64_t nusers) {
-    b->len = 0;
-    ss_snap_tag(b, tag);
-    ss_snap_u32(b, version);
-    ss_snap_i64(b, nusers);
+    return fx_try_load(&ss_op_sessions, &cfg, b, whole);
 }
 
 TEST(savepoint_damaged) {
     struct ss_buf b = {0};
     struct snap_sess ok[2] = {{0, 1000, 500, 3, 1, 1, 1}, {1000 + GAP + 1, 1000 + GAP + 1, 0, 1, 1, 0, 0}};
-    head(&b, "sessions", 1, 2);
+    fx_snap_head(&b, "sessions", 1, 2);
     put_user(&b, "a", 2, ok, 2);
     put_user(&b, "b", 1, ok, 1);
     CHECK_EQ_INT(try_load(&b, true), SS_OK); /* the builder writes what save writes */
 
-    head(&b, "alerts", 1, 0);
+    fx_snap_head(&b, "alerts", 1, 0);
     CHECK(try_load(&b, true) != SS_OK); /* another operator's section */
-    head(&b, "sessions", 2, 0);
+    fx_snap_head(&b, "sessions", 2, 0);
     CHECK(try_load(&b, true) != SS_OK); /* a version this build cannot read */
-    head(&b, "sessions", 1, (int64_t)1 << 40);
+    fx_snap_head(&b, "sessions", 1, (int64_t)1 << 40);
     CHECK(try_load(&b, true) != SS_OK); /* a count past the end */
-    head(&b, "sessions", 1, -1);
+    fx_snap_head(&b, "sessions", 1, -1);
     CHECK(try_load(&b, true) != SS_OK);
 
     /* each after a good user, so that the failure leaves state for close to release */
@@ -438,12 +409,12 @@ TEST(savepoint_damaged) {
         {{5 * GAP, 5 * GAP, 0, 1, 0, 0, 0}, {0, 0, 0, 1, 0, 0, 0}},          /* not sorted */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        head(&b, "sessions", 1, 2);
+        fx_snap_head(&b, "sessions", 1, 2);
         put_user(&b, "good", 2, ok, 2);
         put_user(&b, "x", bad[i][1].events ? 2 : 1, bad[i], bad[i][1].events ? 2 : 1);
         CHECK(try_load(&b, true) != SS_OK);
     }
-    head(&b, "sessions", 1, 2); /* a user with no session */
+    fx_snap_head(&b, "sessions", 1, 2); /* a user with no session */
     put_user(&b, "good", 2, ok, 2);
     put_user(&b, "x", 0, NULL, 0);
     ss_snap_i64(&b, 0); /* padding, so the count is not refused as a cut */
@@ -454,7 +425,7 @@ TEST(savepoint_damaged) {
     ss_snap_i64(&b, 0);
     ss_snap_i64(&b, 0);
     CHECK(try_load(&b, true) != SS_OK);
-    head(&b, "sessions", 1, 2); /* a user twice */
+    fx_snap_head(&b, "sessions", 1, 2); /* a user twice */
     put_user(&b, "a", 1, ok, 1);
     put_user(&b, "a", 1, ok + 1, 1);
     CHECK(try_load(&b, true) != SS_OK);
