@@ -29,6 +29,7 @@
 #include "../ops/dedup.h"
 #include "../ops/op.h"
 #include "../ops/quality.h"
+#include "bgsave.h"
 #include "committer.h"
 #include "predecode.h"
 #include "savepoint.h"
@@ -133,8 +134,9 @@ struct ss_engine {
     struct ss_err revoke_err;
     /* savepoints (README "Savepoints") */
     int64_t savepoint_at_ms;        /* processing time the last one was staged */
-    uint64_t savepoint_epoch;       /* the epoch PATH.tmp holds the state of, published once the sinks have
-                                       it; 0: none staged */
+    uint64_t savepoint_epoch;       /* the epoch PATH.tmp holds (or bg is writing) the state of, published
+                                       once it is written and the sinks have the epoch; 0: none staged */
+    struct ss_bgsave bg;            /* the child writing it, if any (bgsave.h) */
 };
 
 static const char *comp = "engine";
@@ -953,10 +955,7 @@ static int restore_savepoint(struct ss_engine *e, struct ss_err *err) {
     return rc;
 }
 
-/* Writes the state as the epoch just submitted ends to PATH.tmp: it becomes the
- * savepoint once the sinks have that epoch (publish_savepoint), so a savepoint's state
- * never has effects that its outputs lack. A failure is a warning: the previous
- * savepoint stays, and a restart replays from it. */
+/* Writes the state to PATH.tmp on this thread: at a stop, and where no child can. */
 static int stage_savepoint(struct ss_engine *e, const struct ss_buf *quality, struct ss_err *err) {
     int64_t t0 = ss_now_ms();
     struct ss_buf b = {0};
@@ -965,9 +964,32 @@ static int stage_savepoint(struct ss_engine *e, const struct ss_buf *quality, st
     e->savepoint_at_ms = e->now_ms;
     e->savepoint_epoch = rc ? 0 : e->epoch;
     e->stats.savepoint_bytes = (int64_t)b.len;
-    e->stats.savepoint_ms = ss_now_ms() - t0;
+    e->stats.savepoint_ms = e->stats.savepoint_pause_ms = ss_now_ms() - t0;
     ss_free(b.p);
     return rc;
+}
+
+static void fill_state(const void *ctx, struct ss_buf *body) { save_state(ctx, NULL, body); }
+
+/* Stages the state as the epoch just submitted ends: it becomes the savepoint once it
+ * is written and the sinks have that epoch (publish_savepoint), so a savepoint's state
+ * never has effects that its outputs lack. A forked child writes it while the engine
+ * goes on (bgsave.h). A failure is a warning: the previous savepoint stays, and a
+ * restart replays from it. */
+static void start_savepoint(struct ss_engine *e) {
+    struct ss_err err = {0};
+    if (SS_BGSAVE_FORKS) {
+        int64_t t0 = ss_now_ms();
+        if (ss_bgsave_start(&e->bg, e->cfg->savepoint_path, fill_state, e, &err) == SS_OK) {
+            e->savepoint_at_ms = e->now_ms;
+            e->savepoint_epoch = e->epoch;
+            e->stats.savepoint_pause_ms = ss_now_ms() - t0;
+            return;
+        }
+        ss_warn(comp, "msg=\"writing this savepoint on the engine's thread\" err=\"%s\"", err.msg);
+    }
+    if (stage_savepoint(e, NULL, &err))
+        ss_warn(comp, "msg=\"could not write a savepoint; the previous one stays\" err=\"%s\"", err.msg);
 }
 
 /* At a stop, with every output committed: the state goes on in the next run. At the end
@@ -976,6 +998,7 @@ static int stage_savepoint(struct ss_engine *e, const struct ss_buf *quality, st
  * offsets, with no watermark of +inf. */
 static int final_savepoint(struct ss_engine *e, bool complete, const struct ss_buf *quality, struct ss_err *err) {
     const char *path = e->cfg->savepoint_path;
+    ss_bgsave_cancel(&e->bg); /* of an earlier epoch, and it would write PATH.tmp under this one */
     if (complete) {
         e->savepoint_epoch = 0;
         return ss_savepoint_remove(path, err);
@@ -990,15 +1013,32 @@ static int final_savepoint(struct ss_engine *e, bool complete, const struct ss_b
 }
 
 static void publish_savepoint(struct ss_engine *e) {
-    if (!e->savepoint_epoch || e->stats.durable_epoch < e->savepoint_epoch) return;
+    if (!e->savepoint_epoch || e->bg.pid || e->stats.durable_epoch < e->savepoint_epoch) return;
     struct ss_err err = {0};
     if (ss_savepoint_publish(e->cfg->savepoint_path, &err))
         ss_warn(comp, "msg=\"could not publish the savepoint; the previous one stays\" err=\"%s\"", err.msg);
     else
-        ss_debug(comp, "msg=\"savepoint written\" path=%s epoch=%llu bytes=%lld ms=%lld", e->cfg->savepoint_path,
-                 (unsigned long long)e->savepoint_epoch, (long long)e->stats.savepoint_bytes,
-                 (long long)e->stats.savepoint_ms);
+        ss_debug(comp, "msg=\"savepoint written\" path=%s epoch=%llu bytes=%lld ms=%lld pause_ms=%lld",
+                 e->cfg->savepoint_path, (unsigned long long)e->savepoint_epoch, (long long)e->stats.savepoint_bytes,
+                 (long long)e->stats.savepoint_ms, (long long)e->stats.savepoint_pause_ms);
     e->savepoint_epoch = 0;
+}
+
+/* Collects the child writing a savepoint once it has exited, and publishes its work if the
+ * sinks already have the epoch. */
+static void reap_savepoint(struct ss_engine *e) {
+    bool done;
+    struct ss_bgsave_result res;
+    ss_bgsave_poll(&e->bg, &done, &res);
+    if (!done) return;
+    if (res.rc != SS_OK) {
+        ss_warn(comp, "msg=\"could not write a savepoint; the previous one stays\" err=\"%s\"", res.msg);
+        e->savepoint_epoch = 0;
+        return;
+    }
+    e->stats.savepoint_bytes = res.bytes;
+    e->stats.savepoint_ms = res.ms;
+    publish_savepoint(e);
 }
 
 /* Once per run, when a stop was asked for: what happens now, and the way out for a user
@@ -1222,6 +1262,7 @@ static int run_inputs(struct ss_engine *e, struct ss_err *err) {
     while (!stopping(e) && !failed) {
         bool any = false;
         int polled = 0;
+        if (e->bg.pid) reap_savepoint(e);
         for (int i = 0; i < e->ninputs && !stopping(e); i++) {
             if (!input_active(e, i)) continue;
             any = true;
@@ -1264,11 +1305,8 @@ static int run_inputs(struct ss_engine *e, struct ss_err *err) {
             ss_quality_tick(&e->quality, e->now_ms, 0, &e->out);
             rc = commit_epoch(e, false, false, err);
             if (rc) return rc;
-            if (savepoints(e) && !e->savepoint_epoch && e->now_ms - e->savepoint_at_ms >= e->cfg->savepoint_interval_ms) {
-                struct ss_err serr = {0};
-                if (stage_savepoint(e, NULL, &serr))
-                    ss_warn(comp, "msg=\"could not write a savepoint; the previous one stays\" err=\"%s\"", serr.msg);
-            }
+            if (savepoints(e) && !e->savepoint_epoch && e->now_ms - e->savepoint_at_ms >= e->cfg->savepoint_interval_ms)
+                start_savepoint(e);
         } else if (e->spare == NULL && !ss_committer_busy(e->committer)) {
             /* the sinks have the last epoch: its positions can be committed now */
             rc = finish_inflight(e, err);
@@ -1345,6 +1383,7 @@ void ss_engine_set_epoch_hook(struct ss_engine *e, void (*fn)(void *ctx, struct 
 
 void ss_engine_close(struct ss_engine *e) {
     if (!e) return;
+    ss_bgsave_cancel(&e->bg); /* a run that failed: the savepoint it was writing cannot be published */
     ss_committer_free(e->committer); /* nothing in flight: ss_engine_run collected it */
     for (size_t j = 0; j < e->nheld; j++) ss_free(e->held[j].pos);
     ss_free(e->held);

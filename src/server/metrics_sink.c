@@ -281,9 +281,13 @@ static void render_metrics(struct metrics_sink *ms, int64_t now, struct ss_buf *
               "Size of the last savepoint written (savepoint.path), bytes; 0 before the first or with savepoints off.");
     sample1(b, "shopstream_savepoint_bytes", NULL, NULL, sn->stats.savepoint_bytes);
     help_type(b, "shopstream_savepoint_duration_ms", "gauge",
-              "How long writing the last savepoint took (the state serialised, written and fsynced; the engine "
-              "waits for it), ms.");
+              "How long writing the last savepoint took (the state serialised, written and fsynced), ms. A "
+              "periodic one is written by a forked child while the engine goes on.");
     sample1(b, "shopstream_savepoint_duration_ms", NULL, NULL, sn->stats.savepoint_ms);
+    help_type(b, "shopstream_savepoint_pause_ms", "gauge",
+              "How long the engine stopped for the last savepoint, ms: the fork of the child that writes a "
+              "periodic one, or the whole write of one at a stop.");
+    sample1(b, "shopstream_savepoint_pause_ms", NULL, NULL, sn->stats.savepoint_pause_ms);
     help_type(b, "shopstream_run_complete", "gauge", "1 once the final epoch of a bounded run was committed.");
     sample1(b, "shopstream_run_complete", NULL, NULL, sn->final ? 1 : 0);
     help_type(b, "shopstream_watermark_ms", "gauge", "Event-time watermark, ms since the Unix epoch (UTC).");

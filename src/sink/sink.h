@@ -63,6 +63,7 @@ struct ss_run_stats {
     struct ss_state_size state[SS_STATS_STATE];
     int64_t savepoint_bytes; /* the last savepoint written (engine.c), 0: none */
     int64_t savepoint_ms;    /* how long writing it took */
+    int64_t savepoint_pause_ms; /* how long the engine stopped for it: the fork (bgsave.h), or all of it */
 };
 
 struct ss_epoch {

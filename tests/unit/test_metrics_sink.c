@@ -364,6 +364,7 @@ TEST(test_endpoints) {
     st.durable_epoch = 1; /* a sink held epoch 2's rows when epoch 3 was submitted */
     st.savepoint_bytes = 73239630;
     st.savepoint_ms = 555;
+    st.savepoint_pause_ms = 12;
     ep.epoch = 3;
     CHECK_EQ_INT(ss_sink_metrics.commit(sk, &ep, &err), SS_OK);
     CHECK_EQ_INT(ss_sink_metrics.commit(sk, &ep, &err), SS_OK);
@@ -396,6 +397,7 @@ TEST(test_endpoints) {
     CHECK_LINE(m, "shopstream_epoch_durable 1");
     CHECK_LINE(m, "shopstream_savepoint_bytes 73239630");
     CHECK_LINE(m, "shopstream_savepoint_duration_ms 555");
+    CHECK_LINE(m, "shopstream_savepoint_pause_ms 12");
     CHECK_LINE(m, "shopstream_run_complete 0");
     CHECK_LINE(m, "shopstream_watermark_ms 1795736800000"); /* 2026-11-27 minus 800 s */
     CHECK_LINE(m, "shopstream_input_next_offset{source=\"orders\",partition=\"3\"} 52");
