@@ -19,7 +19,10 @@
  *
  * A file removed under the sink (its directory deleted mid-run) fails the commit,
  * naming it (check_linked): the rows written to it are gone, so the run must not end
- * as if it had delivered them. */
+ * as if it had delivered them. A file moved away (logrotate's rename, with or without a
+ * new empty file created in its place) keeps its rows: the next epoch goes to a file at
+ * the path again (follow_rotation), as a service's log files are rotated without a
+ * restart. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -173,11 +176,37 @@ static int check_linked(struct jsonl_sink *js, struct ss_err *err) {
     return SS_OK;
 }
 
+/* A file moved away since the last epoch (rotated: it still has a name, but the path
+ * names another file or none): writes go to a file at the path from this epoch on,
+ * created if the rotation did not. Checked before an epoch's first attempt only: a
+ * retry cuts back the file its failed attempt wrote. A removed file is check_linked's. */
+static int follow_rotation(struct jsonl_sink *js, int t, struct ss_err *err) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s.jsonl", js->dir, ss_tables[t].name);
+    struct stat held, named;
+    if (fstat(js->fd[t], &held) != 0)
+        return ss_err_set(err, SS_RETRY, "cannot stat %s: %s", path, strerror(errno));
+    if (held.st_nlink == 0) return SS_OK;
+    if (stat(path, &named) == 0) {
+        if (named.st_ino == held.st_ino && named.st_dev == held.st_dev) return SS_OK;
+    } else if (errno != ENOENT) {
+        return ss_err_set(err, SS_RETRY, "cannot stat %s: %s", path, strerror(errno));
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return ss_err_set(err, SS_RETRY, "cannot open %s again after it was moved away: %s", path, strerror(errno));
+    close(js->fd[t]);
+    js->fd[t] = fd;
+    ss_info("sink.jsonl", "msg=\"file moved away (rotated): writing a file at its path again\" file=\"%s\"", path);
+    return SS_OK;
+}
+
 static int jsonl_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss_err *err) {
     struct jsonl_sink *js = (struct jsonl_sink *)sk;
     bool retry = js->attempt == ep->epoch;
     for (int t = 0; t < SS_T_COUNT; t++) {
         if (js->fd[t] < 0) continue;
+        int rc = retry ? SS_OK : follow_rotation(js, t, err);
+        if (rc) return rc;
         if (retry ? ftruncate(js->fd[t], js->start[t]) != 0 : (js->start[t] = lseek(js->fd[t], 0, SEEK_END)) < 0)
             return ss_err_set(err, SS_RETRY, "cannot %s %s/%s.jsonl: %s", retry ? "truncate" : "seek in", js->dir,
                               ss_tables[t].name, strerror(errno));

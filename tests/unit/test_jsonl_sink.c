@@ -251,6 +251,55 @@ TEST(removed_file_fails_the_commit) {
     ss_sink_jsonl.close(sk);
 }
 
+/* A file rotated between epochs (renamed away, a new empty one created in its place or
+ * not) keeps its rows, and the next epochs go to a file at the path: as logrotate does
+ * to a service's files without restarting it. */
+TEST(rotated_file_is_followed) {
+    char dir[300], path[400], old1[420], old2[420];
+    struct ss_sink *sk = open_in("rotated", dir, sizeof dir);
+    if (!sk) return;
+    struct ss_err err = {0};
+    struct ss_out o;
+    ss_out_init(&o);
+    snprintf(path, sizeof path, "%s/category_revenue.jsonl", dir);
+    snprintf(old1, sizeof old1, "%s.1", path);
+    snprintf(old2, sizeof old2, "%s.2", path);
+    CHECK_EQ_INT(commit_one(sk, &o, 1, 100, &err), SS_OK);
+    CHECK_EQ_INT(rename(path, old1), 0); /* logrotate nocreate */
+    CHECK_EQ_INT(commit_one(sk, &o, 2, 200, &err), SS_OK);
+    CHECK_EQ_INT(commit_one(sk, &o, 3, 300, &err), SS_OK);
+    CHECK_EQ_INT(rename(old1, old2), 0); /* the older one moved on: still the same file */
+    CHECK_EQ_INT(rename(path, old1), 0); /* logrotate create */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    CHECK(fd >= 0);
+    if (fd >= 0) close(fd);
+    CHECK_EQ_INT(commit_one(sk, &o, 4, 400, &err), SS_OK);
+    static const int64_t first[] = {100}, second[] = {200, 300}, third[] = {400};
+    char d2[440], d1[440];
+    /* expect_file reads DIR/category_revenue.jsonl: point it at each rotated copy */
+    snprintf(d2, sizeof d2, "%s/r2", dir);
+    snprintf(d1, sizeof d1, "%s/r1", dir);
+    CHECK_EQ_INT(mkdir(d2, 0755), 0);
+    CHECK_EQ_INT(mkdir(d1, 0755), 0);
+    char p2[480], p1[480];
+    snprintf(p2, sizeof p2, "%s/category_revenue.jsonl", d2);
+    snprintf(p1, sizeof p1, "%s/category_revenue.jsonl", d1);
+    CHECK_EQ_INT(rename(old2, p2), 0);
+    CHECK_EQ_INT(rename(old1, p1), 0);
+    expect_file(d2, first, 1);
+    expect_file(d1, second, 2);
+    expect_file(dir, third, 1);
+    CHECK_EQ_INT(commit_one(sk, &o, 5, 500, &err), SS_OK); /* the moves above were not rotations of it */
+    static const int64_t third5[] = {400, 500};
+    expect_file(dir, third5, 2);
+    unlink(p2);
+    unlink(p1);
+    rmdir(d2);
+    rmdir(d1);
+    ss_out_free(&o);
+    ss_sink_jsonl.close(sk);
+}
+
 /* Rows of different tables through one context, spelt out by hand; then a table too
  * wide for the key cache, with a name too long for it, against printf. */
 TEST(row_json_keys) {
@@ -326,6 +375,7 @@ int main(void) {
     RUN(check_agrees_with_open);
     RUN(retried_epoch_is_written_once);
     RUN(removed_file_fails_the_commit);
+    RUN(rotated_file_is_followed);
     RUN(failed_write_leaves_whole_epochs);
     RUN(row_json_keys);
     if (ss_t_failed == 0) {
