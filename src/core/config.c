@@ -70,6 +70,7 @@ static const struct cfg_key keys[] = {
     {"kafka.connect_timeout", T_DURATION, O(kafka_connect_timeout_ms), 0, "30s", 1, "how long start-up retries unreachable Kafka brokers before exiting with an error"},
     {"savepoint.path", T_STRING, O(savepoint_path), 0, "", 0, "file of the operators' state and input positions (README \"Savepoints\"): written on a graceful stop and every savepoint.interval, loaded at start, so windows and sessions open at a restart keep what came before it (empty: off)"},
     {"savepoint.interval", T_DURATION, O(savepoint_interval_ms), 0, "1m", 1, "how often a savepoint is written while running (a crash replays at most this much input)"},
+    {"savepoint.fork", T_BOOL, O(savepoint_fork), 0, "true", 0, "a forked child writes the periodic savepoint while the engine goes on (it pauses for the fork only; pages the engine changes meanwhile are copied, up to twice the resident size); false: the engine writes it itself, as under a tight memory limit"},
     {"http.listen", T_STRING, O(http_listen), 0, "", 0, "HOST:PORT of the metrics/health endpoint (empty: off)"},
     {"log.level", T_STRING, O(log_level), 0, "info", 0, "debug, info, warn or error"},
     FIELD("clicks", SS_STREAM_CLICKS, SS_F_EVENT_ID, "event_id", "event_id"),

@@ -78,6 +78,7 @@ struct ss_config {
     /* savepoints */
     char *savepoint_path;         /* "" disables */
     int64_t savepoint_interval_ms;
+    bool savepoint_fork;          /* periodic savepoints by a forked child (engine/bgsave.h) */
     /* operations */
     char *http_listen;            /* "127.0.0.1:9464", "" disables */
     char *log_level;

@@ -723,13 +723,19 @@ static void commit_positions(struct ss_engine *e, uint64_t durable) {
 /* ---- savepoints (savepoint.h, README "Savepoints") ------------------------------------ */
 
 /* The settings the state depends on: a savepoint loads only under the values it was
- * written with (a 1 h window's state is no 2 h window's). */
-#define STATE_KEY(k, f) {k, offsetof(struct ss_config, f)}
+ * written with (a 1 h window's state is no 2 h window's). Two may change across a
+ * restart, as an operator tunes them: lateness (the watermark never goes back, so a
+ * larger one holds W where the savepoint left it until the new formula passes it, and
+ * what W closed stays closed) and recent.ttl (a list's expiry is recomputed from its
+ * last view at load; lists that expired before the stop are gone). */
+#define STATE_KEY(k, f) {k, offsetof(struct ss_config, f), true}
+#define TUNABLE_KEY(k, f) {k, offsetof(struct ss_config, f), false}
 static const struct {
     const char *key;
     size_t off;
+    bool strict; /* a savepoint written with another value is refused */
 } state_keys[] = {
-    STATE_KEY("lateness", lateness_ms),
+    TUNABLE_KEY("lateness", lateness_ms),
     STATE_KEY("windows.category_revenue", category_revenue_ms),
     STATE_KEY("windows.hourly_sales", hourly_sales_ms),
     STATE_KEY("windows.trending.size", trending_size_ms),
@@ -742,7 +748,7 @@ static const struct {
     STATE_KEY("alerts.velocity.count", velocity_count),
     STATE_KEY("alerts.velocity.range", velocity_range_ms),
     STATE_KEY("recent.size", recent_size),
-    STATE_KEY("recent.ttl", recent_ttl_ms),
+    TUNABLE_KEY("recent.ttl", recent_ttl_ms),
 };
 #define NSTATE_KEYS (sizeof state_keys / sizeof state_keys[0])
 
@@ -812,7 +818,11 @@ static int check_fit(const struct ss_engine *e, struct ss_snap_r *r, const char 
             return refuse(err, SS_EUSAGE, path, why);
         }
         seen[j] = true;
-        if (v != state_key_value(e->cfg, j)) {
+        if (v != state_key_value(e->cfg, j) && !state_keys[j].strict) {
+            ss_info(comp, "msg=\"the savepoint was written with another %s: its state carries over\" path=%s "
+                          "savepoint=%lld now=%lld", state_keys[j].key, path, (long long)v,
+                    (long long)state_key_value(e->cfg, j));
+        } else if (v != state_key_value(e->cfg, j)) {
             snprintf(why, sizeof why, "it was written with %s = %lld, and this run has %lld (milliseconds for durations, "
                      "ten-thousandths for money and ratios)", state_keys[j].key, (long long)v,
                      (long long)state_key_value(e->cfg, j));
@@ -978,7 +988,7 @@ static void fill_state(const void *ctx, struct ss_buf *body) { save_state(ctx, N
  * restart replays from it. */
 static void start_savepoint(struct ss_engine *e) {
     struct ss_err err = {0};
-    if (SS_BGSAVE_FORKS) {
+    if (SS_BGSAVE_FORKS && e->cfg->savepoint_fork) {
         int64_t t0 = ss_now_ms();
         if (ss_bgsave_start(&e->bg, e->cfg->savepoint_path, fill_state, e, &err) == SS_OK) {
             e->savepoint_at_ms = e->now_ms;
