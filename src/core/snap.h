@@ -18,10 +18,12 @@
 struct ss_snap_r {
     const unsigned char *p, *end;
     bool bad;
+    uint32_t slots; /* the partition slots the engine loaded: a saved slot number must be
+                       below it (UINT32_MAX: not known, as an operator's own tests load) */
 };
 
 static inline struct ss_snap_r ss_snap_reader(const void *p, size_t len) {
-    return (struct ss_snap_r){(const unsigned char *)p, (const unsigned char *)p + len, false};
+    return (struct ss_snap_r){(const unsigned char *)p, (const unsigned char *)p + len, false, UINT32_MAX};
 }
 
 void ss_snap_u8(struct ss_buf *b, uint8_t v);

@@ -885,6 +885,7 @@ static int load_slots(struct ss_engine *e, struct ss_snap_r *r, const char *path
 
 static int load_ops(struct ss_engine *e, struct ss_snap_r *r, const char *path, struct ss_err *err) {
     int rc;
+    r->slots = (uint32_t)e->nslots; /* the slots load_slots restored */
     if ((rc = ss_dedup_load(e->dedup_events, r, err)) || (rc = ss_dedup_load(e->dedup_promos, r, err)) ||
         (rc = ss_quality_load(&e->quality, r, err)))
         return ss_err_wrap(err, "savepoint %s", path);

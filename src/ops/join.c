@@ -386,6 +386,7 @@ static int join_load(struct ss_op *op, struct ss_snap_r *r, struct ss_err *err) 
         struct ss_str product_id = ss_snap_get_str(r), event_id = ss_snap_get_str(r), user_id = ss_snap_get_str(r);
         if (r->bad) return load_fail(r, err, "click");
         if (!product_id.len) return load_fail(r, err, "a click without product_id");
+        if (slot >= r->slots) return load_fail(r, err, "a click's partition slot out of range");
         size_t bytes = (size_t)event_id.len + user_id.len;
         if (j->nsb + bytes > UINT32_MAX) return load_fail(r, err, "clicks' ids exceed 4 GiB");
         SS_GROW(j->sb, j->cap_sb, j->nsb + bytes);

@@ -449,7 +449,10 @@ struct jsnap {
     uint32_t version;
     int64_t promo_count, discount, click_count, sweep_at;
     const char *promo_product, *click_product;
+    uint32_t click_slot;
 };
+
+static uint32_t jload_slots = UINT32_MAX; /* the engine's slot count jload tells the load */
 
 static void jsnap_write(struct ss_buf *b, const struct jsnap *s) {
     ss_snap_tag(b, "promo_join");
@@ -465,7 +468,7 @@ static void jsnap_write(struct ss_buf *b, const struct jsnap *s) {
     ss_snap_i64(b, s->click_count);
     for (int i = 0; i < 2; i++) {
         ss_snap_i64(b, 500);
-        ss_snap_u32(b, 0);
+        ss_snap_u32(b, s->click_slot);
         ss_snap_str(b, ss_str_c(s->click_product));
         ss_snap_str(b, ss_str_c("e"));
         ss_snap_str(b, ss_str_c("u"));
@@ -485,6 +488,7 @@ static int jload(const void *p, size_t len) {
     struct ss_op *op;
     CHECK_EQ_INT(ss_op_promo_join.open(&op, &env, &err), SS_OK);
     struct ss_snap_r r = ss_snap_reader(p, len);
+    r.slots = jload_slots;
     int rc = ss_op_promo_join.load(op, &r, &err);
     if (rc == SS_OK) CHECK(r.p == r.end);
     else CHECK(strstr(err.msg, "promo_join") != NULL);
@@ -504,7 +508,7 @@ static int jload_snap(const struct jsnap *s) {
 }
 
 TEST(damaged_savepoints_refused) {
-    const struct jsnap good = {1, 2, 5000, 2, 1024, "p1", "p1"};
+    const struct jsnap good = {1, 2, 5000, 2, 1024, "p1", "p1", 0};
     CHECK_EQ_INT(jload_snap(&good), SS_OK);
     struct jsnap s = good;
     s.version = 2;
@@ -541,6 +545,13 @@ TEST(damaged_savepoints_refused) {
     CHECK(jload_snap(&s) != SS_OK);
     s.sweep_at = -5;
     CHECK(jload_snap(&s) != SS_OK);
+    s = good;
+    s.click_slot = 2; /* the engine loaded 3 slots, then 2 */
+    jload_slots = 3;
+    CHECK_EQ_INT(jload_snap(&s), SS_OK);
+    jload_slots = 2;
+    CHECK(jload_snap(&s) != SS_OK);
+    jload_slots = UINT32_MAX;
 
     /* a real savepoint with random bytes garbled: refused or loaded, never a crash, a
      * leak or an id held twice (ASan and the intern count) */
