@@ -11,8 +11,9 @@
 #    hold exactly the model's accepted events; the jsonl dlq has every invalid record once;
 #    the group committed the end of every partition.
 # 2. Run 2 (same group, --exit-at-end) finds nothing left to read: 0 records, exit 0.
-# 3. SIGINT to a run reading stdin, mid-stream: exit 0, and its dlq rows are exactly the
-#    model's for the lines it read (no row lost or invented before the stop).
+# 3. SIGINT to a run reading stdin, mid-stream, after its dlq.jsonl was moved away (as logrotate
+#    does) and a new one written: exit 0, and its dlq rows (both files) are exactly the model's
+#    for the lines it read (no row lost or invented before the stop or at the rotation).
 # 4. SIGTERM to `produce --brokers --rate`: exit 0, every record it reports sent delivered, and
 #    the topic holds exactly the generator's first records (its file output, same seed).
 # requires: kafka
@@ -86,13 +87,17 @@ rc=0
 P3=$!
 some_read() { [ -s "$R3/dlq.jsonl" ] && [ "$(wc -l <"$R3/dlq.jsonl")" -ge 20 ]; }
 poll_until 60 "the stdin run to write dlq rows" some_read
+# its dlq.jsonl rotated as logrotate's nocreate does: the next epochs write a dlq.jsonl again
+mv "$R3/dlq.jsonl" "$R3/dlq.jsonl.1"
+more_read() { [ -s "$R3/dlq.jsonl" ] && [ "$(wc -l <"$R3/dlq.jsonl")" -ge 10 ]; }
+poll_until 60 "the stdin run to write dlq rows to a new dlq.jsonl after the move" more_read
 pkill -INT -f -- "--sink jsonl:$R3" || fail "no stdin run to interrupt"
 timeout 60 tail --pid="$P3" -f /dev/null || fail "the stdin run did not exit within 60 s of SIGINT"
 rc=$(cat "$T/rc3")
 [ "$rc" = 0 ] || { tail -n 20 "$R3.stderr" >&2; fail "the stdin run exited $rc on SIGINT, expected 0"; }
-"$PY" - "$R3/dlq.jsonl" "$T/model/dlq.jsonl" "$R3.stderr" "$G" <<'PYEOF' || check_failed "the interrupted stdin run's dlq"
+"$PY" - "$R3/dlq.jsonl.1+$R3/dlq.jsonl" "$T/model/dlq.jsonl" "$R3.stderr" "$G" <<'PYEOF' || check_failed "the interrupted stdin run's dlq (rotated once)"
 import json, re, sys
-got = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+got = [json.loads(l) for f in sys.argv[1].split("+") for l in open(f) if l.strip()]
 want = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
 m = re.search(r'msg="stopped" records=(\d+)', open(sys.argv[3]).read())
 if not m:
@@ -104,7 +109,8 @@ expect = [{k: v for k, v in r.items() if k != "source"} for r in want if r["offs
 have = [{k: v for k, v in r.items() if k != "source"} for r in got]
 key = lambda r: r["offset"]
 total = sum(1 for _ in open(sys.argv[4], "rb"))
-print("    SIGINT after %d of %d lines: dlq %d rows, the model's for those lines %d" % (read, total, len(have), len(expect)))
+print("    SIGINT after %d of %d lines: dlq %d rows (%s, rotated), the model's for those lines %d" % (
+    read, total, len(have), " + ".join(str(sum(1 for l in open(f) if l.strip())) for f in sys.argv[1].split("+")), len(expect)))
 if not 0 < read < total:
     print("FAIL the interrupt did not come mid-stream (%d of %d lines read)" % (read, total))
     sys.exit(1)
