@@ -761,7 +761,8 @@ static int64_t state_key_value(const struct ss_config *cfg, size_t k) {
 /* The engine's state as the current epoch ends: the settings it depends on, the inputs,
  * the watermark, every partition slot (in slot order, which operators' state refers
  * to) with its position, then dedup, data quality (`quality`: its bytes when they were
- * saved before the stop's last row of the minute; NULL: now) and each operator. */
+ * saved before the stop's last row of the minute, which only the savepoint of a stop
+ * has, after committing every position; NULL: now, while running) and each operator. */
 static void save_state(const struct ss_engine *e, const struct ss_buf *quality, struct ss_buf *b) {
     ss_snap_tag(b, "engine");
     ss_snap_i64(b, (int64_t)NSTATE_KEYS);
@@ -782,7 +783,8 @@ static void save_state(const struct ss_engine *e, const struct ss_buf *quality, 
         ss_snap_u32(b, (uint32_t)e->slots[s].partition);
         ss_snap_i64(b, e->slots[s].next_offset);
         ss_snap_i64(b, e->max_ts[s]);
-        ss_snap_u8(b, e->slots[s].revoked);
+        /* bit 0: revoked; bit 1: written at a stop, with this position committed */
+        ss_snap_u8(b, (uint8_t)((e->slots[s].revoked ? 1 : 0) | (quality ? 2 : 0)));
     }
     ss_dedup_save(e->dedup_events, b);
     ss_dedup_save(e->dedup_promos, b);
@@ -862,13 +864,15 @@ static int damaged(const char *path, const char *what, struct ss_err *err) {
 }
 
 static int load_slots(struct ss_engine *e, struct ss_snap_r *r, const char *path, bool *resume, size_t ns,
-                      struct ss_err *err) {
+                      bool *at_stop, struct ss_err *err) {
     for (size_t k = 0; k < ns && !r->bad; k++) {
         uint32_t input = ss_snap_get_u32(r), partition = ss_snap_get_u32(r);
         int64_t next = ss_snap_get_i64(r), max_ts = ss_snap_get_i64(r);
-        bool revoked = ss_snap_get_u8(r) != 0;
+        uint8_t flags = ss_snap_get_u8(r);
+        bool revoked = flags & 1;
+        *at_stop = (flags & 2) != 0;
         if (r->bad) break;
-        if (input >= (uint32_t)e->ninputs || partition > INT32_MAX || next < 0 ||
+        if (flags > 3 || input >= (uint32_t)e->ninputs || partition > INT32_MAX || next < 0 ||
             ((size_t)partition < e->inputs[input].nslot_of && e->inputs[input].slot_of[partition]) ||
             slot_for(e, (int)input, (int32_t)partition) != k)
             return damaged(path, "a partition slot out of range or given twice", err);
@@ -903,7 +907,7 @@ static int load_ops(struct ss_engine *e, struct ss_snap_r *r, const char *path, 
 }
 
 /* Each input reads its partitions from the savepoint's positions when they come. */
-static void start_inputs_at(struct ss_engine *e, const bool *resume) {
+static void start_inputs_at(struct ss_engine *e, const bool *resume, bool at_stop) {
     int32_t *parts = ss_malloc((e->nslots ? e->nslots : 1) * sizeof *parts);
     int64_t *offs = ss_malloc((e->nslots ? e->nslots : 1) * sizeof *offs);
     for (int i = 0; i < e->ninputs; i++) {
@@ -913,7 +917,7 @@ static void start_inputs_at(struct ss_engine *e, const bool *resume) {
                 parts[n] = e->slots[s].partition;
                 offs[n++] = e->slots[s].next_offset;
             }
-        if (n) e->inputs[i].src->type->start_at(e->inputs[i].src, parts, offs, n);
+        if (n) e->inputs[i].src->type->start_at(e->inputs[i].src, parts, offs, n, at_stop);
     }
     ss_free(parts);
     ss_free(offs);
@@ -930,13 +934,14 @@ static int load_state(struct ss_engine *e, struct ss_snap_r *r, const char *path
     int64_t w = ss_snap_get_i64(r);
     size_t ns = ss_snap_get_count(r, 25);
     bool *resume = ss_calloc(ns ? ns : 1, sizeof *resume);
-    rc = load_slots(e, r, path, resume, ns, err);
+    bool at_stop = false;
+    rc = load_slots(e, r, path, resume, ns, &at_stop, err);
     if (!rc) rc = load_ops(e, r, path, err);
     if (!rc) {
         e->watermark = e->clk.watermark = w;
         e->soonest = SS_TS_MIN;
         e->min_slot = -1;
-        start_inputs_at(e, resume);
+        start_inputs_at(e, resume, at_stop);
     }
     ss_free(resume);
     return rc;

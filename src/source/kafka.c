@@ -47,6 +47,7 @@ struct kpart {
     int64_t start;      /* where reading was to start at its assignment (the group's committed offset, or
                          * our own position); -1: unknown (none committed, or read from the beginning) */
     int64_t resume_at;  /* a savepoint's position, taken at the next assignment (kafka_start_at); -1: none */
+    bool resume_committed; /* ... which was committed when it was saved (kafka_start_at) */
     bool assigned;
     bool stopped;       /* bounded: a record past `end` came, the partition is paused (stop_at_end) */
 };
@@ -209,6 +210,18 @@ static void savepoint_positions(struct kafka_source *ks, rd_kafka_topic_partitio
         if (strcmp(el->topic, ks->topic)) continue;
         struct kpart *kp = part_of(ks, el->partition);
         if (kp->resume_at < 0) continue;
+        if (kp->resume_committed && kp->start > kp->resume_at) {
+            /* the state of this partition's users misses what that process read (DESIGN §7:
+             * state does not move with a partition); reading it again here would emit
+             * those records' rows a second time */
+            ss_warn(comp, "msg=\"another process read this partition on after the savepoint was written: going on "
+                          "from its commit, not the savepoint's position\" topic=%s partition=%d offset=%lld "
+                          "committed=%lld hint=\"static membership (-X group.instance.id) keeps a restarted "
+                          "process's partitions\"",
+                    ks->topic, (int)el->partition, (long long)kp->resume_at, (long long)kp->start);
+            kp->resume_at = -1;
+            continue;
+        }
         if (kp->start >= 0 && kp->start != kp->resume_at)
             ss_info(comp, "msg=\"resuming at the savepoint's position, not the committed one\" topic=%s partition=%d "
                           "offset=%lld committed=%lld",
@@ -219,9 +232,14 @@ static void savepoint_positions(struct kafka_source *ks, rd_kafka_topic_partitio
     }
 }
 
-static void kafka_start_at(struct ss_source *src, const int32_t *partitions, const int64_t *next_offsets, int n) {
+static void kafka_start_at(struct ss_source *src, const int32_t *partitions, const int64_t *next_offsets, int n,
+                           bool committed) {
     struct kafka_source *ks = (struct kafka_source *)src;
-    for (int i = 0; i < n; i++) part_of(ks, partitions[i])->resume_at = next_offsets[i];
+    for (int i = 0; i < n; i++) {
+        struct kpart *kp = part_of(ks, partitions[i]);
+        kp->resume_at = next_offsets[i];
+        kp->resume_committed = committed;
+    }
 }
 
 /* Before the record (or partition end) at offset `at` of partition p is taken: is it

@@ -75,8 +75,13 @@ struct ss_source_type {
     /* Optional: a savepoint's positions (engine.c): each of these partitions, when it is
      * next assigned (by the group, or at the first poll of a whole-topic input), is read
      * from this offset instead of the committed one or the beginning. Once only: a later
-     * assignment resumes as usual. Called before the first poll. */
-    void (*start_at)(struct ss_source *src, const int32_t *partitions, const int64_t *next_offsets, int n);
+     * assignment resumes as usual. Called before the first poll. `committed`: the
+     * savepoint was written at a graceful stop, after these positions were committed, so
+     * a committed offset past one now means another process of the group read that
+     * partition on since: it goes on from the committed offset instead (a savepoint
+     * written while running is behind this process's own later commits: it is read from). */
+    void (*start_at)(struct ss_source *src, const int32_t *partitions, const int64_t *next_offsets, int n,
+                     bool committed);
     /* Optional: stop / restart delivering (backpressure). */
     void (*pause)(struct ss_source *src);
     void (*resume)(struct ss_source *src);

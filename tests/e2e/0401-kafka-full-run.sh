@@ -405,4 +405,43 @@ note "C2: $(grep -c "resuming at the savepoint's position" "$T/c2.stderr") parti
 rm -f "$T/mappedc/velocity.json"
 compare_with_model "$T/mappedc" --skip data_quality "${SET[@]}" --set alerts.velocity.count=1000000000 \
     promotions="$G/promotions.jsonl" orders="$G/orders.jsonl" clicks="$G/clicks.jsonl"
+
+# ---- D. the partitions read on by another process while this one was stopped ---------------
+# Run D1 (clicks only, group e2e-0401d, savepoint.path) is stopped with SIGTERM mid-stream, as
+# in B. Then the group's clicks offsets are moved to the end, as another process of the group
+# would commit them by reading the rest while D1 is down. Run D2 (--exit-at-end, same group and
+# savepoint) must go on from those commits, not from its savepoint's positions: reading them
+# again would write their rows a second time. So it reads 0 records, and says why per partition.
+SPD=$T/state/savepoint-d
+RUND=(run --input clicks="kafka://$B/clicks" "${SET[@]}" --set kafka.group_id=e2e-0401d --set savepoint.path="$SPD"
+      --sink "jsonl:$T/outd")
+"$SHOPSTREAM_BIN" "${RUND[@]}" --set epoch.events=1000 -X queued.min.messages=100 -X max.partition.fetch.bytes=20000 \
+    2>"$T/d1.stderr" &
+P1=$!
+d1_wrote() { # its first epochs are committed: stopped at once, while most clicks are still unread
+    kill -0 "$P1" 2>/dev/null || { tail -n 5 "$T/d1.stderr" >&2; fail "run D1 ended by itself"; }
+    [ -s "$T/outd/dlq.jsonl" ]
+}
+poll_until 180 "run D1 to commit its first epochs" d1_wrote
+kill -TERM "$P1"
+rc=0
+wait "$P1" || rc=$?
+[ $rc -eq 0 ] || { tail -n 20 "$T/d1.stderr" >&2; fail "run D1 exited $rc after SIGTERM"; }
+[ -s "$SPD" ] || fail "run D1 wrote no savepoint at $SPD"
+d_at_stop=$(kafka_committed "$KDIR" "$B" e2e-0401d.clicks clicks | awk '{ s += $2 } END { print s + 0 }')
+java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dlog4j.configuration="file:$KDIR/tools-log4j.properties" \
+    -cp "${KAFKA_CACHE:-$REPO_DIR/.cache/kafka}/lib/*" org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
+    --bootstrap-server "$B" --group e2e-0401d.clicks --topic clicks --reset-offsets --to-latest --execute >"$T/reset.out" 2>&1 ||
+    { cat "$T/reset.out" >&2; fail "cannot move the group's offsets to the end"; }
+d_moved=$(kafka_committed "$KDIR" "$B" e2e-0401d.clicks clicks | awk '{ s += $2 } END { print s + 0 }')
+[ "$d_at_stop" -lt "$d_moved" ] || { cat "$T/reset.out" >&2; fail "D1 read every click before its stop ($d_at_stop of $d_moved): nothing was left for another process"; }
+rc=0
+timeout 300 "$SHOPSTREAM_BIN" "${RUND[@]}" --exit-at-end 2>"$T/d2.stderr" || rc=$?
+[ $rc -eq 0 ] || { tail -n 20 "$T/d2.stderr" >&2; fail "run D2 exited $rc"; }
+grep -q 'msg="savepoint loaded' "$T/d2.stderr" || check_failed "run D2 did not load the savepoint"
+d_read=$(grep -o 'msg="[a-z ]*" records=[0-9]*' "$T/d2.stderr" | tail -1 | sed 's/.*records=//')
+d_warned=$(grep -c 'another process read this partition on' "$T/d2.stderr" || true)
+note "D: stopped at $d_at_stop of $d_moved clicks, the rest committed by 'another process'; D2 read ${d_read:-?} records, $d_warned partition(s) went on from the commit"
+[ "${d_read:-x}" = 0 ] || check_failed "run D2 read ${d_read:-?} records: it read again what another process had committed"
+[ "$d_warned" -ge 1 ] || check_failed "run D2 did not say which partitions it went on from the commit"
 finish

@@ -90,8 +90,11 @@ static int src_poll(struct ss_source *base, struct ss_record *recs, int max, int
     return n;
 }
 
-static void src_start_at(struct ss_source *base, const int32_t *parts, const int64_t *offs, int n) {
+static int started_committed = -1; /* start_at's `committed` (-1: not called) */
+
+static void src_start_at(struct ss_source *base, const int32_t *parts, const int64_t *offs, int n, bool committed) {
     struct src *s = (struct src *)base;
+    started_committed = committed;
     for (int i = 0; i < n; i++) {
         CHECK(parts[i] >= 0 && parts[i] < s->nparts);
         s->start[parts[i]] = offs[i];
@@ -341,7 +344,9 @@ TEST(resumed_runs_write_the_uninterrupted_rows) {
         snprintf(c, sizeof c, "%s/c%zu", root, k);
         CHECK_EQ_INT(run(&f, b, sp, stops[k], NULL, &err), SS_OK);
         CHECK(exists(sp)); /* the stop wrote it */
+        started_committed = -1;
         CHECK_EQ_INT(run(&f, c, sp, 0, NULL, &err), SS_OK);
+        CHECK_EQ_INT(started_committed, 1); /* a stop's savepoint: its positions were committed */
         CHECK(!exists(sp)); /* the end of the input closed everything: nothing to carry over */
         size_t rows = check_same(a, (const char *const[]){b, c, NULL}, false);
         CHECK(rows > 1000);
@@ -386,7 +391,9 @@ TEST(a_failed_run_replays_from_the_last_periodic_savepoint) {
         fail_at = 0;
         fail_once = NULL;
         CHECK(exists(sp));
+        started_committed = -1;
         CHECK_EQ_INT(run(&f, c, sp, 0, periodic, &err), SS_OK);
+        CHECK_EQ_INT(started_committed, 0); /* a periodic one: behind this process's own commits */
         check_same(a, (const char *const[]){b, c, NULL}, true);
         CHECK(!exists(sp));
         rm_rf(b);
