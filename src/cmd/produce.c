@@ -15,6 +15,7 @@
 
 #include "../core/alloc.h"
 #include "../core/dirs.h"
+#include "../core/fdio.h"
 #include "../core/log.h"
 #include "../core/shutdown.h"
 #include "../core/timefmt.h"
@@ -157,15 +158,9 @@ static int out_open(struct out *o, const char *path) {
 }
 
 static int out_flush(struct out *o) {
-    size_t off = 0;
-    while (off < o->n) {
-        ssize_t w = write(o->fd, o->buf + off, o->n - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) {
-            fprintf(stderr, "shopstream produce: writing \"%s\": %s\n", o->path, strerror(errno));
-            return -1;
-        }
-        off += (size_t)w;
+    if (ss_write_all(o->fd, o->buf, o->n) != 0) {
+        fprintf(stderr, "shopstream produce: writing \"%s\": %s\n", o->path, strerror(errno));
+        return -1;
     }
     o->n = 0;
     return 0;

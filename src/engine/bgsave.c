@@ -11,20 +11,9 @@
 #include <unistd.h>
 
 #include "../core/alloc.h"
+#include "../core/fdio.h"
 #include "../core/timefmt.h"
 #include "savepoint.h"
-
-static void send_result(int fd, const struct ss_bgsave_result *res) {
-    const char *p = (const char *)res;
-    size_t n = sizeof *res;
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return; /* the parent is gone: nobody to tell */
-        p += w;
-        n -= (size_t)w;
-    }
-}
 
 static _Noreturn void child(int fd, pid_t parent, const char *path, ss_bgsave_fill fill, const void *ctx,
                             int64_t started_ms) {
@@ -39,7 +28,7 @@ static _Noreturn void child(int fd, pid_t parent, const char *path, ss_bgsave_fi
     res.bytes = (int64_t)body.len;
     res.ms = ss_now_ms() - started_ms;
     snprintf(res.msg, sizeof res.msg, "%s", err.msg);
-    send_result(fd, &res);
+    (void)ss_write_all(fd, &res, sizeof res); /* failing: the parent is gone, nobody to tell */
     _exit(res.rc == SS_OK ? 0 : 1);
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../core/dirs.h"
+#include "../core/fdio.h"
 #include "../core/hash.h"
 #include "../core/snap.h"
 
@@ -18,17 +19,6 @@
 #define HEADER_BYTES (sizeof MAGIC - 1 + 4 + 8 + 8)
 
 static void tmp_path(const char *path, char *out, size_t cap) { snprintf(out, cap, "%s.tmp", path); }
-
-static int write_all(int fd, const char *p, size_t n) {
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 int ss_savepoint_stage(const char *path, const struct ss_buf *body, struct ss_err *err) {
     char tmp[PATH_MAX];
@@ -41,7 +31,7 @@ int ss_savepoint_stage(const char *path, const struct ss_buf *body, struct ss_er
     ss_snap_i64(&head, (int64_t)body->len);
     ss_snap_i64(&head, (int64_t)XXH64(body->p, body->len, 0));
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    int ok = fd >= 0 && write_all(fd, head.p, head.len) == 0 && write_all(fd, body->p, body->len) == 0 &&
+    int ok = fd >= 0 && ss_write_all(fd, head.p, head.len) == 0 && ss_write_all(fd, body->p, body->len) == 0 &&
              fsync(fd) == 0;
     int e = errno;
     ss_free(head.p);

@@ -34,6 +34,7 @@
 #include "../core/alloc.h"
 #include "../core/dirs.h"
 #include "../core/buf.h"
+#include "../core/fdio.h"
 #include "../core/log.h"
 #include "rowjson.h"
 #include "sink.h"
@@ -143,17 +144,6 @@ static int jsonl_open(struct ss_sink **out, const char *url, const struct ss_con
     return SS_OK;
 }
 
-static int write_all(int fd, const char *p, size_t n) {
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Every file is still in its directory. A file removed while the run writes it (the
  * directory deleted by a clean-up job, `rm -rf` of an old output) takes the rows of
  * every committed epoch with it, and writes to the open descriptor keep succeeding into
@@ -225,7 +215,7 @@ static int jsonl_commit(struct ss_sink *sk, const struct ss_epoch *ep, struct ss
             ss_row_to_json_rj(&rj, tb, v, &js->buf);
             ss_buf_addc(&js->buf, '\n');
         }
-        if (write_all(js->fd[t], js->buf.p, js->buf.len) != 0) {
+        if (ss_write_all(js->fd[t], js->buf.p, js->buf.len) != 0) {
             int e = errno;
             /* Every file back to where the epoch began, at once: the retry would do it,
              * but a run that ends before one succeeds (stopped during a full disk, or

@@ -19,6 +19,7 @@
 
 #include "../../core/alloc.h"
 #include "../../core/dirs.h"
+#include "../../core/fdio.h"
 #include "../../core/hash.h"
 #include "../../core/utf8.h"
 #include "thrift.h"
@@ -132,16 +133,8 @@ static int wr(struct ss_pq_writer *w, const void *p, size_t n, struct ss_err *er
     const uint8_t *b = p;
     if (w->o.fail_after_bytes > 0 && w->off + (int64_t)n > w->o.fail_after_bytes)
         return fail_io(w, "write", w->tmp, ENOSPC, err);
-    while (n) {
-        ssize_t r = write(w->fd, b, n);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            return fail_io(w, "write", w->tmp, errno, err);
-        }
-        b += r;
-        n -= (size_t)r;
-        w->off += r;
-    }
+    if (ss_write_all(w->fd, b, n) != 0) return fail_io(w, "write", w->tmp, errno, err);
+    w->off += (int64_t)n;
     return SS_OK;
 }
 
