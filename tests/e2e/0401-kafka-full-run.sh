@@ -429,9 +429,8 @@ wait "$P1" || rc=$?
 [ $rc -eq 0 ] || { tail -n 20 "$T/d1.stderr" >&2; fail "run D1 exited $rc after SIGTERM"; }
 [ -s "$SPD" ] || fail "run D1 wrote no savepoint at $SPD"
 d_at_stop=$(kafka_committed "$KDIR" "$B" e2e-0401d.clicks clicks | awk '{ s += $2 } END { print s + 0 }')
-java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dlog4j.configuration="file:$KDIR/tools-log4j.properties" \
-    -cp "${KAFKA_CACHE:-$REPO_DIR/.cache/kafka}/lib/*" org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
-    --bootstrap-server "$B" --group e2e-0401d.clicks --topic clicks --reset-offsets --to-latest --execute >"$T/reset.out" 2>&1 ||
+kafka_groups "$KDIR" "$B" --group e2e-0401d.clicks --topic clicks --reset-offsets --to-latest --execute \
+    >"$T/reset.out" 2>&1 ||
     { cat "$T/reset.out" >&2; fail "cannot move the group's offsets to the end"; }
 d_moved=$(kafka_committed "$KDIR" "$B" e2e-0401d.clicks clicks | awk '{ s += $2 } END { print s + 0 }')
 [ "$d_at_stop" -lt "$d_moved" ] || { cat "$T/reset.out" >&2; fail "D1 read every click before its stop ($d_at_stop of $d_moved): nothing was left for another process"; }

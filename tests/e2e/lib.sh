@@ -93,12 +93,20 @@ _kafka_clicks_cleanup() {
     _e2e_cleanup
 }
 
-# kafka_committed KDIR BROKER GROUP TOPIC: the group's committed offsets of TOPIC,
-# "partition offset" per line (Kafka's own group tool, from the test broker's install)
-kafka_committed() {
-    java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dlog4j.configuration="file:$1/tools-log4j.properties" \
+# kafka_groups KDIR BROKER ARGS...: Kafka's own consumer-group tool (kafka-consumer-groups),
+# from the test broker's install, with ARGS after --bootstrap-server BROKER
+kafka_groups() {
+    local kdir=$1 broker=$2
+    shift 2
+    java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dlog4j.configuration="file:$kdir/tools-log4j.properties" \
         -cp "${KAFKA_CACHE:-$REPO_DIR/.cache/kafka}/lib/*" org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
-        --bootstrap-server "$2" --describe --group "$3" 2>/dev/null |
+        --bootstrap-server "$broker" "$@"
+}
+
+# kafka_committed KDIR BROKER GROUP TOPIC: the group's committed offsets of TOPIC,
+# "partition offset" per line
+kafka_committed() {
+    kafka_groups "$1" "$2" --describe --group "$3" 2>/dev/null |
         awk -v t="$4" '$2 == t && $4 ~ /^[0-9]+$/ { print $3, $4 }' | sort -n
 }
 
