@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../core/crash.h"
 #include "../core/version.h"
 #include "cmd.h"
 
@@ -23,6 +24,7 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    ss_crash_report_install();
     if (argc < 2) {
         usage(stderr);
         return SS_EXIT_USAGE;
