@@ -78,6 +78,7 @@ struct kafka_source {
     bool whole;                 /* every partition from the beginning, no group (promotions) */
     int whole_parts;            /* whole: partitions to take at the first poll; 0 once taken */
     _Atomic bool drain;         /* ss_source_kafka_drain was called (any thread) */
+    bool closing;               /* in kafka_close: `records` is gone, the engine's hooks too */
     bool paused;
     struct kmsg *msgs;          /* the batch handed out by the last poll */
     int nmsgs;
@@ -337,7 +338,19 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     for (int i = 0; i < list->cnt; i++)
         if (strcmp(list->elems[i].topic, ks->topic) == 0) ids[n++] = list->elems[i].partition;
 
-    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS && ks->closing) {
+        /* An assignment that was on its way when the close began (partitions added to
+         * the topic as a backfill ended: the group rebalanced meanwhile), served inside
+         * rd_kafka_consumer_close, which waits for it to be taken. Taken as it is, with
+         * none of the bookkeeping: nothing will be read. Routing its records to the
+         * records queue, which the close has destroyed, crashed (SIGSEGV). */
+        if (coop) {
+            rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, list);
+            if (e) rd_kafka_error_destroy(e);
+        } else {
+            rd_kafka_assign(rk, list);
+        }
+    } else if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         resume_positions(ks, rk, list);
         savepoint_positions(ks, list);
         forward_partitions(ks, ids, n);
@@ -938,7 +951,9 @@ static void kafka_close(struct ss_source *src) {
         /* the engine has committed its last epoch and may be half torn down: the
          * final revocation inside consumer_close must not call back into it */
         ks->hooks = (struct ss_source_hooks){0};
+        ks->closing = true;
         if (ks->records) rd_kafka_queue_destroy(ks->records);
+        ks->records = NULL;
         rd_kafka_consumer_close(ks->rk);
         destroy_bounded(ks->rk, ks->topic);
     }
