@@ -17,7 +17,9 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../core/alloc.h"
 #include "../core/arena.h"
@@ -137,6 +139,12 @@ struct ss_engine {
     uint64_t savepoint_epoch;       /* the epoch PATH.tmp holds (or bg is writing) the state of, published
                                        once it is written and the sinks have the epoch; 0: none staged */
     struct ss_bgsave bg;            /* the child writing it, if any (bgsave.h) */
+    /* The lineage of the state: drawn at random by a run that starts without a savepoint,
+     * carried on by every savepoint and so by every run that loads one. The inputs tag
+     * their commits with it (source.h, set_writer): a restored run tells its lineage's
+     * commits from another process's. */
+    uint64_t lineage;
+    bool lineage_loaded;            /* ... and it came from the savepoint loaded */
 };
 
 static const char *comp = "engine";
@@ -751,6 +759,7 @@ static const struct {
     TUNABLE_KEY("recent.ttl", recent_ttl_ms),
 };
 #define NSTATE_KEYS (sizeof state_keys / sizeof state_keys[0])
+#define LINEAGE_KEY "savepoint.lineage" /* not a setting: the state's lineage (struct ss_engine) */
 
 static int64_t state_key_value(const struct ss_config *cfg, size_t k) {
     int64_t v;
@@ -765,11 +774,14 @@ static int64_t state_key_value(const struct ss_config *cfg, size_t k) {
  * has, after committing every position; NULL: now, while running) and each operator. */
 static void save_state(const struct ss_engine *e, const struct ss_buf *quality, struct ss_buf *b) {
     ss_snap_tag(b, "engine");
-    ss_snap_i64(b, (int64_t)NSTATE_KEYS);
+    ss_snap_i64(b, (int64_t)NSTATE_KEYS + 1);
     for (size_t k = 0; k < NSTATE_KEYS; k++) {
         ss_snap_str(b, ss_str_c(state_keys[k].key));
         ss_snap_i64(b, state_key_value(e->cfg, k));
     }
+    /* among the settings, so that a savepoint without it (from before lineages) loads */
+    ss_snap_str(b, ss_str_c(LINEAGE_KEY));
+    ss_snap_i64(b, (int64_t)e->lineage);
     ss_snap_i64(b, e->ninputs);
     for (int i = 0; i < e->ninputs; i++) {
         const struct input *in = &e->inputs[i];
@@ -804,8 +816,9 @@ static int refuse(struct ss_err *err, int code, const char *path, const char *wh
                       path, why);
 }
 
-/* Checks the settings and inputs a savepoint was written for against this run's. */
-static int check_fit(const struct ss_engine *e, struct ss_snap_r *r, const char *path, struct ss_err *err) {
+/* Checks the settings and inputs a savepoint was written for against this run's, and
+ * takes its lineage. */
+static int check_fit(struct ss_engine *e, struct ss_snap_r *r, const char *path, struct ss_err *err) {
     char why[400];
     size_t nk = ss_snap_get_count(r, 12);
     bool seen[NSTATE_KEYS] = {false};
@@ -815,6 +828,11 @@ static int check_fit(const struct ss_engine *e, struct ss_snap_r *r, const char 
         size_t j = 0;
         while (j < NSTATE_KEYS && !ss_str_eqc(key, state_keys[j].key)) j++;
         if (r->bad) break;
+        if (ss_str_eqc(key, LINEAGE_KEY)) {
+            e->lineage = (uint64_t)v;
+            e->lineage_loaded = true;
+            continue;
+        }
         if (j == NSTATE_KEYS) {
             snprintf(why, sizeof why, "it depends on a setting this release does not have (%.*s)", (int)key.len, key.p);
             return refuse(err, SS_EUSAGE, path, why);
@@ -906,6 +924,21 @@ static int load_ops(struct ss_engine *e, struct ss_snap_r *r, const char *path, 
     return SS_OK;
 }
 
+/* Tells the inputs the lineage their commits carry (before start_inputs_at). */
+static void tag_inputs(struct ss_engine *e) {
+    char writer[64];
+    snprintf(writer, sizeof writer, "shopstream savepoint.lineage=%016llx", (unsigned long long)e->lineage);
+    for (int i = 0; i < e->ninputs; i++)
+        if (e->inputs[i].src->type->set_writer) e->inputs[i].src->type->set_writer(e->inputs[i].src, writer);
+}
+
+static uint64_t new_lineage(void) {
+    uint64_t v = 0;
+    if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v) /* no entropy yet (early boot): still unlikely to repeat */
+        v = (uint64_t)ss_now_ms() * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid();
+    return v;
+}
+
 /* Each input reads its partitions from the savepoint's positions when they come. */
 static void start_inputs_at(struct ss_engine *e, const bool *resume, bool at_stop) {
     int32_t *parts = ss_malloc((e->nslots ? e->nslots : 1) * sizeof *parts);
@@ -917,7 +950,7 @@ static void start_inputs_at(struct ss_engine *e, const bool *resume, bool at_sto
                 parts[n] = e->slots[s].partition;
                 offs[n++] = e->slots[s].next_offset;
             }
-        if (n) e->inputs[i].src->type->start_at(e->inputs[i].src, parts, offs, n, at_stop);
+        if (n) e->inputs[i].src->type->start_at(e->inputs[i].src, parts, offs, n, at_stop, e->lineage_loaded);
     }
     ss_free(parts);
     ss_free(offs);
@@ -941,6 +974,7 @@ static int load_state(struct ss_engine *e, struct ss_snap_r *r, const char *path
         e->watermark = e->clk.watermark = w;
         e->soonest = SS_TS_MIN;
         e->min_slot = -1;
+        tag_inputs(e);
         start_inputs_at(e, resume, at_stop);
     }
     ss_free(resume);
@@ -956,17 +990,23 @@ static int restore_savepoint(struct ss_engine *e, struct ss_err *err) {
     int64_t t0 = ss_now_ms();
     struct ss_buf body;
     bool found;
+    e->lineage = new_lineage(); /* unless the savepoint has one */
     int rc = ss_savepoint_read(path, &body, &found, err);
     if (rc || !found) {
-        if (!rc) ss_info(comp, "msg=\"no savepoint yet: starting with empty state\" path=%s", path);
+        if (!rc) {
+            tag_inputs(e);
+            ss_info(comp, "msg=\"no savepoint yet: starting with empty state\" path=%s lineage=%016llx", path,
+                    (unsigned long long)e->lineage);
+        }
         return rc;
     }
     struct ss_snap_r r = ss_snap_reader(body.p, body.len);
     rc = load_state(e, &r, path, err);
     if (!rc)
         ss_info(comp, "msg=\"savepoint loaded: the inputs resume at its positions\" path=%s bytes=%zu partitions=%zu "
-                      "ms=%lld",
-                path, body.len, e->nslots, (long long)(ss_now_ms() - t0));
+                      "ms=%lld lineage=%016llx%s",
+                path, body.len, e->nslots, (long long)(ss_now_ms() - t0), (unsigned long long)e->lineage,
+                e->lineage_loaded ? "" : " (new: the savepoint is from before lineages)");
     ss_free(body.p);
     return rc;
 }

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -48,6 +49,7 @@ struct kpart {
                          * our own position); -1: unknown (none committed, or read from the beginning) */
     int64_t resume_at;  /* a savepoint's position, taken at the next assignment (kafka_start_at); -1: none */
     bool resume_committed; /* ... which was committed when it was saved (kafka_start_at) */
+    bool start_tagged;  /* `start` is a commit tagged with our writer (resume_positions) */
     bool assigned;
     bool stopped;       /* bounded: a record past `end` came, the partition is paused (stop_at_end) */
 };
@@ -100,6 +102,8 @@ struct kafka_source {
     size_t nparts;
     size_t max_rec;             /* input.max_record_bytes: a longer message is cut */
     struct ss_kafka_errs errs;  /* error_cb's, for ss_kafka_wait_topics at start */
+    char *writer;               /* the tag of our commits (set_writer); NULL: untagged */
+    bool tagged;                /* the savepoint's positions are judged by the tags (kafka_start_at) */
     int fatal_rc;               /* an error seen in a callback, returned by the next poll */
     char fatal_msg[400];
 };
@@ -175,7 +179,9 @@ static void resume_positions(struct kafka_source *ks, rd_kafka_t *rk, rd_kafka_t
     bool any = false;
     for (int i = 0; i < list->cnt; i++)
         if (!strcmp(list->elems[i].topic, ks->topic)) {
-            part_of(ks, list->elems[i].partition)->start = -1;
+            struct kpart *kp = part_of(ks, list->elems[i].partition);
+            kp->start = -1;
+            kp->start_tagged = false;
             any = true;
         }
     if (!any) return;
@@ -188,8 +194,11 @@ static void resume_positions(struct kafka_source *ks, rd_kafka_t *rk, rd_kafka_t
         rd_kafka_topic_partition_t *el = &list->elems[i];
         if (strcmp(el->topic, ks->topic)) continue;
         struct kpart *kp = part_of(ks, el->partition);
-        int64_t mine = kp->handed, committed = c->elems[i].err ? -1 : c->elems[i].offset;
+        const rd_kafka_topic_partition_t *ce = &c->elems[i];
+        int64_t mine = kp->handed, committed = ce->err ? -1 : ce->offset;
         kp->start = committed >= 0 ? committed : -1;
+        kp->start_tagged = committed >= 0 && ks->writer && ce->metadata && ce->metadata_size == strlen(ks->writer) &&
+                           memcmp(ce->metadata, ks->writer, ce->metadata_size) == 0;
         if (mine >= 0 && mine > committed) {
             el->offset = mine;
             kp->start = mine;
@@ -204,14 +213,18 @@ static void resume_positions(struct kafka_source *ks, rd_kafka_t *rk, rd_kafka_t
  * loaded covers the records before it and none after. Usually it is the committed
  * offset (a graceful stop commits both); after a crash the group has committed past the
  * last savepoint, and the records in between are read again (their outputs are
- * written again, as after any crash). */
+ * written again, as after any crash). Not when the commit past it is another
+ * process's (source.h, start_at): a commit not tagged with our writer, or for a
+ * savepoint from before the tags, any commit past the position of a savepoint written
+ * at a stop. */
 static void savepoint_positions(struct kafka_source *ks, rd_kafka_topic_partition_list_t *list) {
     for (int i = 0; i < list->cnt; i++) {
         rd_kafka_topic_partition_t *el = &list->elems[i];
         if (strcmp(el->topic, ks->topic)) continue;
         struct kpart *kp = part_of(ks, el->partition);
         if (kp->resume_at < 0) continue;
-        if (kp->resume_committed && kp->start > kp->resume_at) {
+        bool ahead = kp->start > kp->resume_at;
+        if (ahead && (ks->tagged ? !kp->start_tagged : kp->resume_committed)) {
             /* the state of this partition's users misses what that process read (DESIGN §7:
              * state does not move with a partition); reading it again here would emit
              * those records' rows a second time */
@@ -233,9 +246,16 @@ static void savepoint_positions(struct kafka_source *ks, rd_kafka_topic_partitio
     }
 }
 
-static void kafka_start_at(struct ss_source *src, const int32_t *partitions, const int64_t *next_offsets, int n,
-                           bool committed) {
+static void kafka_set_writer(struct ss_source *src, const char *writer) {
     struct kafka_source *ks = (struct kafka_source *)src;
+    ss_free(ks->writer);
+    ks->writer = writer ? ss_strdup(writer) : NULL;
+}
+
+static void kafka_start_at(struct ss_source *src, const int32_t *partitions, const int64_t *next_offsets, int n,
+                           bool committed, bool tagged) {
+    struct kafka_source *ks = (struct kafka_source *)src;
+    ks->tagged = tagged && ks->writer;
     for (int i = 0; i < n; i++) {
         struct kpart *kp = part_of(ks, partitions[i]);
         kp->resume_at = next_offsets[i];
@@ -820,7 +840,14 @@ static int kafka_commit(struct ss_source *src, const int64_t *next_offsets, cons
          * coordinator may refuse while a rebalance is under way (ILLEGAL_GENERATION), and
          * librdkafka answers that refusal by declaring the partitions lost */
         if (next_offsets[i] <= 0 || next_offsets[i] == ks->parts[partitions[i]].committed) continue;
-        rd_kafka_topic_partition_list_add(list, ks->topic, partitions[i])->offset = next_offsets[i];
+        rd_kafka_topic_partition_t *el = rd_kafka_topic_partition_list_add(list, ks->topic, partitions[i]);
+        el->offset = next_offsets[i];
+        if (ks->writer) { /* freed with the list, by librdkafka: its allocator is malloc */
+            el->metadata_size = strlen(ks->writer);
+            el->metadata = malloc(el->metadata_size);
+            if (el->metadata) memcpy(el->metadata, ks->writer, el->metadata_size);
+            else el->metadata_size = 0;
+        }
     }
     int rc = SS_OK;
     if (list->cnt > 0) {
@@ -964,6 +991,7 @@ static void kafka_close(struct ss_source *src) {
     ss_free(ks->parts);
     ss_free(ks->brokers);
     ss_free(ks->topic);
+    ss_free(ks->writer);
     ss_free(ks);
 }
 
@@ -977,6 +1005,7 @@ const struct ss_source_type ss_source_kafka = {
     .lag = kafka_lag,
     .pause = kafka_pause,
     .resume = kafka_resume,
+    .set_writer = kafka_set_writer,
     .start_at = kafka_start_at,
     .retire = kafka_retire,
     .check = kafka_check,

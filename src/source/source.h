@@ -72,16 +72,25 @@ struct ss_source_type {
      * itself; possibly while the engine's thread runs retire, so the two must not share
      * state. */
     void (*prefetch)(struct ss_source *src);
+    /* Optional, with savepoint.path: the lineage of the state this run carries (engine.c:
+     * the savepoint's, or a new one without a savepoint), as text. A source that commits
+     * tags its commits with it (Kafka's commit metadata), so that a later start_at can tell
+     * the commits made by this state's runs from another process's. Before the first poll. */
+    void (*set_writer)(struct ss_source *src, const char *writer);
     /* Optional: a savepoint's positions (engine.c): each of these partitions, when it is
      * next assigned (by the group, or at the first poll of a whole-topic input), is read
      * from this offset instead of the committed one or the beginning. Once only: a later
-     * assignment resumes as usual. Called before the first poll. `committed`: the
-     * savepoint was written at a graceful stop, after these positions were committed, so
-     * a committed offset past one now means another process of the group read that
-     * partition on since: it goes on from the committed offset instead (a savepoint
-     * written while running is behind this process's own later commits: it is read from). */
+     * assignment resumes as usual. Called before the first poll, after set_writer.
+     * A committed offset past a position means that someone read the partition on after
+     * the savepoint was written. Its own later runs (the commits are tagged with the
+     * writer the savepoint carries: `tagged`), before a crash: the partition is read
+     * again from the savepoint's position, whose state lacks those records. Another
+     * process of the group: it goes on from the committed offset instead, as reading
+     * those records again would write their rows twice. A savepoint from before the tags
+     * (`tagged` false) tells them apart by `committed` alone: written at a graceful stop,
+     * after its positions were committed, only another process can have committed more. */
     void (*start_at)(struct ss_source *src, const int32_t *partitions, const int64_t *next_offsets, int n,
-                     bool committed);
+                     bool committed, bool tagged);
     /* Optional: stop / restart delivering (backpressure). */
     void (*pause)(struct ss_source *src);
     void (*resume)(struct ss_source *src);

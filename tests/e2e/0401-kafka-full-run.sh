@@ -43,6 +43,8 @@
 #    resumed from its savepoint: the two together must write the model's tables exactly.
 # C. The same with a run killed (SIGKILL) and a second one resumed from its last periodic
 #    savepoint, into SQLite (details at parts B and C below).
+# D, E. A run stopped (D) or killed (E), whose group's offsets another process moved on
+#    meanwhile: the next run goes on from those commits, not from its savepoint.
 # requires: kafka
 source "$(dirname "$0")/lib.sh"
 need_bin
@@ -406,6 +408,32 @@ rm -f "$T/mappedc/velocity.json"
 compare_with_model "$T/mappedc" --skip data_quality "${SET[@]}" --set alerts.velocity.count=1000000000 \
     promotions="$G/promotions.jsonl" orders="$G/orders.jsonl" clicks="$G/clicks.jsonl"
 
+# ---- D and E: helpers ----------------------------------------------------------------------
+clicks_committed() { kafka_committed "$KDIR" "$B" "$1" clicks | awk '{ s += $2 } END { print s + 0 }'; }
+# to_end GROUP: moves GROUP's clicks offsets to the end with Kafka's tool, as another process
+# of the group would commit them; refused while a member's session lasts
+to_end() {
+    kafka_groups "$KDIR" "$B" --group "$1" --topic clicks --reset-offsets --to-latest --execute >"$T/reset.out" 2>&1 &&
+        ! grep -q 'Error' "$T/reset.out"
+}
+# goes_on_from_commit NAME HOW AT MOVED RUN_ARGS...: NAME1 was HOW with AT clicks committed, and
+# the group's offsets were moved to MOVED; NAME2 (RUN_ARGS --exit-at-end) must load the
+# savepoint, read nothing and say per partition that it went on from the commit
+goes_on_from_commit() {
+    local name=$1 how=$2 at=$3 moved=$4 rc=0 nread warned
+    shift 4
+    local err="$T/${name,,}2.stderr"
+    [ "$at" -lt "$moved" ] || { cat "$T/reset.out" >&2; fail "${name}1 read every click before it was $how ($at of $moved): nothing was left for another process"; }
+    timeout 300 "$SHOPSTREAM_BIN" "$@" --exit-at-end 2>"$err" || rc=$?
+    [ $rc -eq 0 ] || { tail -n 20 "$err" >&2; fail "run ${name}2 exited $rc"; }
+    grep -q 'msg="savepoint loaded' "$err" || check_failed "run ${name}2 did not load the savepoint"
+    nread=$(grep -o 'msg="[a-z ]*" records=[0-9]*' "$err" | tail -1 | sed 's/.*records=//')
+    warned=$(grep -c 'another process read this partition on' "$err" || true)
+    note "$name: $how at $at of $moved clicks committed, the rest committed by 'another process'; ${name}2 read ${nread:-?} records, $warned partition(s) went on from the commit"
+    [ "${nread:-x}" = 0 ] || check_failed "run ${name}2 read ${nread:-?} records: it read again what another process had committed"
+    [ "$warned" -ge 1 ] || check_failed "run ${name}2 did not say which partitions it went on from the commit"
+}
+
 # ---- D. the partitions read on by another process while this one was stopped ---------------
 # Run D1 (clicks only, group e2e-0401d, savepoint.path) is stopped with SIGTERM mid-stream, as
 # in B. Then the group's clicks offsets are moved to the end, as another process of the group
@@ -428,19 +456,33 @@ rc=0
 wait "$P1" || rc=$?
 [ $rc -eq 0 ] || { tail -n 20 "$T/d1.stderr" >&2; fail "run D1 exited $rc after SIGTERM"; }
 [ -s "$SPD" ] || fail "run D1 wrote no savepoint at $SPD"
-d_at_stop=$(kafka_committed "$KDIR" "$B" e2e-0401d.clicks clicks | awk '{ s += $2 } END { print s + 0 }')
-kafka_groups "$KDIR" "$B" --group e2e-0401d.clicks --topic clicks --reset-offsets --to-latest --execute \
-    >"$T/reset.out" 2>&1 ||
-    { cat "$T/reset.out" >&2; fail "cannot move the group's offsets to the end"; }
-d_moved=$(kafka_committed "$KDIR" "$B" e2e-0401d.clicks clicks | awk '{ s += $2 } END { print s + 0 }')
-[ "$d_at_stop" -lt "$d_moved" ] || { cat "$T/reset.out" >&2; fail "D1 read every click before its stop ($d_at_stop of $d_moved): nothing was left for another process"; }
-rc=0
-timeout 300 "$SHOPSTREAM_BIN" "${RUND[@]}" --exit-at-end 2>"$T/d2.stderr" || rc=$?
-[ $rc -eq 0 ] || { tail -n 20 "$T/d2.stderr" >&2; fail "run D2 exited $rc"; }
-grep -q 'msg="savepoint loaded' "$T/d2.stderr" || check_failed "run D2 did not load the savepoint"
-d_read=$(grep -o 'msg="[a-z ]*" records=[0-9]*' "$T/d2.stderr" | tail -1 | sed 's/.*records=//')
-d_warned=$(grep -c 'another process read this partition on' "$T/d2.stderr" || true)
-note "D: stopped at $d_at_stop of $d_moved clicks, the rest committed by 'another process'; D2 read ${d_read:-?} records, $d_warned partition(s) went on from the commit"
-[ "${d_read:-x}" = 0 ] || check_failed "run D2 read ${d_read:-?} records: it read again what another process had committed"
-[ "$d_warned" -ge 1 ] || check_failed "run D2 did not say which partitions it went on from the commit"
+d_at_stop=$(clicks_committed e2e-0401d.clicks)
+to_end e2e-0401d.clicks || { cat "$T/reset.out" >&2; fail "cannot move the group's offsets to the end"; }
+goes_on_from_commit D stopped "$d_at_stop" "$(clicks_committed e2e-0401d.clicks)" "${RUND[@]}"
+
+# ---- E. the same after a crash: its own commits told from another process's ----------------
+# Run E1 (clicks only, group e2e-0401e, a savepoint every second) is killed with SIGKILL once a
+# periodic savepoint exists and its epochs are committed. Commits past a periodic savepoint are
+# normally the crashed process's own, and are read again from the savepoint (part C): they are
+# tagged with the savepoint's lineage (Kafka commit metadata). Here, once the killed member's
+# session has ended, the group's offsets are moved to the end with Kafka's tool, as another
+# process of the group would commit them: untagged. Run E2 must go on from those commits, as D2
+# does. Before the tags, a periodic savepoint's positions were always read from, and E2 read
+# again what the other process had committed.
+SPE=$T/state/savepoint-e
+RUNE=(run --input clicks="kafka://$B/clicks" "${SET[@]}" --set kafka.group_id=e2e-0401e --set savepoint.path="$SPE"
+      --set savepoint.interval=1s --sink "jsonl:$T/oute")
+"$SHOPSTREAM_BIN" "${RUNE[@]}" --set epoch.events=1000 -X queued.min.messages=100 -X max.partition.fetch.bytes=20000 \
+    -X session.timeout.ms=6000 2>"$T/e1.stderr" &
+P1=$!
+e1_ready() {
+    kill -0 "$P1" 2>/dev/null || { tail -n 5 "$T/e1.stderr" >&2; fail "run E1 ended by itself"; }
+    [ -s "$SPE" ] && [ "$(clicks_committed e2e-0401e.clicks)" -gt 0 ]
+}
+poll_until 180 "run E1 to write a savepoint and commit clicks offsets" e1_ready
+kill -KILL "$P1"
+wait "$P1" 2>/dev/null
+e_at_kill=$(clicks_committed e2e-0401e.clicks)
+poll_until 90 "the group's offsets to be moved to the end once E1's session ended" to_end e2e-0401e.clicks
+goes_on_from_commit E killed "$e_at_kill" "$(clicks_committed e2e-0401e.clicks)" "${RUNE[@]}"
 finish

@@ -91,10 +91,14 @@ static int src_poll(struct ss_source *base, struct ss_record *recs, int max, int
 }
 
 static int started_committed = -1; /* start_at's `committed` (-1: not called) */
+static int started_tagged = -1;    /* ... and its `tagged` */
+static char writer[2][100];        /* set_writer's, for the promotions and the clicks input ("": not called) */
 
-static void src_start_at(struct ss_source *base, const int32_t *parts, const int64_t *offs, int n, bool committed) {
+static void src_start_at(struct ss_source *base, const int32_t *parts, const int64_t *offs, int n, bool committed,
+                         bool tagged) {
     struct src *s = (struct src *)base;
     started_committed = committed;
+    started_tagged = tagged;
     for (int i = 0; i < n; i++) {
         CHECK(parts[i] >= 0 && parts[i] < s->nparts);
         s->start[parts[i]] = offs[i];
@@ -102,6 +106,17 @@ static void src_start_at(struct ss_source *base, const int32_t *parts, const int
 }
 
 static const char *src_name(const struct ss_source *base) { return ((const struct src *)base)->name; }
+
+static void src_set_writer(struct ss_source *base, const char *w) {
+    struct src *s = (struct src *)base;
+    snprintf(writer[s->nparts == 1 ? 0 : 1], sizeof writer[0], "%s", w);
+}
+
+/* The writer the last run's inputs tagged their commits with: both the same, or "". */
+static const char *last_writer(void) {
+    CHECK_EQ_STR(writer[0], writer[1]);
+    return writer[1];
+}
 
 static struct ss_source_type src_type;
 
@@ -165,6 +180,8 @@ static int run(const struct feed *f, const char *dir, const char *sp, int stop_a
     src_type = (struct ss_source_type)FAKE_SOURCE_TYPE(src_poll);
     src_type.name_of = src_name;
     src_type.start_at = src_start_at;
+    src_type.set_writer = src_set_writer;
+    writer[0][0] = writer[1][0] = '\0';
     struct ss_config cfg;
     ss_config_init(&cfg);
     for (int i = 0; SETS[i]; i += 2) CHECK_EQ_INT(ss_config_set(&cfg, SETS[i], SETS[i + 1], err), SS_OK);
@@ -329,6 +346,7 @@ static bool exists(const char *path) {
 /* Stopped at several points (early, with windows, sessions and lists open; late), each
  * resumed run writes what the uninterrupted one did. */
 TEST(resumed_runs_write_the_uninterrupted_rows) {
+    char seen_writer[100] = "";
     struct feed f;
     feed_make(&f, 30000, 11);
     char *root = tmpdir(), a[600], sp[600];
@@ -336,6 +354,7 @@ TEST(resumed_runs_write_the_uninterrupted_rows) {
     snprintf(sp, sizeof sp, "%s/state/savepoint", root);
     struct ss_err err = {0};
     CHECK_EQ_INT(run(&f, a, NULL, 0, NULL, &err), SS_OK);
+    CHECK_EQ_STR(last_writer(), ""); /* no savepoint.path: commits untagged */
     size_t nbatches = f.nclicks / BATCH;
     const int stops[] = {3, (int)nbatches / 3, (int)nbatches / 2 + 7, (int)nbatches - 2};
     for (size_t k = 0; k < sizeof stops / sizeof *stops; k++) {
@@ -344,9 +363,16 @@ TEST(resumed_runs_write_the_uninterrupted_rows) {
         snprintf(c, sizeof c, "%s/c%zu", root, k);
         CHECK_EQ_INT(run(&f, b, sp, stops[k], NULL, &err), SS_OK);
         CHECK(exists(sp)); /* the stop wrote it */
-        started_committed = -1;
+        char wb[100];
+        snprintf(wb, sizeof wb, "%s", last_writer());
+        CHECK(strncmp(wb, "shopstream savepoint.lineage=", 29) == 0 && strlen(wb) == 29 + 16);
+        CHECK(strcmp(wb, seen_writer) != 0); /* each run without a savepoint starts a lineage of its own */
+        snprintf(seen_writer, sizeof seen_writer, "%s", wb);
+        started_committed = started_tagged = -1;
         CHECK_EQ_INT(run(&f, c, sp, 0, NULL, &err), SS_OK);
         CHECK_EQ_INT(started_committed, 1); /* a stop's savepoint: its positions were committed */
+        CHECK_EQ_INT(started_tagged, 1);    /* ... and the commits since are told apart by their tag */
+        CHECK_EQ_STR(last_writer(), wb);    /* which is the savepoint's lineage */
         CHECK(!exists(sp)); /* the end of the input closed everything: nothing to carry over */
         size_t rows = check_same(a, (const char *const[]){b, c, NULL}, false);
         CHECK(rows > 1000);
@@ -357,8 +383,12 @@ TEST(resumed_runs_write_the_uninterrupted_rows) {
     snprintf(c, sizeof c, "%s/twice-c", root);
     snprintf(d, sizeof d, "%s/twice-d", root);
     CHECK_EQ_INT(run(&f, b, sp, (int)nbatches / 4, NULL, &err), SS_OK);
+    char wb[100];
+    snprintf(wb, sizeof wb, "%s", last_writer());
     CHECK_EQ_INT(run(&f, c, sp, (int)nbatches / 3, NULL, &err), SS_OK); /* counts this run's batches */
+    CHECK_EQ_STR(last_writer(), wb); /* the lineage goes on through every savepoint */
     CHECK_EQ_INT(run(&f, d, sp, 0, NULL, &err), SS_OK);
+    CHECK_EQ_STR(last_writer(), wb);
     struct rows r = {0};
     rows_read(&r, c, "sessions");
     CHECK(r.n > 0); /* the middle run emitted something of its own */
@@ -391,9 +421,13 @@ TEST(a_failed_run_replays_from_the_last_periodic_savepoint) {
         fail_at = 0;
         fail_once = NULL;
         CHECK(exists(sp));
-        started_committed = -1;
+        char wb[100];
+        snprintf(wb, sizeof wb, "%s", last_writer());
+        started_committed = started_tagged = -1;
         CHECK_EQ_INT(run(&f, c, sp, 0, periodic, &err), SS_OK);
         CHECK_EQ_INT(started_committed, 0); /* a periodic one: behind this process's own commits */
+        CHECK_EQ_INT(started_tagged, 1);    /* which carry the savepoint's lineage */
+        CHECK_EQ_STR(last_writer(), wb);
         check_same(a, (const char *const[]){b, c, NULL}, true);
         CHECK(!exists(sp));
         rm_rf(b);
@@ -470,6 +504,51 @@ static char *read_file(const char *path, size_t *n) {
     return p;
 }
 
+/* A savepoint written before lineages (no savepoint.lineage among its settings) loads:
+ * its positions are judged as before, by whether it was written at a stop, and the run
+ * starts a lineage of its own. */
+TEST(a_savepoint_from_before_lineages_loads_untagged) {
+    struct feed f;
+    feed_make(&f, 8000, 14);
+    char *root = tmpdir(), a[600], b[600], c[600], sp[600];
+    snprintf(a, sizeof a, "%s/a", root);
+    snprintf(b, sizeof b, "%s/b", root);
+    snprintf(c, sizeof c, "%s/c", root);
+    snprintf(sp, sizeof sp, "%s/savepoint", root);
+    struct ss_err err = {0};
+    CHECK_EQ_INT(run(&f, a, NULL, 0, NULL, &err), SS_OK);
+    CHECK_EQ_INT(run(&f, b, sp, 10, NULL, &err), SS_OK);
+    char wb[100];
+    snprintf(wb, sizeof wb, "%s", last_writer());
+    /* the body as the release before lineages wrote it: without that entry, one setting fewer */
+    struct ss_buf body = {0};
+    bool found = false;
+    CHECK_EQ_INT(ss_savepoint_read(sp, &body, &found, &err), SS_OK);
+    CHECK(found);
+    static const char entry[] = "\x11\0\0\0savepoint.lineage";
+    char *at = found ? memmem(body.p, body.len, entry, sizeof entry - 1) : NULL;
+    CHECK(at != NULL);
+    if (at) {
+        size_t len = sizeof entry - 1 + 8;
+        memmove(at, at + len, body.len - (size_t)(at - body.p) - len);
+        body.len -= len;
+        CHECK_EQ_INT((unsigned char)body.p[10], 15); /* the count after the "engine" tag: 14 settings + the lineage */
+        body.p[10]--;
+        CHECK_EQ_INT(ss_savepoint_stage(sp, &body, &err), SS_OK);
+        CHECK_EQ_INT(ss_savepoint_publish(sp, &err), SS_OK);
+    }
+    ss_free(body.p);
+    started_committed = started_tagged = -1;
+    CHECK_EQ_INT(run(&f, c, sp, 0, NULL, &err), SS_OK);
+    CHECK_EQ_INT(started_tagged, 0);
+    CHECK_EQ_INT(started_committed, 1);
+    CHECK(strlen(last_writer()) == strlen(wb) && strcmp(last_writer(), wb) != 0);
+    check_same(a, (const char *const[]){b, c, NULL}, false);
+    rm_rf(root);
+    ss_free(root);
+    feed_free(&f);
+}
+
 /* What does not fit or is damaged is refused before anything is read, with a message
  * that names the file and what is wrong; the file stays for the user to look at. */
 TEST(a_savepoint_that_does_not_fit_or_is_damaged_is_refused) {
@@ -521,6 +600,7 @@ int main(void) {
     RUN(resumed_runs_write_the_uninterrupted_rows);
     RUN(a_failed_run_replays_from_the_last_periodic_savepoint);
     RUN(lateness_and_recent_ttl_may_change_across_a_restart);
+    RUN(a_savepoint_from_before_lineages_loads_untagged);
     RUN(a_savepoint_that_does_not_fit_or_is_damaged_is_refused);
     return ss_t_report("savepoint");
 }
