@@ -283,4 +283,32 @@ done
     check_failed "the SQLite file could not be written after the first run ended: $(tail -n 1 "$T/lock3.err")"
 note "a second run into a directory or an SQLite file in use: exit 2"
 
+# A crash reports itself (README "Operations"): a run on a quiet FIFO is sent SIGSEGV (as a
+# fault would raise it); it must log comp=crash lines naming the signal and its sender, with a
+# stack whose frames name the binary, and still die of SIGSEGV (exit 139). The sanitizer
+# builds keep ASan's own report instead: there only the death is checked.
+mkfifo "$T/crash.fifo"
+"$SHOPSTREAM_BIN" run --input clicks="$T/crash.fifo" --sink "jsonl:$T/crash" 2>"$T/crash.err" &
+victim=$!
+PIDS+=("$victim")
+exec 7>"$T/crash.fifo"
+head -n 20 "$C" >&7
+poll_until 30 "the run to open its sink" test -e "$T/crash/sessions.jsonl"
+kill -SEGV "$victim"
+rc=0
+wait "$victim" 2>/dev/null || rc=$?
+exec 7>&-
+case "$(dirname "$SHOPSTREAM_BIN")" in
+*/san) [ $rc -ne 0 ] || check_failed "a run sent SIGSEGV exited 0" ;;
+*)
+    [ $rc -eq 139 ] || check_failed "a run sent SIGSEGV exited $rc, expected 139 (killed by the signal)"
+    grep -q "comp=crash msg=\"shopstream crashed.*signal=SIGSEGV sent_by_pid=$$ " "$T/crash.err" ||
+        check_failed "no crash report naming SIGSEGV and its sender (pid $$): $(head -c 400 "$T/crash.err")"
+    frames=$(grep -c "^$SHOPSTREAM_BIN(+0x[0-9a-f]*)" "$T/crash.err" || true)
+    [ "$frames" -ge 3 ] || check_failed "the crash report's stack has $frames frames of the binary"
+    off=$(grep -m1 -o "^$SHOPSTREAM_BIN(+0x[0-9a-f]*)" "$T/crash.err" | sed 's/.*(+\(0x[0-9a-f]*\))/\1/')
+    note "crash report: exit $rc, $frames frames of the binary; addr2line names the first $(addr2line -f -e "$SHOPSTREAM_BIN" "$off" 2>/dev/null | head -1)"
+    ;;
+esac
+
 finish
