@@ -364,7 +364,7 @@ static const char *list_wrong(const struct snap_item *it, size_t n, struct ss_st
             return "products not in order (latest view first, then product id)";
         sorted[k] = it[k].product;
     }
-    qsort(sorted, n, sizeof *sorted, by_product);
+    if (n > 1) qsort(sorted, n, sizeof *sorted, by_product); /* sorted may be NULL for none */
     for (size_t k = 1; k < n; k++)
         if (ss_str_eq(sorted[k - 1], sorted[k])) return "a product listed twice";
     return NULL;

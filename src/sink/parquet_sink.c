@@ -616,10 +616,13 @@ static int make_tmpdir(struct pq_sink *ps, struct ss_err *err) {
     if (rc) return SS_EIO;
     snprintf(p, sizeof p, "%s/owner", ps->tmpdir);
     FILE *f = fopen(p, "w");
-    if (!f || fprintf(f, "%s %ld\n", host, (long)getpid()) < 0 || fclose(f) != 0) {
-        if (f) fclose(f);
-        return ss_err_set(err, SS_EIO, "parquet sink: cannot write %s: %s", p, strerror(errno));
+    bool ok = f && fprintf(f, "%s %ld\n", host, (long)getpid()) >= 0;
+    int e = errno;
+    if (f && fclose(f) != 0 && ok) { /* closed either way: never twice */
+        ok = false;
+        e = errno;
     }
+    if (!ok) return ss_err_set(err, SS_EIO, "parquet sink: cannot write %s: %s", p, strerror(e));
     return SS_OK;
 }
 
