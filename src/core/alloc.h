@@ -8,12 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-void *ss_malloc(size_t n);
-void *ss_calloc(size_t count, size_t size);
-void *ss_realloc(void *p, size_t n);
+/* never NULL (they abort instead): said to the compiler, and to gcc -fanalyzer (make analyze) */
+#define SS_NONNULL_RESULT __attribute__((returns_nonnull))
+void *ss_malloc(size_t n) SS_NONNULL_RESULT __attribute__((malloc));
+void *ss_calloc(size_t count, size_t size) SS_NONNULL_RESULT __attribute__((malloc));
+void *ss_realloc(void *p, size_t n) SS_NONNULL_RESULT;
 void ss_free(void *p);
-char *ss_strndup(const char *s, size_t n);
-char *ss_strdup(const char *s);
+char *ss_strndup(const char *s, size_t n) SS_NONNULL_RESULT __attribute__((malloc));
+char *ss_strdup(const char *s) SS_NONNULL_RESULT __attribute__((malloc));
 
 /* Live bytes allocated through the wrappers (all threads). */
 int64_t ss_alloc_live_bytes(void);

@@ -328,7 +328,7 @@ static int alerts_load(struct ss_op *op, struct ss_snap_r *r, struct ss_err *err
         }
         uint32_t cap = 4; /* the capacities velocity grows through */
         while (cap < n) cap *= 2;
-        if (cap > cap_tmp) {
+        if (!tmp || cap > cap_tmp) {
             tmp = ss_realloc(tmp, cap * sizeof *tmp);
             cap_tmp = cap;
         }
