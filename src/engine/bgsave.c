@@ -20,6 +20,8 @@ static _Noreturn void child(int fd, pid_t parent, const char *path, ss_bgsave_fi
     /* a child that outlived a crashed engine would go on writing PATH.tmp under the
      * next run's own stage of it */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(3);
+    /* `ps` and `top` then say what the second shopstream process is */
+    prctl(PR_SET_NAME, "ss-bgsave", 0, 0, 0);
     struct ss_bgsave_result res = {0};
     struct ss_buf body = {0};
     fill(ctx, &body);

@@ -949,6 +949,7 @@ static void destroy_bounded(rd_kafka_t *rk, const char *topic) {
         rd_kafka_destroy(rk);
         goto done;
     }
+    pthread_setname_np(t, "ss-kafka-close");
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += DESTROY_WAIT_MS / 1000;

@@ -294,6 +294,11 @@ PIDS+=("$victim")
 exec 7>"$T/crash.fifo"
 head -n 20 "$C" >&7
 poll_until 30 "the run to open its sink" test -e "$T/crash/sessions.jsonl"
+# its threads are named, for `top -H`, gdb and the report's thread= (README "Operations")
+threads=$(cat /proc/"$victim"/task/*/comm 2>/dev/null | sort | tr '\n' ' ')
+for want in shopstream ss-decode ss-commit; do
+    case " $threads" in *" $want "*) ;; *) check_failed "no thread named $want among the run's: $threads" ;; esac
+done
 kill -SEGV "$victim"
 rc=0
 wait "$victim" 2>/dev/null || rc=$?
@@ -307,7 +312,10 @@ case "$(dirname "$SHOPSTREAM_BIN")" in
     frames=$(grep -c "^$SHOPSTREAM_BIN(+0x[0-9a-f]*)" "$T/crash.err" || true)
     [ "$frames" -ge 3 ] || check_failed "the crash report's stack has $frames frames of the binary"
     off=$(grep -m1 -o "^$SHOPSTREAM_BIN(+0x[0-9a-f]*)" "$T/crash.err" | sed 's/.*(+\(0x[0-9a-f]*\))/\1/')
-    note "crash report: exit $rc, $frames frames of the binary; addr2line names the first $(addr2line -f -e "$SHOPSTREAM_BIN" "$off" 2>/dev/null | head -1)"
+    # (a signal sent to the process lands on the main thread unless it is busy with another)
+    grep -Eq 'comp=crash .* thread="(shopstream|ss-decode|ss-commit)"' "$T/crash.err" ||
+        check_failed "the crash report does not name the thread: $(grep -m1 comp=crash "$T/crash.err")"
+    note "threads: $threads; crash report: exit $rc, $frames frames of the binary; addr2line names the first $(addr2line -f -e "$SHOPSTREAM_BIN" "$off" 2>/dev/null | head -1)"
     ;;
 esac
 

@@ -2,12 +2,14 @@
  * (or SIGHUP, unless it was ignored at start, as under nohup) requests it and calls the hook once, the next takes the default action; threads made
  * by ss_shutdown_thread_create block both while their creator's mask is unchanged; and
  * ss_engine_stop from another thread ends a run (under SANITIZE=thread: without a race). */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core/config.h"
@@ -47,7 +49,7 @@ TEST(first_signal_requests_then_default_action) {
     CHECK(!is_default(SIGHUP)); /* a closed terminal stops as gracefully */
     CHECK(!ss_shutdown_requested()); /* installing requests nothing */
     pthread_t watcher;
-    CHECK_EQ_INT(ss_shutdown_thread_create(&watcher, await_request, NULL), 0);
+    CHECK_EQ_INT(ss_shutdown_thread_create(&watcher, "ss-test-watch", await_request, NULL), 0);
     usleep(2000); /* it is polling */
     raise(SIGTERM);
     CHECK(ss_shutdown_requested());
@@ -93,7 +95,7 @@ TEST(threads_do_not_take_the_signals) {
     CHECK(!blocks(SIGTERM));
     struct seen s = {false, false};
     pthread_t t;
-    CHECK_EQ_INT(ss_shutdown_thread_create(&t, report_mask, &s), 0);
+    CHECK_EQ_INT(ss_shutdown_thread_create(&t, "ss-test-mask", report_mask, &s), 0);
     pthread_join(t, NULL);
     CHECK(s.intr);
     CHECK(s.term);
@@ -106,6 +108,37 @@ TEST(threads_do_not_take_the_signals) {
     pthread_join(t, NULL);
     CHECK(!plain.intr);
     CHECK(!plain.term);
+}
+
+static void *wait_for_release(void *arg) {
+    char c;
+    while (read(*(int *)arg, &c, 1) < 0 && errno == EINTR) {
+    }
+    return NULL;
+}
+
+/* `top -H`, gdb and the crash report tell the threads apart by their names */
+TEST(threads_are_named) {
+    int fds[2];
+    CHECK_EQ_INT(pipe(fds), 0);
+    pthread_t t;
+    CHECK_EQ_INT(ss_shutdown_thread_create(&t, "ss-test-named", wait_for_release, &fds[0]), 0);
+    char name[16] = "";
+    CHECK_EQ_INT(pthread_getname_np(t, name, sizeof name), 0);
+    CHECK_EQ_STR(name, "ss-test-named");
+    char mine[16] = "";
+    CHECK_EQ_INT(pthread_getname_np(pthread_self(), mine, sizeof mine), 0);
+    CHECK(strcmp(mine, "ss-test-named") != 0); /* the creator keeps its own */
+    CHECK_EQ_INT((int)write(fds[1], "x", 1), 1);
+    pthread_join(t, NULL);
+    /* a name too long for the kernel's 15 bytes leaves the thread running, unnamed */
+    CHECK_EQ_INT(ss_shutdown_thread_create(&t, "ss-a-name-longer-than-fifteen", wait_for_release, &fds[0]), 0);
+    CHECK_EQ_INT(pthread_getname_np(t, name, sizeof name), 0);
+    CHECK_EQ_STR(name, mine);
+    CHECK_EQ_INT((int)write(fds[1], "x", 1), 1);
+    pthread_join(t, NULL);
+    close(fds[0]);
+    close(fds[1]);
 }
 
 /* A quiet input: never a record, never the end (a topic no one writes to). */
@@ -152,6 +185,7 @@ TEST(engine_stop_from_another_thread) {
 int main(void) {
     RUN(engine_stop_from_another_thread);
     RUN(threads_do_not_take_the_signals);
+    RUN(threads_are_named);
     RUN(first_signal_requests_then_default_action);
     RUN(hup_ignored_stays_ignored);
     return ss_t_report("shutdown");
