@@ -352,7 +352,11 @@ static void took_partitions(struct kafka_source *ks, rd_kafka_topic_partition_li
 /* Called from inside rd_kafka_consumer_poll (the engine's thread). */
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *list, void *opaque) {
     struct kafka_source *ks = opaque;
-    bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    /* NULL once the consumer has a fatal error (fenced by another member with its
+     * group.instance.id), whose revocation still comes through here */
+    const char *protocol = rd_kafka_rebalance_protocol(rk);
+    if (!protocol) protocol = "NONE";
+    bool coop = strcmp(protocol, "COOPERATIVE") == 0;
     int32_t *ids = ss_malloc((size_t)(list->cnt ? list->cnt : 1) * sizeof *ids);
     int n = 0;
     for (int i = 0; i < list->cnt; i++)
@@ -384,7 +388,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
                      ks->topic, e ? rd_kafka_error_string(e) : rd_kafka_err2str(re));
             if (e) rd_kafka_error_destroy(e);
         } else {
-            took_partitions(ks, list, ids, n, rd_kafka_rebalance_protocol(rk));
+            took_partitions(ks, list, ids, n, protocol);
         }
     } else {
         bool lost = err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS || rd_kafka_assignment_lost(rk);
