@@ -1,14 +1,16 @@
 /* intern.c — see intern.h.
  *
  * Entries live in one array indexed by id (32 bytes each, strings of up to 16 bytes
- * inline so the common ids cost no extra allocation). The hash index is open
+ * inline so the common ids cost no extra allocation, and the owners' words, aux). The hash index is open
  * addressing with linear probing; deletion uses backward shifting, so there are no
  * tombstones and probe lengths do not degrade on a long-running stream.
  *
  * An index slot holds the id and the low 32 bits of its hash (the tag), which also
- * give its home slot. So probing, rehashing and deleting read the index only, and a
- * lookup touches an entry only when the tag matches: one cache miss for the slot and
- * one for the entry, both of which a batch can prefetch ahead (ss_intern_prefetch). */
+ * give its home slot. So probing and rehashing read the index only, and a lookup
+ * touches an entry only when the tag matches: one cache miss for the slot and one for
+ * the entry, both of which a batch can prefetch ahead (ss_intern_prefetch). The entry
+ * keeps no hash: the sweep that frees an id hashes its bytes again to find its slot,
+ * which leaves the entry room for the owners' words within 32 bytes. */
 #include "intern.h"
 
 #include <string.h>
@@ -20,7 +22,7 @@
 #define INLINE_MAX 16
 
 struct entry {
-    uint64_t hash;
+    uint32_t aux[SS_AUX_OWNERS]; /* ss_intern_aux */
     uint32_t refs;
     uint32_t len : 31;
     uint32_t pending : 1; /* on the sweep list */
@@ -29,6 +31,8 @@ struct entry {
         char *heap;
     } u;
 };
+
+_Static_assert(sizeof(struct entry) == 32, "two entries a cache line, none across two: room for 2 owners");
 
 struct ss_intern {
     struct entry *ents;   /* index 0 unused: id 0 means "none" */
@@ -41,14 +45,18 @@ struct ss_intern {
     uint32_t *sweep;      /* ids that may be unreferenced */
     size_t nsweep, cap_sweep;
     size_t heap_bytes;
+    uint64_t (*hash)(struct ss_str s); /* what callers of ss_intern_get_hashed hash with */
 };
 
 static const char *ent_bytes(const struct entry *e) {
     return e->len <= INLINE_MAX ? e->u.inl : e->u.heap;
 }
 
-struct ss_intern *ss_intern_new(void) {
+struct ss_intern *ss_intern_new(void) { return ss_intern_new_hashing(ss_intern_hash); }
+
+struct ss_intern *ss_intern_new_hashing(uint64_t (*hash)(struct ss_str s)) {
     struct ss_intern *t = ss_calloc(1, sizeof *t);
+    t->hash = hash;
     t->cap_ents = 1024;
     t->ents = ss_calloc(t->cap_ents, sizeof *t->ents);
     t->nents = 1;
@@ -143,7 +151,7 @@ static uint32_t lookup(const struct ss_intern *t, struct ss_str s, uint64_t h, s
         if (!v) break;
         if (v >> 32 != want) continue;
         const struct entry *e = &t->ents[(uint32_t)v];
-        if (e->hash == h && e->len == s.len && same_bytes(ent_bytes(e), s.p, s.len)) return (uint32_t)v;
+        if (e->len == s.len && same_bytes(ent_bytes(e), s.p, s.len)) return (uint32_t)v;
     }
     *at = i;
     return 0;
@@ -151,7 +159,7 @@ static uint32_t lookup(const struct ss_intern *t, struct ss_str s, uint64_t h, s
 
 uint32_t ss_intern_find(const struct ss_intern *t, struct ss_str s) {
     size_t at;
-    return lookup(t, s, ss_hash(s.p, s.len), &at);
+    return lookup(t, s, t->hash(s), &at);
 }
 
 static void mark_pending(struct ss_intern *t, uint32_t id) {
@@ -162,7 +170,7 @@ static void mark_pending(struct ss_intern *t, uint32_t id) {
     t->sweep[t->nsweep++] = id;
 }
 
-uint32_t ss_intern_get(struct ss_intern *t, struct ss_str s) { return ss_intern_get_hashed(t, s, ss_hash(s.p, s.len)); }
+uint32_t ss_intern_get(struct ss_intern *t, struct ss_str s) { return ss_intern_get_hashed(t, s, t->hash(s)); }
 
 static __attribute__((noinline)) uint32_t get_probing(struct ss_intern *t, struct ss_str s, uint64_t h);
 
@@ -173,7 +181,7 @@ uint32_t ss_intern_get_hashed(struct ss_intern *t, struct ss_str s, uint64_t h) 
     uint64_t v = t->slots[tag_of(h) & t->mask];
     if (v >> 32 == tag_of(h) && s.len <= 16) {
         const struct entry *e = &t->ents[(uint32_t)v];
-        if (e->hash == h && e->len == s.len && same_bytes(e->u.inl, s.p, s.len)) return (uint32_t)v;
+        if (e->len == s.len && same_bytes(e->u.inl, s.p, s.len)) return (uint32_t)v;
     }
     return get_probing(t, s, h);
 }
@@ -191,7 +199,6 @@ static uint32_t get_probing(struct ss_intern *t, struct ss_str s, uint64_t h) {
     }
     struct entry *e = &t->ents[id];
     memset(e, 0, sizeof *e);
-    e->hash = h;
     e->len = s.len;
     if (s.len <= INLINE_MAX) {
         if (s.len) memcpy(e->u.inl, s.p, s.len);
@@ -217,6 +224,16 @@ void ss_intern_drop(struct ss_intern *t, uint32_t id) {
     if (--t->ents[id].refs == 0) mark_pending(t, id);
 }
 
+uint32_t ss_intern_aux(const struct ss_intern *t, uint32_t id, enum ss_aux_owner owner) {
+    ss_assert(id > 0 && id < t->nents);
+    return t->ents[id].aux[owner];
+}
+
+void ss_intern_set_aux(struct ss_intern *t, uint32_t id, enum ss_aux_owner owner, uint32_t v) {
+    ss_assert(id > 0 && id < t->nents && t->ents[id].refs > 0);
+    t->ents[id].aux[owner] = v;
+}
+
 struct ss_str ss_intern_str(const struct ss_intern *t, uint32_t id) {
     ss_assert(id > 0 && id < t->nents);
     const struct entry *e = &t->ents[id];
@@ -225,7 +242,8 @@ struct ss_str ss_intern_str(const struct ss_intern *t, uint32_t id) {
 
 /* Removes id from the index, shifting later members of its probe run back. */
 static void unindex(struct ss_intern *t, uint32_t id) {
-    uint64_t me = (uint64_t)tag_of(t->ents[id].hash) << 32 | id;
+    const struct entry *e = &t->ents[id];
+    uint64_t me = (uint64_t)tag_of(t->hash((struct ss_str){ent_bytes(e), e->len})) << 32 | id;
     size_t i = home_of(t, me);
     while (t->slots[i] != me) i = (i + 1) & t->mask;
     size_t j = i;
@@ -249,6 +267,7 @@ void ss_intern_sweep(struct ss_intern *t) {
         struct entry *e = &t->ents[id];
         e->pending = 0;
         if (e->refs) continue;
+        for (int k = 0; k < SS_AUX_OWNERS; k++) ss_assert(!e->aux[k]); /* cleared before the last drop */
         unindex(t, id);
         if (e->len > INLINE_MAX) {
             t->heap_bytes -= e->len;

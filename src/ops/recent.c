@@ -20,7 +20,6 @@
 #include "../core/timefmt.h"
 #include "../state/blockpool.h"
 #include "../state/dueheap.h"
-#include "../state/keymap.h"
 #include "../state/winheap.h"
 
 struct ritem {
@@ -47,7 +46,8 @@ struct recent {
     size_t live;
     /* item lists by capacity: [0] holds lists of `size` items, [k] lists of 2^(k+1) */
     struct ss_blockpool lists[16];
-    struct ss_keymap users; /* user id -> slot + 1 */
+    /* a user's slot + 1 is ss_intern_aux(user, SS_AUX_RECENT): found in the entry the
+     * engine has just read to intern the id, with no index of its own to miss in */
     struct ss_dueheap due;  /* (it[0].ts + ttl when pushed, slot, user): dropped once at < W */
     uint32_t *dirty;        /* slots with a pending row (may repeat or be stale) */
     size_t ndirty, cap_dirty;
@@ -98,7 +98,7 @@ static void emit(struct recent *r, const struct ruser *u, struct ss_out *out) {
 }
 
 static uint32_t user_slot(struct recent *r, uint32_t user) {
-    uint32_t k = ss_keymap_get(&r->users, user);
+    uint32_t k = ss_intern_aux(r->intern, user, SS_AUX_RECENT);
     if (k) return k - 1;
     uint32_t idx;
     if (r->free_u) {
@@ -112,7 +112,7 @@ static uint32_t user_slot(struct recent *r, uint32_t user) {
     memset(&r->u[idx], 0, sizeof r->u[idx]);
     r->u[idx].user = user;
     ss_intern_hold(r->intern, user);
-    ss_keymap_set(&r->users, user, idx + 1);
+    ss_intern_set_aux(r->intern, user, SS_AUX_RECENT, idx + 1);
     r->live++;
     return idx;
 }
@@ -120,7 +120,7 @@ static uint32_t user_slot(struct recent *r, uint32_t user) {
 static void user_drop(struct recent *r, uint32_t idx) {
     struct ruser *u = &r->u[idx];
     for (uint32_t i = 0; i < u->n; i++) ss_intern_drop(r->intern, u->it[i].product);
-    ss_keymap_set(&r->users, u->user, 0);
+    ss_intern_set_aux(r->intern, u->user, SS_AUX_RECENT, 0);
     ss_intern_drop(r->intern, u->user);
     if (u->it) ss_blockpool_put(list_pool(r, u->cap), u->it);
     memset(u, 0, sizeof *u);
@@ -184,18 +184,14 @@ static void recent_process(struct ss_op *op, const struct ss_event *ev, const st
     }
 }
 
-/* Stage 0 brings the user's index entry in, stage 1 the user's record, stage 2 the
- * user's list. */
+/* Stage 0 brings the user's record in (its slot is in the user's interned entry, read
+ * when the id was interned, just before), stage 1 the user's list. */
 static void recent_prefetch(struct ss_op *op, const struct ss_event *ev, int stage) {
     const struct recent *r = (const struct recent *)op;
-    if (ev->stream != SS_STREAM_CLICKS || ev->type != SS_EV_VIEW || ev->user >= r->users.cap) return;
-    if (stage == 0) {
-        __builtin_prefetch(&r->users.v[ev->user]);
-        return;
-    }
-    uint32_t k = r->users.v[ev->user];
+    if (ev->stream != SS_STREAM_CLICKS || ev->type != SS_EV_VIEW || !ev->user) return;
+    uint32_t k = ss_intern_aux(r->intern, ev->user, SS_AUX_RECENT); /* the entry is in cache */
     if (!k) return;
-    if (stage == 1) { /* a record may straddle two lines */
+    if (stage == 0) { /* a record may straddle two lines */
         __builtin_prefetch(&r->u[k - 1]);
         __builtin_prefetch((const char *)&r->u[k - 1] + sizeof r->u[0] - 1);
         return;
@@ -284,7 +280,7 @@ int ss_recent_get(const struct ss_op *op, struct ss_str user_id, struct ss_str *
     const struct recent *r = (const struct recent *)op;
     ss_assert(op->type == &ss_op_recent);
     uint32_t id = ss_intern_find(r->intern, user_id);
-    uint32_t k = id ? ss_keymap_get(&r->users, id) : 0;
+    uint32_t k = id ? ss_intern_aux(r->intern, id, SS_AUX_RECENT) : 0;
     if (!k) return 0;
     const struct ruser *u = &r->u[k - 1];
     int n = 0;
@@ -298,7 +294,7 @@ static size_t recent_state_bytes(const struct ss_op *op) {
     size_t lists = 0;
     for (size_t k = 0; k < sizeof r->lists / sizeof r->lists[0]; k++) lists += r->lists[k].bytes;
     return sizeof *r + r->cap_u * sizeof *r->u + ss_dueheap_bytes(&r->due) +
-           r->cap_dirty * sizeof *r->dirty + ss_keymap_bytes(&r->users) + lists + r->json.cap;
+           r->cap_dirty * sizeof *r->dirty + lists + r->json.cap;
 }
 
 static size_t recent_state_keys(const struct ss_op *op) { return ((const struct recent *)op)->live; }
@@ -312,7 +308,6 @@ static void recent_close(struct ss_op *op) {
     ss_free(r->u);
     ss_dueheap_free(&r->due);
     ss_free(r->dirty);
-    ss_keymap_free(&r->users);
     ss_buf_free(&r->json);
     ss_free(r);
 }
@@ -417,7 +412,7 @@ static int recent_load(struct ss_op *op, struct ss_snap_r *r, struct ss_err *err
         if (r->bad) break;
         const char *wrong = list_wrong(it, n, sorted);
         uint32_t user = ss_intern_get(rv->intern, id);
-        if (!wrong && ss_keymap_get(&rv->users, user)) wrong = "the user listed twice";
+        if (!wrong && ss_intern_aux(rv->intern, user, SS_AUX_RECENT)) wrong = "the user listed twice";
         if (wrong) {
             rc = ss_err_set(err, SS_ERROR, "recently_viewed savepoint: user '%.*s': %s", (int)id.len, id.p, wrong);
             goto out;
@@ -462,7 +457,7 @@ const struct ss_op_type ss_op_recent = {
     .state_keys = recent_state_keys,
     .close = recent_close,
     .prefetch = recent_prefetch,
-    .prefetch_stages = 1u << 0 | 1u << 1 | 1u << 2,
+    .prefetch_stages = 1u << 0 | 1u << 1,
     .save = recent_save,
     .load = recent_load,
 };

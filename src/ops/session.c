@@ -3,17 +3,18 @@
  * when the watermark passes session_end + gap.
  *
  * State. Sessions live in one slab of 48-byte records; a user's open sessions form a
- * short chain from the user's entry in an index of the users that have an open session
- * (state/u32map.h: 8-byte slots, 16-32 bytes per user). Almost every user has
- * exactly one open session, so the chain is one record; several appear only when
- * out-of-order events open a session before an earlier one closed.
+ * short chain from the word the interning table keeps with each id (ss_intern_aux).
+ * Almost every user has exactly one open session, so the chain is one record; several
+ * appear only when out-of-order events open a session before an earlier one closed.
  *
- * Why not the others' keymap (an array over every interned id, one load, no hashing):
- * its size follows every id any operator holds, and recently viewed keeps users for
- * 24 h, so over a 5M-event run it grew from 4 to 56 bytes per live session (the state per
- * session from 83 to 133 bytes) and would go on growing with the user population. Slots
- * of 4 bytes that left the key in the session record measured 6 % more cache misses:
- * probing past other users' slots read their records.
+ * Why the interning table's word: the engine has just read the user's entry there to
+ * intern the id, so finding the chain costs no cache miss, where an index of the
+ * operator's own cost one per event that its prefetch could not hide (a hash map of
+ * the users with an open session, 16-32 bytes per user, took ~4 % of the whole run's
+ * time in the load of its slot). Nor a keymap (state/keymap.h, an array over every
+ * interned id): its size follows every id any operator holds, and recently viewed
+ * keeps users for 24 h, so over a 5M-event run it grew from 4 to 56 bytes per live
+ * session.
  *
  * An event that falls within gap of two sessions joins them: the later one is folded
  * into the earlier and marked dead.
@@ -33,7 +34,6 @@
 #include "../core/money.h"
 #include "../core/timefmt.h"
 #include "../state/dueheap.h"
-#include "../state/u32map.h"
 #include "../state/winheap.h"
 #include "op.h"
 
@@ -52,7 +52,7 @@ struct sessions {
     struct sess *s;
     size_t ns, cap_s;
     uint32_t free_head; /* index + 1 */
-    struct ss_u32map users; /* user id -> first open session, index + 1 (users with one) */
+    size_t users;            /* with an open session: ss_intern_aux(user) = first one, index + 1 */
     struct ss_dueheap due;   /* (end + gap when pushed, session, user) */
     size_t live;
 };
@@ -81,12 +81,21 @@ static void sess_free(struct sessions *o, uint32_t idx) {
     o->free_head = idx + 1;
 }
 
+/* Makes idx (its user set, held) the first of its user's chain. */
+static void link_sess(struct sessions *o, uint32_t idx) {
+    uint32_t user = o->s[idx].user;
+    o->s[idx].next = ss_intern_aux(o->intern, user, SS_AUX_SESSIONS);
+    if (!o->s[idx].next) o->users++;
+    ss_intern_set_aux(o->intern, user, SS_AUX_SESSIONS, idx + 1);
+}
+
 /* Removes idx from its user's chain. */
 static void unlink_sess(struct sessions *o, uint32_t idx) {
     uint32_t user = o->s[idx].user;
-    uint32_t head = ss_u32map_get(&o->users, user);
+    uint32_t head = ss_intern_aux(o->intern, user, SS_AUX_SESSIONS);
     if (head == idx + 1) {
-        ss_u32map_set(&o->users, user, o->s[idx].next);
+        ss_intern_set_aux(o->intern, user, SS_AUX_SESSIONS, o->s[idx].next);
+        if (!o->s[idx].next) o->users--;
         return;
     }
     for (uint32_t k = head; k; k = o->s[k - 1].next) {
@@ -145,9 +154,7 @@ static void sessions_process(struct ss_op *op, const struct ss_event *ev, const 
      * more than gap apart and the event reaches gap either side */
     uint32_t hit[2] = {0, 0};
     int nhit = 0;
-    size_t slot = o->users.slots ? ss_u32map_find(&o->users, ev->user) : 0;
-    uint32_t head = o->users.slots ? o->users.slots[slot].val : 0;
-    for (uint32_t k = head; k && nhit < 2; k = o->s[k - 1].next) {
+    for (uint32_t k = ss_intern_aux(o->intern, ev->user, SS_AUX_SESSIONS); k && nhit < 2; k = o->s[k - 1].next) {
         const struct sess *s = &o->s[k - 1];
         if (ev->ts >= ss_sat_add(s->start, -o->gap) && ev->ts <= ss_sat_add(s->end, o->gap)) hit[nhit++] = k;
     }
@@ -157,9 +164,7 @@ static void sessions_process(struct ss_op *op, const struct ss_event *ev, const 
         s->start = s->end = ev->ts;
         s->user = ev->user;
         ss_intern_hold(o->intern, ev->user);
-        s->next = head;
-        if (head) o->users.slots[slot].val = idx + 1; /* the slab may have moved, the index not */
-        else ss_u32map_set(&o->users, ev->user, idx + 1);
+        link_sess(o, idx);
         add_event(s, ev);
         ss_dueheap_push(&o->due, ss_sat_add(s->end, o->gap), idx, ev->user);
         ss_op_wake_by(&o->base, ss_dueheap_wake(&o->due));
@@ -185,15 +190,12 @@ static void sessions_process(struct ss_op *op, const struct ss_event *ev, const 
     add_event(a, ev);
 }
 
-/* Stage 0 brings the user's index entry in, stage 1 the user's first session. */
+/* Brings the user's first session in (the user's interned entry, where the chain starts,
+ * was read when the id was interned, just before stage 0). */
 static void sessions_prefetch(struct ss_op *op, const struct ss_event *ev, int stage) {
     const struct sessions *o = (const struct sessions *)op;
-    if (ev->stream == SS_STREAM_PROMOTIONS || !ev->user || stage > 1) return;
-    if (stage == 0) {
-        ss_u32map_prefetch(&o->users, ev->user);
-        return;
-    }
-    uint32_t k = ss_u32map_get(&o->users, ev->user);
+    if (ev->stream == SS_STREAM_PROMOTIONS || !ev->user || stage > 0) return;
+    uint32_t k = ss_intern_aux(o->intern, ev->user, SS_AUX_SESSIONS);
     if (k) { /* a 48-byte record may straddle two lines */
         __builtin_prefetch(&o->s[k - 1]);
         __builtin_prefetch((const char *)&o->s[k - 1] + sizeof o->s[0] - 1);
@@ -266,7 +268,7 @@ static void sessions_advance(struct ss_op *op, const struct ss_clock *clk, struc
 
 static size_t sessions_state_bytes(const struct ss_op *op) {
     const struct sessions *o = (const struct sessions *)op;
-    return sizeof *o + o->cap_s * sizeof *o->s + ss_dueheap_bytes(&o->due) + ss_u32map_bytes(&o->users);
+    return sizeof *o + o->cap_s * sizeof *o->s + ss_dueheap_bytes(&o->due);
 }
 
 static size_t sessions_state_keys(const struct ss_op *op) { return ((const struct sessions *)op)->live; }
@@ -275,10 +277,12 @@ static void sessions_close(struct ss_op *op) {
     struct sessions *o = (struct sessions *)op;
     if (!o) return;
     for (size_t i = 0; i < o->ns; i++)
-        if (o->s[i].user) ss_intern_drop(o->intern, o->s[i].user);
+        if (o->s[i].user) {
+            ss_intern_set_aux(o->intern, o->s[i].user, SS_AUX_SESSIONS, 0);
+            ss_intern_drop(o->intern, o->s[i].user);
+        }
     ss_free(o->s);
     ss_dueheap_free(&o->due);
-    ss_u32map_free(&o->users);
     ss_free(o);
 }
 
@@ -301,14 +305,14 @@ static void sessions_save(const struct ss_op *op, struct ss_buf *b) {
     const struct sessions *o = (const struct sessions *)op;
     ss_snap_tag(b, "sessions");
     ss_snap_u32(b, SNAP_VERSION);
-    ss_snap_i64(b, (int64_t)o->users.n);
+    ss_snap_i64(b, (int64_t)o->users);
     struct sess *tmp = NULL; /* one user's sessions, to sort: one buffer for the whole save */
     size_t cap = 0;
-    for (size_t i = 0; o->users.slots && i <= o->users.mask; i++) {
-        uint32_t user = o->users.slots[i].key;
-        if (!user) continue;
+    for (size_t i = 0; i < o->ns; i++) { /* each user once: at the first of its chain */
+        uint32_t user = o->s[i].user;
+        if (!user || ss_intern_aux(o->intern, user, SS_AUX_SESSIONS) != i + 1) continue;
         size_t k = 0;
-        for (uint32_t j = o->users.slots[i].val; j; j = o->s[j - 1].next) {
+        for (uint32_t j = (uint32_t)i + 1; j; j = o->s[j - 1].next) {
             SS_GROW(tmp, cap, k + 1);
             tmp[k++] = o->s[j - 1];
         }
@@ -355,7 +359,7 @@ static int sessions_load(struct ss_op *op, struct ss_snap_r *r, struct ss_err *e
             return ss_err_set(err, SS_ERROR, "sessions savepoint: user '%.*s' is listed with no session",
                               (int)id.len, id.p);
         uint32_t user = ss_intern_get(o->intern, id);
-        if (ss_u32map_get(&o->users, user))
+        if (ss_intern_aux(o->intern, user, SS_AUX_SESSIONS))
             return ss_err_set(err, SS_ERROR, "sessions savepoint: user '%.*s' is listed twice", (int)id.len, id.p);
         int64_t prev_end = 0;
         for (size_t j = 0; j < k; j++) {
@@ -383,12 +387,10 @@ static int sessions_load(struct ss_op *op, struct ss_snap_r *r, struct ss_err *e
                                   (int)id.len, id.p, (long long)(s.start - prev_end), (long long)o->gap);
             prev_end = s.end;
             uint32_t idx = sess_alloc(o);
-            uint32_t head = ss_u32map_get(&o->users, user);
             s.user = user;
-            s.next = head;
             o->s[idx] = s;
             ss_intern_hold(o->intern, user);
-            ss_u32map_set(&o->users, user, idx + 1);
+            link_sess(o, idx);
             ss_dueheap_push(&o->due, ss_sat_add(s.end, o->gap), idx, user);
             o->live++;
         }
@@ -409,7 +411,7 @@ const struct ss_op_type ss_op_sessions = {
     .state_keys = sessions_state_keys,
     .close = sessions_close,
     .prefetch = sessions_prefetch,
-    .prefetch_stages = 1u << 0 | 1u << 1,
+    .prefetch_stages = 1u << 0,
     .save = sessions_save,
     .load = sessions_load,
 };

@@ -2,7 +2,8 @@
  * the output rows and a clock (watermark, max_ts per partition slot).
  * Use: fx_init(f); set f->cfg fields; fx_start(f, &ss_op_x); ... fx_close(f).
  *
- * Every event also goes to a twin of the operator, whose advance is skipped while W is
+ * Every event also goes to a twin of the operator (with an intern table of its own, as
+ * an operator may keep a word in the ids' entries: ss_intern_aux), whose advance is skipped while W is
  * below its wake, as the engine does (op.h): after each advance both must have emitted
  * as many rows and hold as many keys, so a wake that comes too late fails the test that
  * meets it, and advance_checked fails one that claims too early that nothing is due.
@@ -30,12 +31,14 @@ struct fx {
     int64_t max_ts[FX_SLOTS];
     struct ss_clock clk;
     struct ss_op *twin;  /* advanced as the engine does: only at or past its wake */
+    struct ss_intern *twin_in; /* the twin's: its events' ids are interned there afresh */
     struct ss_out twin_out;
 };
 
 static void fx_init(struct fx *f) {
     memset(f, 0, sizeof *f);
     f->in = ss_intern_new();
+    f->twin_in = ss_intern_new();
     ss_out_init(&f->out);
     ss_out_init(&f->twin_out);
     for (int i = 0; i < FX_SLOTS; i++) f->max_ts[i] = SS_TS_MIN;
@@ -47,13 +50,24 @@ static void fx_start(struct fx *f, const struct ss_op_type *type) {
     struct ss_op_env env = {.cfg = &f->cfg, .intern = f->in};
     struct ss_err err;
     CHECK_EQ_INT(type->open(&f->op, &env, &err), SS_OK);
-    CHECK_EQ_INT(type->open(&f->twin, &env, &err), SS_OK);
+    struct ss_op_env twin_env = {.cfg = &f->cfg, .intern = f->twin_in};
+    CHECK_EQ_INT(type->open(&f->twin, &twin_env, &err), SS_OK);
     f->op->wake = f->twin->wake = SS_TS_MIN; /* as the engine does */
+}
+
+static uint32_t fx_twin_id(struct fx *f, uint32_t id) {
+    return id ? ss_intern_get(f->twin_in, ss_intern_str(f->in, id)) : 0;
 }
 
 static void fx_process(struct fx *f, const struct ss_event *ev) {
     f->op->type->process(f->op, ev, &f->clk, &f->out);
-    f->twin->type->process(f->twin, ev, &f->clk, &f->twin_out);
+    struct ss_event tw = *ev;
+    tw.user = fx_twin_id(f, ev->user);
+    tw.product = fx_twin_id(f, ev->product);
+    tw.cat = fx_twin_id(f, ev->cat);
+    tw.promo = fx_twin_id(f, ev->promo);
+    f->twin->type->process(f->twin, &tw, &f->clk, &f->twin_out);
+    ss_intern_sweep(f->twin_in); /* what the twin did not hold must not survive */
 }
 
 static void fx_twin_agrees(struct fx *f) {
@@ -194,8 +208,11 @@ static void fx_close(struct fx *f) {
     ss_intern_sweep(f->in);
     CHECK_EQ_INT(ss_intern_live(f->in), 0);
     f->op->type->close(f->op);
+    ss_intern_sweep(f->twin_in);
+    CHECK_EQ_INT(ss_intern_live(f->twin_in), 0); /* the twin released every id too */
     f->twin->type->close(f->twin);
     ss_intern_free(f->in);
+    ss_intern_free(f->twin_in);
     ss_out_free(&f->out);
     ss_out_free(&f->twin_out);
 }

@@ -2,9 +2,10 @@
  * it is interned, different strings never share one, ss_intern_str gives the bytes
  * back, and a dropped id is freed at the sweep and reused for another string. The
  * lookup has a fast path (the string in its home slot, at most 16 bytes) and a full
- * probe; weak hash functions passed to ss_intern_get_hashed force what XXH3 makes
- * rare: equal hashes for different strings, equal tags, long probe runs. */
+ * probe; weak hash functions (the table's, ss_intern_new_hashing) force what XXH3
+ * makes rare: equal hashes for different strings, equal tags, long probe runs. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,7 +70,7 @@ static void check_all(struct ss_intern *t, const struct model *m, hash_fn h, lon
 static void run_model(hash_fn h) {
     static struct model m;
     make_strings(&m);
-    struct ss_intern *t = ss_intern_new();
+    struct ss_intern *t = ss_intern_new_hashing(h);
     long bad = 0, reused = 0;
     uint32_t max_id = 0; /* the largest id handed out so far */
     for (int round = 0; round < 12; round++) {
@@ -139,7 +140,7 @@ TEST(one_byte_apart) {
                     memcpy(b, a, n);
                     b[at] = 'b';
                     struct ss_str x = {first ? b : a, n}, y = {first ? a : b, n};
-                    struct ss_intern *t = ss_intern_new();
+                    struct ss_intern *t = ss_intern_new_hashing(h);
                     uint32_t ix = ss_intern_get_hashed(t, x, h(x));
                     ss_intern_hold(t, ix);
                     uint32_t iy = ss_intern_get_hashed(t, y, h(y));
@@ -164,7 +165,7 @@ TEST(prefixes) {
     memset(a, 'a', sizeof a);
     long bad = 0;
     for (int longest_first = 0; longest_first < 2; longest_first++) {
-        struct ss_intern *t = ss_intern_new();
+        struct ss_intern *t = ss_intern_new_hashing(h_const);
         uint32_t id[MAXLEN + 1];
         for (int k = 0; k <= MAXLEN; k++) {
             uint32_t n = (uint32_t)(longest_first ? MAXLEN - k : k);
@@ -184,6 +185,47 @@ TEST(prefixes) {
         ss_intern_free(t);
     }
     CHECK_EQ_INT(bad, 0);
+}
+
+/* Each owner's word of an id is its own, 0 until set, kept while the table grows
+ * (entries move, the index is rebuilt), and 0 again for an id freed and handed out anew. */
+TEST(aux_words) {
+    struct ss_intern *t = ss_intern_new();
+    enum { N = 5000 };
+    static uint32_t id[N];
+    char name[16];
+    for (uint32_t i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "u%u", i);
+        id[i] = ss_intern_get(t, ss_str_c(name));
+        ss_intern_hold(t, id[i]);
+        CHECK_EQ_INT(ss_intern_aux(t, id[i], SS_AUX_SESSIONS), 0);
+        CHECK_EQ_INT(ss_intern_aux(t, id[i], SS_AUX_RECENT), 0);
+        ss_intern_set_aux(t, id[i], SS_AUX_SESSIONS, i + 1);
+        if (i % 3 == 0) ss_intern_set_aux(t, id[i], SS_AUX_RECENT, 7 * i + 1);
+    }
+    long bad = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        if (ss_intern_aux(t, id[i], SS_AUX_SESSIONS) != i + 1) bad++;
+        if (ss_intern_aux(t, id[i], SS_AUX_RECENT) != (i % 3 == 0 ? 7 * i + 1 : 0)) bad++;
+        snprintf(name, sizeof name, "u%u", i);
+        if (ss_intern_find(t, ss_str_c(name)) != id[i]) bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
+    for (uint32_t i = 0; i < N; i++) {
+        ss_intern_set_aux(t, id[i], SS_AUX_SESSIONS, 0);
+        ss_intern_set_aux(t, id[i], SS_AUX_RECENT, 0);
+        ss_intern_drop(t, id[i]);
+    }
+    ss_intern_sweep(t);
+    CHECK_EQ_INT(ss_intern_live(t), 0);
+    uint32_t again = ss_intern_get(t, SS_STR_LIT("someone else"));
+    CHECK(again < (uint32_t)N + 1); /* a freed id, reused */
+    ss_intern_hold(t, again);
+    CHECK_EQ_INT(ss_intern_aux(t, again, SS_AUX_SESSIONS), 0);
+    CHECK_EQ_INT(ss_intern_aux(t, again, SS_AUX_RECENT), 0);
+    ss_intern_drop(t, again);
+    ss_intern_sweep(t);
+    ss_intern_free(t);
 }
 
 /* An id taken but never held is freed at the next sweep, as intern.h says. */
@@ -207,5 +249,6 @@ int main(void) {
     RUN(one_byte_apart);
     RUN(prefixes);
     RUN(unheld_is_swept);
+    RUN(aux_words);
     return ss_t_report("intern");
 }
