@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +36,14 @@ static void fill_slowly(const void *ctx, struct ss_buf *body) {
     (void)ctx;
     (void)body;
     sleep(30);
+}
+
+/* the child's process name, as `ps` shows it */
+static void fill_name(const void *ctx, struct ss_buf *body) {
+    (void)ctx;
+    char name[16] = "";
+    prctl(PR_GET_NAME, name, 0, 0, 0);
+    ss_buf_add(body, name, strlen(name));
 }
 
 static void fill_dies(const void *ctx, struct ss_buf *body) {
@@ -95,6 +104,31 @@ TEST(the_child_writes_what_reads_back) {
     ss_free(want.p);
     CHECK_EQ_INT(ss_savepoint_remove(path, &err), SS_OK);
     CHECK_EQ_INT(rmdir(sub), 0);
+    rmdir(dir);
+    ss_free(dir);
+}
+
+/* `ps` and `top` say what the second shopstream process is */
+TEST(the_child_is_named) {
+    char *dir = tmpdir(), path[700];
+    snprintf(path, sizeof path, "%s/savepoint", dir);
+    struct ss_bgsave b = {0};
+    struct ss_err err = {0};
+    CHECK_EQ_INT(ss_bgsave_start(&b, path, fill_name, NULL, &err), SS_OK);
+    struct ss_bgsave_result res;
+    CHECK(wait_done(&b, &res));
+    CHECK_EQ_INT(res.rc, SS_OK);
+    CHECK_EQ_INT(ss_savepoint_publish(path, &err), SS_OK);
+    bool found = false;
+    struct ss_buf body = {0};
+    CHECK_EQ_INT(ss_savepoint_read(path, &body, &found, &err), SS_OK);
+    CHECK(found);
+    CHECK(body.len == 9 && memcmp(body.p, "ss-bgsave", 9) == 0);
+    char mine[16] = "";
+    prctl(PR_GET_NAME, mine, 0, 0, 0);
+    CHECK(strcmp(mine, "ss-bgsave") != 0); /* the parent keeps its own */
+    ss_free(body.p);
+    CHECK_EQ_INT(ss_savepoint_remove(path, &err), SS_OK);
     rmdir(dir);
     ss_free(dir);
 }
@@ -189,6 +223,7 @@ TEST(an_orphaned_child_dies_with_its_parent) {
 
 int main(void) {
     RUN(the_child_writes_what_reads_back);
+    RUN(the_child_is_named);
     RUN(a_write_that_fails_comes_back_with_its_reason);
     RUN(a_child_that_dies_is_reported);
     RUN(cancel_kills_and_reaps_the_child);
