@@ -1,9 +1,9 @@
 /* intern.c — see intern.h.
  *
- * Entries live in one array indexed by id (32 bytes each, strings of up to 16 bytes
- * inline so the common ids cost no extra allocation, and the owners' words, aux). The hash index is open
- * addressing with linear probing; deletion uses backward shifting, so there are no
- * tombstones and probe lengths do not degrade on a long-running stream.
+ * Entries live in one array indexed by id (32 bytes each: strings of up to 16 bytes
+ * inline so the common ids cost no extra allocation, and the owners' words, aux). The
+ * hash index is open addressing with linear probing; deletion uses backward shifting,
+ * so there are no tombstones and probe lengths do not degrade on a long-running stream.
  *
  * An index slot holds the id and the low 32 bits of its hash (the tag), which also
  * give its home slot. So probing and rehashing read the index only, and a lookup
