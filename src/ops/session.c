@@ -52,7 +52,6 @@ struct sessions {
     struct sess *s;
     size_t ns, cap_s;
     uint32_t free_head; /* index + 1 */
-    size_t users;            /* with an open session: ss_intern_aux(user) = first one, index + 1 */
     struct ss_dueheap due;   /* (end + gap when pushed, session, user) */
     size_t live;
 };
@@ -85,7 +84,6 @@ static void sess_free(struct sessions *o, uint32_t idx) {
 static void link_sess(struct sessions *o, uint32_t idx) {
     uint32_t user = o->s[idx].user;
     o->s[idx].next = ss_intern_aux(o->intern, user, SS_AUX_SESSIONS);
-    if (!o->s[idx].next) o->users++;
     ss_intern_set_aux(o->intern, user, SS_AUX_SESSIONS, idx + 1);
 }
 
@@ -95,7 +93,6 @@ static void unlink_sess(struct sessions *o, uint32_t idx) {
     uint32_t head = ss_intern_aux(o->intern, user, SS_AUX_SESSIONS);
     if (head == idx + 1) {
         ss_intern_set_aux(o->intern, user, SS_AUX_SESSIONS, o->s[idx].next);
-        if (!o->s[idx].next) o->users--;
         return;
     }
     for (uint32_t k = head; k; k = o->s[k - 1].next) {
@@ -301,16 +298,23 @@ static int by_start(const void *a, const void *b) {
     return (x->start > y->start) - (x->start < y->start);
 }
 
+/* Whether slot i is the first open session of its user: each user once, over the slab. */
+static bool first_of_user(const struct sessions *o, size_t i) {
+    return o->s[i].user && ss_intern_aux(o->intern, o->s[i].user, SS_AUX_SESSIONS) == i + 1;
+}
+
 static void sessions_save(const struct ss_op *op, struct ss_buf *b) {
     const struct sessions *o = (const struct sessions *)op;
     ss_snap_tag(b, "sessions");
     ss_snap_u32(b, SNAP_VERSION);
-    ss_snap_i64(b, (int64_t)o->users);
+    size_t users = 0;
+    for (size_t i = 0; i < o->ns; i++) users += first_of_user(o, i);
+    ss_snap_i64(b, (int64_t)users);
     struct sess *tmp = NULL; /* one user's sessions, to sort: one buffer for the whole save */
     size_t cap = 0;
-    for (size_t i = 0; i < o->ns; i++) { /* each user once: at the first of its chain */
+    for (size_t i = 0; i < o->ns; i++) {
+        if (!first_of_user(o, i)) continue;
         uint32_t user = o->s[i].user;
-        if (!user || ss_intern_aux(o->intern, user, SS_AUX_SESSIONS) != i + 1) continue;
         size_t k = 0;
         for (uint32_t j = (uint32_t)i + 1; j; j = o->s[j - 1].next) {
             SS_GROW(tmp, cap, k + 1);

@@ -3,10 +3,11 @@
  * Use: fx_init(f); set f->cfg fields; fx_start(f, &ss_op_x); ... fx_close(f).
  *
  * Every event also goes to a twin of the operator (with an intern table of its own, as
- * an operator may keep a word in the ids' entries: ss_intern_aux), whose advance is skipped while W is
- * below its wake, as the engine does (op.h): after each advance both must have emitted
- * as many rows and hold as many keys, so a wake that comes too late fails the test that
- * meets it, and advance_checked fails one that claims too early that nothing is due.
+ * an operator may keep a word in the ids' entries: ss_intern_aux), whose advance is
+ * skipped while W is below its wake, as the engine does (op.h): after each advance both
+ * must have emitted as many rows and hold as many keys, so a wake that comes too late
+ * fails the test that meets it, and advance_checked fails one that claims too early that
+ * nothing is due.
  * fx_close moves W to +inf and checks that the operator released every key and
  * every interned id, which is how the tests catch state leaks. */
 #ifndef SS_OP_FIXTURE_H
