@@ -40,6 +40,13 @@ void ss_buf_add_i64(struct ss_buf *b, int64_t v) {
 /* One reservation for the worst case (every byte a 6-byte \u escape, plus a word of
  * slack for the whole-word stores), then plain runs are copied eight bytes at a time:
  * rows are mostly ids and timestamps. */
+#define ONES 0x0101010101010101ULL
+#define LOWS 0x7F7F7F7F7F7F7F7FULL
+#define HIGHS 0x8080808080808080ULL
+
+/* The high bit of each zero byte of v, and of no other (no borrow runs between bytes). */
+static inline uint64_t exact_zero_bytes(uint64_t v) { return ~(((v & LOWS) + LOWS) | v | LOWS); }
+
 void ss_buf_add_json_str_any(struct ss_buf *b, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
     ss_buf_reserve(b, 6 * n + 2 + 8);
@@ -54,10 +61,27 @@ void ss_buf_add_json_str_any(struct ss_buf *b, const char *s, size_t n) {
                 uint64_t m = ss_json_special_bytes(x);
                 memcpy(o, &x, 8); /* room for 6n: the surplus is overwritten */
                 if (m) {
-                    size_t k = (size_t)__builtin_ctzll(m) >> 3;
-                    o += k;
-                    i += k;
-                    goto special;
+                    /* Quotes and backslashes get their backslash here, all of them in
+                     * the word, rather than one at a time at `special`: JSON text held
+                     * in a column (recently_viewed's products) has one every few bytes.
+                     * m is exact only at its lowest byte, hence the exact masks. */
+                    uint64_t qb = exact_zero_bytes(x ^ (ONES * '"')) | exact_zero_bytes(x ^ (ONES * '\\'));
+                    uint64_t other = (~((x & LOWS) + ONES * 0x60) | x) & HIGHS;
+                    size_t stop = other ? (size_t)__builtin_ctzll(other) >> 3 : 8, from = 0;
+                    if (stop < 8) qb &= ((uint64_t)1 << (8 * stop)) - 1;
+                    while (qb) {
+                        size_t k = (size_t)__builtin_ctzll(qb) >> 3;
+                        qb &= qb - 1;
+                        o += k - from;
+                        *o++ = '\\';
+                        uint64_t rest = x >> (8 * k); /* the quote and what follows it */
+                        memcpy(o, &rest, 8);
+                        from = k;
+                    }
+                    o += stop - from;
+                    i += stop;
+                    if (stop < 8) goto special;
+                    continue;
                 }
                 o += 8;
                 i += 8;
