@@ -62,10 +62,11 @@ struct ss_decoder {
     struct ss_json_tpl tpl[SS_JSON_TPLS];
     int ntpl;
     int tpl_wasted;
-    /* the date ("YYYY-MM-DDT") of the last canonical UTC timestamp parsed, and its
-     * day number: consecutive events mostly share it (decoder.c, parse_ts) */
+    /* the date ("YYYY-MM-DDT") of the last canonical UTC timestamp parsed, as its
+     * first 8 bytes and the 3 after them in a word, and its day number: consecutive
+     * events mostly share it (decoder.c, parse_ts) */
     bool ts_cached;
-    char ts_date[11];
+    uint64_t ts_w0, ts_w1;
     int64_t ts_day;
     /* CSV: column -> field (-1: ignored), set by the header record */
     bool have_header;

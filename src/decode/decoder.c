@@ -199,28 +199,48 @@ static int event_type_of(struct ss_str s) {
 
 
 static inline bool dig(char c) { return c >= '0' && c <= '9'; }
-static inline unsigned dd(const char *p) { return (unsigned)(p[0] - '0') * 10 + (unsigned)(p[1] - '0'); }
+
+static inline uint64_t load8(const char *p) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+#define BYTE_AT(w, k) ((unsigned)((w) >> (8 * (k))) & 0xFFu)
 
 /* ss_ts_parse, with a fast path for the canonical form "YYYY-MM-DDTHH:MM:SS.mmmZ" of a
- * date seen last time (validated then by ss_ts_parse): only the time of day is read.
+ * date seen last time (validated then by ss_ts_parse): only the time of day is read,
+ * as three words "YYYY-MM-" "DDTHH:MM" ":SS.mmmZ" checked all at once (the byte-wise
+ * checks and the call to compare the date were a fifth of the decoder's finish).
  * Anything else takes the full parser, so results and rejections are the same. */
 static int parse_ts(struct ss_decoder *d, struct ss_str s, int64_t *out) {
     const char *p = s.p;
-    bool canonical = s.len == 24 && p[13] == ':' && p[16] == ':' && p[19] == '.' && p[23] == 'Z';
-    if (canonical && d->ts_cached && memcmp(p, d->ts_date, 11) == 0 && dig(p[11]) && dig(p[12]) &&
-        dig(p[14]) && dig(p[15]) && dig(p[17]) && dig(p[18]) && dig(p[20]) && dig(p[21]) && dig(p[22])) {
-        unsigned h = dd(p + 11), mi = dd(p + 14), se = dd(p + 17);
-        if (h <= 23 && mi <= 59 && se <= 59) {
-            unsigned ms = (unsigned)(p[20] - '0') * 100 + dd(p + 21);
-            *out = d->ts_day * SS_MS_PER_DAY + ((int64_t)h * 3600 + mi * 60 + se) * 1000 + ms;
-            return SS_OK;
+    if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && s.len == 24 && d->ts_cached) {
+        const uint64_t zeros = 0x3030303030303030ULL, nibbles = 0xF0F0F0F0F0F0F0F0ULL;
+        const uint64_t sixes = 0x0606060606060606ULL, tens = 0x1010101010101010ULL;
+        const uint64_t dig1 = 0xFFFF00FFFF000000ULL;  /* DDTHH:MM: H H M M */
+        const uint64_t dig2 = 0x00FFFFFF00FFFF00ULL;  /* :SS.mmmZ: S S m m m */
+        const uint64_t sep1 = (uint64_t)':' << 40;
+        const uint64_t sep2 = (uint64_t)':' | (uint64_t)'.' << 24 | (uint64_t)'Z' << 56;
+        uint64_t w1 = load8(p + 8), w2 = load8(p + 16);
+        uint64_t t1 = (w1 ^ zeros) & dig1, t2 = (w2 ^ zeros) & dig2; /* a digit: 0..9 */
+        if (load8(p) == d->ts_w0 && (w1 & 0xFFFFFFu) == d->ts_w1 && (w1 & 0x0000FF0000000000ULL) == sep1 &&
+            (w2 & ~dig2) == sep2 && ((t1 | t2) & nibbles) == 0 &&
+            (((t1 + (sixes & dig1)) | (t2 + (sixes & dig2))) & tens) == 0) {
+            unsigned h = BYTE_AT(t1, 3) * 10 + BYTE_AT(t1, 4), mi = BYTE_AT(t1, 6) * 10 + BYTE_AT(t1, 7);
+            unsigned se = BYTE_AT(t2, 1) * 10 + BYTE_AT(t2, 2);
+            if (h <= 23 && mi <= 59 && se <= 59) {
+                unsigned ms = BYTE_AT(t2, 4) * 100 + BYTE_AT(t2, 5) * 10 + BYTE_AT(t2, 6);
+                *out = d->ts_day * SS_MS_PER_DAY + ((int64_t)h * 3600 + mi * 60 + se) * 1000 + ms;
+                return SS_OK;
+            }
         }
     }
     int rc = ss_ts_parse(s.p, s.len, out);
-    if (rc == SS_OK && canonical) {
+    if (rc == SS_OK && s.len == 24 && p[13] == ':' && p[16] == ':' && p[19] == '.' && p[23] == 'Z') {
         /* UTC and a time of day within the day: the day is the floor of ts / day */
         int64_t day = *out / SS_MS_PER_DAY - (*out % SS_MS_PER_DAY < 0);
-        memcpy(d->ts_date, p, 11);
+        d->ts_w0 = load8(p);
+        d->ts_w1 = load8(p + 8) & 0xFFFFFFu;
         d->ts_day = day;
         d->ts_cached = true;
     }

@@ -399,6 +399,52 @@ TEST(timestamps) {
                  "\"starts_at\":\"2026-11-27T10:00:00Z\",\"ends_at\":99999999999999999,\"ts\":1}"), "bad_ts");
 }
 
+/* A canonical timestamp of the date parsed last takes a fast path (decoder.c,
+ * parse_ts). With that date cached, timestamps with one byte changed, and the edges of
+ * each time field, must give what a fresh decoder (which parses them in full) gives. */
+static int warm_ts_differs(struct ss_decoder *warm, const char *ts) {
+    char rec[256], rec0[256];
+    snprintf(rec0, sizeof rec0, "{" BASE_NO_TS ",\"ts\":\"2026-11-27T10:30:00.123Z\"}");
+    snprintf(rec, sizeof rec, "{" BASE_NO_TS ",\"ts\":\"%s\"}", ts);
+    CHECK_EQ_INT(ss_decoder_decode(warm, rec0, strlen(rec0), &A, &EV, &RES), SS_DEC_EVENT);
+    enum ss_decode_status st = ss_decoder_decode(warm, rec, strlen(rec), &A, &EV, &RES);
+    int64_t got = EV.ts;
+    const char *want = J(SS_STREAM_CLICKS, rec);
+    if (strcmp(status_text(st), want) == 0 && (st != SS_DEC_EVENT || got == EV.ts)) return 0;
+    fprintf(stderr, "  %s: warm %s %lld, fresh %s %lld\n", ts, status_text(st), (long long)got, want,
+            (long long)EV.ts);
+    return 1;
+}
+
+TEST(timestamp_fast_path) {
+    struct ss_decoder *warm = open_dec(SS_STREAM_CLICKS, SS_FMT_JSON);
+    static const char bytes[] = "0123456789:;/.-TtZz +\x01\x7f\xff";
+    const char *ts0 = "2026-11-27T10:30:00.123Z";
+    int differ = 0;
+    for (int pos = 0; pos < 24; pos++)
+        for (size_t b = 0; b < sizeof bytes - 1; b++) {
+            char ts[25];
+            memcpy(ts, ts0, 25);
+            ts[pos] = bytes[b];
+            differ += warm_ts_differs(warm, ts);
+        }
+    const char *edges[] = {"2026-11-27T00:00:00.000Z", "2026-11-27T23:59:59.999Z", "2026-11-27T24:00:00.000Z",
+                           "2026-11-27T19:00:00.000Z", "2026-11-27T20:00:00.000Z", "2026-11-27T10:59:00.000Z",
+                           "2026-11-27T10:60:00.000Z", "2026-11-27T10:30:59.000Z", "2026-11-27T10:30:60.000Z",
+                           "2026-11-27T10:30:00.999Z", "2026-11-28T10:30:00.123Z", "2026-11-27T10:30:00.123+",
+                           "2026-11-27T10:30:00,123Z", "2026-11-27T10:30:00.12Z", "2026-11-27 10:30:00.123Z"};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) differ += warm_ts_differs(warm, edges[i]);
+    CHECK_EQ_INT(differ, 0);
+    /* and the fast path's own answer, on a date other than the one cached first */
+    char rec[256];
+    snprintf(rec, sizeof rec, "{" BASE_NO_TS ",\"ts\":\"2026-11-28T00:00:00.000Z\"}");
+    CHECK_EQ_INT(ss_decoder_decode(warm, rec, strlen(rec), &A, &EV, &RES), SS_DEC_EVENT);
+    snprintf(rec, sizeof rec, "{" BASE_NO_TS ",\"ts\":\"2026-11-28T23:59:58.765Z\"}");
+    CHECK_EQ_INT(ss_decoder_decode(warm, rec, strlen(rec), &A, &EV, &RES), SS_DEC_EVENT);
+    CHECK_EQ_INT(EV.ts, TS_BASE - (10 * 3600 + 30 * 60) * 1000LL + 2 * 86400000LL - 1235);
+    ss_decoder_close(warm);
+}
+
 TEST(duplicates_and_unknown) {
     CHECK_EQ_STR(J(SS_STREAM_CLICKS, "{" BASE ",\"user_id\":\"a\",\"x\":1,\"user_id\":\"b\"}"), "ok");
     CHECK(str_is(EV.user_id, "b"));
@@ -974,6 +1020,7 @@ int main(void) {
     RUN(unicode_and_number_ids);
     RUN(amounts);
     RUN(timestamps);
+    RUN(timestamp_fast_path);
     RUN(duplicates_and_unknown);
     RUN(syntax);
     RUN(orders);
