@@ -123,6 +123,10 @@ static bool may_be(const unsigned char *p, size_t n, const unsigned char *m, siz
     return memcmp(p, m, n < mlen ? n : mlen) == 0;
 }
 
+bool ss_decomp_is_plain(const unsigned char *head, size_t n) {
+    return !(n >= 2 && memcmp(head, GZIP_MAGIC, 2) == 0) && !(n >= 4 && memcmp(head, ZSTD_MAGIC, 4) == 0);
+}
+
 /* What starts at the unconsumed input: K_GZIP, K_ZSTD or K_PLAIN (also for fewer
  * than four bytes left at the end). Reads until the bytes tell: a whole magic number,
  * a byte no magic number has there, or the end. SS_OK, AGAIN (a stream has not sent

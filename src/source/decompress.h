@@ -32,6 +32,10 @@ struct ss_decomp *ss_decomp_new(int fd, const char *what, bool stream);
  * wait per call; a signal ends it early). wait_ms is ignored for a regular file. */
 ssize_t ss_decomp_read(struct ss_decomp *d, char *buf, size_t cap, int wait_ms, struct ss_err *err);
 
+/* Whether input that starts with the n bytes at head (the whole input when n < 4)
+ * is plain text rather than gzip or zstd, as ss_decomp_read would find. */
+bool ss_decomp_is_plain(const unsigned char *head, size_t n);
+
 /* "plain", "gzip" or "zstd" once the first read has told it, else "plain". */
 const char *ss_decomp_kind(const struct ss_decomp *d);
 

@@ -3,6 +3,12 @@
  * into line records without copying. A bounded source: poll answers SS_EOF once the
  * file is exhausted. Offsets are 1-based line numbers.
  *
+ * A plain regular file is mapped instead (file_map.h), whole, when its turn comes:
+ * its lines are cut straight out of the page cache, with no read() copying each byte
+ * once more, and bytes appended to it after that are not read (a file grows between
+ * two runs of a backfill, not during one; a growing log is read through a pipe, as
+ * below). Everything below about buffers and refills is about the other inputs.
+ *
  * Reading, decompressing and splitting run ahead on the decoding thread (`prefetch`,
  * while the engine processes the last batch): on the engine's thread they cost a
  * few percent for a plain file and a third more time for a gzip or zstd one. So a
@@ -38,6 +44,7 @@
 #include "../core/dirs.h"
 #include "../core/log.h"
 #include "decompress.h"
+#include "file_map.h"
 #include "input_files.h"
 #include "source.h"
 
@@ -53,6 +60,8 @@ struct file_source {
     char **files;            /* what the input names (input_files.h): read in turn */
     size_t nfiles, at;
     bool file_start;         /* the next record cut is a later file's first */
+    struct ss_file_map *map; /* a plain regular file, mapped: its bytes are [0, end) of it */
+    size_t last_cut;         /* where the last cut began: the lines of the batch in flight */
     char *buf, *other;       /* other: where the next refill goes */
     size_t cap, other_cap;
     size_t start, end;       /* unread bytes are buf[start, end) */
@@ -68,6 +77,22 @@ struct file_source {
     int failed;
     struct ss_err fail;
 };
+
+/* Maps fd's file when it is plain text (not gzip or zstd) and can be mapped, taking
+ * fd over; false, and nothing changed, when it is to be read. */
+static bool map_plain(struct file_source *fs, int fd, size_t size) {
+    unsigned char head[4];
+    ssize_t n = pread(fd, head, sizeof head, 0);
+    struct ss_err ignored;
+    if (n <= 0 || !ss_decomp_is_plain(head, (size_t)n) || ss_file_map_open(&fs->map, fd, size, &ignored) != SS_OK)
+        return false;
+    close(fd);
+    fs->fd = -1;
+    fs->start = fs->last_cut = 0;
+    fs->end = size;
+    fs->eof = true; /* nothing more to read: every byte is there */
+    return true;
+}
 
 /* Opens path for reading from its first line. A path is opened without waiting: a
  * FIFO's open would block until a writer opens it, before any sink is open and deaf
@@ -89,16 +114,17 @@ static int open_path(struct file_source *fs, const char *path, bool at_start, st
         return ss_err_set(err, SS_EIO, "cannot open input %s: %s", path, strerror(e));
     }
     bool stream = !S_ISREG(st.st_mode);
+    fs->path = path;
+    fs->line = 0;
+    fs->eof = fs->skipping = false;
+    if (!is_stdin && !stream && st.st_size > 0 && map_plain(fs, fd, (size_t)st.st_size)) return SS_OK;
     /* a file is read as always; our own FIFO's description may stay non-blocking */
     if (!is_stdin && !stream) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     fs->fd = fd;
     fs->dz = ss_decomp_new(fd, path, stream);
-    fs->path = path;
     fs->cap = BLOCK;
     fs->buf = ss_malloc(fs->cap);
     fs->start = fs->end = 0;
-    fs->line = 0;
-    fs->eof = fs->skipping = false;
     return SS_OK;
 }
 
@@ -178,10 +204,11 @@ static ssize_t refill(struct file_source *fs, int wait_ms, struct ss_err *err) {
  * bytes into recs; returns the count. */
 static int cut_lines(struct file_source *fs, struct ss_record *recs, int max) {
     int k = 0;
+    const char *text = fs->map ? ss_file_map_data(fs->map) : fs->buf;
     while (k < max && fs->start < fs->end) {
-        char *p = fs->buf + fs->start;
+        const char *p = text + fs->start;
         size_t avail = fs->end - fs->start;
-        char *nl = memchr(p, '\n', avail);
+        const char *nl = memchr(p, '\n', avail);
         if (fs->skipping) {
             fs->start += nl ? (size_t)(nl - p) + 1 : avail;
             fs->skipping = !nl;
@@ -202,6 +229,8 @@ static int cut_lines(struct file_source *fs, struct ss_record *recs, int max) {
             k++;
             fs->start += len + (nl ? 1 : 0);
             fs->skipping = !nl && !fs->eof;
+            size_t at;
+            if (fs->map && ss_file_map_cut_short(fs->map, &at)) continue; /* zeros: cut_mapped says what happened */
             ss_warn("source.file",
                     "msg=\"a line longer than input.max_record_bytes: its first bytes go to the dead letters as "
                     "malformed, the rest of the line is skipped%s\" input=\"%s\" line=%lld max_record_bytes=%zu",
@@ -220,12 +249,33 @@ static int cut_lines(struct file_source *fs, struct ss_record *recs, int max) {
     return k;
 }
 
+/* cut_lines over a mapped file. The lines of the batch before the one in flight are
+ * done with, so the pages before them leave the resident set (with a lag). When the
+ * file was truncated under the mapping, the lines that reach into the zeros put in
+ * its place are no records: a read error instead, after the lines before them. */
+static int cut_mapped(struct file_source *fs, struct ss_record *recs, int max) {
+    if (fs->failed) return 0;
+    size_t lag = (size_t)16 << 20;
+    if (fs->last_cut > lag) ss_file_map_done_before(fs->map, fs->last_cut - lag);
+    fs->last_cut = fs->start;
+    int k = cut_lines(fs, recs, max);
+    size_t at;
+    if (!ss_file_map_cut_short(fs->map, &at)) return k;
+    while (k > 0 && (size_t)(recs[k - 1].data - ss_file_map_data(fs->map)) + recs[k - 1].len > at) k--;
+    fs->failed = ss_err_set(&fs->fail, SS_EIO,
+                            "the file was truncated while it was read (by another program?): its lines from about "
+                            "byte %zu on are lost",
+                            at);
+    return k;
+}
+
 /* Refills when little is left unread (or, force, when the unread bytes hold no
  * complete line) and cuts up to max lines; a refill more whenever none could be cut,
  * unless once, or a stream has nothing now (the first refill may wait wait_ms for
  * it, the next ones do not wait). A read error is kept in fs->failed, for the poll
  * after the lines read before it: a file cut short still yields every line it holds. */
 static int cut_more(struct file_source *fs, struct ss_record *recs, int max, bool once, int wait_ms) {
+    if (fs->map) return cut_mapped(fs, recs, max);
     for (bool force = false;; force = true) {
         bool dry = false;
         if (!fs->eof && !fs->failed && (force || fs->end - fs->start < LOW_WATER)) {
@@ -247,6 +297,8 @@ static int cut_more(struct file_source *fs, struct ss_record *recs, int max, boo
  * 16 MiB of buffers kept per file read added up to gigabytes. The source stays open
  * (its name is still asked for) and answers SS_EOF. */
 static void release(struct file_source *fs) {
+    ss_file_map_close(fs->map);
+    fs->map = NULL;
     ss_decomp_free(fs->dz);
     fs->dz = NULL;
     if (fs->fd > 0) close(fs->fd);
@@ -281,7 +333,7 @@ static int file_poll(struct ss_source *src, struct ss_record *recs, int max, int
             return fs->failed;
         }
         if (!fs->eof) return 0;
-        if (fs->buf) release(fs);
+        if (fs->buf || fs->map) release(fs);
         if (fs->at + 1 == fs->nfiles) return SS_EOF;
         /* the next file, in this poll: the records of the batch before are done with,
          * and name_of must not change under them */
@@ -309,6 +361,7 @@ static const char *file_name_of(const struct ss_source *src) { return ((const st
 
 static void file_close(struct ss_source *src) {
     struct file_source *fs = (struct file_source *)src;
+    ss_file_map_close(fs->map);
     ss_decomp_free(fs->dz);
     if (fs->fd > 0) close(fs->fd);
     ss_free(fs->buf);

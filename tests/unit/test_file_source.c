@@ -448,6 +448,95 @@ TEST(cut_short_after_its_lines) {
     free(t.p);
 }
 
+/* Whether /proc/self/maps lists path: a plain file is mapped while it is read. */
+static bool mapped_now(const char *path) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) found = strstr(line, path) != NULL;
+    fclose(f);
+    return found;
+}
+
+/* A plain file is mapped (file_map.h) and holds no descriptor; at SS_EOF the mapping
+ * goes, and the next file of the input is mapped in its turn. */
+TEST(plain_files_mapped_in_turn) {
+    char dir[64], a[96], b[96];
+    snprintf(dir, sizeof dir, "/tmp/ss_test_file_map_%d", (int)getpid());
+    CHECK(mkdir(dir, 0700) == 0);
+    snprintf(a, sizeof a, "%s/a.jsonl", dir);
+    snprintf(b, sizeof b, "%s/b.jsonl", dir);
+    struct text t = {0};
+    put(&t, "a1\na2\n", 6);
+    write_file(a, "plain", &t, 0);
+    t.n = 0;
+    put(&t, "b1", 2);
+    write_file(b, "plain", &t, 0);
+    int before = open_fds();
+    struct ss_input_spec spec = {.stream = SS_STREAM_CLICKS, .url = dir, .index = 0};
+    struct ss_source *src = NULL;
+    struct ss_err err = {0};
+    CHECK_EQ_INT(ss_source_file.open(&src, &spec, &drive_cfg, &err), SS_OK);
+    CHECK_EQ_INT(open_fds(), before);
+    CHECK(mapped_now(a) && !mapped_now(b));
+    struct ss_record recs[8];
+    CHECK_EQ_INT(ss_source_file.poll(src, recs, 8, 0, &err), 2);
+    CHECK(recs[1].len == 2 && memcmp(recs[1].data, "a2", 2) == 0);
+    CHECK_EQ_INT(ss_source_file.poll(src, recs, 8, 0, &err), 1);
+    CHECK(recs[0].len == 2 && memcmp(recs[0].data, "b1", 2) == 0 && recs[0].file_start);
+    CHECK(!mapped_now(a) && mapped_now(b));
+    CHECK_EQ_INT(ss_source_file.poll(src, recs, 8, 0, &err), SS_EOF);
+    CHECK(!mapped_now(b));
+    CHECK_EQ_INT(open_fds(), before);
+    ss_source_file.close(src);
+    unlink(a);
+    unlink(b);
+    rmdir(dir);
+    free(t.p);
+}
+
+/* A plain file truncated by another program while it is read: the lines wholly before
+ * the new end come out, unchanged, then an error that says what happened; no SIGBUS. */
+TEST(truncated_while_read) {
+    struct text t = {0};
+    char line[128];
+    size_t nlines = 400000; /* 40 MB: the cut lies well past the first batches */
+    for (size_t i = 0; i < nlines; i++) {
+        int n = snprintf(line, sizeof line, "{\"line\":%08zu,\"pad\":\"%070d\"}\n", i, 0);
+        put(&t, line, (size_t)n);
+    }
+    struct line *want;
+    size_t nwant = split(&t, &want);
+    CHECK_EQ_INT(nwant, nlines);
+    size_t len = t.n / nlines, cut = (size_t)10 << 20 | 50; /* within a line */
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/ss_test_file_trunc_%d.jsonl", (int)getpid());
+    for (int pattern = 0; pattern < 2; pattern++) {
+        write_file(path, "plain", &t, 0);
+        struct ss_input_spec spec = {.stream = SS_STREAM_CLICKS, .url = path, .index = 0};
+        struct ss_source *src = NULL;
+        struct ss_err err = {0};
+        CHECK_EQ_INT(ss_source_file.open(&src, &spec, &drive_cfg, &err), SS_OK);
+        struct ss_record recs[4096];
+        size_t seen = 0, bad = 0;
+        int n;
+        for (int round = 0; (n = ss_source_file.poll(src, recs, 4096, 0, &err)) > 0; round++) {
+            for (int k = 0; k < n; k++, seen++)
+                bad += seen >= nwant || recs[k].len != want[seen].n || memcmp(recs[k].data, want[seen].p, recs[k].len);
+            if (round == 0) CHECK(truncate(path, (off_t)cut) == 0);
+            if (pattern == 0) ss_source_file.prefetch(src);
+        }
+        CHECK_EQ_INT(bad, 0);
+        CHECK_EQ_INT(seen, cut / len);
+        CHECK_EQ_INT(n, SS_EIO);
+        CHECK(strstr(err.msg, "was truncated while it was read") != NULL);
+        ss_source_file.close(src);
+    }
+    unlink(path);
+    free(want);
+    free(t.p);
+}
+
 /* ---- streams ------------------------------------------------------------------ */
 
 static double now_ms(void) {
@@ -610,6 +699,8 @@ int main(void) {
     RUN(eof_gives_back_the_file);
     RUN(directory_and_glob);
     RUN(cut_short_after_its_lines);
+    RUN(plain_files_mapped_in_turn);
+    RUN(truncated_while_read);
     RUN(stream_plain_gzip_zstd);
     return ss_t_report("file_source");
 }
