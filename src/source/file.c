@@ -208,16 +208,28 @@ static int cut_lines(struct file_source *fs, struct ss_record *recs, int max) {
     while (k < max && fs->start < fs->end) {
         const char *p = text + fs->start;
         size_t avail = fs->end - fs->start;
+        bool last = fs->eof; /* avail holds the input's last bytes */
+        /* A mapped file is searched no further ahead than a record may be long, and a
+         * line too long is skipped a chunk per call, as a read buffer would have it: a
+         * file without line breaks is neither scanned whole in one poll (deaf to a stop)
+         * nor made resident whole. */
+        size_t window = fs->max_rec + 2;
+        if (fs->skipping && window < CHUNK) window = CHUNK;
+        if (fs->map && avail > window) {
+            avail = window;
+            last = false;
+        }
         const char *nl = memchr(p, '\n', avail);
         if (fs->skipping) {
             fs->start += nl ? (size_t)(nl - p) + 1 : avail;
             fs->skipping = !nl;
+            if (fs->map && !nl) break;
             continue;
         }
         size_t len;
         if (nl) {
             len = (size_t)(nl - p);
-        } else if (fs->eof || avail > fs->max_rec + 1) {
+        } else if (last || avail > fs->max_rec + 1) {
             len = avail; /* the last line without a newline, or (cut below) one too long with its \r\n or not */
         } else {
             break;
@@ -228,7 +240,7 @@ static int cut_lines(struct file_source *fs, struct ss_record *recs, int max) {
             fs->file_start = false;
             k++;
             fs->start += len + (nl ? 1 : 0);
-            fs->skipping = !nl && !fs->eof;
+            fs->skipping = !nl && !last;
             size_t at;
             if (fs->map && ss_file_map_cut_short(fs->map, &at)) continue; /* zeros: cut_mapped says what happened */
             ss_warn("source.file",
@@ -332,7 +344,7 @@ static int file_poll(struct ss_source *src, struct ss_record *recs, int max, int
             if (err) *err = fs->fail;
             return fs->failed;
         }
-        if (!fs->eof) return 0;
+        if (!fs->eof || fs->start < fs->end) return 0; /* a mapped file's long line, being skipped */
         if (fs->buf || fs->map) release(fs);
         if (fs->at + 1 == fs->nfiles) return SS_EOF;
         /* the next file, in this poll: the records of the batch before are done with,

@@ -537,6 +537,37 @@ TEST(truncated_while_read) {
     free(t.p);
 }
 
+/* A mapped file of 40 MB without a line break: its first max_record_bytes come out
+ * as a cut record, then the rest is skipped a chunk per poll (polls answer 0 meanwhile,
+ * so the engine still commits and hears a stop), then SS_EOF. */
+TEST(no_line_breaks_skipped_in_chunks) {
+    struct text t = {0};
+    char block[4096];
+    memset(block, 'x', sizeof block);
+    for (int i = 0; i < 10240; i++) put(&t, block, sizeof block);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/ss_test_file_nonl_%d.jsonl", (int)getpid());
+    write_file(path, "plain", &t, 0);
+    drive_cfg.max_record_bytes = 1024;
+    struct ss_input_spec spec = {.stream = SS_STREAM_CLICKS, .url = path, .index = 0};
+    struct ss_source *src = NULL;
+    struct ss_err err = {0};
+    CHECK_EQ_INT(ss_source_file.open(&src, &spec, &drive_cfg, &err), SS_OK);
+    struct ss_record recs[16];
+    int n, records = 0, empty = 0;
+    while ((n = ss_source_file.poll(src, recs, 16, 0, &err)) >= 0 && empty < 1000) {
+        if (n == 0) empty++;
+        for (int k = 0; k < n; k++, records++) CHECK(recs[k].cut && recs[k].len == 1024);
+    }
+    CHECK_EQ_INT(n, SS_EOF);
+    CHECK_EQ_INT(records, 1);
+    CHECK(empty >= 38 && empty <= 41); /* 40 MiB, 1 MiB a poll */
+    drive_cfg.max_record_bytes = 64 << 20;
+    ss_source_file.close(src);
+    unlink(path);
+    free(t.p);
+}
+
 /* ---- streams ------------------------------------------------------------------ */
 
 static double now_ms(void) {
@@ -701,6 +732,7 @@ int main(void) {
     RUN(cut_short_after_its_lines);
     RUN(plain_files_mapped_in_turn);
     RUN(truncated_while_read);
+    RUN(no_line_breaks_skipped_in_chunks);
     RUN(stream_plain_gzip_zstd);
     return ss_t_report("file_source");
 }
