@@ -37,9 +37,6 @@ void ss_buf_add_i64(struct ss_buf *b, int64_t v) {
     b->len = (size_t)(o + (end - q) - b->p);
 }
 
-/* One reservation for the worst case (every byte a 6-byte \u escape, plus a word of
- * slack for the whole-word stores), then plain runs are copied eight bytes at a time:
- * rows are mostly ids and timestamps. */
 #define ONES 0x0101010101010101ULL
 #define LOWS 0x7F7F7F7F7F7F7F7FULL
 #define HIGHS 0x8080808080808080ULL
@@ -47,6 +44,9 @@ void ss_buf_add_i64(struct ss_buf *b, int64_t v) {
 /* The high bit of each zero byte of v, and of no other (no borrow runs between bytes). */
 static inline uint64_t exact_zero_bytes(uint64_t v) { return ~(((v & LOWS) + LOWS) | v | LOWS); }
 
+/* One reservation for the worst case (every byte a 6-byte \u escape, plus a word of
+ * slack for the whole-word stores), then plain runs are copied eight bytes at a time:
+ * rows are mostly ids and timestamps. */
 void ss_buf_add_json_str_any(struct ss_buf *b, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
     ss_buf_reserve(b, 6 * n + 2 + 8);

@@ -213,11 +213,12 @@ static int cut_lines(struct file_source *fs, struct ss_record *recs, int max) {
          * line too long is skipped a chunk per call, as a read buffer would have it: a
          * file without line breaks is neither scanned whole in one poll (deaf to a stop)
          * nor made resident whole. */
-        size_t window = fs->max_rec + 2;
-        if (fs->skipping && window < CHUNK) window = CHUNK;
-        if (fs->map && avail > window) {
-            avail = window;
-            last = false;
+        if (fs->map) {
+            size_t window = fs->skipping && fs->max_rec + 2 < CHUNK ? CHUNK : fs->max_rec + 2;
+            if (avail > window) {
+                avail = window;
+                last = false;
+            }
         }
         const char *nl = memchr(p, '\n', avail);
         if (fs->skipping) {

@@ -33,7 +33,6 @@ static bool handler_installed;
 
 struct ss_file_map {
     char *data;
-    size_t size;     /* the file's */
     size_t span;     /* mapped: page-rounded size plus the zero page */
     size_t done;     /* pages before this were given back */
     int slot;
@@ -124,7 +123,7 @@ int ss_file_map_open(struct ss_file_map **out, int fd, size_t size, struct ss_er
     }
     madvise(m, len, MADV_SEQUENTIAL);
     struct ss_file_map *fm = ss_calloc(1, sizeof *fm);
-    *fm = (struct ss_file_map){m, size, span, 0, slot};
+    *fm = (struct ss_file_map){m, span, 0, slot};
     *out = fm;
     return SS_OK;
 }
