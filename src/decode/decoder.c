@@ -247,9 +247,38 @@ static int parse_ts(struct ss_decoder *d, struct ss_str s, int64_t *out) {
     return rc;
 }
 
-/* ss_money_parse, with a fast path for plain decimals (digits, optionally a point
+/* The value of a price spelt "D.DD" to "DDDDD.DD" (a word's worth, the commonest
+ * form), or -1. The 8 bytes from s.p are loaded only when they lie within the record
+ * [rec, rec_end): a price unescaped into the arena never takes this path. Digits are
+ * checked and converted all at once (the byte-wise loops were a fifth of finish). */
+static inline int64_t cents_word(struct ss_str s, const char *rec, const char *rec_end) {
+    uintptr_t p = (uintptr_t)s.p;
+    if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || s.len < 4 || s.len > 8 || p < (uintptr_t)rec ||
+        p + 8 > (uintptr_t)rec_end)
+        return -1;
+    /* the price in the high bytes: "12.50" as 000 '1' '2' '.' '5' '0' */
+    uint64_t y = load8(s.p) << (8 * (8 - s.len));
+    const uint64_t point = (uint64_t)'.' << 40, digits = (0xFFFFFFFFFFULL << (8 * (8 - s.len)) & 0xFFFFFFFFFFULL) |
+                                                        0xFFFF000000000000ULL;
+    uint64_t t = (y ^ 0x3030303030303030ULL) & digits; /* a digit byte: 0..9 */
+    if ((y & 0x0000FF0000000000ULL) != point || (t & 0xF0F0F0F0F0F0F0F0ULL) != 0 ||
+        ((t + (0x0606060606060606ULL & digits)) & 0x1010101010101010ULL) != 0)
+        return -1;
+    /* drop the point: eight digits "0IIIIIFF", the first the most significant */
+    uint64_t v = (t & 0xFFFFFFFFFFULL) << 8 | (t & 0xFFFF000000000000ULL);
+    v = (v * 10 + (v >> 8)) & 0x00FF00FF00FF00FFULL;
+    v = (v * 100 + (v >> 16)) & 0x0000FFFF0000FFFFULL;
+    return (int64_t)((v * 10000 + (v >> 32)) & 0xFFFFFFFFULL);
+}
+
+/* ss_money_parse, with fast paths for plain decimals (digits, optionally a point
  * and 1..4 digits) whose value ss_money_parse gives the same way. */
-static int parse_money(struct ss_str s, int64_t *out) {
+static int parse_money(struct ss_str s, const struct ss_str rec, int64_t *out) {
+    int64_t cents = cents_word(s, rec.p, rec.p + rec.len);
+    if (cents >= 0) {
+        *out = cents * 100;
+        return SS_OK;
+    }
     const char *p = s.p, *end = s.p + s.len;
     int64_t ip = 0;
     int nint = 0;
@@ -311,7 +340,7 @@ static enum ss_decode_status finish(struct ss_decoder *d, struct ss_arena *arena
     ev->quantity = 1;
     if (!missing(&vals[SS_F_PRICE])) {
         struct ss_str s = text_of(d, arena, &vals[SS_F_PRICE]);
-        if (parse_money(s, &ev->price) != 0) return reject(res, SS_BAD_AMOUNT, "bad_amount");
+        if (parse_money(s, ev->raw, &ev->price) != 0) return reject(res, SS_BAD_AMOUNT, "bad_amount");
         ev->has_price = 1;
     }
     if (!missing(&vals[SS_F_QUANTITY])) {

@@ -10,6 +10,7 @@
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/err.h"
+#include "core/money.h"
 #include "decode/decode.h"
 #include "decode/decode_internal.h"
 #include "harness.h"
@@ -414,6 +415,81 @@ static int warm_ts_differs(struct ss_decoder *warm, const char *ts) {
     fprintf(stderr, "  %s: warm %s %lld, fresh %s %lld\n", ts, status_text(st), (long long)got, want,
             (long long)EV.ts);
     return 1;
+}
+
+/* A price as decoded from a JSON string, from a JSON number, and as a CSV row's
+ * last field (where the bytes after it are not the record's: parse_money's word path
+ * must not read them), against ss_money_parse itself. 1 when they differ. */
+static int price_differs(const char *price) {
+    int64_t want;
+    bool want_ok = ss_money_parse(price, strlen(price), &want) == SS_OK;
+    char rec[256];
+    int bad = 0;
+    for (int form = 0; form < 3; form++) {
+        const char *got;
+        if (form == 0) {
+            snprintf(rec, sizeof rec, "{" BASE ",\"price\":\"%s\",\"quantity\":1}", price);
+            got = J(SS_STREAM_CLICKS, rec);
+        } else if (form == 1) {
+            if (strchr(price, ' ')) continue; /* white space around a JSON number is no part of it */
+            snprintf(rec, sizeof rec, "{" BASE ",\"price\":%s}", price);
+            got = J(SS_STREAM_CLICKS, rec);
+            if (strcmp(got, "malformed") == 0) continue; /* not a JSON number */
+        } else {
+            /* the row in a buffer of its own length: ASan reports a read beyond it */
+            char row[96];
+            snprintf(row, sizeof row, "O1,C1,P1,2026-11-27T10:30:00Z,%s", price);
+            size_t n = strlen(row);
+            char *exact = ss_malloc(n);
+            memcpy(exact, row, n);
+            struct ss_decoder *d = open_dec(SS_STREAM_ORDERS, SS_FMT_CSV);
+            const char *hdr = "order_id,customer_id,product_id,order_ts,price";
+            CHECK_EQ_INT(ss_decoder_decode(d, hdr, strlen(hdr), &A, &EV, &RES), SS_DEC_SKIP);
+            got = status_text(ss_decoder_decode(d, exact, n, &A, &EV, &RES));
+            ss_decoder_close(d);
+            ss_free(exact);
+            /* an order is a purchase: a negative price or zero quantity is its own rejection */
+            if (want_ok && want < 0) {
+                bad |= strcmp(got, "bad_amount") != 0;
+                continue;
+            }
+        }
+        bool ok = strcmp(got, "ok") == 0;
+        if (ok != want_ok || (ok && EV.price != want) || (!ok && strcmp(got, "bad_amount") != 0)) {
+            fprintf(stderr, "  price %s (form %d): %s %lld, ss_money_parse %d %lld\n", price, form, got,
+                    (long long)EV.price, want_ok, (long long)want);
+            bad = 1;
+        }
+    }
+    return bad;
+}
+
+TEST(price_fast_path) {
+    static const char bytes[] = "0123456789.-+eE x/:\x7f";
+    const char *bases[] = {"1.00", "12.50", "123.45", "1234.56", "12345.67", "0.01", "00.00", "99999.99",
+                           "5", "12.5", "1.234", "123456.78", "1.0000", "-1.50", "10.00e1"};
+    int differ = 0;
+    for (size_t b = 0; b < sizeof bases / sizeof bases[0]; b++) {
+        differ += price_differs(bases[b]);
+        size_t n = strlen(bases[b]);
+        for (size_t pos = 0; pos < n; pos++)
+            for (size_t k = 0; k < sizeof bytes - 1; k++) {
+                char p[16];
+                memcpy(p, bases[b], n + 1);
+                p[pos] = bytes[k];
+                differ += price_differs(p);
+            }
+    }
+    CHECK_EQ_INT(differ, 0);
+    /* and the values themselves, not only agreement */
+    static const struct { const char *text; int64_t value; } known[] = {
+        {"99999.99", 999999900}, {"0.07", 700}, {"40.30", 403000}, {"1.00", 10000}};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        char rec[128];
+        snprintf(rec, sizeof rec, "{" BASE ",\"price\":\"%s\",\"quantity\":1}", known[i].text);
+        CHECK_EQ_STR(J(SS_STREAM_CLICKS, rec), "ok");
+        CHECK_EQ_INT(EV.price, known[i].value);
+    }
 }
 
 TEST(timestamp_fast_path) {
@@ -1020,6 +1096,7 @@ int main(void) {
     RUN(unicode_and_number_ids);
     RUN(amounts);
     RUN(timestamps);
+    RUN(price_fast_path);
     RUN(timestamp_fast_path);
     RUN(duplicates_and_unknown);
     RUN(syntax);
