@@ -92,7 +92,7 @@ static enum ss_decode_status read_header(struct ss_decoder *d, const char *p, co
 }
 
 enum ss_decode_status ss_csv_scan(struct ss_decoder *d, const char *p, const char *end,
-                                  struct ss_dec_val vals[SS_F_COUNT]) {
+                                  struct ss_dec_val vals[SS_DEC_VALS]) {
     if (!d->have_header) return read_header(d, p, end);
     int col = 0;
     for (;;) {

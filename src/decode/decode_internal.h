@@ -27,7 +27,7 @@
 struct ss_json_tpl_value {
     uint16_t seg_at, seg_len; /* its segment in text */
     uint16_t seg_mask;        /* segments of up to 16 bytes: the bits of their bytes */
-    int8_t field;             /* the field the value fills, or -1 */
+    uint8_t field;            /* the field the value fills, or SS_F_COUNT */
     uint8_t string;           /* the value is a string */
 };
 
@@ -78,6 +78,10 @@ struct ss_decoder {
  * (then the other members are not read).
  * `esc` means p/len is still raw and needs unescaping (JSON \-escapes, CSV "") —
  * done by the scanner's resolve step into the arena, only for fields that matter. */
+/* The values of a record, one per field, and one more where the template path puts
+ * the values of keys no field is named by (no test for them in its loop). */
+#define SS_DEC_VALS (SS_F_COUNT + 1)
+
 struct ss_dec_val {
     const char *p;
     uint32_t len;
@@ -136,17 +140,17 @@ static inline int ss_dec_lookup(const struct ss_decoder *d, const char *k, size_
  * for a field the record lacks); -1 when malformed. Plain records take a fast path
  * (json.c), records of a layout seen before a faster one (json_template.c). */
 int ss_json_scan(struct ss_decoder *d, const char *p, const char *end,
-                 struct ss_dec_val vals[SS_F_COUNT]);
+                 struct ss_dec_val vals[SS_DEC_VALS]);
 /* The same without the fast paths, and vals[f].p must be NULL on entry: what the
  * fast paths are tested against. */
 int ss_json_scan_slow(const struct ss_decoder *d, const char *p, const char *end,
-                      struct ss_dec_val vals[SS_F_COUNT]);
+                      struct ss_dec_val vals[SS_DEC_VALS]);
 /* Template path (json_template.c). ss_json_tpl_scan: 0 when the record repeats a
  * remembered layout (every entry of vals filled as ss_json_scan would), 1 otherwise
  * (vals then hold garbage). ss_json_tpl_learn: remembers the layout of a record the plain path just
  * accepted, when it has one a template can hold. */
 int ss_json_tpl_scan(struct ss_decoder *d, const char *p, const char *end,
-                     struct ss_dec_val vals[SS_F_COUNT]);
+                     struct ss_dec_val vals[SS_DEC_VALS]);
 void ss_json_tpl_learn(struct ss_decoder *d, const char *p, const char *end);
 /* Unescapes a JSON string body that ss_json_scan accepted, into the arena. */
 struct ss_str ss_json_unescape(struct ss_arena *arena, const char *p, uint32_t len);
@@ -155,7 +159,7 @@ struct ss_str ss_json_unescape(struct ss_arena *arena, const char *p, uint32_t l
  * reports malformed quoting / a column count that differs from the header
  * (SS_DEC_INVALID). */
 enum ss_decode_status ss_csv_scan(struct ss_decoder *d, const char *p, const char *end,
-                                  struct ss_dec_val vals[SS_F_COUNT]);
+                                  struct ss_dec_val vals[SS_DEC_VALS]);
 /* Turns a quoted CSV cell body with "" pairs into its text, in the arena. */
 struct ss_str ss_csv_unquote(struct ss_arena *arena, const char *p, uint32_t len);
 

@@ -298,7 +298,7 @@ static int parse_money(struct ss_str s, const struct ss_str rec, int64_t *out) {
 
 /* Steps 2-6 of the validation order, and the event's fields. */
 static enum ss_decode_status finish(struct ss_decoder *d, struct ss_arena *arena,
-                                    const struct ss_dec_val vals[SS_F_COUNT], struct ss_event *ev,
+                                    const struct ss_dec_val vals[SS_DEC_VALS], struct ss_event *ev,
                                     struct ss_decode_result *res) {
     const struct stream_spec *sp = &specs[d->stream];
     /* first, so that a record rejected below still names its user: the Kafka sink keys
@@ -428,7 +428,7 @@ enum ss_decode_status ss_decoder_decode(struct ss_decoder *d, const char *buf, s
     if (i == len) return SS_DEC_SKIP;
 
     /* a field's len and esc are read only when its p is set */
-    struct ss_dec_val vals[SS_F_COUNT];
+    struct ss_dec_val vals[SS_DEC_VALS];
     if (d->fmt == SS_FMT_JSON) {
         if (ss_json_scan(d, buf, buf + len, vals) != 0) return reject(res, SS_BAD_MALFORMED, "malformed");
     } else {

@@ -239,7 +239,7 @@ struct ss_str ss_json_unescape(struct ss_arena *arena, const char *p, uint32_t l
 }
 
 int ss_json_scan_slow(const struct ss_decoder *d, const char *p, const char *end,
-                      struct ss_dec_val vals[SS_F_COUNT]) {
+                      struct ss_dec_val vals[SS_DEC_VALS]) {
     /* fields whose (last) value is an object or array: malformed, but only if no
      * later duplicate key replaces it, as for every other value */
     uint32_t containers = 0;
@@ -372,7 +372,7 @@ static inline const char *skip_spaces(const char *p, const char *end) {
 
 /* 0 when the record was scanned; 1 when the slow path must decide. */
 static int scan_plain(struct ss_decoder *d, const char *p, const char *end,
-                      struct ss_dec_val vals[SS_F_COUNT]) {
+                      struct ss_dec_val vals[SS_DEC_VALS]) {
     int pos = 0; /* key position in the record */
     struct quotes q = {p, p, end, 0};
     if (!load_block(&q)) return 1;
@@ -438,7 +438,7 @@ static int scan_plain(struct ss_decoder *d, const char *p, const char *end,
 #endif
 
 int ss_json_scan(struct ss_decoder *d, const char *p, const char *end,
-                 struct ss_dec_val vals[SS_F_COUNT]) {
+                 struct ss_dec_val vals[SS_DEC_VALS]) {
 #ifdef __SSE2__
     if (ss_json_tpl_scan(d, p, end, vals) == 0) return 0;
     for (int f = 0; f < SS_F_COUNT; f++) vals[f].p = NULL;

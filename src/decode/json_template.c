@@ -79,7 +79,7 @@ static inline const char *scalar(const char *p, const char *end, struct ss_dec_v
 
 /* 0 when the record has template t's layout. */
 static int match(const struct ss_json_tpl *t, const char *p, const char *end,
-                 struct ss_dec_val vals[SS_F_COUNT]) {
+                 struct ss_dec_val vals[SS_DEC_VALS]) {
     const char *start = p;
     for (int i = 0; i < t->nvals; i++) {
         const struct ss_json_tpl_value *tv = &t->v[i];
@@ -91,7 +91,7 @@ static int match(const struct ss_json_tpl *t, const char *p, const char *end,
             return 1;
         }
         p += n;
-        struct ss_dec_val unread, *v = tv->field >= 0 ? &vals[tv->field] : &unread;
+        struct ss_dec_val *v = &vals[tv->field];
         if (tv->string) {
             const char *close = string_end(p, start, end);
             if (!close) return 1;
@@ -114,7 +114,7 @@ static int match(const struct ss_json_tpl *t, const char *p, const char *end,
 }
 
 int ss_json_tpl_scan(struct ss_decoder *d, const char *p, const char *end,
-                     struct ss_dec_val vals[SS_F_COUNT]) {
+                     struct ss_dec_val vals[SS_DEC_VALS]) {
     for (int i = 0; i < d->ntpl; i++) {
         struct ss_json_tpl *t = &d->tpl[i];
         if (match(t, p, end, vals) != 0) continue;
@@ -170,7 +170,7 @@ void ss_json_tpl_learn(struct ss_decoder *d, const char *p, const char *end) {
         struct ss_json_tpl_value *tv = &t.v[i];
         if (!add_segment(&t, &used, seg, p, &tv->seg_at, &tv->seg_len)) return;
         tv->seg_mask = tv->seg_len >= 16 ? 0xFFFF : (uint16_t)((1u << tv->seg_len) - 1);
-        tv->field = (int8_t)f;
+        tv->field = (uint8_t)(f >= 0 ? f : SS_F_COUNT);
         if (f >= 0) t.absent &= (uint16_t)~(1u << f);
         tv->string = str;
         t.nvals = (uint8_t)(i + 1);
@@ -211,7 +211,7 @@ void ss_json_tpl_learn(struct ss_decoder *d, const char *p, const char *end) {
 #else /* without SSE2 the plain path decides every record */
 
 int ss_json_tpl_scan(struct ss_decoder *d, const char *p, const char *end,
-                     struct ss_dec_val vals[SS_F_COUNT]) {
+                     struct ss_dec_val vals[SS_DEC_VALS]) {
     (void)d, (void)p, (void)end, (void)vals;
     return 1;
 }

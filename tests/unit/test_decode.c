@@ -925,7 +925,7 @@ static int scan_differs(struct ss_decoder *d, const char *record, size_t n) {
     /* the record ends where its allocation does: under ASan a read past the end fails */
     char *buf = malloc(n ? n : 1);
     memcpy(buf, record, n);
-    struct ss_dec_val a[SS_F_COUNT], b[SS_F_COUNT];
+    struct ss_dec_val a[SS_DEC_VALS], b[SS_DEC_VALS];
     /* ss_json_scan fills every entry; the slow path wants them NULL */
     for (int f = 0; f < SS_F_COUNT; f++) {
         a[f] = (struct ss_dec_val){buf, 12345, 1, 1};
@@ -991,7 +991,7 @@ TEST(fast_path_equals_slow_path) {
         if (scan_differs(d, buf, n)) {
             if (bad++ < 3) fprintf(stderr, "fast and slow JSON scans differ on: %.*s\n", (int)n, buf);
         }
-        struct ss_dec_val v[SS_F_COUNT];
+        struct ss_dec_val v[SS_DEC_VALS];
         for (int f = 0; f < SS_F_COUNT; f++) v[f].p = NULL;
         accepted += ss_json_scan(d, buf, buf + n, v) == 0;
     }
@@ -1022,6 +1022,7 @@ TEST(templates) {
         "\"order_id\":\"a\\u0041\",", /* an escape: plain path only */
         "\"order_id\":\"\",",         /* empty */
         "\"x\":true,\"y\":[1],",        /* a container: not a template */
+        "\"x\":\"y\",\"n\":3,",         /* keys no field is named by */
         "\"order_id\" :\"o1\",",     /* a space */
     };
     const int nv = (int)(sizeof variants / sizeof variants[0]);
