@@ -41,6 +41,11 @@ static inline bool ss_utf8_valid(const char *s, size_t n) {
 #if defined(__SSE2__)
     __m128i acc = _mm_setzero_si128();
     for (; i + 16 <= n; i += 16) acc = _mm_or_si128(acc, _mm_loadu_si128((const __m128i *)(const void *)(s + i)));
+    /* the rest as the last sixteen bytes, again in part, rather than byte by byte */
+    if (i < n && n >= 16) {
+        acc = _mm_or_si128(acc, _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)));
+        i = n;
+    }
     if (_mm_movemask_epi8(acc)) return ss_utf8_valid_prefix(s, n, true) == n;
 #endif
     for (; i + 8 <= n; i += 8) {

@@ -61,6 +61,7 @@ TEST(valid_every_position) {
         for (size_t at = 0; at <= n; at++)
             for (size_t k = 0; k < sizeof seqs / sizeof seqs[0]; k++) {
                 size_t m = strlen(seqs[k]);
+                memset(s, '\xFF', sizeof s); /* what follows the text must not count */
                 memset(s, 'q', n);
                 memcpy(s + at, seqs[k], m);
                 size_t len = at + m > n ? at + m : n;
