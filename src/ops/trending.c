@@ -63,6 +63,7 @@ struct trending {
     bool cached;              /* last_slot holds pane last_pane */
     uint32_t last_slot;
     int64_t last_pane;
+    int64_t last_from;        /* where pane last_pane starts: last_pane * slide */
     size_t live;              /* pane entries */
     struct slider fin;        /* towards the next window to finalise */
     struct slider prov;       /* scratch for provisional rows */
@@ -149,8 +150,16 @@ static struct pane *pane_get(struct trending *t, int64_t p) {
     }
     t->cached = true;
     t->last_pane = p;
+    t->last_from = ss_sat_mul(p, t->slide); /* saturating: a p read from a savepoint has no range check */
     t->last_slot = *slotp;
     return &t->panes[*slotp];
+}
+
+/* The pane holding ts: the last one tested first by a subtraction, without the two
+ * divisions (as tumbling.c's window_of). */
+static inline struct pane *pane_of(struct trending *t, int64_t ts) {
+    if (t->cached && (uint64_t)ts - (uint64_t)t->last_from < (uint64_t)t->slide) return &t->panes[t->last_slot];
+    return pane_get(t, ss_ts_floor(ts, t->slide) / t->slide);
 }
 
 static void pane_release(struct trending *t, int64_t p) {
@@ -182,7 +191,7 @@ static void process(struct ss_op *op, const struct ss_event *ev, const struct ss
     (void)out;
     struct trending *t = (struct trending *)op;
     if (ev->stream == SS_STREAM_PROMOTIONS || ev->type > SS_EV_PURCHASE || !ev->product) return;
-    struct pane *pn = pane_get(t, ss_ts_floor(ev->ts, t->slide) / t->slide);
+    struct pane *pn = pane_of(t, ev->ts);
     bool inserted;
     uint32_t *ip = ss_u64map_put(&pn->prods, ev->product, &inserted);
     if (inserted) {
@@ -214,7 +223,7 @@ static void trending_prefetch(struct ss_op *op, const struct ss_event *ev, int s
     const struct trending *t = (const struct trending *)op;
     if (stage > 1 || !t->cached || ev->stream == SS_STREAM_PROMOTIONS || ev->type > SS_EV_PURCHASE || !ev->product)
         return;
-    if (ss_ts_floor(ev->ts, t->slide) / t->slide != t->last_pane) return;
+    if ((uint64_t)ev->ts - (uint64_t)t->last_from >= (uint64_t)t->slide) return;
     const struct pane *pn = &t->panes[t->last_slot];
     if (stage == 0) {
         ss_u64map_prefetch(&pn->prods, ev->product);

@@ -349,6 +349,20 @@ TEST(test_trending) {
     CHECK_EQ_STR(S(&out, T, 2, SS_TP_PRODUCT_ID), "x");
     CHECK_EQ_STR(S(&out, T, 3, SS_TP_PRODUCT_ID), "y");
     op->type->close(op);
+    /* the last ms of a pane, the first of the next, and back: each event in its own pane */
+    ss_out_clear(&out);
+    op = open_op(&ss_op_trending, &cfg, in);
+    const int64_t at[] = {999, 1000, 1999, 2000, 998};
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++)
+        feed(op, mk(in, SS_STREAM_CLICKS, SS_EV_VIEW, at[i], "u", "p", "c", 0, 1), SS_TS_MIN, &out);
+    adv(op, SS_TS_MAX, &out);
+    CHECK_EQ_INT(nrows(&out, T), 5);
+    const int64_t from[5] = {-2000, -1000, 0, 1000, 2000}, views[5] = {2, 4, 5, 3, 1};
+    for (size_t r = 0; r < 5; r++) {
+        CHECK_EQ_INT(I(&out, T, r, SS_TP_WINDOW_START), from[r]);
+        CHECK_EQ_INT(I(&out, T, r, SS_TP_VIEWS), views[r]);
+    }
+    op->type->close(op);
     ss_intern_sweep(in);
     CHECK_EQ_INT(ss_intern_live(in), 0);
     ss_out_free(&out);
