@@ -25,7 +25,7 @@
 #include "../core/config.h"
 #include "../core/dirs.h"
 #include "../core/log.h"
-#include "../core/shutdown.h"
+#include "../core/thread.h"
 #include "../core/timefmt.h"
 #include "../engine/engine.h"
 #include "../source/generator.h"
@@ -342,7 +342,7 @@ int ss_cmd_demo(int argc, char **argv) {
     d.kopts.rate = rate;
     d.kopts.linger_ms = 20;
     d.kopts.progress = NULL; /* the console sink reports progress */
-    if (ss_shutdown_thread_create(&producer, "ss-demo-produce", producer_main, &d) != 0) {
+    if (ss_thread_create(&producer, "ss-demo-produce", producer_main, &d) != 0) {
         ss_err_set(&err, SS_ERROR, "cannot start the producer thread");
         goto fail;
     }

@@ -7,6 +7,7 @@
 #include <execinfo.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -21,6 +22,7 @@
 #endif
 
 #define MAX_FRAMES 64
+#define ALT_STACK (64 * 1024) /* the handler's frames plus backtrace()'s unwinder */
 
 static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
 
@@ -100,11 +102,32 @@ bool ss_crash_report_install(void) {
     /* the first backtrace() loads libgcc_s (malloc, dlopen): never inside the handler */
     void *warm[2];
     backtrace(warm, 2);
-    static char alt[64 * 1024];
+    static char alt[ALT_STACK];
     stack_t ss = {.ss_sp = alt, .ss_size = sizeof alt};
     sigaltstack(&ss, NULL);
     struct sigaction sa = {.sa_sigaction = on_fatal, .sa_flags = SA_SIGINFO | SA_ONSTACK};
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) sigaction(fatal_signals[i], &sa, NULL);
     return true;
+}
+
+void *ss_crash_thread_stack_on(void) {
+    if (!SS_CRASH_HANDLER) return NULL;
+    long min = sysconf(_SC_SIGSTKSZ); /* glibc 2.34+: what this CPU's signal frames need */
+    size_t size = min > ALT_STACK ? (size_t)min : ALT_STACK;
+    void *p = malloc(size);
+    if (!p) return NULL; /* the thread runs; only a report on its overflow is lost */
+    stack_t ss = {.ss_sp = p, .ss_size = size};
+    if (sigaltstack(&ss, NULL) != 0) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void ss_crash_thread_stack_off(void *stack) {
+    if (!stack) return;
+    stack_t off = {.ss_flags = SS_DISABLE};
+    sigaltstack(&off, NULL);
+    free(stack);
 }

@@ -15,4 +15,12 @@
  * better one. */
 bool ss_crash_report_install(void);
 
+/* An alternate signal stack for the calling thread, so that a stack overflow on a
+ * thread other than the main one gets its report too (each thread needs its own: the
+ * kernel keeps it per thread, and a new thread starts without one). Call at the start
+ * of the thread, and ss_crash_thread_stack_off with the result before it returns. NULL
+ * when there is nothing to undo (an AddressSanitizer build, or no memory). */
+void *ss_crash_thread_stack_on(void);
+void ss_crash_thread_stack_off(void *stack);
+
 #endif

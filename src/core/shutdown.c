@@ -56,14 +56,3 @@ void ss_shutdown_mask(sigset_t *saved) {
 }
 
 void ss_shutdown_unmask(const sigset_t *saved) { pthread_sigmask(SIG_SETMASK, saved, NULL); }
-
-int ss_shutdown_thread_create(pthread_t *thread, const char *name, void *(*fn)(void *), void *arg) {
-    sigset_t saved;
-    ss_shutdown_mask(&saved);
-    int e = pthread_create(thread, NULL, fn, arg);
-    ss_shutdown_unmask(&saved);
-    /* a name is a help, not a need: one that does not fit is refused (ERANGE) and the
-     * thread keeps its creator's */
-    if (e == 0) pthread_setname_np(*thread, name);
-    return e;
-}

@@ -29,9 +29,5 @@ void ss_shutdown_catch_signals(void (*hook)(void));
  * creation of threads (ours, or a library's) and ss_shutdown_unmask restores the mask. */
 void ss_shutdown_mask(sigset_t *saved);
 void ss_shutdown_unmask(const sigset_t *saved);
-/* pthread_create inside ss_shutdown_mask/unmask; pthread_create's result. The thread is
- * named (up to 15 bytes: "ss-decode"), so that `top -H`, `ps -L`, gdb, perf and the crash
- * report (core/crash.c) tell our threads from one another and from librdkafka's. */
-int ss_shutdown_thread_create(pthread_t *thread, const char *name, void *(*fn)(void *), void *arg);
 
 #endif

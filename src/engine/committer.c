@@ -8,7 +8,7 @@
 
 #include "../core/alloc.h"
 #include "../core/log.h"
-#include "../core/shutdown.h"
+#include "../core/thread.h"
 #include "../core/timefmt.h"
 
 #define MAX_SINKS 16
@@ -136,7 +136,7 @@ int ss_committer_start(struct ss_committer **out, struct ss_err *err) {
     atomic_init(&c->stopping, false);
     atomic_init(&c->active, -1);
     atomic_init(&c->active_since_ms, 0);
-    int e = ss_shutdown_thread_create(&c->thread, "ss-commit", run, c);
+    int e = ss_thread_create(&c->thread, "ss-commit", run, c);
     if (e) {
         pthread_cond_destroy(&c->cv);
         pthread_mutex_destroy(&c->mu);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../core/alloc.h"
-#include "../core/shutdown.h"
+#include "../core/thread.h"
 
 struct ss_predecode_impl {
     pthread_t thread;
@@ -86,7 +86,7 @@ int ss_predecode_start(struct ss_predecode **out, int max, struct ss_err *err) {
     atomic_init(&p->after, 0);
     pthread_mutex_init(&p->impl->mu, NULL);
     pthread_cond_init(&p->impl->cv, NULL);
-    int e = ss_shutdown_thread_create(&p->impl->thread, "ss-decode", run, p);
+    int e = ss_thread_create(&p->impl->thread, "ss-decode", run, p);
     if (e) {
         pthread_cond_destroy(&p->impl->cv);
         pthread_mutex_destroy(&p->impl->mu);

@@ -30,6 +30,7 @@
 
 #include "../core/alloc.h"
 #include "../core/log.h"
+#include "../core/thread.h"
 #include "../core/timefmt.h"
 #include "kafka_producer.h"
 #include "source.h"
@@ -949,11 +950,10 @@ static void destroy_bounded(rd_kafka_t *rk, const char *topic) {
     pthread_cond_init(&d->cv, NULL);
     d->rk = rk;
     pthread_t t;
-    if (pthread_create(&t, NULL, destroy_main, d) != 0) {
+    if (ss_thread_create(&t, "ss-kafka-close", destroy_main, d) != 0) {
         rd_kafka_destroy(rk);
         goto done;
     }
-    pthread_setname_np(t, "ss-kafka-close");
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += DESTROY_WAIT_MS / 1000;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/crash.h"
+#include "core/thread.h"
 #include "harness.h"
 
 /* a frame of its own, in this binary, under the handler's */
@@ -18,7 +19,22 @@ __attribute__((noinline)) void ss_test_crash_fault_here(uintptr_t at) {
     *(volatile int *)at = 1;
 }
 
-enum how { FAULT, SENT, ABORT };
+/* Recurses until the thread's stack is gone; the limit is never reached (a volatile
+ * the compiler cannot see through keeps it from proving the recursion endless). */
+static volatile long overflow_limit = -1;
+__attribute__((noinline)) static long ss_test_crash_overflow(long depth) {
+    volatile char frame[512];
+    frame[0] = (char)depth;
+    if (depth == overflow_limit) return 0;
+    return ss_test_crash_overflow(depth + 1) + frame[0];
+}
+
+static void *overflow_main(void *arg) {
+    (void)arg;
+    return (void *)(intptr_t)ss_test_crash_overflow(0);
+}
+
+enum how { FAULT, SENT, ABORT, THREAD_OVERFLOW };
 
 /* Runs `how` in a child whose stderr is captured into out; returns its wait status. */
 static int crash_child(enum how how, char *out, size_t size) {
@@ -34,6 +50,11 @@ static int crash_child(enum how how, char *out, size_t size) {
         if (how == FAULT) ss_test_crash_fault_here(0x10);
         if (how == SENT) kill(getpid(), SIGSEGV);
         if (how == ABORT) abort();
+        if (how == THREAD_OVERFLOW) {
+            pthread_t t;
+            if (ss_thread_create(&t, "ss-overflow", overflow_main, NULL) != 0) _exit(78);
+            pthread_join(t, NULL);
+        }
         _exit(0);
     }
     close(fd[1]);
@@ -78,6 +99,19 @@ TEST(an_abort_is_reported_and_still_aborts) {
     CHECK(strstr(out, "test_crash(") != NULL);
 }
 
+/* Without a signal stack of its own the thread's report would need the very stack that
+ * ran out: the kernel could not deliver the signal and the process would die silently. */
+TEST(a_stack_overflow_on_our_thread_is_reported) {
+    char out[16384];
+    int st = crash_child(THREAD_OVERFLOW, out, sizeof out);
+    CHECK(WIFSIGNALED(st));
+    if (!WIFSIGNALED(st)) return;
+    CHECK_EQ_INT(WTERMSIG(st), SIGSEGV);
+    CHECK(strstr(out, "signal=SIGSEGV addr=0x") != NULL);
+    CHECK(strstr(out, "thread=\"ss-overflow\"") != NULL);
+    CHECK(strstr(out, "test_crash(") != NULL);
+}
+
 int main(void) {
     if (!ss_crash_report_install()) {
         /* an AddressSanitizer build: its own report takes these signals */
@@ -87,5 +121,6 @@ int main(void) {
     RUN(a_fault_is_reported_with_its_address_and_stack_and_still_kills);
     RUN(a_signal_sent_by_a_process_names_the_sender);
     RUN(an_abort_is_reported_and_still_aborts);
+    RUN(a_stack_overflow_on_our_thread_is_reported);
     return ss_t_report("test_crash");
 }

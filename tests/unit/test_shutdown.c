@@ -1,7 +1,7 @@
 /* test_shutdown.c — the stop request (core/shutdown.c): the first SIGINT or SIGTERM
- * (or SIGHUP, unless it was ignored at start, as under nohup) requests it and calls the hook once, the next takes the default action; threads made
- * by ss_shutdown_thread_create block both while their creator's mask is unchanged; and
- * ss_engine_stop from another thread ends a run (under SANITIZE=thread: without a race). */
+ * (or SIGHUP, unless it was ignored at start, as under nohup) requests it and calls the
+ * hook once, the next takes the default action (test_thread.c: our threads never take
+ * them); and ss_engine_stop from another thread ends a run (under SANITIZE=thread: without a race). */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -14,6 +14,7 @@
 
 #include "core/config.h"
 #include "core/shutdown.h"
+#include "core/thread.h"
 #include "decode/decode.h"
 #include "engine/engine.h"
 #include "fake_source.h"
@@ -26,12 +27,6 @@ static bool is_default(int sig) {
     struct sigaction cur;
     sigaction(sig, NULL, &cur);
     return cur.sa_handler == SIG_DFL;
-}
-
-static bool blocks(int sig) {
-    sigset_t cur;
-    pthread_sigmask(SIG_BLOCK, NULL, &cur);
-    return sigismember(&cur, sig) == 1;
 }
 
 /* Another thread sees the request (shutdown.h: "visible everywhere"). */
@@ -49,7 +44,7 @@ TEST(first_signal_requests_then_default_action) {
     CHECK(!is_default(SIGHUP)); /* a closed terminal stops as gracefully */
     CHECK(!ss_shutdown_requested()); /* installing requests nothing */
     pthread_t watcher;
-    CHECK_EQ_INT(ss_shutdown_thread_create(&watcher, "ss-test-watch", await_request, NULL), 0);
+    CHECK_EQ_INT(ss_thread_create(&watcher, "ss-test-watch", await_request, NULL), 0);
     usleep(2000); /* it is polling */
     raise(SIGTERM);
     CHECK(ss_shutdown_requested());
@@ -77,68 +72,6 @@ TEST(hup_ignored_stays_ignored) {
     sigaction(SIGHUP, &dfl, NULL);
     sigaction(SIGINT, &dfl, NULL);
     sigaction(SIGTERM, &dfl, NULL);
-}
-
-struct seen {
-    bool intr, term;
-};
-
-static void *report_mask(void *arg) {
-    struct seen *s = arg;
-    s->intr = blocks(SIGINT);
-    s->term = blocks(SIGTERM);
-    return NULL;
-}
-
-TEST(threads_do_not_take_the_signals) {
-    CHECK(!blocks(SIGINT));
-    CHECK(!blocks(SIGTERM));
-    struct seen s = {false, false};
-    pthread_t t;
-    CHECK_EQ_INT(ss_shutdown_thread_create(&t, "ss-test-mask", report_mask, &s), 0);
-    pthread_join(t, NULL);
-    CHECK(s.intr);
-    CHECK(s.term);
-    /* the creator still takes them */
-    CHECK(!blocks(SIGINT));
-    CHECK(!blocks(SIGTERM));
-    /* a plain thread would not block them: the test can tell the difference */
-    struct seen plain = {true, true};
-    CHECK_EQ_INT(pthread_create(&t, NULL, report_mask, &plain), 0);
-    pthread_join(t, NULL);
-    CHECK(!plain.intr);
-    CHECK(!plain.term);
-}
-
-static void *wait_for_release(void *arg) {
-    char c;
-    while (read(*(int *)arg, &c, 1) < 0 && errno == EINTR) {
-    }
-    return NULL;
-}
-
-/* `top -H`, gdb and the crash report tell the threads apart by their names */
-TEST(threads_are_named) {
-    int fds[2];
-    CHECK_EQ_INT(pipe(fds), 0);
-    pthread_t t;
-    CHECK_EQ_INT(ss_shutdown_thread_create(&t, "ss-test-named", wait_for_release, &fds[0]), 0);
-    char name[16] = "";
-    CHECK_EQ_INT(pthread_getname_np(t, name, sizeof name), 0);
-    CHECK_EQ_STR(name, "ss-test-named");
-    char mine[16] = "";
-    CHECK_EQ_INT(pthread_getname_np(pthread_self(), mine, sizeof mine), 0);
-    CHECK(strcmp(mine, "ss-test-named") != 0); /* the creator keeps its own */
-    CHECK_EQ_INT((int)write(fds[1], "x", 1), 1);
-    pthread_join(t, NULL);
-    /* a name too long for the kernel's 15 bytes leaves the thread running, unnamed */
-    CHECK_EQ_INT(ss_shutdown_thread_create(&t, "ss-a-name-longer-than-fifteen", wait_for_release, &fds[0]), 0);
-    CHECK_EQ_INT(pthread_getname_np(t, name, sizeof name), 0);
-    CHECK_EQ_STR(name, mine);
-    CHECK_EQ_INT((int)write(fds[1], "x", 1), 1);
-    pthread_join(t, NULL);
-    close(fds[0]);
-    close(fds[1]);
 }
 
 /* A quiet input: never a record, never the end (a topic no one writes to). */
@@ -184,8 +117,6 @@ TEST(engine_stop_from_another_thread) {
 
 int main(void) {
     RUN(engine_stop_from_another_thread);
-    RUN(threads_do_not_take_the_signals);
-    RUN(threads_are_named);
     RUN(first_signal_requests_then_default_action);
     RUN(hup_ignored_stays_ignored);
     return ss_t_report("shutdown");
