@@ -449,14 +449,14 @@ static void emit_event_row(struct ss_engine *e, const struct ss_event *ev) {
 }
 
 
-static const struct ss_str *id_str(const struct ss_event *ev, int i) {
-    switch (i) {
-    case 0: return &ev->user_id;
-    case 1: return &ev->product_id;
-    case 2: return &ev->category;
-    default: return &ev->promo_id;
-    }
+/* The ids an event interns, by bit of struct staged's want: a table of offsets rather
+ * than a switch, and loops over the set bits only (three of four on a click). */
+static const size_t id_offset[4] = {offsetof(struct ss_event, user_id), offsetof(struct ss_event, product_id),
+                                    offsetof(struct ss_event, category), offsetof(struct ss_event, promo_id)};
+static inline const struct ss_str *id_str(const struct ss_event *ev, int i) {
+    return (const struct ss_str *)(const void *)((const char *)ev + id_offset[i]);
 }
+#define FOR_EACH_ID(i, want) for (unsigned w_ = (want), i; w_ && (i = (unsigned)__builtin_ctz(w_), 1); w_ &= w_ - 1)
 
 /* Decoding and hashing: pure functions of the record, so they may run on the
  * predecode thread (the decoder and the batch arena are then that thread's). */
@@ -474,8 +474,7 @@ static void stage_decode(struct ss_decoder *dec, struct ss_arena *arena, const s
     bool promo = ev->stream == SS_STREAM_PROMOTIONS;
     s->dk = ss_dedup_key(promo ? ev->promo_id : ev->event_id);
     s->want = (uint8_t)((ev->user_id.len ? 1 : 0) | (ev->product_id.len ? 2 : 0) | (promo ? 8 : 4));
-    for (int i = 0; i < 4; i++)
-        if (s->want & (1u << i)) s->h[i] = ss_intern_hash(*id_str(ev, i));
+    FOR_EACH_ID(i, s->want) s->h[i] = ss_intern_hash(*id_str(ev, (int)i));
 }
 
 /* The first prefetches into the engine's tables (dedup slot, intern slot). */
@@ -483,13 +482,11 @@ static void stage_hashed(struct ss_engine *e, const struct staged *s) {
     if (s->st != SS_DEC_EVENT) return;
     bool promo = s->ev.stream == SS_STREAM_PROMOTIONS;
     ss_dedup_prefetch(promo ? e->dedup_promos : e->dedup_events, s->dk);
-    for (int i = 0; i < 4; i++)
-        if (s->want & (1u << i)) ss_intern_prefetch(e->intern, s->h[i]);
+    FOR_EACH_ID(i, s->want) ss_intern_prefetch(e->intern, s->h[i]);
 }
 
 static void stage_entry(struct ss_engine *e, const struct staged *s) {
-    for (int i = 0; i < 4; i++)
-        if (s->want & (1u << i)) ss_intern_prefetch_entry(e->intern, s->h[i]);
+    FOR_EACH_ID(i, s->want) ss_intern_prefetch_entry(e->intern, s->h[i]);
 }
 
 /* Interns the ids of every valid record, late or duplicate ones too (unheld, they
@@ -497,8 +494,7 @@ static void stage_entry(struct ss_engine *e, const struct staged *s) {
 static void stage_resolve(struct ss_engine *e, struct staged *s) {
     if (s->st != SS_DEC_EVENT) return;
     uint32_t id[4] = {0, 0, 0, 0};
-    for (int i = 0; i < 4; i++)
-        if (s->want & (1u << i)) id[i] = ss_intern_get_hashed(e->intern, *id_str(&s->ev, i), s->h[i]);
+    FOR_EACH_ID(i, s->want) id[i] = ss_intern_get_hashed(e->intern, *id_str(&s->ev, (int)i), s->h[i]);
     s->ev.user = id[0];
     s->ev.product = id[1];
     s->ev.cat = id[2];
