@@ -398,6 +398,8 @@ static inline void ev_reset(struct ss_event *ev) {
 
 /* ASCII white space as in SEMANTICS §1 (including \v and \f) */
 static inline bool blank(char c) {
+    /* a record's first byte is nearly always '{' or a letter: one test says "not blank" */
+    if ((unsigned char)c > ' ') return false;
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
