@@ -1,6 +1,7 @@
 /* thread.h — how shopstream starts a thread of its own (the decoder, the committer, the
- * demo's producer): with the stop signals blocked (core/shutdown.h), under a name, and
- * with an alternate signal stack for the crash report (core/crash.h). */
+ * demo's producer, the Kafka consumer's closer): with the stop signals blocked
+ * (core/shutdown.h), under a name, and with an alternate signal stack for the crash
+ * report (core/crash.h). */
 #ifndef SS_THREAD_H
 #define SS_THREAD_H
 

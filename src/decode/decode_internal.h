@@ -74,14 +74,14 @@ struct ss_decoder {
     int8_t *col_field;
 };
 
-/* The text of one field as found by a scanner: p == NULL when absent or null
- * (then the other members are not read).
- * `esc` means p/len is still raw and needs unescaping (JSON \-escapes, CSV "") —
- * done by the scanner's resolve step into the arena, only for fields that matter. */
 /* The values of a record, one per field, and one more where the template path puts
  * the values of keys no field is named by (no test for them in its loop). */
 #define SS_DEC_VALS (SS_F_COUNT + 1)
 
+/* The text of one field as found by a scanner: p == NULL when absent or null
+ * (then the other members are not read).
+ * `esc` means p/len is still raw and needs unescaping (JSON \-escapes, CSV "") —
+ * done by the scanner's resolve step into the arena, only for fields that matter. */
 struct ss_dec_val {
     const char *p;
     uint32_t len;
