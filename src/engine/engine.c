@@ -592,12 +592,18 @@ static void process_record(struct ss_engine *e, struct input *in, const struct s
 
 /* Per-user state is spread over memory far larger than the caches, so the records
  * of a batch go through a short software pipeline: a record is decoded and its ids
- * hashed STAGE_GAP records before the next stage and 5 * STAGE_GAP before it is
- * processed, and each stage prefetches what the next one reads (intern slot, intern
+ * hashed STAGE_GAP records before the next stage and at most 5 * STAGE_GAP before it
+ * is processed, and each stage prefetches what the next one reads (intern slot, intern
  * entry, then the operators' state in three dependent steps). Processing itself is
  * unchanged and in order; only decoding and interning happen ahead, neither of which
- * depends on the watermark or on operator state. */
-#define STAGE_GAP 2
+ * depends on the watermark or on operator state.
+ *
+ * One record between stages is enough: a record's processing (~0.4-0.6 us) is more
+ * than twice a dependent load's latency from memory (~170-200 ns on the 2-core VM the
+ * figures come from), and a longer pipeline only keeps more lines in flight and more
+ * staged records between their write and their use. 2 and 3 were 4-6 % slower
+ * (docs/PERFORMANCE.md). */
+#define STAGE_GAP 1
 
 /* The bytes of a record: a source's records were last touched when it cut them out
  * (a whole batch earlier, so no longer in cache), and decoding starts at both ends.
@@ -651,7 +657,10 @@ static void process_batch(struct ss_engine *e, struct input *in, const struct ss
      * not reached when it is needed, with a decoder and arena of its own. */
     struct ss_decoder *dec = pre ? in->dec_own : in->dec;
     struct ss_arena *arena = pre ? &e->batch_own : &e->batch;
-    for (int k = 0; k < n + 5 * STAGE_GAP; k++) {
+    /* processing follows the last stage an operator prefetches at (none uses stage 2
+     * today): an empty stage would only hold records back */
+    int lag = (npf[2] ? 5 : npf[1] ? 4 : 3) * STAGE_GAP;
+    for (int k = 0; k < n + lag; k++) {
         if (k < n) {
             if (!pre || (!ss_predecode_done(e->pre, k) && dec && ss_predecode_take(e->pre, k))) {
                 if (k + RECORD_AHEAD < n) prefetch_record(&recs[k + RECORD_AHEAD]);
@@ -672,8 +681,8 @@ static void process_batch(struct ss_engine *e, struct input *in, const struct ss
         j -= STAGE_GAP;
         if (j >= 0 && j < n) stage_prefetch_ops(pf[1], npf[1], &st[j], 1);
         j -= STAGE_GAP;
-        if (j >= 0 && j < n) stage_prefetch_ops(pf[2], npf[2], &st[j], 2);
-        j -= STAGE_GAP;
+        if (npf[2] && j >= 0 && j < n) stage_prefetch_ops(pf[2], npf[2], &st[j], 2);
+        j = k - lag;
         if (j >= 0) process_record(e, in, &recs[j], &st[j]);
     }
 }
