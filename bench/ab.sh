@@ -5,7 +5,9 @@
 # jsonl:OUT`; it records the wall time, the CPU time of the operators' thread (the main
 # thread, the one that sets the pace) and of the whole process. It prints every run, then the
 # median of each figure per build and the median of the per-pair ratios B/A: a pair runs
-# minutes apart at most, so its ratio is what slow drift spoils least. Not pass/fail.
+# minutes apart at most, so its ratio is what slow drift spoils least; then in how many pairs
+# B was the faster, with a sign test's p (the chance of so uneven a split were neither build
+# faster: ten pairs need 9 of 10 for p < 0.05, six pairs all six). Not pass/fail.
 # AB_PAIRS (default 6) pairs; FILE defaults to the bench's 5M-event file (make bench makes it).
 # Extra environment for one side: AB_ENV_A / AB_ENV_B (e.g. AB_ENV_B=MALLOC_CONF=thp:always).
 set -euo pipefail
@@ -60,6 +62,14 @@ function median(v, n,    i, j, t) {
     for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
     return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
 }
+# the chance of a split at least this uneven between k and n - k if neither build were faster
+function sign_p(k, n,    i, c, t, p) {
+    if (k > n - k) k = n - k
+    c = 1; t = 0
+    for (i = 0; i <= k; i++) { t += c; c = c * (n - i) / (i + 1) }
+    p = 2 * t / 2 ^ n
+    return p > 1 ? 1 : p
+}
 { k = ++n[$1]; w[$1, k] = $2; m[$1, k] = $3; c[$1, k] = $4 }
 END {
     for (s = 0; s < 2; s++) {
@@ -69,4 +79,6 @@ END {
     }
     for (i = 1; i <= n["A"]; i++) { x[i] = w["B", i] / w["A", i]; y[i] = m["B", i] / m["A", i]; z[i] = c["B", i] / c["A", i] }
     printf "median B/A of the pairs: wall %.3f, operators %.3f, all %.3f\n", median(x, n["A"]), median(y, n["A"]), median(z, n["A"])
+    for (i = 1; i <= n["A"]; i++) { fw += x[i] < 1; fm += y[i] < 1; fa += z[i] < 1 }
+    printf "B faster in: wall %d, operators %d, all %d of %d pairs (sign test, two-sided p: %.2f, %.2f, %.2f)\n", fw, fm, fa, n["A"], sign_p(fw, n["A"]), sign_p(fm, n["A"]), sign_p(fa, n["A"])
 }' "$W/runs"
