@@ -62,7 +62,7 @@ struct join {
     struct click *c;
     size_t nc, cap_c;
     size_t sweep_at;
-    char *sb;                   /* event_id and user_id bytes of held clicks */
+    char *sb;                   /* event_id and user_id bytes of held clicks, back to back in their order */
     size_t nsb, cap_sb;
     size_t indexed;             /* clicks [0, indexed) are chained in clicks_of */
     struct ss_keymap clicks_of; /* product -> last chained click, index + 1 */
@@ -129,23 +129,37 @@ static void clicks_index(struct join *j) {
     j->indexed = j->nc;
 }
 
-/* Drops every click that can no longer match (or all of them) and compacts. */
+/* Drops every click that can no longer match (or all of them) and compacts. Clicks
+ * expire roughly in arrival order, so the survivors come in long runs (most of the
+ * newer half of the array); a run moves down as one block, its bytes too (those of
+ * consecutive clicks are consecutive in the byte store), instead of click by click. */
 static void clicks_sweep(struct join *j, const struct ss_clock *clk, bool all) {
     for (size_t i = 0; i < j->indexed; i++) ss_keymap_set(&j->clicks_of, j->c[i].product, 0);
     j->indexed = 0;
-    size_t n = 0, nsb = 0;
-    for (size_t i = 0; i < j->nc; i++) {
-        struct click c = j->c[i];
-        if (all || !click_alive(&c, j->grace, clk)) {
-            ss_intern_drop(j->intern, c.product);
+    size_t n = 0, nsb = 0, i = 0;
+    while (i < j->nc) {
+        if (all || !click_alive(&j->c[i], j->grace, clk)) {
+            ss_intern_drop(j->intern, j->c[i].product);
+            i++;
             continue;
         }
-        size_t bytes = (size_t)c.len + c.ulen;
-        if (bytes) memmove(j->sb + nsb, j->sb + c.off, bytes); /* survivors only move down */
-        c.off = (uint32_t)nsb;
+        size_t end = i + 1; /* survivors [i, end) */
+        while (end < j->nc && click_alive(&j->c[end], j->grace, clk)) end++;
+        const struct click *last = &j->c[end - 1];
+        size_t from = j->c[i].off, bytes = last->off + (size_t)last->len + last->ulen - from;
+        if (from != nsb) { /* survivors only move down */
+            memmove(j->sb + nsb, j->sb + from, bytes);
+            for (size_t k = i; k < end; k++) j->c[k].off -= (uint32_t)(from - nsb);
+        }
+        if (i != n) memmove(&j->c[n], &j->c[i], (end - i) * sizeof *j->c);
+        n += end - i;
         nsb += bytes;
-        j->c[n++] = c;
+        i = end;
     }
+    /* the bytes given up are overwritten: a click left with a stale offset then reads
+     * garbage at once rather than its old ids, which stay intact until new clicks reach
+     * them (the tests see such a bug only so) */
+    memset(j->sb + nsb, '#', j->nsb - nsb);
     j->nc = n;
     j->nsb = nsb;
     j->sweep_at = n * 2 > MIN_SWEEP ? n * 2 : MIN_SWEEP;
@@ -226,8 +240,8 @@ static void on_click(struct join *j, const struct ss_event *ev, const struct ss_
     SS_GROW(j->sb, j->cap_sb, j->nsb + bytes);
     /* the user by its bytes, not a held id: a held id is a write to the user's intern
      * entry now and another, usually a cache miss, when the click is dropped */
-    if (ev->event_id.len) memcpy(j->sb + j->nsb, ev->event_id.p, ev->event_id.len);
-    if (ev->user_id.len) memcpy(j->sb + j->nsb + ev->event_id.len, ev->user_id.p, ev->user_id.len);
+    ss_copy_short(j->sb + j->nsb, ev->event_id.p, ev->event_id.len);
+    ss_copy_short(j->sb + j->nsb + ev->event_id.len, ev->user_id.p, ev->user_id.len);
     struct click *c = &j->c[j->nc++];
     c->ts = ev->ts;
     c->product = ev->product;

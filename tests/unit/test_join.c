@@ -178,6 +178,7 @@ struct item {
     int is_promo, product, slot, type;
     int64_t ts, starts, ends, pct;
     char id[16];
+    char user[24];
 };
 
 static bool joins(int type) { return type == SS_EV_VIEW || type == SS_EV_CART_ADD; }
@@ -197,11 +198,11 @@ static size_t total_pairs, total_promo_second, total_grace_expired;
  * interval with c.ts + grace >= max_ts of the click's partition at that moment. Only views
  * and cart_adds join; late events never reach the operator. The operator's rows, as
  * (click, promotion) pairs, sorted, must be that list: no pair missing, none extra, none twice. */
-static void random_round(uint64_t seed) {
+static void random_round(uint64_t seed, int n_min, int n_span, int64_t unit) {
     rng_state = seed * 0x9e3779b97f4a7c15ULL + 7;
     struct fx f;
     fx_open(&f);
-    int n = 500 + (int)(rnd() % 3000);
+    int n = n_min + (int)(rnd() % (uint64_t)n_span);
     int64_t w = SS_TS_MIN;
     struct item *it = ss_calloc((size_t)n, sizeof *it);
     int64_t mx[4] = {SS_TS_MIN, SS_TS_MIN, SS_TS_MIN, SS_TS_MIN};
@@ -209,17 +210,20 @@ static void random_round(uint64_t seed) {
     size_t nexpect = 0, cap = 0;
     SS_GROW(expect, cap, 64); /* never NULL, for qsort */
     int64_t base = 0;
-    /* times in whole seconds, so that the edges (ts = starts_at, ts = ends_at, ts + grace =
-     * max_ts, ts = W) occur often */
+    /* times in whole units (a second, or an eighth of one), so that the edges (ts =
+     * starts_at, ts = ends_at, ts + grace = max_ts, ts = W) occur often */
     for (int i = 0; i < n; i++) {
         struct item *x = &it[i];
-        base += (int64_t)(rnd() % 20) * 1000;
+        base += (int64_t)(rnd() % 20) * unit;
         x->is_promo = rnd() % 8 == 0;
         x->product = (int)(rnd() % 6);
         x->slot = (int)(rnd() % 3);
         x->type = x->is_promo ? SS_EV_PROMOTION : (int)(rnd() % 4);
-        x->ts = base - (int64_t)(rnd() % 300) * 1000;
+        x->ts = base - (int64_t)(rnd() % 300) * unit;
         snprintf(x->id, sizeof x->id, "%c%d", x->is_promo ? 'q' : 'c', i);
+        /* users of 1 to 21 bytes: the copy of each length into the click store */
+        if (rnd() % 5 == 0) snprintf(x->user, sizeof x->user, "u");
+        else snprintf(x->user, sizeof x->user, "u%0*d", (int)(rnd() % 21), i);
         if (x->ts < w) { /* late: the engine never shows it to operators */
             x->product = -1;
             continue;
@@ -227,8 +231,8 @@ static void random_round(uint64_t seed) {
         char prod[8];
         snprintf(prod, sizeof prod, "p%d", x->product);
         if (x->is_promo) {
-            x->starts = base - (int64_t)(rnd() % 600) * 1000;
-            x->ends = x->starts + (int64_t)(rnd() % 600) * 1000;
+            x->starts = base - (int64_t)(rnd() % 600) * unit;
+            x->ends = x->starts + (int64_t)(rnd() % 600) * unit;
             x->pct = (int64_t)(rnd() % 1000000);
             for (int k = 0; k < i; k++) {
                 struct item *c = &it[k];
@@ -252,7 +256,7 @@ static void random_round(uint64_t seed) {
                     expect[nexpect++] = pair_of(i, k);
                 }
             }
-            click(&f, x->id, "u", prod, x->type, x->ts, (uint32_t)x->slot);
+            click(&f, x->id, x->user, prod, x->type, x->ts, (uint32_t)x->slot);
         }
         if (x->ts > mx[x->slot]) mx[x->slot] = x->ts;
         int64_t lo = mx[0] < mx[1] ? mx[0] : mx[1];
@@ -277,7 +281,7 @@ static void random_round(uint64_t seed) {
         }
         char prod[8];
         snprintf(prod, sizeof prod, "p%d", it[ci].product);
-        if (strcmp(v[SS_PM_PRODUCT_ID].s, prod) != 0 || strcmp(v[SS_PM_USER_ID].s, "u") != 0 ||
+        if (strcmp(v[SS_PM_PRODUCT_ID].s, prod) != 0 || strcmp(v[SS_PM_USER_ID].s, it[ci].user) != 0 ||
             v[SS_PM_CLICK_TS].i != it[ci].ts || v[SS_PM_DISCOUNT_PCT].i != it[qi].pct)
             bad++;
         got[r] = pair_of(ci, qi);
@@ -301,10 +305,21 @@ static void random_round(uint64_t seed) {
 }
 
 TEST(randomized_vs_brute_force) {
-    for (uint64_t seed = 1; seed <= 60; seed++) random_round(seed);
+    for (uint64_t seed = 1; seed <= 60; seed++) random_round(seed, 500, 3000, 1000);
     CHECK(total_pairs > 0);
     CHECK(total_promo_second > 0);
     CHECK(total_grace_expired > 0);
+}
+
+/* Rounds long enough for many compactions of the held clicks (one each time their array
+ * doubles past 1,024), in units of 125 ms: ~100 clicks within the grace and a disorder of
+ * a third of it, so that the survivors of a compaction come in several runs between
+ * expired clicks. Each match after a compaction names its click's event_id and user_id,
+ * which moved with it. */
+TEST(randomized_across_compactions) {
+    total_pairs = total_promo_second = 0;
+    for (uint64_t seed = 1; seed <= 6; seed++) random_round(1000 + seed, 20000, 5000, 125);
+    CHECK(total_promo_second > 1000);
 }
 
 /* ---- savepoints ---------------------------------------------------------------------- */
@@ -587,6 +602,7 @@ int main(void) {
     RUN(promotion_eviction);
     RUN(click_memory_bounded);
     RUN(randomized_vs_brute_force);
+    RUN(randomized_across_compactions);
     RUN(save_restore_open_state);
     RUN(save_restore_empty);
     RUN(save_restore_across_sweeps);
