@@ -601,8 +601,8 @@ static void process_record(struct ss_engine *e, struct input *in, const struct s
  * One record between stages is enough: a record's processing (~0.4-0.6 us) is more
  * than twice a dependent load's latency from memory (~170-200 ns on the 2-core VM the
  * figures come from), and a longer pipeline only keeps more lines in flight and more
- * staged records between their write and their use. 2 and 3 were 4-6 % slower
- * (docs/PERFORMANCE.md). */
+ * staged records between their write and their use. In alternating runs 2 (the earlier
+ * setting) was 0-5 % slower and 3 slower still (docs/PERFORMANCE.md). */
 #define STAGE_GAP 1
 
 /* The bytes of a record: a source's records were last touched when it cut them out

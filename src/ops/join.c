@@ -159,7 +159,7 @@ static void clicks_sweep(struct join *j, const struct ss_clock *clk, bool all) {
     /* the bytes given up are overwritten: a click left with a stale offset then reads
      * garbage at once rather than its old ids, which stay intact until new clicks reach
      * them (the tests see such a bug only so) */
-    memset(j->sb + nsb, '#', j->nsb - nsb);
+    if (j->nsb > nsb) memset(j->sb + nsb, '#', j->nsb - nsb);
     j->nc = n;
     j->nsb = nsb;
     j->sweep_at = n * 2 > MIN_SWEEP ? n * 2 : MIN_SWEEP;
@@ -240,8 +240,10 @@ static void on_click(struct join *j, const struct ss_event *ev, const struct ss_
     SS_GROW(j->sb, j->cap_sb, j->nsb + bytes);
     /* the user by its bytes, not a held id: a held id is a write to the user's intern
      * entry now and another, usually a cache miss, when the click is dropped */
-    ss_copy_short(j->sb + j->nsb, ev->event_id.p, ev->event_id.len);
-    ss_copy_short(j->sb + j->nsb + ev->event_id.len, ev->user_id.p, ev->user_id.len);
+    if (bytes) { /* (else sb may still be NULL) */
+        ss_copy_short(j->sb + j->nsb, ev->event_id.p, ev->event_id.len);
+        ss_copy_short(j->sb + j->nsb + ev->event_id.len, ev->user_id.p, ev->user_id.len);
+    }
     struct click *c = &j->c[j->nc++];
     c->ts = ev->ts;
     c->product = ev->product;
