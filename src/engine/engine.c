@@ -681,7 +681,7 @@ static void process_batch(struct ss_engine *e, struct input *in, const struct ss
         j -= STAGE_GAP;
         if (j >= 0 && j < n) stage_prefetch_ops(pf[1], npf[1], &st[j], 1);
         j -= STAGE_GAP;
-        if (npf[2] && j >= 0 && j < n) stage_prefetch_ops(pf[2], npf[2], &st[j], 2);
+        if (j >= 0 && j < n) stage_prefetch_ops(pf[2], npf[2], &st[j], 2);
         j = k - lag;
         if (j >= 0) process_record(e, in, &recs[j], &st[j]);
     }
