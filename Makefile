@@ -54,7 +54,11 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all deps test unit e2e analyze demo bench fuzz readme clean install uninstall
-all: $(BUILD)/shopstream
+# The entry targets install what is missing first, then build in a second make: PKG_CFLAGS and
+# PKG_LIBS are read from pkg-config when this file is parsed, so on a fresh machine the make
+# that installed the -dev packages has them empty (no libpq include path, no -lrdkafka).
+all: deps
+	@$(MAKE) --no-print-directory $(BUILD)/shopstream
 
 deps:
 	@scripts/install-deps
@@ -123,10 +127,12 @@ test: deps
 	@$(MAKE) --no-print-directory unit e2e
 	@$(MAKE) --no-print-directory SANITIZE=1 unit e2e E2E_QUICK=1
 
-demo: deps $(BUILD)/shopstream
+demo: deps
+	@$(MAKE) --no-print-directory $(BUILD)/shopstream
 	$(BUILD)/shopstream demo --seconds $${DEMO_SECONDS:-30}
 
-bench: deps $(BUILD)/shopstream $(BENCH_BIN)
+bench: deps
+	@$(MAKE) --no-print-directory $(BUILD)/shopstream $(BENCH_BIN)
 	@bench/run $(BUILD)
 
 # libFuzzer targets (tests/fuzz/README.md); not part of `make test`. They need clang, which
