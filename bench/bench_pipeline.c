@@ -4,11 +4,13 @@
  * Prints events/s, peak RSS and state bytes per live session / remembered event id
  * (sampled at every epoch boundary; the worst sample near the peak is reported). bench/run prints the peer
  * (`wc -l` over the same file) next to it. Not a test: figures, not pass/fail. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/arena.h"
 #include "core/config.h"
@@ -71,6 +73,43 @@ static double cpu_s(void) {
            (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+static double thread_cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds (user + system) of the process's threads named `name` so far, from
+ * /proc/self/task/TID/stat: the engine's decoding and commit threads, which live from
+ * ss_engine_open to ss_engine_close, so what they spent is this run's. */
+static double named_threads_cpu_s(const char *name) {
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return 0;
+    double s = 0, tick = (double)sysconf(_SC_CLK_TCK);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.') continue;
+        char path[300], buf[1024];
+        snprintf(path, sizeof path, "/proc/self/task/%s/stat", de->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = 0;
+        /* "TID (comm) state ...": comm may hold spaces, so the fields start after the last ')' */
+        char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+        if (!open || !close || close < open || (size_t)(close - open - 1) != strlen(name) ||
+            strncmp(open + 1, name, strlen(name)) != 0)
+            continue;
+        unsigned long long ut = 0, st = 0;
+        /* after the comm: state (3), then fields 4-13, utime (14), stime (15) */
+        if (sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2)
+            s += (double)(ut + st) / tick;
+    }
+    closedir(d);
+    return s;
+}
+
 static long peak_rss_kb(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -131,12 +170,12 @@ int main(int argc, char **argv) {
     }
     ss_engine_set_epoch_hook(e, sample, &pk);
     t0 = now_s();
-    double c0 = cpu_s();
+    double c0 = cpu_s(), ops0 = thread_cpu_s();
     if (ss_engine_run(e, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    double t_full = now_s() - t0, c_full = cpu_s() - c0;
+    double t_full = now_s() - t0, c_full = cpu_s() - c0, c_ops = thread_cpu_s() - ops0;
     const struct ss_run_stats *st = ss_engine_stats(e);
     printf("full pipeline    %10lld records  %6.2f s  %10.0f events/s  (late %lld, duplicates %lld, invalid %lld)\n",
            (long long)st->records, t_full, (double)st->records / t_full, (long long)st->late,
@@ -145,6 +184,9 @@ int main(int argc, char **argv) {
      * (engine/predecode.c, engine/committer.c): per CPU-second is the per-core figure */
     printf("                 %.2f s CPU, all threads: %10.0f events per CPU-second\n", c_full,
            (double)st->records / c_full);
+    /* the thread busiest for the wall time sets the pace */
+    printf("                 by thread: operators %.2f s (%.0f %% of the wall), decoding %.2f s, sink writes %.2f s\n",
+           c_ops, 100 * c_ops / t_full, named_threads_cpu_s("ss-decode"), named_threads_cpu_s("ss-commit"));
     size_t peak_sessions, peak_ids;
     double per_session = worst_near_peak(pk.sess_keys, pk.sess_bytes, pk.n, &peak_sessions);
     double per_id = worst_near_peak(pk.id_keys, pk.id_bytes, pk.n, &peak_ids);
